@@ -1,0 +1,3 @@
+from iterm2_autolaunch.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,34 @@
+"""What a frontend hands to the engine: a session's context and its new logical lines."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class SessionContext:
+    """What is known about the terminal session the lines came from.
+
+    job_name / command_line describe the foreground job (``ssh``, ``ssh -p 2222 alice@wheeler``).
+    hostname / username come from shell integration and may just be the local machine's.
+    user_vars holds ``user.*`` variables without the ``user.`` prefix.
+    """
+
+    session_id: str
+    job_name: str = ""
+    command_line: str = ""
+    hostname: str = ""
+    username: str = ""
+    user_vars: Mapping[str, str] = field(default_factory=dict)
+
+
+class LineSink(Protocol):
+    """The engine as a frontend sees it."""
+
+    def session_lines(self, context: SessionContext, lines: Sequence[str]) -> None:
+        """New logical lines of one session, each delivered exactly once, in order."""
+
+    def session_ended(self, session_id: str) -> None:
+        """The session is gone; whatever it owned should go too."""
