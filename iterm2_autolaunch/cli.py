@@ -1,0 +1,89 @@
+"""The ``iterm2-autolaunch`` command line: each subcommand is a small function, this module wires them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from typing import BinaryIO
+
+from iterm2_autolaunch.detect import Detector, Event, redact
+from iterm2_autolaunch.lines import LineAssembler
+
+CHUNK = 64 * 1024
+BATCH_LINES = 4096
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="iterm2-autolaunch",
+        description="Open remote Jupyter servers in the local browser through an automatic SSH forward.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    scan = commands.add_parser("scan", help="find server start/stop/list lines in terminal output")
+    scan.add_argument("files", nargs="*", metavar="FILE", help="raw terminal output (stdin when none)")
+    scan.add_argument("--json", action="store_true", help="one JSON object per event (stable interface)")
+
+    commands.add_parser("resolve", help="show the SSH target a command line resolves to", add_help=False)
+    commands.add_parser("daemon", help="run the iTerm2 daemon (what the AutoLaunch script starts)")
+
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "resolve":
+        from iterm2_autolaunch.resolve import resolve_main
+
+        return resolve_main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "scan":
+        return scan_command(args.files, as_json=args.json)
+    if args.command == "daemon":
+        from iterm2_autolaunch.daemon import main as daemon_main
+
+        return daemon_main()
+    return 2
+
+
+def scan_command(files: Sequence[str], *, as_json: bool) -> int:
+    """Print every event found in each file (or stdin). Exit 1 when a file cannot be read."""
+    status = 0
+    sources: list[str] = list(files) or ["-"]
+    for name in sources:
+        try:
+            if name == "-":
+                events = list(scan_stream(sys.stdin.buffer))
+            else:
+                with open(name, "rb") as stream:
+                    events = list(scan_stream(stream))
+        except OSError as error:
+            print(f"iterm2-autolaunch scan: {name}: {error.strerror or error}", file=sys.stderr)
+            status = 1
+            continue
+        for event in events:
+            if as_json:
+                print(json.dumps(event.to_json(), ensure_ascii=False))
+            else:
+                print(describe(event, name if len(sources) > 1 else None))
+    return status
+
+
+def scan_stream(stream: BinaryIO) -> Iterator[Event]:
+    """Events of one raw byte stream, read in chunks, scanned in batches of lines."""
+    assembler = LineAssembler()
+    detector = Detector()
+    batch: list[str] = []
+    while chunk := stream.read(CHUNK):
+        batch.extend(assembler.feed(chunk))
+        if len(batch) >= BATCH_LINES:
+            yield from detector.feed(batch)
+            batch = []
+    batch.extend(assembler.finish())
+    yield from detector.feed(batch)
+    yield from detector.finish()
+
+
+def describe(event: Event, source: str | None = None) -> str:
+    """One human line per event, token hidden."""
+    where = f"{source}:{event.line}" if source else f"line {event.line}"
+    return f"{where}: {event.event} {event.kind} {redact(event.url)}"
