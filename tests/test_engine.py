@@ -1,0 +1,291 @@
+"""The engine's decisions, with small fakes for every effect (the real parts are in test_product_*.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from iterm2_autolaunch.config import Config, HostRule
+from iterm2_autolaunch.detect import Kind
+from iterm2_autolaunch.engine import Effects, Engine
+from iterm2_autolaunch.errors import ResolveError, TunnelError
+from iterm2_autolaunch.probe import ProbeResult
+from iterm2_autolaunch.session import SessionContext
+from iterm2_autolaunch.tunnels.base import ForwardSpec, SshTarget
+
+WHEELER = SshTarget(destination="wheeler", hostname="10.0.0.7", port=22, user="alice")
+SSH = SessionContext("s1", job_name="ssh", command_line="ssh wheeler")
+
+
+def jupyter_start(port: int = 8888, token: str = "abc123", host: str = "127.0.0.1") -> list[str]:
+    """Jupyter Server 2's start lines, as in tests/data/captures."""
+    log = "[I 2026-11-28 03:39:05.553 ServerApp]"
+    return [
+        f"{log} Jupyter Server 2.21.1 is running at:",
+        f"{log} http://{host}:{port}/lab?token={token}",
+        f"{log} Use Control-C to stop this server and shut down all kernels (twice to skip confirmation).",
+    ]
+
+
+JUPYTER_STOP = ["[C 2026-11-28 03:40:00.000 ServerApp] Shutdown confirmed"]
+
+
+@dataclass
+class FakeForward:
+    spec: ForwardSpec
+    closed: bool = False
+
+    @property
+    def local_port(self) -> int:
+        return self.spec.local_port
+
+    def is_alive(self) -> bool:
+        return not self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@dataclass
+class FakeWorld:
+    """A remote side where ``alive`` lists the (remote host, port) pairs that answer a probe."""
+
+    alive: set[tuple[str, int]] = field(default_factory=lambda: {("127.0.0.1", 8888)})
+    forwards: list[FakeForward] = field(default_factory=list)
+    opened: list[str] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    resolve_error: str | None = None
+    open_error: str | None = None
+    target: SshTarget = WHEELER
+    backends_asked: list[str] = field(default_factory=list)
+
+    name = "fake"
+
+    def open(self, spec: ForwardSpec) -> FakeForward:
+        if self.open_error:
+            raise TunnelError(self.open_error)
+        forward = FakeForward(spec)
+        self.forwards.append(forward)
+        return forward
+
+    def resolve(self, context: SessionContext) -> SshTarget:
+        if self.resolve_error:
+            raise ResolveError(self.resolve_error)
+        return self.target
+
+    def backend(self, preference: str, target: SshTarget) -> FakeWorld:
+        self.backends_asked.append(preference)
+        return self
+
+    async def probe(self, url: str, kind: Kind) -> ProbeResult:
+        port = int(url.split(":")[2].split("/")[0])
+        forward = next((f for f in self.forwards if f.local_port == port and not f.closed), None)
+        if self.target.local:
+            ok = ("127.0.0.1", port) in self.alive
+        else:
+            ok = forward is not None and (forward.spec.remote_host, forward.spec.remote_port) in self.alive
+        return ProbeResult(ok, "HTTP 200" if ok else "no answer")
+
+    def effects(self) -> Effects:
+        return Effects(
+            resolve=self.resolve,
+            backend=self.backend,
+            choose_port=lambda port, _range: 40000 + len(self.forwards),
+            remote_host=lambda host: "127.0.0.1" if host in ("localhost", "0.0.0.0") else host,
+            probe=self.probe,
+            open_url=self.opened.append,
+            notify=lambda title, message: self.notes.append((title, message)),
+        )
+
+    def live(self) -> list[FakeForward]:
+        return [f for f in self.forwards if not f.closed]
+
+
+def run(scenario: Callable[[Engine, FakeWorld], Coroutine[Any, Any, None]], world: FakeWorld | None = None,
+        config: Config | None = None) -> FakeWorld:
+    world = world or FakeWorld()
+
+    async def main() -> None:
+        engine = Engine(config or Config(), world.effects(), health_interval=0.05)
+        try:
+            await scenario(engine, world)
+        finally:
+            await engine.shutdown()
+
+    asyncio.run(main())
+    return world
+
+
+async def settle(condition: Callable[[], bool], timeout: float = 3.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.01)
+
+
+def test_announced_server_gets_a_forward_and_a_tab_with_its_token() -> None:
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SSH, jupyter_start())
+        await settle(lambda: bool(world.opened))
+        spec = world.forwards[0].spec
+        assert (spec.target, spec.remote_host, spec.remote_port) == (WHEELER, "127.0.0.1", 8888)
+        assert world.opened == [f"http://localhost:{spec.local_port}/lab?token=abc123"]
+
+    run(scenario)
+
+
+def test_same_server_printed_twice_opens_one_tab() -> None:
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SSH, jupyter_start())
+        engine.session_lines(SSH, jupyter_start())
+        await settle(lambda: bool(world.opened))
+        engine.session_lines(SSH, jupyter_start())
+        await asyncio.sleep(0.1)
+        assert len(world.opened) == 1 and len(world.forwards) == 1
+
+    run(scenario)
+
+
+def test_restart_with_new_token_replaces_forward_and_opens_new_tab() -> None:
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SSH, jupyter_start(token="first"))
+        await settle(lambda: len(world.opened) == 1)
+        engine.session_lines(SSH, jupyter_start(token="second"))
+        await settle(lambda: len(world.opened) == 2)
+        assert world.opened[1].endswith("token=second")
+        assert [f.closed for f in world.forwards] == [True, False]
+
+    run(scenario)
+
+
+def test_stop_line_closes_the_forward() -> None:
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SSH, jupyter_start())
+        await settle(lambda: bool(world.opened))
+        engine.session_lines(SSH, JUPYTER_STOP)
+        await settle(lambda: not world.live())
+        assert engine.servers() == []
+
+    run(scenario)
+
+
+def test_session_end_closes_its_forwards_only() -> None:
+    other = SessionContext("s2", job_name="ssh", command_line="ssh wheeler")
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.alive.add(("127.0.0.1", 9999))
+        engine.session_lines(SSH, jupyter_start())
+        engine.session_lines(other, jupyter_start(port=9999))
+        await settle(lambda: len(world.opened) == 2)
+        engine.session_ended("s1")
+        await settle(lambda: len(world.live()) == 1)
+        assert world.live()[0].spec.remote_port == 9999
+
+    run(scenario)
+
+
+def test_stale_url_opens_nothing_and_says_why() -> None:
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.alive.clear()
+        engine.session_lines(SSH, jupyter_start())
+        await settle(lambda: bool(world.notes))
+        assert world.opened == [] and world.live() == []
+        title, message = world.notes[0]
+        assert "did not answer" in title and "no answer" in message
+
+    run(scenario)
+
+
+def test_compute_node_name_is_tried_when_loopback_does_not_answer() -> None:
+    lines = [
+        "[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.21.1 is running at:",
+        "[I 2026-11-28 03:39:05.553 ServerApp] http://node042:8888/lab?token=t",
+        "[I 2026-11-28 03:39:05.553 ServerApp]     http://127.0.0.1:8888/lab?token=t",
+        "[I 2026-11-28 03:39:05.553 ServerApp] Use Control-C to stop this server.",
+    ]
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.alive = {("node042", 8888)}
+        engine.session_lines(SSH, lines)
+        await settle(lambda: bool(world.opened))
+        assert [f.spec.remote_host for f in world.forwards] == ["127.0.0.1", "node042"]
+        assert [f.closed for f in world.forwards] == [True, False]
+
+    run(scenario)
+
+
+def test_server_that_dies_without_a_stop_line_loses_its_forward() -> None:
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SSH, jupyter_start())
+        await settle(lambda: bool(world.opened))
+        world.alive.clear()
+        await settle(lambda: not world.live())
+
+    run(scenario)
+
+
+def test_actions_from_config_per_kind_and_host() -> None:
+    config = Config(hosts=(HostRule(match="wheel*", actions={"jupyter": "notify"}, backend="openssh"),))
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SSH, jupyter_start())
+        await settle(lambda: bool(world.notes))
+        assert world.opened == []
+        assert "token=…" in world.notes[0][1] and "abc123" not in world.notes[0][1]
+        assert world.backends_asked == ["openssh"]
+
+    run(scenario, config=config)
+
+
+def test_ignored_kind_opens_no_forward() -> None:
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SSH, jupyter_start())
+        await asyncio.sleep(0.2)
+        assert world.forwards == [] and world.opened == []
+
+    run(scenario, config=Config(kinds=frozenset({"tensorboard"})))
+
+
+def test_local_server_is_opened_without_a_tunnel() -> None:
+    world = FakeWorld(target=SshTarget(destination="", hostname="localhost", local=True))
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SessionContext("s1", job_name="zsh"), jupyter_start())
+        await settle(lambda: bool(world.opened))
+        assert world.forwards == []
+        assert world.opened == ["http://localhost:8888/lab?token=abc123"]
+
+    run(scenario, world)
+
+
+def test_resolve_and_tunnel_failures_are_reported() -> None:
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.resolve_error = "ssh -G: Bad configuration option"
+        engine.session_lines(SSH, jupyter_start(token="one"))
+        await settle(lambda: len(world.notes) == 1)
+        world.resolve_error = None
+        world.open_error = "Host key for wheeler changed (known_hosts: /home/a/.ssh/known_hosts)"
+        engine.session_lines(SSH, jupyter_start(token="two"))
+        await settle(lambda: len(world.notes) == 2)
+        assert "Bad configuration option" in world.notes[0][1]
+        assert "Host key" in world.notes[1][1]
+        assert world.opened == []
+
+    run(scenario)
+
+
+def test_hostile_lines_open_nothing() -> None:
+    lines = [
+        'echo "[I 2026-11-28 03:39:05.553 ServerApp] http://127.0.0.1:8888/lab?token=x"',
+        "see http://localhost:8888/lab?token=abc; rm -rf ~",
+        "    http://localhost:8888/lab?token=$(touch /tmp/pwned)",
+    ]
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SSH, lines)
+        await asyncio.sleep(0.2)
+        assert world.forwards == [] and world.opened == []
+
+    run(scenario)
