@@ -24,10 +24,11 @@ _ESCAPE = re.compile(
     | \x9b [0-?]* [ -/]* [@-~]                            # 8-bit CSI
     | \x1b\] [^\x07\x1b\x9c]{{0,{MAX_SEQUENCE}}} (?:\x07|\x1b\\|\x9c)   # OSC, ended by BEL or ST
     | \x1b[PX^_] [^\x1b\x9c]{{0,{MAX_SEQUENCE}}} (?:\x1b\\|\x9c)        # DCS, SOS, PM, APC, ended by ST
-    | \x1b [ -/]* [0-~]                                   # short forms: ESC ( B, ESC 7, ESC =, ...
+    | \x1b [ -/]* [0-OQ-WYZ\\`-~]                         # short forms: ESC ( B, ESC 7, ESC =, ...
     """,
     re.VERBOSE,
 )
+_BROKEN_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*|\x1b.?", re.DOTALL)
 # Control characters other than the ones the line logic handles (\n \r \b \t): dropped.
 _CONTROL = re.compile(r"[\x00-\x07\x0b-\x0c\x0e-\x1f\x7f\x80-\x9f]")
 _NEWLINE = re.compile(r"\r*\n")
@@ -81,8 +82,8 @@ def bytes_to_lines(chunks: Iterable[bytes]) -> Iterator[str]:
 def _strip_escapes(text: str) -> str:
     if "\x1b" in text or "\x9b" in text:
         text = _ESCAPE.sub("", text)
-        # A lone ESC that starts no complete sequence (unterminated or junk): drop it and its next char.
-        text = re.sub(r"\x1b.?", "", text, flags=re.DOTALL)
+        # An ESC that starts no complete sequence (unterminated or junk): drop it, with a CSI's parameters.
+        text = _BROKEN_ESCAPE.sub("", text)
     return _CONTROL.sub("", text)
 
 

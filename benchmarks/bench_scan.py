@@ -1,0 +1,136 @@
+"""Detector throughput on realistic terminal output, against str.count('://') and a naive URL regex.
+
+Builds at least 10 MB of mixed output (compiler logs, training logs with progress bars, pip and git
+output) with the real server start-ups from tests/data/captures scattered through it, turns it into
+logical lines with the same LineAssembler the frontends use, then times, on the same text in the same
+run: ``str.count('://')`` (the baseline), ``re.finditer(r'https?://\\S+')``, and ``Detector.feed_text``.
+The last line is ``ratio_vs_count=<detector MB/s / count MB/s>`` (target >= 0.5).
+
+Run: python benchmarks/bench_scan.py [--mb 10] [--repeat 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from iterm2_autolaunch.detect import Detector
+from iterm2_autolaunch.lines import bytes_to_lines
+
+CAPTURES = Path(__file__).resolve().parent.parent / "tests" / "data" / "captures"
+
+
+def build_log(rng: random.Random) -> list[str]:
+    unit = rng.choice(["parser", "lexer", "engine", "tensor_ops", "io/reader", "net/http"])
+    return [
+        f"[{rng.randint(1, 999)}/1000] Building CXX object src/{unit}/CMakeFiles/{unit}.dir/{unit}_{i}.cc.o"
+        for i in range(rng.randint(5, 30))
+    ] + [f"/usr/bin/c++ -O2 -g -Isrc -o build/{unit}.so -shared build/{unit}/*.o -lpthread -ldl"]
+
+
+def training_log(rng: random.Random) -> list[str]:
+    lines = []
+    for epoch in range(rng.randint(2, 6)):
+        bar = "".join(
+            f"\rEpoch {epoch}: {p:3d}%|{'#' * (p // 5):<20}| {p * 12}/1200 [00:{p // 2:02d}<00:30, 39.2it/s]"
+            for p in range(0, 101, 20)
+        )
+        lines.append(bar)
+        lines.append(f"epoch={epoch} loss={rng.random():.4f} acc={rng.random():.4f} lr=3e-4 step={epoch * 1200}")
+        lines.append(f"INFO:trainer:saved checkpoint to /scratch/alice/runs/{rng.randint(1000, 9999)}/ckpt-{epoch}.pt")
+    return lines
+
+
+def pip_log(rng: random.Random) -> list[str]:
+    lines = []
+    for package in rng.sample(["numpy", "pandas", "torch", "jupyterlab", "requests", "scipy", "tqdm"], 3):
+        h = "".join(rng.choices("0123456789abcdef", k=64))
+        lines += [
+            f"Collecting {package}>=1.0",
+            f"  Downloading https://files.pythonhosted.org/packages/{h[:2]}/{h[2:4]}/{h[4:]}/"
+            f"{package}-2.1.0-cp311-cp311-manylinux_2_17_x86_64.whl (18.2 MB)",
+            "     ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━ 18.2/18.2 MB 41.3 MB/s eta 0:00:00",
+            f"Requirement already satisfied: typing-extensions in ./venv/lib/python3.11/site-packages ({package})",
+        ]
+    lines.append("Successfully installed " + " ".join(f"pkg{rng.randint(1, 99)}-1.0" for _ in range(5)))
+    return lines
+
+
+def git_log(rng: random.Random) -> list[str]:
+    return [
+        "remote: Enumerating objects: 143, done.",
+        "remote: Counting objects: 100% (143/143), done.",
+        "Receiving objects: 100% (143/143), 41.20 KiB | 1.03 MiB/s, done.",
+        f"From https://github.com/example/project{rng.randint(1, 50)}",
+        f"   {rng.randbytes(4).hex()}..{rng.randbytes(4).hex()}  main       -> origin/main",
+        "curl -sSL https://example.org/install.sh -o install.sh  # see http://localhost:8080/docs too",
+    ]
+
+
+def captured_startups() -> list[list[str]]:
+    """Each capture that announces exactly one server, as logical lines."""
+    index = json.loads((CAPTURES / "index.json").read_text())
+    startups = []
+    for entry in index:
+        if len(entry["expect"]) == 1:
+            startups.append(list(bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()])))
+    return startups
+
+
+def build_text(megabytes: float, seed: int = 7) -> tuple[str, int]:
+    """The benchmark text and how many server start-ups it holds."""
+    rng = random.Random(seed)
+    startups = captured_startups()
+    generators: list[Callable[[random.Random], list[str]]] = [build_log, training_log, pip_log, git_log]
+    raw: list[str] = []
+    size, inserted = 0, 0
+    while size < megabytes * 1_000_000:
+        if startups and rng.random() < 0.01:
+            chunk = rng.choice(startups)
+            inserted += 1
+        else:
+            chunk = rng.choice(generators)(rng)
+        raw.extend(chunk)
+        size += sum(len(line) + 1 for line in chunk)
+    data = "\n".join(raw).encode()
+    return "\n".join(bytes_to_lines([data])), inserted
+
+
+def best_rate(label: str, func: Callable[[], object], megabytes: float, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    rate = megabytes / statistics.median(times)
+    print(f"{label:<34} {rate:10.1f} MB/s  (median of {repeat})")
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=10.0)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+
+    text, inserted = build_text(args.mb)
+    megabytes = len(text.encode()) / 1_000_000
+    announced = [e for e in Detector().feed_text(text) if e.event == "announce"]
+    print(f"text: {megabytes:.1f} MB, {text.count(chr(10)) + 1} lines, {inserted} server start-ups inserted")
+    print(f"detector found {len(announced)} announcements")
+
+    naive = re.compile(r"https?://\S+")
+    count_rate = best_rate("str.count('://')", lambda: text.count("://"), megabytes, args.repeat)
+    best_rate("re.finditer(r'https?://\\S+')", lambda: sum(1 for _ in naive.finditer(text)), megabytes, args.repeat)
+    detector_rate = best_rate("Detector().feed_text", lambda: Detector().feed_text(text), megabytes, args.repeat)
+    print(f"ratio_vs_count={detector_rate / count_rate:.2f}")
+
+
+if __name__ == "__main__":
+    main()
