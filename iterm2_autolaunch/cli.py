@@ -28,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("resolve", help="show the SSH target a command line resolves to", add_help=False)
     commands.add_parser("daemon", help="run the iTerm2 daemon (what the AutoLaunch script starts)")
+    run = commands.add_parser("run", help="run a command (e.g. ssh host) in a pty and watch its output")
+    run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command and its arguments")
 
     args, rest = parser.parse_known_args(argv)
     if args.command == "resolve":
@@ -38,6 +40,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "scan":
         return scan_command(args.files, as_json=args.json)
+    if args.command == "run":
+        from iterm2_autolaunch.daemon import run_command
+
+        argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+        if not argv:
+            parser.error("run needs a command, e.g. iterm2-autolaunch run -- ssh myhost")
+        return run_command(argv)
     if args.command == "daemon":
         from iterm2_autolaunch.daemon import main as daemon_main
 

@@ -1,0 +1,77 @@
+"""Entry points that build the engine from the config with the real effects, then run a frontend.
+
+``main`` is what the AutoLaunch script runs inside iTerm2; ``run_command`` is ``iterm2-autolaunch run``.
+Logging is configured here and only here. A bad config file is reported and the daemon goes on with
+the defaults: a typo must not leave the user without the tool.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+from iterm2_autolaunch.browser import Browser
+from iterm2_autolaunch.config import Config, load_config
+from iterm2_autolaunch.engine import Effects, Engine
+from iterm2_autolaunch.errors import ConfigError
+from iterm2_autolaunch.notify import notify
+from iterm2_autolaunch.ports import choose_local_port
+from iterm2_autolaunch.probe import probe
+from iterm2_autolaunch.resolve import remote_forward_host, resolve_context
+from iterm2_autolaunch.tunnels.select import choose_backend
+
+log = logging.getLogger("iterm2_autolaunch")
+
+
+def setup_logging(verbose: bool = False, raw_terminal: bool = False) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if raw_terminal:
+        handler.terminator = "\r\n"  # the pty wrapper puts the terminal in raw mode: \n alone would not return
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
+    # paramiko logs every channel at INFO; only its problems interest a user.
+    logging.getLogger("paramiko").setLevel(logging.WARNING)
+
+
+def config_or_defaults() -> Config:
+    try:
+        return load_config()
+    except ConfigError as error:
+        log.error("%s; running with the default settings", error)
+        notify("iterm2-autolaunch: config ignored", str(error))
+        return Config()
+
+
+def real_effects(config: Config, browser: Browser) -> Effects:
+    return Effects(
+        resolve=resolve_context,
+        backend=choose_backend,
+        choose_port=choose_local_port,
+        remote_host=remote_forward_host,
+        probe=probe,
+        open_url=browser.open,
+        notify=notify,
+    )
+
+
+def build_engine(config: Config) -> Engine:
+    return Engine(config, real_effects(config, Browser(config.browser)))
+
+
+def main() -> int:
+    """The iTerm2 daemon: watch every session until iTerm2 goes away."""
+    from iterm2_autolaunch.frontends.iterm2_frontend import run
+
+    setup_logging()
+    config = config_or_defaults()
+    log.info("iterm2-autolaunch starting (config: %s)", config.source)
+    return run(lambda connection: build_engine(config))
+
+
+def run_command(argv: Sequence[str]) -> int:
+    """``iterm2-autolaunch run -- CMD...``: the pty wrapper for any terminal."""
+    from iterm2_autolaunch.frontends.pty_frontend import run_wrapped
+
+    setup_logging(raw_terminal=sys.stdin.isatty())
+    return run_wrapped(argv, build_engine(config_or_defaults()))
