@@ -102,7 +102,9 @@ KINDS: tuple[Kind, ...] = (
         name="marimo",
         url_lines=(_layout(r"[ \t]*(?:\S{1,3}[ \t]+)?URL:[ \t]+"),),
         token_param="access_token",
-        banner=re.compile(r"(?:Create or edit notebooks in your browser|Running .* in your browser|marimo)"),
+        banner=re.compile(r"Create or edit notebooks in your browser|Running .* in your browser"),
+        stop_words=("Thanks for using marimo",),
+        stop_line=re.compile(r"^[ \t]*Thanks for using marimo"),
         probe_path="health",
     ),
     Kind(
@@ -118,7 +120,7 @@ KINDS: tuple[Kind, ...] = (
         name="gradio",
         url_lines=(_layout(r"\*?[ \t]*Running[ \t]+on[ \t]+local[ \t]+URL:[ \t]+"),),
         stop_words=("closing server",),
-        stop_line=re.compile(r"^Keyboard interruption in main thread\.\.\. closing server\.[ \t]*$"),
+        stop_line=re.compile(r"^(?:\^C)?Keyboard interruption in main thread\.\.\. closing server\.[ \t]*$"),
         probe_path="config",
     ),
     Kind(
@@ -126,6 +128,8 @@ KINDS: tuple[Kind, ...] = (
         url_lines=(
             _layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+)?Bokeh[ \t]+app[ \t]+running[ \t]+at:[ \t]+"),
         ),
+        stop_words=("Interrupted, shutting down",),
+        stop_line=re.compile(r"^(?:\^C)?Interrupted, shutting down[ \t]*$"),
         probe_path="",
     ),
     Kind(

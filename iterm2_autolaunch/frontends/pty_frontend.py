@@ -42,9 +42,7 @@ def run_wrapped(argv: Sequence[str], engine: Engine) -> int:
         except OSError as error:
             os.write(2, f"iterm2-autolaunch run: {argv[0]}: {error.strerror}\n".encode())
         os._exit(127)
-    context = SessionContext(
-        session_id=f"pty-{pid}", job_name=os.path.basename(argv[0]), command_line=shlex.join(argv)
-    )
+    context = SessionContext(session_id=f"pty-{pid}", job_name=os.path.basename(argv[0]), command_line=shlex.join(argv))
     stdin = sys.stdin.fileno()
     interactive = os.isatty(stdin)
     saved = termios.tcgetattr(stdin) if interactive else None
