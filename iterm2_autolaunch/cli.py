@@ -27,6 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     scan.add_argument("--json", action="store_true", help="one JSON object per event (stable interface)")
 
     commands.add_parser("resolve", help="show the SSH target a command line resolves to", add_help=False)
+    commands.add_parser("list", help="show the running daemon's forwards", add_help=False)
+    commands.add_parser("doctor", help="check the setup; explain a session or URL", add_help=False)
+    commands.add_parser("config", help="check (--check) or show (--show) the config file", add_help=False)
     commands.add_parser("daemon", help="run the iTerm2 daemon (what the AutoLaunch script starts)")
     run = commands.add_parser("run", help="run a command (e.g. ssh host) in a pty and watch its output")
     run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command and its arguments")
@@ -36,6 +39,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         from iterm2_autolaunch.resolve import resolve_main
 
         return resolve_main(rest)
+    if args.command == "list":
+        from iterm2_autolaunch.control import list_main
+
+        return list_main(rest)
+    if args.command == "doctor":
+        from iterm2_autolaunch.doctor import doctor_main
+
+        return doctor_main(rest)
+    if args.command == "config":
+        from iterm2_autolaunch.doctor import config_main
+
+        return config_main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "scan":

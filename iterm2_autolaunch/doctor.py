@@ -1,0 +1,398 @@
+"""``iterm2-autolaunch doctor`` and ``iterm2-autolaunch config``: say what is set up and what would happen.
+
+``doctor`` prints one line per check, ``OK``, ``WARN`` or ``FAIL``, and exits 1 only when something fails.
+With ``--command-line "ssh ..."`` it resolves that session's target exactly as the daemon would and checks
+its host key and ControlMaster; with ``--url URL`` it walks a printed server URL through the daemon's steps
+(parse, forward host, local port, probe, browser URL, action) without opening anything. Tokens are hidden.
+Every subprocess gets an argv list and a timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paramiko
+
+from iterm2_autolaunch.config import KIND_NAMES, Config, config_path, load_config
+from iterm2_autolaunch.control import ControlError, control_socket_path, request
+from iterm2_autolaunch.detect import KINDS, Detector, Event, is_loopback, redact
+from iterm2_autolaunch.errors import ConfigError, ResolveError, TunnelError
+from iterm2_autolaunch.ports import choose_local_port
+from iterm2_autolaunch.probe import probe_url
+from iterm2_autolaunch.resolve import remote_forward_host, resolve_context
+from iterm2_autolaunch.session import SessionContext
+from iterm2_autolaunch.tunnels.base import SshTarget
+
+SSH_TIMEOUT = 5.0  # seconds for `ssh -V` and `ssh -O check`; both are local and answer at once
+
+OK, WARN, FAIL = "OK", "WARN", "FAIL"
+
+
+@dataclass(frozen=True)
+class Check:
+    status: str  # OK, WARN or FAIL
+    name: str
+    detail: str
+
+    def line(self) -> str:
+        return f"{self.status:<4} {self.name}: {self.detail}"
+
+
+# -- doctor ---------------------------------------------------------------------------------------------
+
+
+def doctor_main(argv: Sequence[str]) -> int:
+    """``iterm2-autolaunch doctor [--command-line "ssh ..."] [--url URL [--kind KIND]]``."""
+    parser = argparse.ArgumentParser(
+        prog="iterm2-autolaunch doctor",
+        description="Check the setup; optionally explain what would happen for a session and a printed URL.",
+    )
+    parser.add_argument("--command-line", help='a session\'s foreground job, e.g. "ssh -p 2222 alice@wheeler"')
+    parser.add_argument("--url", help="a server URL as printed, e.g. http://127.0.0.1:8888/lab?token=...")
+    parser.add_argument("--kind", default="jupyter", choices=KIND_NAMES, help="the server kind that printed --url")
+    parser.add_argument("--ssh", default="ssh", help="the ssh binary (default: ssh on PATH)")
+    args = parser.parse_args(list(argv))
+    failed = False
+    for check in run_checks(args.command_line, args.url, args.kind, args.ssh):
+        print(check.line(), flush=True)  # one by one: a slow ssh check should not hide the earlier lines
+        failed = failed or check.status == FAIL
+    return 1 if failed else 0
+
+
+def run_checks(command_line: str | None, url: str | None, kind: str = "jupyter", ssh: str = "ssh") -> Iterator[Check]:
+    config_check, config = check_config(config_path())
+    yield config_check
+    yield check_iterm2_socket()
+    yield check_ssh(ssh)
+    yield check_daemon()
+    target: SshTarget | None = None
+    if command_line is not None:
+        target_checks, target = check_target(command_line, ssh)
+        yield from target_checks
+        if target is not None and not target.local:
+            yield check_known_hosts(target)
+            yield check_control_master(target, config, ssh)
+    if url is not None:
+        if command_line is not None and target is None:
+            yield Check(WARN, "url", "the session's target did not resolve; explaining the URL without it")
+        yield from explain_url(url, kind, config, target)
+
+
+def check_config(path: Path) -> tuple[Check, Config]:
+    """The config file: there and valid, absent (defaults), or the ConfigError message (then defaults)."""
+    if not path.exists():
+        return Check(OK, "config", f"no config file at {path}; defaults in use"), Config()
+    try:
+        return Check(OK, "config", f"{path} parses"), load_config(path)
+    except ConfigError as error:
+        return Check(FAIL, "config", f"{error} (the daemon runs with the defaults)"), Config()
+
+
+def check_iterm2_socket(platform: str = sys.platform, environ: Mapping[str, str] = os.environ) -> Check:
+    """The unix socket the iterm2 library connects to (it honours IT2_SUITE as the app support folder)."""
+    if platform != "darwin":
+        return Check(WARN, "iTerm2", f"this is not macOS ({platform}): no iTerm2 here; "
+                                     "`iterm2-autolaunch run -- ssh HOST` works in any terminal")
+    home = Path(environ.get("HOME") or os.path.expanduser("~"))
+    path = home / "Library" / "Application Support" / environ.get("IT2_SUITE", "iTerm2") / "private" / "socket"
+    if path.is_socket():
+        return Check(OK, "iTerm2", f"API socket at {path}")
+    return Check(WARN, "iTerm2", f"no API socket at {path}: is iTerm2 running with Settings > General > Magic > "
+                                 "Enable Python API on? (old iTerm2 versions listen on TCP port 1912 instead)")
+
+
+def check_ssh(ssh: str = "ssh") -> Check:
+    exe = shutil.which(ssh)
+    if exe is None:
+        return Check(WARN, "ssh", f"no {ssh} binary: ssh config is read with paramiko (no Include), "
+                                  "and only the sshtunnel backend works")
+    try:
+        proc = subprocess.run([exe, "-V"], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=SSH_TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return Check(FAIL, "ssh", f"{exe} -V failed: {error}")
+    version = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+    return Check(OK, "ssh", f"{exe} ({version[0] if version else 'version unknown'})")
+
+
+def check_daemon(path: Path | None = None) -> Check:
+    try:
+        answer = request({"cmd": "ping"}, path, timeout=1.0)
+    except ControlError as error:
+        return Check(WARN, "daemon", str(error))
+    return Check(OK, "daemon", f"running (pid {answer.get('pid')}) at {path or control_socket_path()}")
+
+
+def check_target(command_line: str, ssh: str = "ssh") -> tuple[list[Check], SshTarget | None]:
+    """Resolve the session the way the daemon does: a SessionContext whose job is the command's program."""
+    try:
+        words = shlex.split(command_line)
+    except ValueError:
+        words = command_line.split()
+    context = SessionContext(
+        session_id="doctor", job_name=os.path.basename(words[0]) if words else "", command_line=command_line
+    )
+    try:
+        target = resolve_context(context, ssh=ssh)
+    except ResolveError as error:
+        return [Check(FAIL, "target", str(error))], None
+    if target.local:
+        return [Check(OK, "target", "not an ssh session: local servers open without a forward")], target
+    jump = f" via {target.proxy_jump}" if target.proxy_jump else ""
+    present = [f for f in target.identity_files if os.path.exists(os.path.expanduser(f))]
+    keys = ", ".join(present) if present else "no configured key file exists; only the agent's keys are offered"
+    only = " (IdentitiesOnly)" if target.identities_only else ""
+    return [
+        Check(OK, "target", f"{target.destination} -> {target.user}@{target.hostname} port {target.port}{jump}"),
+        Check(OK, "identities", keys + only),
+    ], target
+
+
+# -- host keys ------------------------------------------------------------------------------------------
+
+
+def known_hosts_name(target: SshTarget) -> str:
+    """The name ssh looks the host key up by: ``host``, or ``[host]:port`` off port 22."""
+    return target.hostname if target.port == 22 else f"[{target.hostname}]:{target.port}"
+
+
+def known_hosts_files(target: SshTarget) -> list[Path]:
+    return [Path(os.path.expanduser(f)) for f in target.known_hosts_files]
+
+
+def find_host_keys(name: str, files: Iterable[Path]) -> list[tuple[Path, str, str]]:
+    """``(file, key type, marker)`` for every known_hosts line about ``name`` (plain or hashed);
+    marker is ``""``, ``"@revoked"`` or ``"@cert-authority"``."""
+    found: list[tuple[Path, str, str]] = []
+    for path in files:
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            marker = ""
+            if line.startswith("@"):
+                marker, _, line = line.partition(" ")
+            try:
+                entry = paramiko.hostkeys.HostKeyEntry.from_line(line)
+            except Exception:  # one bad line must not hide the good ones (as in OpenSSH)
+                entry = None
+            if entry is None or entry.key is None:
+                continue
+            # HostKeys.lookup knows hashed names (|1|salt|hash); one per line keeps the file and marker.
+            keys = paramiko.HostKeys()
+            for host in entry.hostnames:
+                keys.add(host, entry.key.get_name(), entry.key)
+            if keys.lookup(name) is not None:
+                found.append((path, entry.key.get_name(), marker))
+    return found
+
+
+def check_known_hosts(target: SshTarget) -> Check:
+    files = known_hosts_files(target)
+    if not files:
+        return Check(WARN, "host key", "UserKnownHostsFile none: no host key can be checked")
+    name = known_hosts_name(target)
+    found = find_host_keys(name, files)
+    keys = [f"{key_type} in {path}" for path, key_type, marker in found if not marker]
+    revoked = [f"{key_type} in {path}" for path, key_type, marker in found if marker == "@revoked"]
+    listed = ", ".join(f"{path}{'' if path.exists() else ' (missing)'}" for path in files)
+    if keys:
+        note = f"; @revoked: {', '.join(revoked)}" if revoked else ""
+        return Check(WARN if revoked else OK, "host key", f"{name} known: {', '.join(keys)}{note}")
+    if any(marker == "@cert-authority" for _, _, marker in found):
+        return Check(WARN, "host key", f"{name} is known only through a @cert-authority line ({listed}): "
+                                       "the openssh backend accepts it, the sshtunnel backend does not")
+    hint = f"connect once with plain ssh ({target.destination}) and accept the key"
+    if target.strict_host_key_checking in ("no", "accept-new"):
+        return Check(WARN, "host key", f"no key for {name} in {listed}; StrictHostKeyChecking "
+                                       f"{target.strict_host_key_checking}, but the forward may still refuse: {hint}")
+    return Check(FAIL, "host key", f"no key for {name} in {listed}: a forward would be refused; {hint}")
+
+
+# -- ControlMaster --------------------------------------------------------------------------------------
+
+
+def check_control_master(target: SshTarget, config: Config, ssh: str = "ssh") -> Check:
+    """Is an OpenSSH master live for the target (``ssh -O check``)? Says which backend the daemon picks."""
+    preference = config.backend_for(target.destination)
+    if not target.control_path or target.control_path.lower() == "none":
+        chosen = "sshtunnel" if preference == "auto" else preference
+        return Check(OK, "ControlMaster", f"no ControlPath for {target.destination}: backend {chosen} "
+                                          "(behind 2FA set ControlMaster auto and ControlPath in ~/.ssh/config)")
+    exe = shutil.which(ssh)
+    if exe is None:
+        return Check(WARN, "ControlMaster", f"cannot run {ssh} -O check: no {ssh} binary")
+    argv = [exe, "-O", "check", "-o", f"ControlPath={target.control_path}", "-o", "BatchMode=yes",
+            *target.ssh_args, "--", target.destination]
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=SSH_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        return Check(WARN, "ControlMaster", f"ssh -O check did not answer within {SSH_TIMEOUT:g}s")
+    except OSError as error:
+        return Check(WARN, "ControlMaster", f"cannot run {exe}: {error}")
+    said = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+    said_line = said[0] if said else f"exit status {proc.returncode}"
+    if proc.returncode == 0:
+        chosen = "openssh" if preference == "auto" else preference
+        return Check(OK, "ControlMaster", f"live at {target.control_path} ({said_line}): backend {chosen}")
+    chosen = "sshtunnel" if preference == "auto" else preference
+    # ssh's own words only when they add something to "no socket there"
+    why = "" if target.control_path in said_line else f" ({said_line})"
+    return Check(OK, "ControlMaster", f"none live at {target.control_path}{why}: backend {chosen}")
+
+
+# -- what would happen for a URL ------------------------------------------------------------------------
+
+_LOG = "[I 2026-01-01 00:00:00.000 ServerApp]"
+# Each kind's start lines as the real server prints them, with {url} where its URL goes; fed to the real
+# Detector so `doctor --url` accepts exactly what the daemon accepts.
+_START_LINES: Mapping[str, tuple[str, ...]] = {
+    "jupyter": (f"{_LOG} Jupyter Server 2.0.0 is running at:", f"{_LOG} {{url}}"),
+    "voila": ("[Voila] Voilà is running at:", "[Voila] {url}"),
+    "tensorboard": ("TensorBoard 2.0.0 at {url} (Press CTRL+C to quit)",),
+    "marimo": ("        Create or edit notebooks in your browser", "        ➜  URL: {url}"),
+    "streamlit": ("  You can now view your Streamlit app in your browser.", "", "  Local URL: {url}"),
+    "gradio": ("* Running on local URL:  {url}",),
+    "panel": ("Bokeh app running at: {url}",),
+    "dash": ("Dash is running on {url}",),
+}
+
+_ACTIONS = {
+    "open": "opens the browser at it",
+    "notify": "shows a notification with it (token hidden); nothing opens",
+    "silent": "keeps the forward and only logs it",
+}
+
+
+def parse_url(url: str, kind: str = "jupyter") -> Event | None:
+    """The event the daemon would see if a ``kind`` server printed ``url`` in its start lines, else None."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return None  # a line break would make a second line; a real server prints one URL per line
+    detector = Detector(kinds=[k for k in KINDS if k.name == kind])
+    events = detector.feed([line.replace("{url}", url) for line in _START_LINES[kind]]) + detector.finish()
+    return next((event for event in events if event.event == "announce"), None)
+
+
+def explain_url(url: str, kind: str, config: Config, target: SshTarget | None,
+                choose_port: Callable[[int, tuple[int, int]], int] = choose_local_port) -> list[Check]:
+    """The daemon's steps for ``url`` in a session connected to ``target`` (None: not given)."""
+    event = parse_url(url, kind)
+    if event is None:
+        return [Check(FAIL, "url", f"{redact(url)} is not a {kind} URL the daemon accepts: it needs http(s), "
+                                   "a host, an explicit port and plain URL characters")]
+    token = "a token (hidden)" if event.token else "no token"
+    checks = [Check(OK, "url", f"{kind} at {event.host} port {event.port}, path {event.path}, {token}")]
+
+    names = (target.destination, target.hostname) if target is not None else ()
+    action = config.action_for(kind, *names)
+    unsure = "" if target is not None or not config.hosts else " (host rules not applied: give --command-line)"
+    if action == "ignore":
+        checks.append(Check(WARN, "action", f"{kind} is ignored by the config{unsure}: no forward, nothing opens"))
+        return checks
+    checks.append(Check(OK, "action", f"{action}{unsure}"))
+
+    if target is not None and target.local:
+        if not is_loopback(event.host) and event.host not in ("0.0.0.0", "::"):
+            checks.append(Check(FAIL, "forward", f"the session is local and {event.host} is not loopback: "
+                                                 "nothing is opened"))
+            return checks
+        origin = f"{event.scheme}://localhost:{event.port}"
+        checks.append(Check(OK, "forward", "none needed: the session is local"))
+    else:
+        try:
+            remote = remote_forward_host(event.host)
+            local_port = choose_port(event.port, config.port_range)
+        except (ResolveError, TunnelError) as error:
+            checks.append(Check(FAIL, "forward", str(error)))
+            return checks
+        where = target.destination if target is not None else "the session's ssh host"
+        low, high = config.port_range
+        why = "free here" if local_port == event.port else f"{event.port} is taken here; picked from {low}-{high}"
+        checks.append(Check(OK, "forward", f"127.0.0.1:{local_port} ({why}) -> {remote}:{event.port} "
+                                           f"as seen from {where}"))
+        origin = f"{event.scheme}://localhost:{local_port}"
+
+    kind_spec = next(k for k in KINDS if k.name == kind)
+    expect = f", body must contain {kind_spec.probe_expect}" if kind_spec.probe_expect else ""
+    checks.append(Check(OK, "probe", f"GET {probe_url(origin, event.base_path, kind_spec)} must answer{expect}"))
+    browser_url = origin + event.path + (f"?{event.query}" if event.query else "")
+    checks.append(Check(OK, "browser", f"{redact(browser_url)}: the daemon {_ACTIONS[action]}"))
+    return checks
+
+
+# -- config ---------------------------------------------------------------------------------------------
+
+
+def config_main(argv: Sequence[str]) -> int:
+    """``iterm2-autolaunch config --check|--show [--path FILE]``."""
+    parser = argparse.ArgumentParser(prog="iterm2-autolaunch config", description="Check or show the config file.")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--check", action="store_true", help="say whether the config file is valid")
+    what.add_argument("--show", action="store_true", help="print the effective config (file plus defaults)")
+    parser.add_argument("--path", type=Path, help="the config file (default: %(default)s)", default=config_path())
+    args = parser.parse_args(list(argv))
+    try:
+        config = load_config(args.path)
+    except ConfigError as error:
+        print(f"iterm2-autolaunch config: {error}", file=sys.stderr)
+        return 1
+    exists = args.path.exists()
+    if args.check:
+        print(f"ok: {args.path}" if exists else f"ok: no config file at {args.path}; defaults in use")
+    else:
+        print(render_config(config, args.path if exists else None, args.path))
+    return 0
+
+
+def render_config(config: Config, source: Path | None, path: Path) -> str:
+    """The effective config as TOML (it loads back to the same Config)."""
+    header = f"# effective config: {source} with defaults filled in" if source else \
+        f"# no config file at {path}; these are the defaults"
+    lines = [
+        header,
+        f"backend = {_toml(config.backend)}",
+        f"browser = {_toml(list(config.browser))}",
+        f"port_range = {_toml(list(config.port_range))}",
+        f"kinds = {_toml([name for name in KIND_NAMES if name in config.kinds])}",
+        f"markers = {_toml(list(config.markers))}",
+        f"reattach = {_toml(config.reattach)}",
+        "",
+        "[actions]",
+        *(f"{name} = {_toml(config.actions[name])}" for name in KIND_NAMES if name in config.actions),
+    ]
+    for rule in config.hosts:
+        lines += ["", "[[hosts]]", f"match = {_toml(rule.match)}"]
+        if rule.backend:
+            lines.append(f"backend = {_toml(rule.backend)}")
+        if rule.actions:
+            lines.append(f"actions = {_toml(dict(rule.actions))}")
+    return "\n".join(lines)
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{key} = {_toml(item)}" for key, item in value.items()) + " }"
+    raise TypeError(f"no TOML form for {value!r}")
