@@ -29,7 +29,11 @@ def jupyter_start(port: int = 8888, token: str = "abc123", host: str = "127.0.0.
     ]
 
 
-JUPYTER_STOP = ["[C 2026-11-28 03:40:00.000 ServerApp] Shutdown confirmed"]
+JUPYTER_STOP = [  # after Ctrl-C (echoed as ^C) and "y"
+    "^C[I 2026-11-28 03:40:00.000 ServerApp] interrupted",
+    "Shut down this Jupyter server (y/[n])? y",
+    "[C 2026-11-28 03:40:00.000 ServerApp] Shutdown confirmed",
+]
 
 
 @dataclass

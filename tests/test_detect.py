@@ -1,0 +1,163 @@
+"""The detector on output captured from the real tools (tests/data/captures), and on hostile text."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iterm2_autolaunch.detect import Detector, Event
+from iterm2_autolaunch.lines import bytes_to_lines
+
+DATA = Path(__file__).parent / "data"
+CAPTURES = DATA / "captures"
+INDEX: list[dict[str, Any]] = json.loads((CAPTURES / "index.json").read_text())
+
+
+def scan_json(path: Path) -> list[dict[str, Any]]:
+    """What other tools see: `iterm2-autolaunch scan --json FILE`, run as a real command."""
+    done = subprocess.run(
+        [sys.executable, "-m", "iterm2_autolaunch", "scan", "--json", str(path)],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("entry", INDEX, ids=[entry["file"].removesuffix(".raw") for entry in INDEX])
+def test_capture_gives_one_announcement_per_server(entry: dict[str, Any]) -> None:
+    events = scan_json(CAPTURES / entry["file"])
+    for event in events:
+        assert set(event) == {"event", "kind", "url", "scheme", "host", "port", "path", "token", "line"}
+    announced = [e for e in events if e["event"] == "announce"]
+    got = [{key: e[key] for key in ("kind", "url", "scheme", "port", "path", "token")} for e in announced]
+    want = [{key: server[key] for key in ("kind", "url", "scheme", "port", "path", "token")}
+            for server in entry["expect"]]
+    assert got == want
+    stops = [e for e in events if e["event"] == "shutdown"]
+    assert len(stops) == (1 if entry["shutdown"] else 0)
+    if stops:
+        assert stops[0]["port"] == want[0]["port"] and stops[0]["line"] > announced[0]["line"]
+    assert len([e for e in events if e["event"] == "listing"]) == entry.get("listing", 0)
+
+
+@pytest.mark.parametrize("entry", [e for e in INDEX if e["expect"]][:6], ids=lambda e: e["file"])
+@pytest.mark.parametrize("batch", [1, 3, 1000])
+def test_line_batches_do_not_change_the_result(entry: dict[str, Any], batch: int) -> None:
+    """The iTerm2 frontend hands over lines in whatever batches the screen updates make."""
+    lines = list(bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()]))
+    whole = Detector()
+    expected = whole.feed(lines) + whole.finish()
+    detector = Detector()
+    got: list[Event] = []
+    for start in range(0, len(lines), batch):
+        got += detector.feed(lines[start : start + batch])
+    got += detector.finish()
+    assert got == expected
+
+
+def test_hostname_printed_by_jupyter_is_kept_as_hint() -> None:
+    entry = next(e for e in INDEX if "ip_hostname" in e["file"])
+    lines = list(bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()]))
+    (event,) = [e for e in Detector().feed(lines) if e.event == "announce"]
+    assert event.host == "127.0.0.1" and event.hint_host not in (None, "127.0.0.1")
+
+
+def test_base_url_is_where_the_probe_goes() -> None:
+    entry = next(e for e in INDEX if e["file"] == "jupyterlab_base_url.raw")
+    lines = list(bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()]))
+    (event,) = [e for e in Detector().feed(lines) if e.event == "announce"]
+    assert (event.path, event.base_path) == ("/user/alice/lab", "/user/alice/")
+
+
+def test_restart_with_the_same_token_announces_again() -> None:
+    entry = next(e for e in INDEX if e["file"] == "jupyterlab_token_explicit.raw")
+    lines = list(bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()]))
+    events = Detector().feed(lines + lines)
+    assert [e.event for e in events] == ["announce", "shutdown", "announce", "shutdown"]
+
+
+def test_marker_of_the_original_recipe_when_configured() -> None:
+    log = "[I 2026-11-28 03:39:05.553 ServerApp]"
+    lines = [f"{log} Serving notebooks from local directory: /home/a", "SOMEMARKER http://127.0.0.1:8888/lab?token=t"]
+    assert Detector().feed(lines) == []
+    (event,) = Detector(markers=["SOMEMARKER"]).feed(lines)
+    assert (event.kind, event.port, event.token) == ("jupyter", 8888, "t")
+    assert Detector(markers=["SOMEMARKER"]).feed(["SOMEMARKER file:///tmp/jpserver-1-open.html"]) == []
+
+
+# -- hostile and negative input ---------------------------------------------------------------------------
+
+
+def hostile_lines() -> list[str]:
+    text = (DATA / "hostile.txt").read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def test_hostile_corpus_is_big_enough() -> None:
+    assert len(hostile_lines()) >= 200
+
+
+@pytest.mark.parametrize("line", hostile_lines())
+def test_hostile_line_alone_announces_nothing(line: str) -> None:
+    assert [e for e in Detector().feed([line]) if e.event == "announce"] == []
+
+
+def test_hostile_lines_after_a_real_banner_announce_nothing() -> None:
+    """The worst place for an imitation: right after a genuine Jupyter banner."""
+    banner = "[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.21.1 is running at:"
+    for line in hostile_lines():
+        events = Detector().feed([banner, line])
+        assert [e for e in events if e.event == "announce"] == [], line
+
+
+def test_hostile_file_as_one_stream_announces_nothing() -> None:
+    detector = Detector()
+    events = detector.feed(hostile_lines()) + detector.finish()
+    assert [e for e in events if e.event == "announce"] == []
+
+
+def test_hostile_bytes_announce_nothing() -> None:
+    events = scan_json(DATA / "hostile_bytes.bin")
+    assert [e for e in events if e["event"] == "announce"] == []
+
+
+NEGATIVE = [
+    pytest.param("  Downloading https://files.pythonhosted.org/packages/ab/numpy-2.1.0.whl (18.2 MB)", id="pip"),
+    pytest.param("To github.com:alice/project.git", id="git-push"),
+    pytest.param("curl -sS http://localhost:8888/api", id="curl-command"),
+    pytest.param("    http://localhost:8888/lab?token=abc", id="indented-url-without-banner"),
+    pytest.param("[I 2026-11-28 03:39:05.553 ServerApp] http://localhost:8888/lab?token=abc", id="log-url-no-banner"),
+    pytest.param("log.txt:12:[I 2026-11-28 ServerApp] http://127.0.0.1:8888/lab?token=x", id="grep-output"),
+]
+
+
+@pytest.mark.parametrize("line", NEGATIVE)
+def test_urls_in_unrelated_output_do_not_fire(line: str) -> None:
+    assert Detector().feed([line]) == []
+
+
+SHAPES = [
+    pytest.param("http://localhost:8888/lab?token=abc;rm", id="semicolon"),
+    pytest.param("http://localhost:8888/lab?token=$(id)", id="command-substitution"),
+    pytest.param("http://localhost:8888/lab?token=`id`", id="backticks"),
+    pytest.param("http://localhost:8888@evil.example/lab", id="userinfo-trick"),
+    pytest.param("http://localhost:88888/lab", id="port-too-big"),
+    pytest.param("http://localhost:0/lab", id="port-zero"),
+    pytest.param("http://localhost:08888/lab", id="port-leading-zero"),
+    pytest.param("http://localhost:/lab", id="no-port"),
+    pytest.param("http://localhost:8888/lab?token=abc extra words", id="trailing-text"),
+    pytest.param("http://[::1/lab", id="broken-ipv6"),
+    pytest.param("http://ｌocalhost:8888/lab", id="fullwidth-letter"),
+    pytest.param("http://localhost:８８８８/lab", id="fullwidth-digits"),
+    pytest.param("javascript://localhost:8888/%0aalert(1)", id="javascript-scheme"),
+]
+
+
+@pytest.mark.parametrize("url", SHAPES)
+def test_malformed_urls_after_a_real_banner_do_not_fire(url: str) -> None:
+    banner = "[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.21.1 is running at:"
+    assert Detector().feed([banner, f"[I 2026-11-28 03:39:05.553 ServerApp] {url}"]) == []

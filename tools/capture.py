@@ -1,0 +1,907 @@
+#!/usr/bin/env python3
+"""Re-create the real-tool terminal captures in ``tests/data/captures``.
+
+Every capture is the raw byte stream a terminal received from a real server started under a
+pseudo-terminal: each tool is installed from PyPI into its own throwaway virtualenv, started with an
+isolated HOME / JUPYTER_* directories on a free loopback port, left running until its start lines have
+been printed, then stopped with Ctrl-C (answering ``y`` when it asks for confirmation). The bytes go to
+``NAME.raw``; ``index.json`` describes each capture and the servers a person would open from it.
+
+Usage::
+
+    python tools/capture.py [--only NAME ...] [--out tests/data/captures] [--venv-root DIR]
+
+``--only`` takes capture names (file stems) or environment names (``lab``, ``gradio``, ...).
+``--venv-root`` keeps the virtualenvs there (and reuses them on the next run) instead of a temporary
+directory that is removed at the end. Only the standard library is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import errno
+import fcntl
+import glob
+import json
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import textwrap
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = REPO / "tests" / "data" / "captures"
+
+START_TIMEOUT = 180.0  # first start of a fresh venv compiles bytecode; be generous
+QUIET = 1.0  # seconds of silence that end the start-up phase
+SETTLE = 1.0  # seconds to wait after the start lines before Ctrl-C
+STOP_TIMEOUT = 15.0  # after Ctrl-C (and the answer), then SIGKILL
+MARKER = "AUTOLAUNCH-MARKER"  # what the fake "browser" of the marker-style captures echoes
+TEST_TOKEN = "c0ffee00deadbeef0123456789abcdef0123456789abcdef"  # throwaway, explicit-token cases
+TEST_PASSWORD = "test-password"  # throwaway
+
+ANSI_RE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC
+    r"|\x1b[PX^_][^\x1b]*\x1b\\"  # DCS / SOS / PM / APC
+    r"|\x1b[@-Z\\-_]"  # other two-byte escapes
+)
+PROMPT_RE = re.compile(r"\((?:y/\[n\]|y/n|Y/n|y/N)\)\??:? *$")
+
+
+def clean(data: bytes) -> str:
+    """Terminal bytes to plain text: decoded, escape sequences removed, CR LF folded."""
+    text = ANSI_RE.sub("", data.decode("utf-8", "replace"))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# --------------------------------------------------------------------------- environments
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    name: str
+    requirements: tuple[str, ...]
+    versions_of: tuple[str, ...]  # distributions whose installed version the index records; first = tool
+
+
+ENVS: dict[str, EnvSpec] = {
+    e.name: e
+    for e in [
+        EnvSpec("lab", ("jupyterlab>=4,<5",), ("jupyterlab", "jupyter_server")),
+        EnvSpec("server", ("jupyter_server>=2,<3",), ("jupyter_server",)),
+        EnvSpec("notebook7", ("notebook>=7,<8",), ("notebook", "jupyter_server", "jupyterlab")),
+        EnvSpec("notebook6", ("notebook<7",), ("notebook", "nbclassic", "jupyter_server")),
+        EnvSpec("nbclassic", ("nbclassic",), ("nbclassic", "jupyter_server")),
+        EnvSpec("tensorboard", ("tensorboard",), ("tensorboard",)),
+        EnvSpec("marimo", ("marimo",), ("marimo",)),
+        EnvSpec("streamlit", ("streamlit",), ("streamlit",)),
+        EnvSpec("gradio", ("gradio",), ("gradio",)),
+        EnvSpec("voila", ("voila", "ipykernel"), ("voila", "jupyter_server")),
+        EnvSpec("panel", ("panel",), ("panel", "bokeh")),
+        EnvSpec("bokeh", ("bokeh",), ("bokeh",)),
+        EnvSpec("dash", ("dash",), ("dash",)),
+    ]
+}
+
+
+@dataclass
+class Venv:
+    spec: EnvSpec
+    path: Path
+    versions: dict[str, str]
+    python: str
+
+    @property
+    def bin(self) -> Path:
+        return self.path / "bin"
+
+
+def ensure_venv(spec: EnvSpec, root: Path, python: str) -> Venv:
+    """Create (or reuse) ROOT/NAME with the spec's requirements installed; raise on failure."""
+    path = root / spec.name
+    stamp = path / ".capture-requirements"
+    wanted = "\n".join(spec.requirements)
+    if not (stamp.exists() and stamp.read_text() == wanted and (path / "bin" / "python").exists()):
+        if path.exists():
+            shutil.rmtree(path)
+        print(f"[{spec.name}] creating venv and installing {' '.join(spec.requirements)}", flush=True)
+        subprocess.run([python, "-m", "venv", str(path)], check=True)
+        log = root / f"{spec.name}.pip.log"
+        with open(log, "wb") as fh:
+            res = subprocess.run(
+                [str(path / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check",
+                 *spec.requirements],
+                stdout=fh, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        if res.returncode != 0:
+            tail = log.read_text(errors="replace").strip().splitlines()[-15:]
+            raise RuntimeError(f"pip install failed for {spec.name}:\n" + "\n".join(tail))
+        stamp.write_text(wanted)
+    probe = (
+        "import importlib.metadata as m, json, sys, platform\n"
+        "print(json.dumps({'python': platform.python_version(),"
+        " 'versions': {d: m.version(d) for d in sys.argv[1:]}}))"
+    )
+    out = subprocess.run(
+        [str(path / "bin" / "python"), "-c", probe, *spec.versions_of],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    info = json.loads(out.stdout)
+    return Venv(spec, path, info["versions"], info["python"])
+
+
+# --------------------------------------------------------------------------- pty process
+
+
+def _make_controlling_tty() -> None:
+    # Runs in the child after setsid(): make the pty slave (fd 0) our controlling terminal so that
+    # Ctrl-C typed into the master becomes SIGINT for the foreground process group, as in a terminal.
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class PtyProcess:
+    """A command running on its own pseudo-terminal, with every byte it writes recorded."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path, columns: int, rows: int) -> None:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        try:
+            self.proc = subprocess.Popen(
+                argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=str(cwd),
+                start_new_session=True, preexec_fn=_make_controlling_tty, close_fds=True,
+            )  # fmt: skip
+        finally:
+            os.close(slave)
+        self.master = master
+        self.data = bytearray()
+        self.eof = False
+        self.last_output = time.monotonic()
+        self.killed = False
+
+    def pump(self, timeout: float) -> None:
+        """Read whatever arrives within ``timeout`` seconds."""
+        if self.eof:
+            time.sleep(timeout)
+            return
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return
+        try:
+            chunk = os.read(self.master, 65536)
+        except OSError as exc:  # EIO: every holder of the slave side has closed it
+            if exc.errno != errno.EIO:
+                raise
+            chunk = b""
+        if not chunk:
+            self.eof = True
+            return
+        self.data += chunk
+        self.last_output = time.monotonic()
+
+    def text(self, start: int = 0) -> str:
+        return clean(bytes(self.data[start:]))
+
+    def wait_for(self, pred: Callable[[str], bool], timeout: float, start: int = 0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if pred(self.text(start)):
+                return True
+            if self.proc.poll() is not None and self.eof:
+                return pred(self.text(start))
+            self.pump(0.1)
+        return pred(self.text(start))
+
+    def wait_quiet(self, quiet: float, maximum: float) -> None:
+        deadline = time.monotonic() + maximum
+        while time.monotonic() < deadline and time.monotonic() - self.last_output < quiet:
+            self.pump(0.05)
+
+    def settle(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.pump(0.05)
+
+    def send(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    def wait_exit(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            self.pump(0.1)
+        return self.proc.poll() is not None
+
+    def interrupt(self, answer: bool) -> bool:
+        """Type Ctrl-C, answer ``y`` to a shutdown question, wait; SIGKILL after STOP_TIMEOUT.
+
+        Returns whether a confirmation question was answered.
+        """
+        mark = len(self.data)
+        self.send(b"\x03")
+        answered = False
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            self.pump(0.1)
+            if answer and not answered and PROMPT_RE.search(self.text(mark).rstrip("\n").split("\n")[-1]):
+                time.sleep(0.2)  # a person reads the question first
+                self.send(b"y\r")
+                answered = True
+        if self.proc.poll() is None:
+            self.kill()
+        self.drain()
+        return answered
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.killed = True
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(10)
+
+    def drain(self) -> None:
+        """After exit: read what is left, bounded (a stray grandchild may hold the slave open)."""
+        deadline = time.monotonic() + 3.0
+        while not self.eof and time.monotonic() < deadline:
+            self.pump(0.1)
+        try:  # reap leftovers of the session (kernels, helpers)
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def close(self) -> None:
+        self.kill()
+        try:
+            os.close(self.master)
+        except OSError:
+            pass
+
+
+# --------------------------------------------------------------------------- capture cases
+
+
+@dataclass
+class Ctx:
+    """One capture's sandbox: directories, port, venv, and facts learned while it runs."""
+
+    venv: Venv
+    root: Path
+    port: int = 0
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def work(self) -> Path:
+        return self.root / "work"
+
+    @property
+    def config_dir(self) -> Path:
+        return self.root / "jupyter-config"
+
+    @property
+    def runtime_dir(self) -> Path:
+        return self.root / "jupyter-runtime"
+
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        env = {
+            "PATH": f"{self.venv.bin}:/usr/local/bin:/usr/bin:/bin",
+            "VIRTUAL_ENV": str(self.venv.path),
+            "HOME": str(self.home),
+            "TMPDIR": str(self.root / "tmp"),
+            "TERM": "xterm-256color",
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "JUPYTER_CONFIG_DIR": str(self.config_dir),
+            "JUPYTER_DATA_DIR": str(self.root / "jupyter-data"),
+            "JUPYTER_RUNTIME_DIR": str(self.runtime_dir),
+            "IPYTHONDIR": str(self.root / "ipython"),
+            "XDG_CONFIG_HOME": str(self.home / ".config"),
+            "XDG_CACHE_HOME": str(self.home / ".cache"),
+            "XDG_DATA_HOME": str(self.home / ".local" / "share"),
+        }
+        env.update(extra or {})
+        return env
+
+    def make_dirs(self) -> None:
+        for p in (self.home, self.work, self.config_dir, self.runtime_dir, self.root / "tmp"):
+            p.mkdir(parents=True, exist_ok=True)
+
+
+Expect = Callable[[Ctx, str], list[dict[str, Any]]]
+
+
+@dataclass
+class Case:
+    name: str
+    env: str
+    argv: Callable[[Ctx], list[str]]
+    expect: Expect
+    host: str = "127.0.0.1"  # where to look for a free port
+    columns: int = 100
+    rows: int = 30
+    setup: Callable[[Ctx], None] | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    stop_re: str = ""  # the server's own stop lines; "shutdown" in the index is whether it matched
+    notes: str = ""
+
+
+@dataclass
+class ListingCase:
+    """Start ``servers`` in the background, then capture each listing command while they run."""
+
+    env: str
+    servers: list[Callable[[Ctx], list[str]]]
+    commands: list[tuple[str, list[str]]]  # (capture name, argv)
+    notes: str = ""
+
+
+def server(kind: str, url: str, token: str | None, alt: list[str] | None = None) -> dict[str, Any]:
+    parts = urllib.parse.urlsplit(url)
+    entry: dict[str, Any] = {
+        "kind": kind,
+        "url": url,
+        "scheme": parts.scheme,
+        "port": parts.port,
+        "path": parts.path or "/",
+        "token": token,
+    }
+    if alt:
+        entry["alt_urls"] = alt
+    return entry
+
+
+def allow_root() -> list[str]:
+    return ["--allow-root"] if os.geteuid() == 0 else []
+
+
+def server_json(ctx: Ctx) -> dict[str, Any]:
+    """The jpserver-*.json / nbserver-*.json the running Jupyter wrote (read before it stops)."""
+    info: dict[str, Any] = ctx.info["server_json"]
+    return info
+
+
+def jupyter_expect(
+    kind: str,
+    path: str,
+    host: str = "localhost",
+    scheme: str = "http",
+    alt_host: str | None = "127.0.0.1",
+    token: str | None = "auto",
+    base: str = "/",
+) -> Expect:
+    """Expectation for a Jupyter-family banner: URL on ``host``; ``alt_host`` is the other URL printed."""
+
+    def build(ctx: Ctx, text: str) -> list[dict[str, Any]]:
+        tok = server_json(ctx)["token"] if token == "auto" else token
+        query = f"?token={tok}" if tok else ""
+        full = base.rstrip("/") + path
+        url = f"{scheme}://{host}:{ctx.port}{full}{query}"
+        alt = [f"{scheme}://{alt_host}:{ctx.port}{full}{query}"] if alt_host else None
+        return [server(kind, url, tok, alt)]
+
+    return build
+
+
+def regex_expect(kind: str, template: str, token_re: str | None = None, alt: tuple[str, ...] = ()) -> Expect:
+    """URL from ``template`` (``{port}``, ``{token}``); an auto token is read from the output.
+
+    ``alt`` are templates of other URLs the tool prints for the same server.
+    """
+
+    def build(ctx: Ctx, text: str) -> list[dict[str, Any]]:
+        tok = None
+        if token_re:
+            m = re.search(token_re, text)
+            if not m:
+                raise RuntimeError(f"token not found with {token_re!r}")
+            tok = m.group(1)
+        alts = [a.format(port=ctx.port, token=tok) for a in alt]
+        return [server(kind, template.format(port=ctx.port, token=tok), tok, alts)]
+
+    return build
+
+
+def jlab(*extra: str) -> Callable[[Ctx], list[str]]:
+    def argv(ctx: Ctx) -> list[str]:
+        return ["jupyter", "lab", "--no-browser", f"--port={ctx.port}", "--ServerApp.port_retries=0",
+                *allow_root(), *extra]  # fmt: skip
+
+    return argv
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def setup_password(ctx: Ctx) -> None:
+    out = subprocess.run(
+        [str(ctx.venv.bin / "python"), "-c",
+         "import sys; from jupyter_server.auth import passwd; print(passwd(sys.argv[1]))", TEST_PASSWORD],
+        check=True, capture_output=True, text=True, env=ctx.env(),
+    )  # fmt: skip
+    ctx.info["hashed_password"] = out.stdout.strip()
+
+
+def setup_cert(ctx: Ctx) -> None:
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=localhost", "-keyout", str(ctx.work / "key.pem"), "-out", str(ctx.work / "cert.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def setup_marker(redirect: bool) -> Callable[[Ctx], None]:
+    def setup(ctx: Ctx) -> None:
+        write(
+            ctx.config_dir / "jupyter_server_config.py",
+            f"c.ServerApp.browser = 'echo {MARKER} %s'\nc.ServerApp.use_redirect_file = {redirect}\n",
+        )
+
+    return setup
+
+
+def setup_file(name: str, body: str) -> Callable[[Ctx], None]:
+    def setup(ctx: Ctx) -> None:
+        write(ctx.work / name, textwrap.dedent(body).format(port=ctx.port).lstrip())
+
+    return setup
+
+
+NOTEBOOK = json.dumps(
+    {
+        "cells": [
+            {"cell_type": "markdown", "id": "c1", "metadata": {}, "source": ["# Capture test"]},
+            {"cell_type": "code", "id": "c2", "execution_count": None, "metadata": {}, "outputs": [],
+             "source": ["print('hello from voila')"]},
+        ],
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    },
+    indent=1,
+)  # fmt: skip
+
+JUPYTER_STOP = r"Shutdown confirmed|Shutting down \d+ kernel"
+NB6_STOP = r"Shutdown confirmed|Shutting down \d+ kernel"
+
+CASES: list[Case] = [
+    # ---- Jupyter Server 2.x through `jupyter lab`
+    Case("jupyterlab_token_auto", "lab", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
+         stop_re=JUPYTER_STOP),
+    Case("jupyterlab_token_explicit", "lab", jlab(f"--IdentityProvider.token={TEST_TOKEN}"),
+         jupyter_expect("jupyter", "/lab", token="..."), host="localhost", stop_re=JUPYTER_STOP,
+         notes="token given on the command line: Jupyter prints it masked as '?token=...'; "
+               f"the real token is {TEST_TOKEN}"),
+    Case("jupyterlab_no_token", "lab", jlab("--IdentityProvider.token="),
+         jupyter_expect("jupyter", "/lab", token=None), host="localhost", stop_re=JUPYTER_STOP,
+         notes="token disabled (empty): no token in URL, authentication disabled warning"),
+    Case("jupyterlab_password", "lab",
+         lambda ctx: [*jlab("--IdentityProvider.token=")(ctx),
+                      f"--PasswordIdentityProvider.hashed_password={ctx.info['hashed_password']}"],
+         jupyter_expect("jupyter", "/lab", token=None), host="localhost", setup=setup_password,
+         stop_re=JUPYTER_STOP, notes=f"password set ({TEST_PASSWORD!r}), no token in URL"),
+    Case("jupyterlab_https", "lab", jlab("--certfile=cert.pem", "--keyfile=key.pem"),
+         jupyter_expect("jupyter", "/lab", scheme="https"), host="localhost", setup=setup_cert,
+         stop_re=JUPYTER_STOP, notes="self-signed certificate (CN=localhost)"),
+    Case("jupyterlab_base_url", "lab", jlab("--ServerApp.base_url=/user/alice/"),
+         jupyter_expect("jupyter", "/lab", base="/user/alice/"), host="localhost", stop_re=JUPYTER_STOP),
+    Case("jupyterlab_ip_any", "lab", jlab("--ip=0.0.0.0"),
+         lambda ctx, text: jupyter_expect("jupyter", "/lab", host="127.0.0.1",
+                                          alt_host=socket.gethostname())(ctx, text),
+         host="0.0.0.0", stop_re=JUPYTER_STOP,
+         notes="listens on all interfaces: prints the hostname URL and the 127.0.0.1 one; "
+               "the loopback one is expected"),
+    Case("jupyterlab_ip_hostname", "lab", lambda ctx: jlab(f"--ip={socket.gethostname()}")(ctx),
+         lambda ctx, text: jupyter_expect("jupyter", "/lab", host="127.0.0.1",
+                                          alt_host=socket.gethostname())(ctx, text),
+         host="0.0.0.0", stop_re=JUPYTER_STOP,
+         notes="--ip is the machine's hostname, which resolves to 127.0.0.1 here; "
+               "prints the hostname URL and the 127.0.0.1 one"),
+    Case("jupyterlab_ip_127", "lab", jlab("--ip=127.0.0.1"),
+         jupyter_expect("jupyter", "/lab", host="127.0.0.1", alt_host=None), stop_re=JUPYTER_STOP),
+    Case("jupyterlab_ip_ipv6", "lab", jlab("--ip=::1"),
+         jupyter_expect("jupyter", "/lab", host="[::1]", alt_host=None), host="::1", stop_re=JUPYTER_STOP,
+         notes="IPv6 loopback, URL host in brackets"),
+    Case("jupyterlab_token_auto_60cols", "lab", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
+         columns=60, stop_re=JUPYTER_STOP, notes="60-column terminal: long URLs wrap on screen, "
+                                                   "not in the byte stream"),
+    Case("jupyterlab_marker_no_redirect", "lab",
+         lambda ctx: ["jupyter", "lab", f"--port={ctx.port}", "--ServerApp.port_retries=0", *allow_root()],
+         jupyter_expect("jupyter", "/lab"), host="localhost", setup=setup_marker(False), stop_re=JUPYTER_STOP,
+         notes=f"no --no-browser; config sets c.ServerApp.browser = 'echo {MARKER} %s' and "
+               "use_redirect_file = False, so the 'browser' echoes the marker and the URL"),
+    Case("jupyterlab_marker_redirect", "lab",
+         lambda ctx: ["jupyter", "lab", f"--port={ctx.port}", "--ServerApp.port_retries=0", *allow_root()],
+         jupyter_expect("jupyter", "/lab"), host="localhost", setup=setup_marker(True), stop_re=JUPYTER_STOP,
+         notes=f"no --no-browser; config sets c.ServerApp.browser = 'echo {MARKER} %s' and "
+               "use_redirect_file = True, so the marker is followed by a file:///...jpserver-NNN-open.html "
+               "path; the http URL is in the banner"),
+    # ---- plain jupyter_server, notebook 7
+    Case("jupyter_server_token_auto", "server",
+         lambda ctx: ["jupyter", "server", "--no-browser", f"--port={ctx.port}", "--ServerApp.port_retries=0",
+                      *allow_root()],
+         jupyter_expect("jupyter", "/"), host="localhost", stop_re=JUPYTER_STOP),
+    Case("notebook7_token_auto", "notebook7",
+         lambda ctx: ["jupyter", "notebook", "--no-browser", f"--port={ctx.port}",
+                      "--ServerApp.port_retries=0", *allow_root()],
+         jupyter_expect("jupyter", "/tree"), host="localhost", stop_re=JUPYTER_STOP),
+    # ---- classic notebook 6 and nbclassic
+    Case("notebook6_token_auto", "notebook6",
+         lambda ctx: ["jupyter", "notebook", "--no-browser", f"--port={ctx.port}",
+                      "--NotebookApp.port_retries=0", *allow_root()],
+         jupyter_expect("jupyter", "/"), host="localhost", stop_re=NB6_STOP),
+    Case("notebook6_base_url", "notebook6",
+         lambda ctx: ["jupyter", "notebook", "--no-browser", f"--port={ctx.port}",
+                      "--NotebookApp.port_retries=0", "--NotebookApp.base_url=/user/alice/", *allow_root()],
+         jupyter_expect("jupyter", "/", base="/user/alice/"), host="localhost", stop_re=NB6_STOP),
+    Case("nbclassic_token_auto", "nbclassic",
+         lambda ctx: ["jupyter", "nbclassic", "--no-browser", f"--port={ctx.port}",
+                      "--ServerApp.port_retries=0", *allow_root()],
+         jupyter_expect("jupyter", "/tree"), host="localhost", stop_re=JUPYTER_STOP),
+    Case("nbclassic_base_url", "nbclassic",
+         lambda ctx: ["jupyter", "nbclassic", "--no-browser", f"--port={ctx.port}",
+                      "--ServerApp.port_retries=0", "--ServerApp.base_url=/user/alice/", *allow_root()],
+         jupyter_expect("jupyter", "/tree", base="/user/alice/"), host="localhost", stop_re=JUPYTER_STOP),
+    # ---- others
+    Case("tensorboard_host", "tensorboard",
+         lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--host", "127.0.0.1"],
+         regex_expect("tensorboard", "http://127.0.0.1:{port}/"),
+         setup=lambda ctx: (ctx.work / "logs").mkdir(), notes="TensorBoard has no token"),
+    Case("tensorboard_bind_all", "tensorboard",
+         lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--bind_all"],
+         lambda ctx, text: regex_expect("tensorboard", f"http://{socket.getfqdn()}:{{port}}/")(ctx, text),
+         host="0.0.0.0", setup=lambda ctx: (ctx.work / "logs").mkdir(),
+         notes="--bind_all prints socket.getfqdn() as the host (here it is 'localhost')"),
+    Case("marimo_token_auto", "marimo",
+         lambda ctx: ["marimo", "edit", "--headless", "--port", str(ctx.port)],
+         regex_expect("marimo", "http://localhost:{port}?access_token={token}", r"access_token=([\w-]+)"),
+         stop_re=r"Thanks for using marimo", notes="URL has no '/' before '?access_token='"),
+    Case("marimo_token_explicit", "marimo",
+         lambda ctx: ["marimo", "edit", "--headless", "--port", str(ctx.port), "--token-password",
+                      TEST_TOKEN],
+         regex_expect("marimo", "http://localhost:{port}?access_token={token}", r"access_token=([\w-]+)"),
+         stop_re=r"Thanks for using marimo", notes="explicit --token-password"),
+    Case("streamlit", "streamlit",
+         lambda ctx: ["streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+                      str(ctx.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+         regex_expect("streamlit", "http://127.0.0.1:{port}"),
+         setup=setup_file("app.py", "import streamlit as st\n\nst.write('hello from streamlit')\n"),
+         stop_re=r"Stopping", notes="Streamlit has no token; URL printed without trailing '/'"),
+    Case("gradio", "gradio", lambda ctx: ["python", "app.py"],
+         regex_expect("gradio", "http://127.0.0.1:{port}"),
+         setup=setup_file("app.py", """\
+             import gradio as gr
+
+
+             def greet(name):
+                 return "Hello " + name
+
+
+             demo = gr.Interface(fn=greet, inputs="text", outputs="text")
+             demo.launch(server_port={port})
+             """),
+         extra_env={"GRADIO_ANALYTICS_ENABLED": "False"},
+         stop_re=r"Keyboard interruption|closing server",
+         notes="GRADIO_ANALYTICS_ENABLED=False (no network here); no token"),
+    Case("gradio_auth", "gradio", lambda ctx: ["python", "app.py"],
+         regex_expect("gradio", "http://127.0.0.1:{port}"),
+         setup=setup_file("app.py", f"""\
+             import gradio as gr
+
+
+             def greet(name):
+                 return "Hello " + name
+
+
+             demo = gr.Interface(fn=greet, inputs="text", outputs="text")
+             demo.launch(server_port={{port}}, auth=("alice", "{TEST_PASSWORD}"))
+             """),
+         extra_env={"GRADIO_ANALYTICS_ENABLED": "False"},
+         stop_re=r"Keyboard interruption|closing server",
+         notes="launch(auth=(user, password)): login page, no token in URL"),
+    Case("voila_no_token", "voila",
+         lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"],
+         regex_expect("voila", "http://localhost:{port}/"), host="localhost",
+         setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), stop_re=r"(?i)shut(?:ting)? ?down|stopping"),
+    Case("voila_token_auto", "voila",
+         lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}", "--token"],
+         regex_expect("voila", "http://localhost:{port}/?token={token}", r"\?token=([0-9a-f]+)"),
+         host="localhost", setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK),
+         stop_re=r"(?i)shut(?:ting)? ?down|stopping", notes="--token: auto-generated token"),
+    Case("panel", "panel",
+         lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
+         regex_expect("panel", "http://127.0.0.1:{port}/app"),
+         setup=setup_file("app.py", "import panel as pn\n\npn.panel('hello from panel').servable()\n"),
+         stop_re=r"Interrupted, shutting down"),
+    Case("panel_basic_auth", "panel",
+         lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1",
+                      "--basic-auth", TEST_PASSWORD, "--cookie-secret", "capture-test-cookie-secret"],
+         regex_expect("panel", "http://127.0.0.1:{port}/app"),
+         setup=setup_file("app.py", "import panel as pn\n\npn.panel('hello from panel').servable()\n"),
+         stop_re=r"Interrupted, shutting down", notes="--basic-auth: login page, no token in URL"),
+    Case("bokeh", "bokeh",
+         lambda ctx: ["bokeh", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
+         regex_expect("panel", "http://127.0.0.1:{port}/app"),
+         setup=setup_file("app.py", """\
+             from bokeh.io import curdoc
+             from bokeh.models import Div
+
+             curdoc().add_root(Div(text="hello from bokeh"))
+             """),
+         stop_re=r"Interrupted, shutting down", notes="plain Bokeh server (kind 'panel')"),
+    Case("dash", "dash", lambda ctx: ["python", "app.py"],
+         regex_expect("dash", "http://127.0.0.1:{port}/", alt=("http://127.0.0.1:{port}",)),
+         setup=setup_file("app.py", """\
+             from dash import Dash, html
+
+             app = Dash(__name__)
+             app.layout = html.Div("hello from dash")
+
+             if __name__ == "__main__":
+                 app.run(port={port})
+             """),
+         notes="Dash has no token; Flask/werkzeug then prints ' * Running on' with the same server; "
+               "the request line is the capture script's probe"),
+]  # fmt: skip
+
+LISTINGS: list[ListingCase] = [
+    ListingCase(
+        "lab",
+        servers=[jlab(), jlab("--ServerApp.base_url=/user/bob/")],
+        commands=[("jupyter_server_list", ["jupyter", "server", "list"]),
+                  ("jupyter_lab_list", ["jupyter", "lab", "list"])],
+        notes="two jupyter lab servers running (one with base_url /user/bob/)",
+    ),
+    ListingCase(
+        "notebook6",
+        servers=[
+            lambda ctx: ["jupyter", "notebook", "--no-browser", f"--port={ctx.port}",
+                         "--NotebookApp.port_retries=0", *allow_root()],
+            lambda ctx: ["jupyter", "notebook", "--no-browser", f"--port={ctx.port}",
+                         "--NotebookApp.port_retries=0", "--NotebookApp.base_url=/user/bob/", *allow_root()],
+        ],
+        commands=[("notebook6_list", ["jupyter", "notebook", "list"])],
+        notes="two classic notebook 6 servers running (one with base_url /user/bob/); "
+              "notebook 7 has no 'list' subcommand",
+    ),
+]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- running
+
+
+def free_port(host: str) -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    bind_host = "127.0.0.1" if host == "localhost" else host
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((bind_host, 0))
+        port: int = s.getsockname()[1]
+    if host == "localhost":  # Jupyter on "localhost" also binds ::1
+        try:
+            with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s6:
+                s6.bind(("::1", port))
+        except OSError:
+            return free_port(host)
+    return port
+
+
+def probe(url: str) -> int | str:
+    """GET the expected URL (always a loopback address here) to prove it serves; returns the status."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    addrs = {str(ai[4][0]) for ai in socket.getaddrinfo(host, None)}
+    if not all(a.startswith("127.") or a == "::1" for a in addrs):
+        return "not probed (not loopback)"
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
+    try:
+        with opener.open(url, timeout=20) as resp:
+            status: int = resp.status
+            return status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError as exc:
+        return f"error: {exc}"
+
+
+def url_ready(ctx: Ctx) -> Callable[[str], bool]:
+    pattern = re.compile(rf"https?://[^\s/?#]*:{ctx.port}(?![0-9])")
+    return lambda text: bool(pattern.search(text))
+
+
+def start_server(ctx: Ctx, argv: list[str], columns: int, rows: int, extra_env: dict[str, str]) -> PtyProcess:
+    proc = PtyProcess(argv, ctx.env(extra_env), ctx.work, columns, rows)
+    if not proc.wait_for(url_ready(ctx), START_TIMEOUT):
+        proc.close()
+        raise RuntimeError(f"no URL on port {ctx.port} within {START_TIMEOUT}s; output:\n{proc.text()[-3000:]}")
+    proc.wait_quiet(QUIET, 15.0)
+    found = glob.glob(str(ctx.runtime_dir / "*server-*.json"))
+    if found:
+        ctx.info["server_json"] = json.loads(Path(sorted(found)[-1]).read_text())
+    return proc
+
+
+def base_entry(name: str, venv: Venv, argv: list[str], columns: int, rows: int) -> dict[str, Any]:
+    return {
+        "file": f"{name}.raw",
+        "tool": venv.spec.versions_of[0],
+        "version": venv.versions[venv.spec.versions_of[0]],
+        "versions": venv.versions,
+        "command": argv,
+        "columns": columns,
+        "rows": rows,
+        "python": venv.python,
+        "captured_at": datetime.date.today().isoformat(),
+    }
+
+
+def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
+    ctx = Ctx(venv, Path(tempfile.mkdtemp(prefix=f"{case.name}-", dir=tmp)))
+    ctx.make_dirs()
+    ctx.port = free_port(case.host)
+    if case.setup:
+        case.setup(ctx)
+    argv = case.argv(ctx)
+    proc = start_server(ctx, argv, case.columns, case.rows, case.extra_env)
+    try:
+        expect = case.expect(ctx, proc.text())
+        statuses = [probe(e["url"]) for e in expect]
+        proc.settle(SETTLE)
+        answered = proc.interrupt(answer=True)
+    finally:
+        proc.close()
+    data = bytes(proc.data)
+    text = clean(data)
+    for e in expect:
+        if e["url"] not in text:
+            raise RuntimeError(f"expected URL {e['url']} not in the capture")
+    (out / f"{case.name}.raw").write_bytes(data)
+    entry = base_entry(case.name, venv, argv, case.columns, case.rows)
+    entry.update(
+        expect=expect,
+        shutdown=bool(case.stop_re and re.search(case.stop_re, text)),
+        listing=0,
+        answered_confirmation=answered,
+        killed_after_timeout=proc.killed,
+        exit_status=proc.proc.returncode,
+        probe_status=statuses,
+    )
+    if case.extra_env:
+        entry["extra_env"] = case.extra_env
+    if case.notes:
+        entry["notes"] = case.notes
+    return entry
+
+
+def run_listing(listing: ListingCase, venv: Venv, out: Path, tmp: Path) -> list[dict[str, Any]]:
+    ctx = Ctx(venv, Path(tempfile.mkdtemp(prefix=f"{listing.env}-list-", dir=tmp)))
+    ctx.make_dirs()
+    servers: list[PtyProcess] = []
+    entries = []
+    try:
+        for argv_of in listing.servers:
+            ctx.port = free_port("localhost")
+            servers.append(start_server(ctx, argv_of(ctx), 100, 30, {}))
+        for name, argv in listing.commands:
+            proc = PtyProcess(argv, ctx.env(), ctx.work, 100, 30)
+            try:
+                if not proc.wait_exit(60):
+                    raise RuntimeError(f"{argv} did not finish")
+                proc.drain()
+            finally:
+                proc.close()
+            data = bytes(proc.data)
+            shown = len(re.findall(r"^https?://\S+", clean(data), re.M))
+            if shown != len(listing.servers):
+                raise RuntimeError(f"{name}: {shown} servers listed, expected {len(listing.servers)}")
+            (out / f"{name}.raw").write_bytes(data)
+            entry = base_entry(name, venv, argv, 100, 30)
+            entry.update(expect=[], shutdown=False, listing=shown, exit_status=proc.proc.returncode)
+            if listing.notes:
+                entry["notes"] = listing.notes
+            entries.append(entry)
+    finally:
+        for s in servers:
+            s.interrupt(answer=True)
+            s.close()
+    return entries
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="capture names or environment names")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (%(default)s)")
+    parser.add_argument("--venv-root", type=Path, help="keep and reuse the virtualenvs here")
+    parser.add_argument("--python", default=sys.executable, help="interpreter for the venvs (%(default)s)")
+    args = parser.parse_args(argv)
+
+    only = set(args.only or [])
+    listing_names = {n for lc in LISTINGS for n, _ in lc.commands}
+    known = {c.name for c in CASES} | listing_names | set(ENVS)
+    if only - known:
+        parser.error(f"unknown names: {', '.join(sorted(only - known))}; known: {', '.join(sorted(known))}")
+
+    def wanted(name: str, env: str) -> bool:
+        return not only or name in only or env in only
+
+    cases = [c for c in CASES if wanted(c.name, c.env)]
+    listings = [lc for lc in LISTINGS if any(wanted(n, lc.env) for n, _ in lc.commands)]
+    envs = sorted({c.env for c in cases} | {lc.env for lc in listings})
+
+    out: Path = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    tmp = Path(tempfile.mkdtemp(prefix="capture-"))
+    venv_root = args.venv_root.resolve() if args.venv_root else tmp / "venvs"
+    venv_root.mkdir(parents=True, exist_ok=True)
+    entries: dict[str, dict[str, Any]] = {}
+    failures: list[str] = []
+    try:
+        for env_name in envs:
+            try:
+                venv = ensure_venv(ENVS[env_name], venv_root, args.python)
+            except (RuntimeError, subprocess.CalledProcessError) as exc:
+                failures.append(f"{env_name}: {exc}")
+                print(f"[{env_name}] FAILED to install: {exc}", flush=True)
+                continue
+            for case in (c for c in cases if c.env == env_name):
+                t0 = time.monotonic()
+                try:
+                    entries[case.name] = run_case(case, venv, out, tmp)
+                    urls = ", ".join(e["url"] for e in entries[case.name]["expect"])
+                    print(f"[{case.name}] ok in {time.monotonic() - t0:.1f}s: {urls}", flush=True)
+                except Exception as exc:  # noqa: BLE001 - report and go on with the next capture
+                    failures.append(f"{case.name}: {exc}")
+                    print(f"[{case.name}] FAILED: {exc}", flush=True)
+            for lc in (lc for lc in listings if lc.env == env_name):
+                try:
+                    for e in run_listing(lc, venv, out, tmp):
+                        entries[e["file"][: -len(".raw")]] = e
+                        print(f"[{e['file']}] ok: {e['listing']} servers listed", flush=True)
+                except Exception as exc:  # noqa: BLE001
+                    failures.append(f"listing in {lc.env}: {exc}")
+                    print(f"[listing {lc.env}] FAILED: {exc}", flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    index_path = out / "index.json"
+    index: list[dict[str, Any]] = json.loads(index_path.read_text()) if index_path.exists() else []
+    merged = {e["file"]: e for e in index}
+    merged.update({f"{n}.raw": e for n, e in entries.items()})
+    order = [f"{c.name}.raw" for c in CASES] + [f"{n}.raw" for lc in LISTINGS for n, _ in lc.commands]
+    result = [merged[f] for f in order if f in merged] + [e for f, e in merged.items() if f not in order]
+    index_path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print(f"{len(entries)} captures written to {out} in {time.monotonic() - started:.0f}s", flush=True)
+    for f in failures:
+        print(f"FAILED: {f}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
