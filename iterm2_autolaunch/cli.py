@@ -27,6 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     scan.add_argument("--json", action="store_true", help="one JSON object per event (stable interface)")
 
     commands.add_parser("resolve", help="show the SSH target a command line resolves to", add_help=False)
+    commands.add_parser("install", help="install (or --uninstall) the iTerm2 AutoLaunch script", add_help=False)
     commands.add_parser("list", help="show the running daemon's forwards", add_help=False)
     commands.add_parser("doctor", help="check the setup; explain a session or URL", add_help=False)
     commands.add_parser("config", help="check (--check) or show (--show) the config file", add_help=False)
@@ -39,6 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from iterm2_autolaunch.resolve import resolve_main
 
         return resolve_main(rest)
+    if args.command == "install":
+        from iterm2_autolaunch.install import install_main
+
+        return install_main(rest)
     if args.command == "list":
         from iterm2_autolaunch.control import list_main
 

@@ -237,20 +237,22 @@ class Detector:
     """Stateful over one stream (one terminal session): feed lines in order, get events back.
 
     ``markers`` are extra words that introduce a URL on a line of its own, as in the original recipe's
-    ``c.ServerApp.browser = 'echo SOMEMARKER %s'`` (``SOMEMARKER http://...``).
+    ``c.ServerApp.browser = 'echo SOMEMARKER %s'`` (``SOMEMARKER http://...``). With ``number_lines``
+    False every event's ``line`` is 0 (the engine does not need them, and counting costs a pass).
     """
 
-    def __init__(self, kinds: Sequence[Kind] = KINDS, markers: Sequence[str] = ()) -> None:
+    def __init__(self, kinds: Sequence[Kind] = KINDS, markers: Sequence[str] = (), number_lines: bool = True) -> None:
         self._kinds = tuple(kinds)
         marker_prefix = rf"(?:{'|'.join(re.escape(m) for m in markers)})[ \t]+"
         self._marker_line = _layout(marker_prefix) if markers else None
         self._prefix = _any_prefix([marker_prefix] if markers else [])
-        self._numbers = _LineNumbers()
+        self._numbers = _LineNumbers() if number_lines else _NoLineNumbers()
         self._recent: list[str] = []  # the last BANNER_WINDOW lines of the previous batch
         self._stop_lines_left = 0  # lines of a Ctrl-C's stop window that run on into the next batch
         self._seen: set[tuple[str, int, str | None]] = set()  # servers announced and not yet stopped
         self._running: dict[str, Event] = {}  # per kind: the last server announced, for its stop line
         self._held: Event | None = None  # a non-loopback Jupyter URL waiting for its loopback twin
+        self._held_number = 0  # and its line number
 
     def feed(self, lines: Sequence[str]) -> list[Event]:
         """Scan the next logical lines of the stream."""
@@ -320,24 +322,29 @@ class Detector:
         if self._held is not None and (announcement is None or announcement.key != self._held.key):
             events.extend(self._release_held())
         if announcement is not None:
-            events.extend(self._announce(announcement))
+            events.extend(self._announce(announcement, start))
         elif (listing := _LISTING_LINE.match(line)) and self._listed_below_header(text, start):
-            event = _event("listing", JUPYTER, listing, self._numbers.at(start))
-            events.extend([event] if event else [])
+            event = _event("listing", JUPYTER, listing)
+            events.extend([replace(event, line=self._numbers.at(start))] if event else [])
         else:
             events.extend(self._match_stop(line, start))
         return events
 
     def _match_start(self, line: str, text: str, start: int) -> Event | None:
+        """The server this line announces (its ``line`` still 0: numbered only once emitted)."""
         for kind in self._kinds:
             for layout in kind.url_lines:
                 match = layout.match(line)
-                if match and (kind.banner is None or self._banner_before(kind, text, start)):
-                    return _event("announce", kind, match, self._numbers.at(start))
+                if match is None:
+                    continue
+                event = _event("announce", kind, match)
+                # A server already announced is dropped anyway; only a new one needs its banner checked.
+                if event and (event.key in self._seen or not kind.banner or self._banner_before(kind, text, start)):
+                    return event
         if self._marker_line is not None:
             match = self._marker_line.match(line)
             if match:
-                return _event("announce", JUPYTER, match, self._numbers.at(start))
+                return _event("announce", JUPYTER, match)
         return None
 
     def _lines_before(self, text: str, end: int) -> list[str]:
@@ -382,24 +389,28 @@ class Detector:
 
     # -- one announcement per server ------------------------------------------------------------
 
-    def _announce(self, event: Event) -> list[Event]:
+    def _announce(self, event: Event, start: int) -> list[Event]:
         if event.key in self._seen:
             return []
         held = self._held
         if held is not None and held.key == event.key:
             # The held non-loopback URL's twin: announce the loopback one, keep the name as a hint.
             self._held = None
-            return self._emit(replace(event, hint_host=held.host) if is_loopback(event.host) else held)
+            if is_loopback(event.host):
+                return self._emit(replace(event, hint_host=held.host), self._numbers.at(start))
+            return self._emit(held, self._held_number)
         if event.kind == "jupyter" and not is_loopback(event.host):
-            self._held = event  # Jupyter prints "http://<name>:port/..." then "http://127.0.0.1:port/..."
+            # Jupyter prints "http://<name>:port/..." and then "http://127.0.0.1:port/...": wait one line.
+            self._held, self._held_number = event, self._numbers.at(start)
             return []
-        return self._emit(event) if is_local_looking(event.host) else []
+        return self._emit(event, self._numbers.at(start)) if is_local_looking(event.host) else []
 
     def _release_held(self) -> list[Event]:
         held, self._held = self._held, None
-        return self._emit(held) if held is not None and is_local_looking(held.host) else []
+        return self._emit(held, self._held_number) if held is not None and is_local_looking(held.host) else []
 
-    def _emit(self, event: Event) -> list[Event]:
+    def _emit(self, event: Event, number: int) -> list[Event]:
+        event = replace(event, line=number)
         self._seen.add(event.key)
         self._running[event.kind] = event
         return [event]
@@ -410,7 +421,7 @@ MAX_URL = 2048  # real start URLs are < 200 characters; a 10 kB "URL" is not one
 _BAD_PATH = re.compile(r"%[01][0-9A-Fa-f]|%7[Ff]|(?:^|/)(?:\.|%2[Ee]){2}(?:/|$)")
 
 
-def _event(name: str, kind: Kind, match: re.Match[str], number: int) -> Event | None:
+def _event(name: str, kind: Kind, match: re.Match[str]) -> Event | None:
     port = int(match["port"])
     if not 0 < port < 65536 or match["port"].startswith("0"):
         return None
@@ -442,7 +453,7 @@ def _event(name: str, kind: Kind, match: re.Match[str], number: int) -> Event | 
         path=path,
         query=query,
         token=token,
-        line=number,
+        line=0,
         base_path=_base_path(kind, path),
     )
 
@@ -531,6 +542,16 @@ class _LineNumbers:
         self.counted += self.text.count("\n", self.counted_to, offset)
         self.counted_to = offset
         return self.before_batch + self.counted + 1
+
+
+class _NoLineNumbers(_LineNumbers):
+    """For the daemon, which never shows line numbers: counting newlines would be its biggest cost."""
+
+    def next_batch(self, text: str, lines: int | None) -> None:
+        pass
+
+    def at(self, offset: int) -> int:
+        return 0
 
 
 def _last_lines(text: str, count: int) -> list[str]:

@@ -100,7 +100,7 @@ class Engine:
     def session_lines(self, context: SessionContext, lines: Sequence[str]) -> None:
         detector = self._detectors.get(context.session_id)
         if detector is None:
-            detector = self._detectors[context.session_id] = Detector(markers=self._config.markers)
+            detector = self._detectors[context.session_id] = Detector(markers=self._config.markers, number_lines=False)
         for event in detector.feed(lines):
             self.handle(context, event)
 
