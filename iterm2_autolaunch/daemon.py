@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from iterm2_autolaunch.browser import Browser
 from iterm2_autolaunch.config import Config, load_config
+from iterm2_autolaunch.control import ControlServer, serve_control
 from iterm2_autolaunch.engine import Effects, Engine
 from iterm2_autolaunch.errors import ConfigError
 from iterm2_autolaunch.notify import notify
@@ -43,7 +45,7 @@ def config_or_defaults() -> Config:
         return Config()
 
 
-def real_effects(config: Config, browser: Browser) -> Effects:
+def real_effects(config: Config, browser: Browser, notifier: Callable[[str, str], None] = notify) -> Effects:
     return Effects(
         resolve=resolve_context,
         backend=choose_backend,
@@ -51,12 +53,30 @@ def real_effects(config: Config, browser: Browser) -> Effects:
         remote_host=remote_forward_host,
         probe=probe,
         open_url=browser.open,
-        notify=notify,
+        notify=notifier,
     )
 
 
-def build_engine(config: Config) -> Engine:
-    return Engine(config, real_effects(config, Browser(config.browser)))
+def build_engine(config: Config, notifier: Callable[[str, str], None] = notify) -> Engine:
+    return Engine(config, real_effects(config, Browser(config.browser), notifier))
+
+
+@dataclass
+class ITerm2Service:
+    """Everything the iTerm2 daemon owns once connected; ``aclose`` stops it all, bounded."""
+
+    sink: Engine
+    control: ControlServer
+
+    async def aclose(self) -> None:
+        await self.control.close()
+        await self.sink.shutdown(timeout=1.0)
+
+
+async def start_iterm2_service(connection: object, config: Config) -> ITerm2Service:
+    engine = build_engine(config)
+    control = await serve_control(engine)  # ControlError (another daemon runs) stops the start
+    return ITerm2Service(engine, control)
 
 
 def main() -> int:
@@ -66,7 +86,7 @@ def main() -> int:
     setup_logging()
     config = config_or_defaults()
     log.info("iterm2-autolaunch starting (config: %s)", config.source)
-    return run(lambda connection: build_engine(config))
+    return run(lambda connection: start_iterm2_service(connection, config))
 
 
 def run_command(argv: Sequence[str]) -> int:

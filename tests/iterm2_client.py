@@ -47,6 +47,18 @@ class JsonLinesSink:
         _emit({"ended": session_id, "reader_tasks": tasks})
 
 
+@dataclasses.dataclass
+class _Service:
+    sink: JsonLinesSink
+
+    async def aclose(self) -> None:
+        _emit({"closed": True})
+
+
+async def _start(connection: iterm2.Connection) -> _Service:
+    return _Service(JsonLinesSink())
+
+
 def _context_dict(context: SessionContext) -> dict[str, Any]:
     values = dataclasses.asdict(context)
     values["user_vars"] = dict(context.user_vars)
@@ -152,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tour = _probe if args.command == "probe" else _api_tour
         iterm2.Connection().run_until_complete(lambda connection: tour(connection, session_id), retry=False)
         return 0
-    return run(lambda connection: JsonLinesSink())
+    return run(_start)
 
 
 if __name__ == "__main__":

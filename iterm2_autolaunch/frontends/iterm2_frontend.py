@@ -37,13 +37,14 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 import iterm2
 from iterm2 import api_pb2, notifications, rpc
 from iterm2.util import CoordRange, Point, WindowedCoordRange
 
+from iterm2_autolaunch.errors import AutolaunchError
 from iterm2_autolaunch.session import LineSink, SessionContext
 
 log = logging.getLogger(__name__)
@@ -500,16 +501,25 @@ async def watch_sessions(connection: iterm2.Connection, sink: LineSink) -> None:
 # ------------------------------------------------------------------------------ process
 
 
-def run(make_sink: Callable[[iterm2.Connection], LineSink]) -> int:
-    """Connect to iTerm2, watch all sessions, and return when iTerm2 goes away.
+class Service(Protocol):
+    """What ``run`` drives once connected: the sink for every session's lines, and a bounded stop."""
+
+    @property
+    def sink(self) -> LineSink: ...
+
+    async def aclose(self) -> None: ...
+
+
+def run(start: Callable[[iterm2.Connection], Awaitable[Service]]) -> int:
+    """Connect to iTerm2, start the service, watch all sessions, and return when iTerm2 goes away.
 
     Returns 0 when the connection closed (iTerm2 quit or restarted: it launches a fresh copy of
-    its AutoLaunch scripts), 1 when connecting failed or the watcher crashed.
+    its AutoLaunch scripts), 1 when connecting or starting failed or the watcher crashed.
     """
     watchdog: list[threading.Timer] = []
 
     async def main(connection: iterm2.Connection) -> int:
-        return await _run_connected(connection, make_sink, watchdog)
+        return await _run_connected(connection, start, watchdog)
 
     try:
         # retry=False: the retry loop re-requests a cookie through AppleScript (osascript), which
@@ -531,7 +541,7 @@ def run(make_sink: Callable[[iterm2.Connection], LineSink]) -> int:
 
 async def _run_connected(
     connection: iterm2.Connection,
-    make_sink: Callable[[iterm2.Connection], LineSink],
+    start: Callable[[iterm2.Connection], Awaitable[Service]],
     watchdog: list[threading.Timer],
 ) -> int:
     """Run the watcher until it fails or the websocket closes.
@@ -541,8 +551,12 @@ async def _run_connected(
     """
     websocket = connection.websocket
     assert websocket is not None
-    sink = make_sink(connection)
-    watcher = asyncio.create_task(watch_sessions(connection, sink), name="iterm2-autolaunch watcher")
+    try:
+        service = await start(connection)
+    except AutolaunchError as error:
+        log.error("%s", error)
+        return 1
+    watcher = asyncio.create_task(watch_sessions(connection, service.sink), name="iterm2-autolaunch watcher")
     closed = asyncio.create_task(websocket.wait_closed(), name="iterm2-autolaunch connection")
     await asyncio.wait({watcher, closed}, return_when=asyncio.FIRST_COMPLETED)
     if closed.done():
@@ -555,6 +569,10 @@ async def _run_connected(
     watcher.cancel()
     closed.cancel()
     await asyncio.wait({watcher, closed}, timeout=1.0)
+    try:  # forwards, control socket, UI: each bounded; the watchdog above backs this up
+        await asyncio.wait_for(service.aclose(), EXIT_DEADLINE / 2)
+    except asyncio.TimeoutError:
+        log.warning("stopping took longer than %.1f s; leaving the rest to the process exit", EXIT_DEADLINE / 2)
     if watcher.done() and not watcher.cancelled() and watcher.exception() is not None:
         log.error("watching iTerm2 sessions failed", exc_info=watcher.exception())
         return 1
