@@ -12,6 +12,9 @@ import pytest
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# The real test remote host (sshd + Jupyter in network namespaces): one per test session, shared.
+pytest_plugins = ["tests.remote_host"]
+
 
 def require(condition: bool, reason: str) -> None:
     """Skip with ``reason`` unless ``condition``; under CI=true fail instead of skipping."""

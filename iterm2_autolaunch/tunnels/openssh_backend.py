@@ -1,0 +1,287 @@
+"""Tunnel backend ``openssh``: the forward is made by the user's own ``ssh``.
+
+With a live ControlMaster for the target (``ssh -O check``) the forward is added to it (``ssh -O forward``)
+and removed on close (``ssh -O cancel``): no new login, so it works behind 2FA and takes milliseconds.
+Otherwise we run and own a child ``ssh -N -L ...`` (terminated, waited for and killed on close).
+The target's ``ssh_args`` are passed verbatim, so ssh applies exactly the config the session used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections import deque
+from typing import IO
+
+from ..errors import HostKeyError, TunnelError
+from .base import ForwardSpec, SshTarget
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT = 30.0  # ssh may need to connect, authenticate and hop; ConnectTimeout bounds the first part
+MUX_TIMEOUT = 5.0
+CLOSE_BUDGET = 1.5
+
+
+def _ssh() -> str:
+    exe = shutil.which("ssh")
+    if exe is None:
+        raise TunnelError("the OpenSSH client (ssh) is not installed; use the sshtunnel backend")
+    return exe
+
+
+def _control_opts(target: SshTarget) -> list[str]:
+    if target.control_path and target.control_path.lower() != "none":
+        return ["-o", f"ControlPath={target.control_path}"]
+    return []
+
+
+def _forward_arg(spec: ForwardSpec, local_port: int) -> str:
+    host = f"[{spec.remote_host}]" if ":" in spec.remote_host else spec.remote_host
+    return f"127.0.0.1:{local_port}:{host}:{spec.remote_port}"
+
+
+def has_live_master(target: SshTarget, timeout: float = MUX_TIMEOUT) -> bool:
+    """True if an OpenSSH ControlMaster for ``target`` answers ``ssh -O check``."""
+    if target.local or not _control_opts(target):
+        return False
+    path = os.path.expanduser(target.control_path or "")
+    if "%" not in path and not os.path.exists(path):
+        return False  # fast path: no socket, no master
+    exe = shutil.which("ssh")
+    if exe is None:
+        return False
+    argv = [exe, "-O", "check", *_control_opts(target), "-o", "BatchMode=yes", *target.ssh_args,
+            target.destination]
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0
+
+
+def _port_accepts(port: int, timeout: float = 0.2) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _check_port_free(port: int) -> None:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as e:
+            raise TunnelError(f"cannot listen on 127.0.0.1:{port}: {e.strerror or e}") from e
+
+
+_NOISE = re.compile(r"^(@+|Warning: Permanently added|Pseudo-terminal|Someone could be|It is also possible"
+                    r"|IT IS POSSIBLE THAT"
+                    r"|Please contact|Add correct host key|Password authentication is disabled|Agent forwarding"
+                    r"|X11 forwarding|Port forwarding is disabled|Keyboard-interactive|mux_client_)")
+
+
+def ssh_error(target: SshTarget, stderr: str, what: str) -> TunnelError:
+    """Turn ssh's stderr into one clear error; host key problems become HostKeyError naming host and file."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    text = " ".join(lines)
+    files = ", ".join(target.known_hosts_files) or "~/.ssh/known_hosts"
+    if re.search(r"Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|host key is known for"
+                 r"|Host key for .* has changed|No .* host key is known", text):
+        detail = " ".join(ln for ln in lines if not _NOISE.match(ln) and "verification failed" not in ln)
+        offending = re.findall(r"Offending \S+ key in (\S+)", text)
+        where = ", ".join(dict.fromkeys(offending)) or files
+        return HostKeyError(
+            f"ssh refused the host key of {target.destination} ({target.hostname}): "
+            f"{detail or 'Host key verification failed.'} (known_hosts: {where})"
+        )
+    useful = [ln for ln in lines if not _NOISE.match(ln)] or lines
+    detail = " ".join(useful[-4:]) or "no message from ssh"
+    if re.search(r"Address already in use|cannot listen to port|Could not request local forwarding", text):
+        return TunnelError(f"{what}: the local port is taken ({detail})")
+    if "Permission denied" in text:
+        return TunnelError(f"{what}: {detail} (BatchMode: ssh cannot ask for a password or 2FA here; "
+                           "log in with a ControlMaster and try again)")
+    return TunnelError(f"{what}: {detail}")
+
+
+class MasterForward:
+    """A forward added to a live ControlMaster; removed again with ``ssh -O cancel``."""
+
+    def __init__(self, spec: ForwardSpec, local_port: int, base: list[str]) -> None:
+        self.spec = spec
+        self._port = local_port
+        self._base = base  # [ssh, control opts, ssh_args] without the destination
+        self._closed = False
+        self._lock = threading.Lock()
+
+    @property
+    def local_port(self) -> int:
+        return self._port
+
+    def _mux(self, op: str, timeout: float) -> subprocess.CompletedProcess[str]:
+        argv = [self._base[0], "-O", op, "-L", _forward_arg(self.spec, self._port), *self._base[1:],
+                self.spec.target.destination]
+        return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+                              check=False)
+
+    def _open(self) -> None:
+        what = f"ssh -O forward to {self.spec.target.destination}"
+        try:
+            proc = self._mux("forward", MUX_TIMEOUT)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise TunnelError(f"{what}: {e}") from e
+        if proc.returncode != 0:
+            raise ssh_error(self.spec.target, proc.stderr, what)
+        deadline = time.monotonic() + MUX_TIMEOUT
+        while not _port_accepts(self._port):
+            if time.monotonic() > deadline:
+                self.close()
+                raise TunnelError(f"{what}: 127.0.0.1:{self._port} does not accept connections")
+            time.sleep(0.005)
+
+    def is_alive(self) -> bool:
+        return not self._closed and has_live_master(self.spec.target)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        try:
+            proc = self._mux("cancel", CLOSE_BUDGET)
+            if proc.returncode != 0:
+                log.warning("ssh -O cancel 127.0.0.1:%s failed: %s", self._port, proc.stderr.strip())
+        except (OSError, subprocess.TimeoutExpired) as e:
+            log.warning("ssh -O cancel 127.0.0.1:%s failed: %s", self._port, e)
+        log.info("forward closed %s 127.0.0.1:%s (ControlMaster)", self.spec.target.destination, self._port)
+
+
+class ChildForward:
+    """A forward made by a child ``ssh -N -L``, which we own: its stderr is kept for error messages."""
+
+    def __init__(self, spec: ForwardSpec, local_port: int, argv: list[str]) -> None:
+        self.spec = spec
+        self._port = local_port
+        self._argv = argv
+        self._stderr: deque[str] = deque(maxlen=40)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._reader: threading.Thread | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+
+    @property
+    def local_port(self) -> int:
+        return self._port
+
+    def _read_stderr(self, stream: IO[bytes]) -> None:
+        for raw in iter(stream.readline, b""):
+            self._stderr.append(raw.decode(errors="replace").rstrip())
+
+    def _open(self, timeout: float) -> None:
+        what = f"ssh -L to {self.spec.target.destination}"
+        try:
+            # start_new_session: a process group of our own, so close() also reaches a ProxyJump child ssh
+            self._proc = subprocess.Popen(self._argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as e:
+            raise TunnelError(f"{what}: cannot run ssh: {e}") from e
+        self._reader = threading.Thread(target=self._read_stderr, args=(self._proc.stderr,),
+                                        name=f"ita-ssh-stderr-{self._port}", daemon=True)
+        self._reader.start()
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._proc.poll() is not None:
+                if self._reader is not None:
+                    self._reader.join(1.0)
+                self.close()
+                raise ssh_error(self.spec.target, "\n".join(self._stderr), what)
+            if _port_accepts(self._port):
+                return
+            if time.monotonic() > deadline:
+                self.close()
+                raise TunnelError(f"{what}: no forward on 127.0.0.1:{self._port} after {timeout:.0f} s "
+                                  f"({' '.join(list(self._stderr)[-3:]) or 'ssh said nothing'})")
+            time.sleep(0.005)
+
+    def is_alive(self) -> bool:
+        return not self._closed and self._proc is not None and self._proc.poll() is None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        proc = self._proc
+        if proc is not None:
+            deadline = time.monotonic() + CLOSE_BUDGET
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(0.8)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        proc.wait(max(0.1, deadline - time.monotonic() - 0.2))
+            else:  # ssh is gone; a ProxyJump helper in its group may not be
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+            if self._reader is not None:
+                self._reader.join(max(0.0, deadline - time.monotonic()))
+            if proc.stderr is not None:
+                proc.stderr.close()
+        log.info("forward closed %s 127.0.0.1:%s (ssh -L)", self.spec.target.destination, self._port)
+
+
+class OpenSshBackend:
+    """Opens forwards with the OpenSSH client: on a live ControlMaster if there is one, else ``ssh -N -L``."""
+
+    name = "openssh"
+
+    def __init__(self, start_timeout: float = START_TIMEOUT) -> None:
+        self.start_timeout = start_timeout
+
+    def open(self, spec: ForwardSpec) -> MasterForward | ChildForward:
+        target = spec.target
+        if target.local:
+            raise TunnelError("the session is local: there is nothing to forward")
+        exe = _ssh()
+        port = spec.local_port or _free_port()
+        _check_port_free(port)
+        forward: MasterForward | ChildForward
+        if has_live_master(target):
+            master = MasterForward(spec, port, [exe, *_control_opts(target), *target.ssh_args])
+            master._open()
+            forward = master
+        else:
+            argv = [
+                exe, "-N", "-T", "-L", _forward_arg(spec, port),
+                # first value wins in ssh: these beat the user's config and command line
+                "-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes",
+                "-o", "ControlMaster=no", "-o", "ControlPersist=no",
+                *target.ssh_args, target.destination,
+            ]
+            child = ChildForward(spec, port, argv)
+            child._open(self.start_timeout)
+            forward = child
+        log.info("forward up %s 127.0.0.1:%s -> %s:%s (openssh%s)", target.destination, port, spec.remote_host,
+                 spec.remote_port, ", ControlMaster" if isinstance(forward, MasterForward) else "")
+        return forward
