@@ -164,7 +164,10 @@ def jump_chain(target: SshTarget, resolve: Callable[[str, tuple[str, ...]], SshT
         raise TunnelError(f"ProxyJump chain for {target.destination} is too long (loop in ssh config?)")
     resolve = resolve or _resolve_hop
     hops = [h for h in target.proxy_jump.split(",") if h.strip()]
-    host, user, port = _parse_hop(hops[-1])
+    try:
+        host, user, port = _parse_hop(hops[-1])
+    except ValueError as e:
+        raise TunnelError(f"bad ProxyJump {target.proxy_jump!r} for {target.destination}: {e}") from e
     args = _config_file_args(target.ssh_args)
     if user:
         args += ("-l", user)
@@ -533,6 +536,7 @@ class _Connector:
             sock, default_window_size=WINDOW_SIZE, default_max_packet_size=MAX_PACKET_SIZE
         )
         transport.daemon = True  # owned by the forward, closed and joined by Forward.close()
+        transport.name = f"ita-ssh-{hop.hostname}:{hop.port}"
         with self._lock:
             self._pending.append(transport)
         try:

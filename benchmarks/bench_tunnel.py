@@ -1,0 +1,298 @@
+"""Tunnel benchmarks: our backends against OpenSSH, measured side by side in one run (root).
+
+Builds the real test host (sshd + JupyterLab in a network namespace, tests/remote_host.py) and measures:
+
+(a) "open forward" -> first HTTP 200 on Jupyter's /api: our default path (sshtunnel backend open + probe)
+    versus ``ssh -N -L`` start -> first 200. Target ratio <= 1.0. The measurement of our side is one
+    function, ``measure_default_path``, so it can be swapped for "URL line handed to the engine -> browser
+    command started" later.
+(b) the same through our openssh backend on a live ControlMaster (``ssh -O forward``), absolute ms (<= 60).
+(c) throughput of a 200 MiB download through our sshtunnel forward versus ``ssh -L`` (ratio >= 0.8).
+(d) new-connection latency (connect, GET /api, full response) through our forward versus ``ssh -L``
+    (ratio <= 2.0).
+
+Medians of several runs, ours and OpenSSH's alternated. Ends with ``key=value`` lines.
+Run: ``python benchmarks/bench_tunnel.py`` as root (``--quick`` for fewer runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from iterm2_autolaunch.tunnels.base import ForwardSpec  # noqa: E402
+from iterm2_autolaunch.tunnels.openssh_backend import OpenSshBackend  # noqa: E402
+from iterm2_autolaunch.tunnels.sshtunnel_backend import SshtunnelBackend  # noqa: E402
+from tests.remote_host import JUPYTER_PORT, RemoteHost  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http_get(port: int, path: str, token: str = "", timeout: float = 10.0) -> tuple[int, bytes]:
+    """One GET on a new connection; reads exactly Content-Length bytes (as a browser would, no wait for EOF)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        auth = f"Authorization: token {token}\r\n" if token else ""
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}\r\n".encode())
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            chunk = s.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection closed before the response headers")
+            buf += chunk
+        head, body = buf.split(b"\r\n\r\n", 1)
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(body) < length:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        return status, body
+
+
+def wait_200(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if http_get(port, "/api", timeout=5)[0] == 200:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no HTTP 200 on 127.0.0.1:{port}/api within {timeout} s")
+        time.sleep(0.002)
+
+
+@contextlib.contextmanager
+def ssh_l(host: RemoteHost, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """OpenSSH's own ``ssh -N -L`` (the baseline), owned and reaped."""
+    proc = subprocess.Popen(
+        ["ssh", "-N", "-L", f"127.0.0.1:{port}:127.0.0.1:{JUPYTER_PORT}", *host.ssh_args(), "remote"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+# (a) ------------------------------------------------------------------------------------------------------
+def measure_default_path(host: RemoteHost) -> float:
+    """Our default path, in seconds: sshtunnel backend open + probe until the first 200 on /api.
+
+    The one function to swap for "URL line handed to the engine -> browser command started"."""
+    spec = ForwardSpec(host.target(), "127.0.0.1", JUPYTER_PORT, free_port())
+    t0 = time.perf_counter()
+    forward = SshtunnelBackend().open(spec)
+    try:
+        wait_200(forward.local_port)
+        return time.perf_counter() - t0
+    finally:
+        forward.close()
+
+
+def measure_openssh_start(host: RemoteHost) -> float:
+    port = free_port()
+    t0 = time.perf_counter()
+    with ssh_l(host, port):
+        wait_200(port)
+        return time.perf_counter() - t0
+
+
+# (b) ------------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def control_master(host: RemoteHost, control_path: str) -> Iterator[None]:
+    proc = subprocess.Popen(
+        ["ssh", "-M", "-N", "-o", f"ControlPath={control_path}", "-o", "ControlPersist=no", *host.ssh_args(),
+         "remote"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not Path(control_path).exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the ControlMaster did not start")
+            time.sleep(0.01)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def measure_controlmaster(host: RemoteHost, control_path: str) -> float:
+    target = host.target("remote", "-o", f"ControlPath={control_path}")
+    spec = ForwardSpec(target, "127.0.0.1", JUPYTER_PORT, free_port())
+    t0 = time.perf_counter()
+    forward = OpenSshBackend().open(spec)
+    try:
+        wait_200(forward.local_port)
+        return time.perf_counter() - t0
+    finally:
+        forward.close()
+
+
+# (c) ------------------------------------------------------------------------------------------------------
+def download_mb_s(port: int, path: str, size: int, token: str) -> float:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: token {token}\r\n\r\n".encode())
+        t0 = time.perf_counter()
+        buf = bytearray(1 << 20)
+        view = memoryview(buf)
+        got = 0
+        head = b""
+        while b"\r\n\r\n" not in head:
+            n = s.recv_into(view)
+            if not n:
+                raise ConnectionError("closed before headers")
+            head += bytes(view[:n])
+        header, _, rest = head.partition(b"\r\n\r\n")
+        status_line = header.split(b"\r\n", 1)[0]
+        if b" 200 " not in status_line:
+            raise RuntimeError(f"download failed: {status_line!r}")
+        got = len(rest)
+        while got < size:
+            n = s.recv_into(view)
+            if not n:
+                raise ConnectionError(f"closed after {got} bytes")
+            got += n
+        return got / 1e6 / (time.perf_counter() - t0)
+
+
+# (d) ------------------------------------------------------------------------------------------------------
+def new_connection_ms(port: int, count: int) -> float:
+    for _ in range(3):  # warm up
+        http_get(port, "/api")
+    times = []
+    for _ in range(count):
+        t0 = time.perf_counter()
+        status, _ = http_get(port, "/api")
+        times.append(time.perf_counter() - t0)
+        assert status == 200
+    return statistics.median(times) * 1000
+
+
+def in_client_process(kind: str, port: int, host: RemoteHost, count: int = 0) -> float:
+    """Run one client measurement in a separate process, as a browser would be: a client in this process
+    would compete with our in-process forward for the GIL (measured: +1 ms per connection)."""
+    env = {**os.environ, "ITA_BENCH_TOKEN": host.token}
+    argv = [sys.executable, __file__, "--client", kind, str(port), str(count or host.big_file_size),
+            f"/files/{host.big_file}"]
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"client {kind} failed: {proc.stderr.strip()[-500:]}")
+    return float(proc.stdout.strip())
+
+
+def client_main(kind: str, port: int, number: int, path: str) -> int:
+    if kind == "download":
+        print(download_mb_s(port, path, number, os.environ["ITA_BENCH_TOKEN"]))
+    else:
+        print(new_connection_ms(port, number))
+    return 0
+
+
+def alternate(runs: int, ours: Callable[[], float], theirs: Callable[[], float]) -> tuple[list[float], list[float]]:
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(runs):
+        a.append(ours())
+        b.append(theirs())
+    return a, b
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer runs")
+    parser.add_argument("--client", nargs=4, metavar=("KIND", "PORT", "N", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.client:
+        kind, port, number, path = args.client
+        return client_main(kind, int(port), int(number), path)
+    runs = 3 if args.quick else 7
+    host = RemoteHost.up()
+    try:
+        # (a)
+        measure_default_path(host)  # warm up imports and caches on both sides
+        measure_openssh_start(host)
+        ours_a, ssh_a = alternate(runs, lambda: measure_default_path(host), lambda: measure_openssh_start(host))
+        ours_a_ms, ssh_a_ms = statistics.median(ours_a) * 1000, statistics.median(ssh_a) * 1000
+        print(f"(a) open -> first 200: ours {ours_a_ms:.1f} ms, ssh -N -L {ssh_a_ms:.1f} ms "
+              f"(runs ours {[round(x * 1000) for x in ours_a]}, ssh {[round(x * 1000) for x in ssh_a]})")
+
+        # (b)
+        with tempfile.TemporaryDirectory(prefix="ita-cm-", dir="/tmp") as cm_dir:
+            control_path = str(Path(cm_dir) / "cm")
+            with control_master(host, control_path):
+                measure_controlmaster(host, control_path)
+                cm = [measure_controlmaster(host, control_path) for _ in range(runs)]
+        cm_ms = statistics.median(cm) * 1000
+        print(f"(b) ControlMaster -O forward -> first 200: {cm_ms:.1f} ms (runs {[round(x * 1000, 1) for x in cm]})")
+
+        # (c) and (d) on one long-lived forward of each kind
+        ours_port, ssh_port = free_port(), free_port()
+        forward = SshtunnelBackend().open(ForwardSpec(host.target(), "127.0.0.1", JUPYTER_PORT, ours_port))
+        try:
+            with ssh_l(host, ssh_port):
+                wait_200(ssh_port)
+                wait_200(ours_port)
+                n = 2 if args.quick else 5
+                ours_c, ssh_c = alternate(n, lambda: in_client_process("download", ours_port, host),
+                                          lambda: in_client_process("download", ssh_port, host))
+                print(f"(c) 200 MiB download: ours {statistics.median(ours_c):.0f} MB/s, ssh -L "
+                      f"{statistics.median(ssh_c):.0f} MB/s (runs ours {[round(x) for x in ours_c]}, ssh "
+                      f"{[round(x) for x in ssh_c]})")
+                count = 30 if args.quick else 60
+                ours_d, ssh_d = alternate(3, lambda: in_client_process("latency", ours_port, host, count),
+                                          lambda: in_client_process("latency", ssh_port, host, count))
+                print(f"(d) new connection + GET /api: ours {statistics.median(ours_d):.2f} ms, ssh -L "
+                      f"{statistics.median(ssh_d):.2f} ms (rounds ours {[round(x, 2) for x in ours_d]}, ssh "
+                      f"{[round(x, 2) for x in ssh_d]})")
+        finally:
+            forward.close()
+    finally:
+        host.down()
+        shutil.rmtree(host.workdir, ignore_errors=True)
+
+    print(f"url_to_browser_ratio={ours_a_ms / ssh_a_ms:.3f}")
+    print(f"controlmaster_ms={cm_ms:.1f}")
+    print(f"throughput_ratio={statistics.median(ours_c) / statistics.median(ssh_c):.3f}")
+    print(f"new_conn_latency_ratio={statistics.median(ours_d) / statistics.median(ssh_d):.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
