@@ -16,13 +16,12 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import paramiko
-
+from iterm2_autolaunch import known_hosts
 from iterm2_autolaunch.config import KIND_NAMES, Config, config_path, load_config
 from iterm2_autolaunch.control import ControlError, control_socket_path, request
 from iterm2_autolaunch.detect import KINDS, Detector, Event, is_loopback, redact
@@ -161,59 +160,19 @@ def check_target(command_line: str, ssh: str = "ssh") -> tuple[list[Check], SshT
 # -- host keys ------------------------------------------------------------------------------------------
 
 
-def known_hosts_name(target: SshTarget) -> str:
-    """The name ssh looks the host key up by: ``host``, or ``[host]:port`` off port 22."""
-    return target.hostname if target.port == 22 else f"[{target.hostname}]:{target.port}"
-
-
-def known_hosts_files(target: SshTarget) -> list[Path]:
-    return [Path(os.path.expanduser(f)) for f in target.known_hosts_files]
-
-
-def find_host_keys(name: str, files: Iterable[Path]) -> list[tuple[Path, str, str]]:
-    """``(file, key type, marker)`` for every known_hosts line about ``name`` (plain or hashed);
-    marker is ``""``, ``"@revoked"`` or ``"@cert-authority"``."""
-    found: list[tuple[Path, str, str]] = []
-    for path in files:
-        try:
-            text = path.read_text(errors="replace")
-        except OSError:
-            continue
-        for line in text.splitlines():
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            marker = ""
-            if line.startswith("@"):
-                marker, _, line = line.partition(" ")
-            try:
-                entry = paramiko.hostkeys.HostKeyEntry.from_line(line)
-            except Exception:  # one bad line must not hide the good ones (as in OpenSSH)
-                entry = None
-            if entry is None or entry.key is None:
-                continue
-            # HostKeys.lookup knows hashed names (|1|salt|hash); one per line keeps the file and marker.
-            keys = paramiko.HostKeys()
-            for host in entry.hostnames:
-                keys.add(host, entry.key.get_name(), entry.key)
-            if keys.lookup(name) is not None:
-                found.append((path, entry.key.get_name(), marker))
-    return found
-
-
 def check_known_hosts(target: SshTarget) -> Check:
-    files = known_hosts_files(target)
+    files = known_hosts.files_of(target)
     if not files:
         return Check(WARN, "host key", "UserKnownHostsFile none: no host key can be checked")
-    name = known_hosts_name(target)
-    found = find_host_keys(name, files)
-    keys = [f"{key_type} in {path}" for path, key_type, marker in found if not marker]
-    revoked = [f"{key_type} in {path}" for path, key_type, marker in found if marker == "@revoked"]
+    name = known_hosts.lookup_name(target)
+    found = known_hosts.keys_for(name, files)
+    keys = [f"{k.key.get_name()} in {k.path}" for k in found if not k.marker]
+    revoked = [f"{k.key.get_name()} in {k.path}" for k in found if k.marker == "@revoked"]
     listed = ", ".join(f"{path}{'' if path.exists() else ' (missing)'}" for path in files)
     if keys:
         note = f"; @revoked: {', '.join(revoked)}" if revoked else ""
         return Check(WARN if revoked else OK, "host key", f"{name} known: {', '.join(keys)}{note}")
-    if any(marker == "@cert-authority" for _, _, marker in found):
+    if any(k.marker == "@cert-authority" for k in found):
         return Check(WARN, "host key", f"{name} is known only through a @cert-authority line ({listed}): "
                                        "the openssh backend accepts it, the sshtunnel backend does not")
     hint = f"connect once with plain ssh ({target.destination}) and accept the key"

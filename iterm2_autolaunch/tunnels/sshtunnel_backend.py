@@ -33,6 +33,7 @@ import paramiko
 import paramiko.pipe
 import sshtunnel
 
+from .. import known_hosts
 from ..errors import HostKeyError, ResolveError, TunnelError
 from ..resolve import resolve_target
 from ..sshcmd import parse_argv
@@ -185,15 +186,6 @@ def _fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
-def _known_hosts_name(target: SshTarget) -> str:
-    return target.hostname if target.port == 22 else f"[{target.hostname}]:{target.port}"
-
-
-def _known_hosts_files(target: SshTarget) -> list[Path]:
-    # empty means UserKnownHostsFile none (the resolver always fills in ssh's defaults): no key is known
-    return [Path(os.path.expanduser(f)) for f in target.known_hosts_files]
-
-
 @dataclass
 class _KnownHosts:
     """The keys the target's known_hosts files hold for one host name, each with the file it came from."""
@@ -205,41 +197,12 @@ class _KnownHosts:
 
     @classmethod
     def load(cls, target: SshTarget) -> _KnownHosts:
-        name = _known_hosts_name(target)
-        files = _known_hosts_files(target)
-        keys: list[tuple[Path, paramiko.PKey]] = []
-        revoked: list[tuple[Path, paramiko.PKey]] = []
-        for path in files:
-            try:
-                text = path.read_text(errors="replace")
-            except FileNotFoundError:
-                continue
-            except OSError as e:
-                log.warning("cannot read known_hosts file %s: %s", path, e)
-                continue
-            # paramiko's HostKeys matches plain and hashed (|1|...) names; one HostKeys per line keeps the
-            # file of each key and copes with lines paramiko cannot parse (@cert-authority, odd key types).
-            for line in text.splitlines():
-                line = line.strip()
-                if not line or line.startswith("#"):
-                    continue
-                marker = ""
-                if line.startswith("@"):
-                    marker, _, line = line.partition(" ")
-                    if marker not in ("@revoked",):
-                        continue  # @cert-authority: host certificates are not supported here
-                try:
-                    entry = paramiko.hostkeys.HostKeyEntry.from_line(line)
-                except Exception:  # a bad line must not hide the good ones
-                    entry = None
-                if entry is None or entry.key is None:
-                    continue
-                one = paramiko.HostKeys()
-                for host in entry.hostnames:
-                    one.add(host, entry.key.get_name(), entry.key)
-                if one.lookup(name) is None:
-                    continue
-                (revoked if marker else keys).append((path, entry.key))
+        name = known_hosts.lookup_name(target)
+        files = known_hosts.files_of(target)
+        found = known_hosts.keys_for(name, files)
+        # @cert-authority lines are left out: host certificates are not supported here.
+        keys = [(k.path, k.key) for k in found if not k.marker]
+        revoked = [(k.path, k.key) for k in found if k.marker == "@revoked"]
         return cls(name, files, keys, revoked)
 
     def preferred_key_types(self, available: Iterable[str]) -> list[str]:
