@@ -250,6 +250,10 @@ class Engine:
         log.info("[%s] forward closed localhost:%d (%s)", server.session_id[:8], server.local_port, why)
         self._changed()
 
+    async def close_server(self, server: Server, why: str) -> None:
+        """Close one forward now (the status bar's Close)."""
+        await self._close(server, why)
+
     async def close_all(self, why: str = "closed by user") -> int:
         servers = list(self._servers.values())
         await asyncio.gather(*(self._close(server, why) for server in servers))

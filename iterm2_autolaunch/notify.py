@@ -1,23 +1,21 @@
-"""Desktop notifications: macOS Notification Center via osascript, `notify-send` elsewhere, else the log.
+"""Desktop notifications for the pty wrapper: macOS Notification Center via osascript, `notify-send`
+elsewhere, else nothing (the caller has logged the event already). The iTerm2 daemon uses iTerm2's own.
 
 The text is passed as argv to a fixed script, never spliced into code, so printed text cannot inject.
-Callers never pass a token (the engine redacts URLs first).
+Callers never pass a token (the engine redacts URLs first). Never blocks: the child is reaped by a thread.
 """
 
 from __future__ import annotations
 
-import logging
 import shutil
 import subprocess
 import sys
-
-log = logging.getLogger(__name__)
+import threading
 
 _APPLESCRIPT = ("on run argv", "display notification (item 2 of argv) with title (item 1 of argv)", "end run")
 
 
 def notify(title: str, message: str) -> None:
-    log.warning("%s: %s", title, message)
     if sys.platform == "darwin":
         argv = ["osascript", *(arg for line in _APPLESCRIPT for arg in ("-e", line)), title, message]
     elif shutil.which("notify-send"):
@@ -25,6 +23,9 @@ def notify(title: str, message: str) -> None:
     else:
         return
     try:
-        subprocess.run(argv, timeout=5, check=False, capture_output=True)  # noqa: S603 - fixed argv
-    except (OSError, subprocess.TimeoutExpired) as error:
-        log.info("notification not shown: %s", error)
+        child = subprocess.Popen(  # noqa: S603 - fixed argv, text as arguments
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    except OSError:
+        return
+    threading.Thread(target=child.wait, name="notify-reaper", daemon=True).start()
