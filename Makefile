@@ -1,7 +1,7 @@
 # `make test` sets up a fresh Debian machine (as root) and runs the whole suite: pytest, ruff, mypy.
 VENV := .venv/bin
 
-.PHONY: test setup check lint bench captures
+.PHONY: test setup check lint bench captures demo
 
 test: setup check
 
@@ -22,3 +22,8 @@ bench:
 
 captures:
 	$(VENV)/python tools/capture.py
+
+# As root on Debian: test remote (namespace, sshd, JupyterLab), the pty wrapper with `ssh ... jupyter lab`,
+# headless Chromium as the browser; leaves artifacts/demo-jupyterlab.png and tears everything down.
+demo: setup
+	$(VENV)/python tools/demo.py --out artifacts

@@ -32,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("doctor", help="check the setup; explain a session or URL", add_help=False)
     commands.add_parser("config", help="check (--check) or show (--show) the config file", add_help=False)
     commands.add_parser("daemon", help="run the iTerm2 daemon (what the AutoLaunch script starts)")
+    commands.add_parser(
+        "remote-config", help="print the line for a remote jupyter_server_config.py (invisible marker)"
+    )
     run = commands.add_parser("run", help="run a command (e.g. ssh host) in a pty and watch its output")
     run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND", help="the command and its arguments")
 
@@ -58,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return config_main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "remote-config":
+        return remote_config_command()
     if args.command == "scan":
         return scan_command(args.files, as_json=args.json)
     if args.command == "run":
@@ -72,6 +77,46 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return daemon_main()
     return 2
+
+
+def remote_config_command() -> int:
+    """Print the remote Jupyter config line that makes Jupyter announce itself with the invisible marker.
+
+    The identity is a secret that only the local config file holds; this command never writes that file.
+    Without one it suggests a fresh identity to put there and prints nothing on stdout.
+    """
+    import contextlib
+    import os
+    import secrets
+
+    from iterm2_autolaunch.config import config_path, load_config
+    from iterm2_autolaunch.errors import ConfigError
+    from iterm2_autolaunch.marker import remote_config_line
+
+    path = config_path()
+    try:
+        config = load_config(path)
+    except ConfigError as error:
+        print(f"iterm2-autolaunch remote-config: {error}", file=sys.stderr)
+        return 2
+    if config.marker_identity is None:
+        print(
+            f"iterm2-autolaunch remote-config: no marker_identity in {path}.\n"
+            "Add this line to it (a new secret; keep the file private: chmod 600), then run this again:\n\n"
+            f'marker_identity = "{secrets.token_urlsafe(24)}"',
+            file=sys.stderr,
+        )
+        return 1
+    with contextlib.suppress(OSError):
+        if os.stat(path).st_mode & 0o077:
+            print(f"iterm2-autolaunch remote-config: warning: others can read {path}; chmod 600 it", file=sys.stderr)
+    print(remote_config_line(config.marker_identity))
+    print(
+        "# put the line above in ~/.jupyter/jupyter_server_config.py on the remote host "
+        "(Jupyter Server, JupyterLab, Notebook 7)",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def scan_command(files: Sequence[str], *, as_json: bool) -> int:

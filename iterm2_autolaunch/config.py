@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ else:  # pragma: no cover - exercised only on 3.10
 BACKENDS = ("auto", "sshtunnel", "openssh")
 ACTIONS = ("open", "notify", "silent", "ignore")
 REATTACH = ("notify", "open", "ignore")
+# The marker identity is a shared secret between this config and the remote Jupyter config: long enough not
+# to be guessed, and made only of characters that need no quoting in a printf format or an OSC string.
+MARKER_IDENTITY = re.compile(r"[A-Za-z0-9_-]{16,128}")
 KIND_NAMES = tuple(kind.name for kind in KINDS)
 DEFAULT_ACTIONS: Mapping[str, str] = {
     name: ("open" if name == "jupyter" else "notify") for name in KIND_NAMES
@@ -53,6 +57,8 @@ class Config:
     markers: tuple[str, ...] = ()
     reattach: str = "notify"
     hosts: tuple[HostRule, ...] = ()
+    # Secret identity of the invisible marker (OSC 1337 ; Custom=id=<identity>:<url> ST); None: markers off.
+    marker_identity: str | None = field(default=None, repr=False)
     source: str = "<defaults>"
 
     def backend_for(self, *names: str) -> str:
@@ -94,7 +100,9 @@ def load_config(path: Path | None = None) -> Config:
 def parse_config(data: Mapping[str, Any], source: str) -> Config:
     reader = _Reader(source)
     reader.no_unknown(
-        data, "", {"backend", "browser", "actions", "port_range", "kinds", "markers", "reattach", "hosts"}
+        data,
+        "",
+        {"backend", "browser", "actions", "port_range", "kinds", "markers", "reattach", "hosts", "marker_identity"},
     )
     actions = dict(DEFAULT_ACTIONS)
     actions.update(reader.actions(data.get("actions", {}), "actions"))
@@ -121,6 +129,7 @@ def parse_config(data: Mapping[str, Any], source: str) -> Config:
         markers=reader.markers(data.get("markers", [])),
         reattach=reader.choice(data.get("reattach", "notify"), "reattach", REATTACH) or "notify",
         hosts=tuple(hosts),
+        marker_identity=reader.marker_identity(data.get("marker_identity")),
         source=source,
     )
 
@@ -187,3 +196,15 @@ class _Reader:
         ):
             raise self.fail("markers", f"must be {what}")
         return tuple(value)
+
+    def marker_identity(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not MARKER_IDENTITY.fullmatch(value):
+            # The value is a secret: the message does not repeat it.
+            raise self.fail(
+                "marker_identity",
+                "must be a secret string of 16 to 128 letters, digits, _ or - "
+                "(`iterm2-autolaunch remote-config` suggests one)",
+            )
+        return value

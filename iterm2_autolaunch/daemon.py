@@ -7,16 +7,23 @@ the defaults: a typo must not leave the user without the tool.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import iterm2
+
 from iterm2_autolaunch.browser import Browser
 from iterm2_autolaunch.config import Config, load_config
 from iterm2_autolaunch.control import ControlServer, serve_control
+from iterm2_autolaunch.detect import Event
 from iterm2_autolaunch.engine import Effects, Engine
 from iterm2_autolaunch.errors import ConfigError
+from iterm2_autolaunch.frontends.iterm2_frontend import run
+from iterm2_autolaunch.frontends.iterm2_marker import session_context, watch_markers
+from iterm2_autolaunch.frontends.iterm2_ui import Ui, start_ui
 from iterm2_autolaunch.notify import notify
 from iterm2_autolaunch.ports import choose_local_port
 from iterm2_autolaunch.probe import probe
@@ -67,22 +74,44 @@ class ITerm2Service:
 
     sink: Engine
     control: ControlServer
+    ui: Ui
+    markers: asyncio.Task[None] | None = None
 
     async def aclose(self) -> None:
+        if self.markers is not None:
+            self.markers.cancel()
+            await asyncio.gather(self.markers, return_exceptions=True)
         await self.control.close()
         await self.sink.shutdown(timeout=1.0)
+        await self.ui.close()
 
 
-async def start_iterm2_service(connection: object, config: Config) -> ITerm2Service:
-    engine = build_engine(config)
-    control = await serve_control(engine)  # ControlError (another daemon runs) stops the start
-    return ITerm2Service(engine, control)
+async def start_iterm2_service(connection: iterm2.Connection, config: Config) -> ITerm2Service:
+    """The engine, its control socket (refused if another daemon runs), the iTerm2 UI, and the invisible
+    marker (when ``marker_identity`` is configured)."""
+    effects = real_effects(config, Browser(config.browser))
+    engine = Engine(config, effects)
+    control = await serve_control(engine)
+    ui = await start_ui(connection, engine)
+    effects.notify = ui.notify  # iTerm2's own notification (OSC 9) instead of a second desktop one
+    service = ITerm2Service(engine, control, ui)
+    if config.marker_identity:
+        tasks: set[asyncio.Task[None]] = set()
+
+        def on_marker(session_id: str, event: Event) -> None:
+            async def hand_over() -> None:  # the engine needs the session's context to find its ssh host
+                engine.handle(await session_context(connection, session_id), event)
+
+            task = asyncio.get_running_loop().create_task(hand_over())
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+        service.markers = asyncio.create_task(watch_markers(connection, config.marker_identity, on_marker))
+    return service
 
 
 def main() -> int:
     """The iTerm2 daemon: watch every session until iTerm2 goes away."""
-    from iterm2_autolaunch.frontends.iterm2_frontend import run
-
     setup_logging()
     config = config_or_defaults()
     log.info("iterm2-autolaunch starting (config: %s)", config.source)
@@ -94,4 +123,5 @@ def run_command(argv: Sequence[str]) -> int:
     from iterm2_autolaunch.frontends.pty_frontend import run_wrapped
 
     setup_logging(raw_terminal=sys.stdin.isatty())
-    return run_wrapped(argv, build_engine(config_or_defaults()))
+    config = config_or_defaults()
+    return run_wrapped(argv, build_engine(config), marker_identity=config.marker_identity)

@@ -8,7 +8,6 @@ it read only, except the last, which installs again and then uninstalls.
 from __future__ import annotations
 
 import configparser
-import http.server
 import json
 import os
 import re
@@ -16,8 +15,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +30,8 @@ from iterm2_autolaunch.install import (
     runtime_marker_text,
     write_autolaunch_tree,
 )
-from tests.fake_iterm2 import FakeITerm2
+from tests.daemon_harness import daemon_on_fake
+from tests.fake_jupyter import local_jupyter
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON_XY = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -121,67 +119,20 @@ def test_entry_script_starts_the_daemon(installed: tuple[Path, subprocess.Comple
     assert "Traceback" not in result.stderr
 
 
-class JupyterApi(http.server.BaseHTTPRequestHandler):
-    """Just enough of a Jupyter server for the daemon's probe: GET /api answers its version."""
-
-    def do_GET(self) -> None:  # noqa: N802 - the http.server API
-        body = b'{"version": "2.21.1"}' if self.path == "/api" else b"{}"
-        self.send_response(200 if self.path == "/api" else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 def test_installed_entry_script_connects_to_iterm2_and_opens_a_local_server(
     installed: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
     """The installed script, started as iTerm2 starts it, watches a session of the fake iTerm2: a Jupyter
     start line for a server on this machine (no ssh) makes it open the browser at that URL."""
     home = installed[0]
-    opened = home / "opened.txt"
-    config = home / "xdg" / "iterm2-autolaunch" / "config.toml"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    recorder = [sys.executable, "-c", "import sys; open(sys.argv[1], 'w').write(sys.argv[2])", str(opened)]
-    config.write_text(f"browser = {json.dumps(recorder)}\n")  # a JSON array of strings is TOML too
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), JupyterApi)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
+    argv = [str(environment_python(home)), str(entry_script_path(home))]
     log = "[I 2026-11-28 03:39:05.553 ServerApp]"
-    start_lines = f"{log} Jupyter Server 2.21.1 is running at:\r\n{log} http://127.0.0.1:{port}/lab?token=abc123\r\n"
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    try:
-        with FakeITerm2(home).running() as fake:
-            session = fake.add_session(variables={"jobName": "zsh", "commandLine": "-zsh"})
-            env.update(HOME=str(home), ITERM2_COOKIE=fake.issue_cookie(), XDG_CONFIG_HOME=str(home / "xdg"),
-                       XDG_RUNTIME_DIR=str(home / "run"), PYTHONIOENCODING="utf-8")
-            daemon = subprocess.Popen(
-                [str(environment_python(home)), str(entry_script_path(home))],
-                env=env, cwd="/", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            )
-            try:
-                deadline = time.monotonic() + 60
-                while fake.connection_count() == 0 or session.screen_reads == 0:
-                    assert daemon.poll() is None and time.monotonic() < deadline, "the daemon did not connect"
-                    time.sleep(0.05)
-                session.write(start_lines)
-                while not opened.exists():
-                    assert daemon.poll() is None and time.monotonic() < deadline, "nothing was opened"
-                    time.sleep(0.05)
-                assert opened.read_text() == f"http://localhost:{port}/lab?token=abc123"
-                fake.drop_connections()
-                assert daemon.wait(10) == 0  # iTerm2 went away: the daemon exits by itself
-            finally:
-                if daemon.poll() is None:
-                    daemon.kill()
-                output = daemon.communicate(timeout=10)[0]
-        assert "abc123" not in output, "the token was logged"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with local_jupyter() as port:
+        with daemon_on_fake(home, argv, sys.executable) as run:
+            run.session.write(f"{log} Jupyter Server 2.21.1 is running at:\r\n")
+            run.session.write(f"{log} http://127.0.0.1:{port}/lab?token=abc123\r\n")
+            assert run.wait_opened() == f"http://localhost:{port}/lab?token=abc123"
+        assert "abc123" not in run.output[0], "the token was logged"
 
 
 def test_archive_is_importable_by_iterm2(

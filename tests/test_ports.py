@@ -21,6 +21,8 @@ def free_port() -> int:
 def busy_8888() -> Iterator[int]:
     """Someone listens on 127.0.0.1:8888 (or already did before the test)."""
     with socket.socket() as sock:
+        # SO_REUSEADDR as the forwards use it: a TIME_WAIT left on 8888 by an earlier test must not matter.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", 8888))
             sock.listen(1)

@@ -1,0 +1,354 @@
+"""The invisible marker: the parser (pure), the remote config line (through Python's own webbrowser and the
+real printf), the config key and ``remote-config``, and ``watch_markers`` as a real iterm2-library client
+against the fake iTerm2 (which posts custom-escape-sequence notifications as iTerm2 does)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import webbrowser
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iterm2_autolaunch.config import parse_config
+from iterm2_autolaunch.errors import ConfigError
+from iterm2_autolaunch.lines import bytes_to_lines
+from iterm2_autolaunch.marker import MAX_BODY, PREFIX, Marker, MarkerParser, marker_event, remote_config_line
+from tests.fake_iterm2 import FakeITerm2
+
+IDENTITY = "k3Y_secret-0123456789abcdef"
+URL = "http://127.0.0.1:8888/lab?token=" + "ab" * 24
+CLIENT = Path(__file__).with_name("marker_client.py")
+WAIT = 30.0
+
+
+def osc(body: str, end: bytes = b"\x07") -> bytes:
+    return b"\x1b]1337;Custom=" + body.encode() + end
+
+
+def marker(url: str = URL, identity: str = IDENTITY, end: bytes = b"\x07") -> bytes:
+    return osc(f"id={identity}:{url}", end)
+
+
+def events(data: bytes, identity: str = IDENTITY) -> list[Marker]:
+    return MarkerParser(identity).feed(data)
+
+
+def urls(found: list[Marker]) -> list[str | None]:
+    return [m.event.url if m.event else None for m in found]
+
+
+# ----------------------------------------------------------------------------------------------- parser
+
+
+@pytest.mark.parametrize("end", [b"\x07", b"\x1b\\"], ids=["BEL", "ST"])
+def test_genuine_marker_gives_a_jupyter_announcement(end: bytes) -> None:
+    [found] = events(b"before" + marker(end=end) + b"after")
+    assert found.event is not None
+    assert (found.event.event, found.event.kind, found.event.host, found.event.port) == (
+        "announce",
+        "jupyter",
+        "127.0.0.1",
+        8888,
+    )
+    assert found.event.token == "ab" * 24 and found.event.path == "/lab" and found.event.base_path == "/"
+
+
+def test_every_chunking_gives_the_same_markers() -> None:
+    stream = (
+        b"x" * 10
+        + marker()
+        + b"\x1b]1337;Cus"
+        + marker(end=b"\x1b\\")
+        + b"\x1b]0;title\x07"
+        + marker("http://localhost:9999/tree?token=cd")
+    )
+    whole = urls(events(stream))
+    assert whole == [URL, URL, "http://localhost:9999/tree?token=cd"]
+    for size in (1, 2, 3, 7, 17, 64):
+        parser = MarkerParser(IDENTITY)
+        found: list[Marker] = []
+        for i in range(0, len(stream), size):
+            found += parser.feed(stream[i : i + size])
+        assert urls(found) == whole, size
+
+
+@pytest.mark.parametrize(
+    "identity",
+    ["", "wrong", IDENTITY[:-1], IDENTITY + "x", IDENTITY.upper(), " " + IDENTITY],
+)
+def test_marker_with_another_identity_is_ignored(identity: str) -> None:
+    found = events(marker(identity=identity))
+    assert [m.event for m in found] == [None] * len(found)
+    assert all("unknown identity" in m.problem for m in found)
+
+
+def test_no_identity_configured_accepts_nothing() -> None:
+    assert [m.event for m in events(marker(identity=""), identity="")] == [None]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "http://github.com:443/lab?token=x",  # not a local-looking host
+        "http://localhost/lab?token=x",  # no explicit port
+        "http://localhost:8888",  # Jupyter always prints a path
+        "http://localhost:0/lab",
+        "http://localhost:99999/lab",
+        "file:///tmp/jpserver-1-open.html",
+        "javascript:alert(1)",
+        "http://localhost:8888/lab?token=x http://localhost:9999/lab",
+        "http://localhost:8888/../etc/passwd",
+        "http://user@localhost:8888/lab",
+        "http://169.254.169.254:80/latest/",
+        "http://localhost:8888/lab?token=x;rm",
+        "http://localhost:8888/" + "a" * 3000,
+        "",
+    ],
+)
+def test_marker_payload_must_pass_the_url_rules(payload: str) -> None:
+    assert marker_event(payload) is None
+    found = events(marker(payload))
+    assert [m.event for m in found] == [None] * len(found)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        osc(f"id={IDENTITY}:{URL}\x18", b""),  # CAN aborts the string
+        osc(f"id={IDENTITY}:{URL}", b"\x1b["),  # a new escape sequence
+        osc(f"id={IDENTITY}:{URL}", b"\n"),
+        osc(f"id={IDENTITY}{URL}"),  # no ":" after the identity
+        f"]1337;Custom=id={IDENTITY}:{URL}\x07".encode(),  # printed text: no ESC
+        b"\x1b]1337;custom=id=" + f"{IDENTITY}:{URL}\x07".encode(),
+    ],
+)
+def test_broken_or_printed_sequences_are_no_markers_and_the_next_one_counts(broken: bytes) -> None:
+    found = events(broken + marker(end=b"\x1b\\"))
+    assert urls([m for m in found if m.event]) == [URL]
+
+
+def test_unterminated_sequence_is_given_up_and_memory_stays_bounded() -> None:
+    parser = MarkerParser(IDENTITY)
+    assert parser.feed(PREFIX + f"{IDENTITY}:".encode()) == []
+    for _ in range(100):
+        assert parser.feed(b"a" * 1000) == []
+        assert len(parser._pending) <= len(PREFIX) + MAX_BODY + 1
+    assert urls(parser.feed(marker())) == [URL]
+
+
+def test_marker_is_invisible_to_the_line_detector() -> None:
+    assert list(bytes_to_lines([b"[I ServerApp] before\r\n" + marker() + b"after\r\n"])) == [
+        "[I ServerApp] before",
+        "after",
+    ]
+
+
+# ------------------------------------------------------------------------------- the remote config line
+
+
+def run_config_line(line: str, url: str) -> bytes:
+    """What Jupyter does with the line: exec it as config, ``webbrowser.get(c.ServerApp.browser)`` and
+    ``open(url)``, which runs the command without a shell. Here the command's output is captured."""
+
+    class Section:
+        pass
+
+    class Config:
+        ServerApp = Section()
+
+    c = Config()
+    exec(line, {"c": c})  # noqa: S102 - our own generated line, as Jupyter would load it
+    assert c.ServerApp.use_redirect_file is False  # type: ignore[attr-defined]
+    browser = webbrowser.get(c.ServerApp.browser)  # type: ignore[attr-defined]
+    assert isinstance(browser, webbrowser.GenericBrowser)
+    argv = [browser.name] + [arg.replace("%s", url) for arg in browser.args]  # GenericBrowser.open's argv
+    return subprocess.run(argv, capture_output=True, timeout=10, check=True).stdout
+
+
+@pytest.mark.parametrize(
+    "url",
+    [URL, "http://localhost:8888/user/a%2Fb%25s/lab?token=x%sy", "http://[::1]:8888/lab?token=z"],
+    ids=["plain", "percent-signs", "ipv6"],
+)
+def test_remote_config_line_makes_printf_send_the_marker(url: str) -> None:
+    require_printf()
+    output = run_config_line(remote_config_line(IDENTITY), url)
+    assert output == marker(url)  # exactly the sequence, nothing visible
+    found = events(output)
+    if url.endswith("x%sy"):
+        assert [m.event for m in found] == [None]  # "%s" is no token character: the URL rules refuse it
+    else:
+        assert urls(found) == [url]
+
+
+def require_printf() -> None:
+    assert shutil.which("printf"), "printf (coreutils) is missing"
+
+
+def test_remote_config_line_refuses_an_identity_that_would_need_quoting() -> None:
+    for bad in ("a'b", "a b", "a%b", "a\\b", 'a"b', "a:b", ""):
+        with pytest.raises(ValueError):
+            remote_config_line(bad)
+
+
+# -------------------------------------------------------------------------------------- config and CLI
+
+
+def test_config_marker_identity() -> None:
+    assert parse_config({}, "f").marker_identity is None
+    assert parse_config({"marker_identity": IDENTITY}, "f").marker_identity == IDENTITY
+    assert IDENTITY not in repr(parse_config({"marker_identity": IDENTITY}, "f"))
+    for bad in ("short", "has space in it 0123456789", "x" * 129, 12345678901234567890):
+        with pytest.raises(ConfigError, match="marker_identity: must be a secret string") as raised:
+            parse_config({"marker_identity": bad}, "f")
+        assert str(bad) not in str(raised.value)
+
+
+@pytest.fixture
+def xdg() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(dir="/tmp", prefix="xdg-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def remote_config(xdg: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, XDG_CONFIG_HOME=str(xdg))
+    argv = [sys.executable, "-m", "iterm2_autolaunch", "remote-config"]
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30, check=False)
+
+
+def test_remote_config_without_identity_suggests_one_and_prints_no_line(xdg: Path) -> None:
+    proc = remote_config(xdg)
+    assert proc.returncode == 1 and proc.stdout == ""
+    suggested = [line for line in proc.stderr.splitlines() if line.startswith("marker_identity = ")]
+    assert len(suggested) == 1
+    config = xdg / "iterm2-autolaunch" / "config.toml"
+    config.parent.mkdir()
+    config.write_text(suggested[0] + "\n")
+    config.chmod(0o600)
+    proc = remote_config(xdg)
+    assert proc.returncode == 0, proc.stderr
+    identity = json.loads(suggested[0].split("=", 1)[1])
+    assert proc.stdout == remote_config_line(identity) + "\n"
+    assert "readable" not in proc.stderr and "others can read" not in proc.stderr
+    assert remote_config(xdg).stdout == proc.stdout  # the identity stays; the file was not changed
+    assert config.read_text() == suggested[0] + "\n"
+
+
+def test_remote_config_warns_about_a_readable_config_and_rejects_a_bad_one(xdg: Path) -> None:
+    config = xdg / "iterm2-autolaunch" / "config.toml"
+    config.parent.mkdir()
+    config.write_text(f'marker_identity = "{IDENTITY}"\n')
+    config.chmod(0o644)
+    proc = remote_config(xdg)
+    assert proc.returncode == 0 and "others can read" in proc.stderr
+    config.write_text('marker_identity = "short"\n')
+    proc = remote_config(xdg)
+    assert proc.returncode == 2 and proc.stdout == "" and "marker_identity" in proc.stderr
+
+
+# ------------------------------------------------------------------------------------------ fake iTerm2
+
+
+class MarkerClient:
+    """tests/marker_client.py in a subprocess; its JSON records collected by a reader thread."""
+
+    def __init__(self, fake: FakeITerm2, home: str, identity: str) -> None:
+        env = dict(os.environ, HOME=home, ITERM2_COOKIE=fake.issue_cookie(), PYTHONUNBUFFERED="1")
+        env.pop("ITERM2_KEY", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(CLIENT), identity],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.records: list[dict[str, Any]] = []
+        self.log: list[str] = []
+        self._changed = threading.Condition()
+        self._threads = [threading.Thread(target=self._read, args=(stream,), daemon=True) for stream in ("out", "err")]
+        for thread in self._threads:
+            thread.start()
+
+    def _read(self, which: str) -> None:
+        stream = self.proc.stdout if which == "out" else self.proc.stderr
+        assert stream is not None
+        for line in stream:
+            with self._changed:
+                (self.records.append(json.loads(line)) if which == "out" else self.log.append(line))
+                self._changed.notify_all()
+
+    def wait_records(self, count: int) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + WAIT
+        with self._changed:
+            while len(self.records) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (self.proc.poll() is not None and not any(t.is_alive() for t in self._threads)):
+                    raise AssertionError(f"{count} records expected, got {self.records}\nlog:\n{''.join(self.log)}")
+                self._changed.wait(min(remaining, 0.5))
+            return list(self.records)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        for thread in self._threads:
+            thread.join(5)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.fixture
+def home() -> Iterator[str]:
+    path = tempfile.mkdtemp(dir="/tmp", prefix="it2-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_watch_markers_through_the_fake_iterm2(home: str) -> None:
+    with FakeITerm2(home).running() as fake:
+        before = fake.add_session(variables={"jobName": "ssh", "commandLine": "ssh wheeler"})
+        client = MarkerClient(fake, home, IDENTITY)
+        try:
+            assert client.wait_records(1) == [{"subscribed": True}]
+            later = fake.add_session()  # created after the subscription: covered too ("all" sessions)
+            before.write(b"visible line\r\n" + marker(identity="forged-identity-0123456789"))
+            before.write(marker("http://evil.example.com:80/lab?token=x"))
+            before.write(b"text " + marker(end=b"\x1b\\") + b" more text\r\n")
+            later.write(marker("http://localhost:9999/tree?token=cd"))
+            records = client.wait_records(3)
+            assert records[1:] == [
+                {"session": before.session_id, "event": event_json(URL)},
+                {"session": later.session_id, "event": event_json("http://localhost:9999/tree?token=cd")},
+            ]
+            log = "".join(client.log)
+            assert "unknown identity" in log and "not a local server URL" in log
+            assert "ab" * 24 not in log  # the token is never logged
+            # iTerm2 shows nothing of the sequence: the screen has only the visible text.
+            assert not any("1337" in row or "token" in row for row in before.text())
+            assert any(row.startswith("text  more text") for row in before.text())
+        finally:
+            client.stop()
+        assert len(client.records) == 3
+
+
+def event_json(url: str) -> dict[str, Any]:
+    event = marker_event(url)
+    assert event is not None
+    return event.to_json()
