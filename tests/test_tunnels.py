@@ -21,12 +21,8 @@ from iterm2_autolaunch.errors import ConfigError, HostKeyError, TunnelError
 from iterm2_autolaunch.tunnels.base import Backend, Forward, ForwardSpec, SshTarget
 from iterm2_autolaunch.tunnels.openssh_backend import MasterForward, OpenSshBackend, has_live_master
 from iterm2_autolaunch.tunnels.select import choose_backend, make_backend
-from iterm2_autolaunch.tunnels.sshtunnel_backend import (
-    SshtunnelBackend,
-    SshtunnelForward,
-    _parse_hop,
-    jump_chain,
-)
+from iterm2_autolaunch.tunnels.ssh_connect import _parse_hop, jump_chain
+from iterm2_autolaunch.tunnels.sshtunnel_backend import SshtunnelBackend, SshtunnelForward
 
 if TYPE_CHECKING:
     from tests.remote_host import RemoteHost

@@ -1,0 +1,493 @@
+"""The SSH connection of the sshtunnel backend, on paramiko: as OpenSSH would make it.
+
+ProxyJump chains (each hop's transport over a ``direct-tcpip`` channel of the previous one), host keys checked
+against known_hosts (unknown or changed: refused, naming host and file), identities chosen as OpenSSH chooses
+them (agent, IdentityFile, IdentitiesOnly), TCP_NODELAY and quick ACKs on the socket, AES-GCM first.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import errno
+import getpass
+import hashlib
+import logging
+import os
+import select
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import paramiko
+
+from .. import known_hosts
+from ..errors import HostKeyError, ResolveError, TunnelError
+from ..resolve import resolve_target
+from ..sshcmd import parse_argv
+from .base import SshTarget
+
+log = logging.getLogger(__name__)
+
+# Measured with benchmarks/bench_tunnel.py: a 16 MiB channel window and 256 KiB max packet, together with
+# 256 KiB reads in the forwarding loop, roughly triple paramiko's throughput (alone they make it slower).
+READ_SIZE = 256 * 1024
+WINDOW_SIZE = 16 * 1024 * 1024
+MAX_PACKET_SIZE = 256 * 1024
+DEFAULT_CONNECT_TIMEOUT = 15.0
+DEFAULT_KEEPALIVE = 15.0
+CONNECT_POLL_INTERVAL = 0.1  # how often a TCP connect in progress looks at its cancel flag
+
+
+# --- ProxyJump hops -------------------------------------------------------------------------------------
+def _config_file_args(ssh_args: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``-F file`` of a command line (the last one wins, as in ssh): the only option OpenSSH hands down to
+    its ProxyJump hops."""
+    found: tuple[str, ...] = ()
+    for i, arg in enumerate(ssh_args):
+        if arg == "-F" and i + 1 < len(ssh_args):
+            found = ("-F", ssh_args[i + 1])
+        elif arg.startswith("-F") and len(arg) > 2:
+            found = ("-F", arg[2:])
+    return found
+
+
+def _parse_hop(hop: str) -> tuple[str, str | None, int | None]:
+    """``[ssh://][user@]host[:port]`` -> (host, user, port)."""
+    hop = hop.strip().removeprefix("ssh://")
+    user = None
+    if "@" in hop:
+        user, hop = hop.rsplit("@", 1)
+    port = None
+    if hop.startswith("["):  # [v6addr]:port
+        host, _, rest = hop[1:].partition("]")
+        if rest.startswith(":"):
+            port = int(rest[1:])
+    elif hop.count(":") == 1:
+        host, port_text = hop.split(":")
+        port = int(port_text)
+    else:
+        host = hop
+    return host, user, port
+
+
+def _resolve_hop(host: str, args: tuple[str, ...]) -> SshTarget:
+    """A ProxyJump hop as OpenSSH would resolve it (the package's resolver: ``ssh -G``, paramiko fallback)."""
+    cmd = parse_argv(["ssh", *args, "--", host])
+    if cmd is None:
+        raise TunnelError(f"ProxyJump host {host!r} is not a valid ssh destination")
+    try:
+        return resolve_target(cmd)
+    except ResolveError as e:
+        raise TunnelError(f"ProxyJump host {host}: {e}") from e
+
+
+def jump_chain(target: SshTarget, resolve: Callable[[str, tuple[str, ...]], SshTarget] | None = None,
+               depth: int = 0) -> list[SshTarget]:
+    """The hops before ``target``, first hop first, as OpenSSH builds them from ProxyJump.
+
+    OpenSSH turns ``ProxyJump a,b`` into ``ssh -J a -W %h:%p b``: ``b`` is reached through ``a``, and ``a``
+    through whatever its own config says. Each hop is resolved with ``ssh -G`` and the same ``-F`` file.
+    """
+    if not target.proxy_jump or target.proxy_jump.lower() == "none":
+        return []
+    if depth > 8:
+        raise TunnelError(f"ProxyJump chain for {target.destination} is too long (loop in ssh config?)")
+    resolve = resolve or _resolve_hop
+    hops = [h for h in target.proxy_jump.split(",") if h.strip()]
+    try:
+        host, user, port = _parse_hop(hops[-1])
+    except ValueError as e:
+        raise TunnelError(f"bad ProxyJump {target.proxy_jump!r} for {target.destination}: {e}") from e
+    args = _config_file_args(target.ssh_args)
+    if user:
+        args += ("-l", user)
+    if port:
+        args += ("-p", str(port))
+    last = resolve(host, args)
+    if len(hops) > 1:
+        last = replace(last, proxy_jump=",".join(hops[:-1]))
+    return [*jump_chain(last, resolve, depth + 1), last]
+
+
+# --- Host keys ---------------------------------------------------------------------------------------------
+def _fingerprint(key: paramiko.PKey) -> str:
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+@dataclass
+class _KnownHosts:
+    """The keys the target's known_hosts files hold for one host name, each with the file it came from."""
+
+    name: str
+    files: list[Path]
+    keys: list[tuple[Path, paramiko.PKey]]
+    revoked: list[tuple[Path, paramiko.PKey]]
+
+    @classmethod
+    def load(cls, target: SshTarget) -> _KnownHosts:
+        name = known_hosts.lookup_name(target)
+        files = known_hosts.files_of(target)
+        found = known_hosts.keys_for(name, files)
+        # @cert-authority lines are left out: host certificates are not supported here.
+        keys = [(k.path, k.key) for k in found if not k.marker]
+        revoked = [(k.path, k.key) for k in found if k.marker == "@revoked"]
+        return cls(name, files, keys, revoked)
+
+    def preferred_key_types(self, available: Iterable[str]) -> list[str]:
+        """Host key algorithms with the ones we already know for this host first, as OpenSSH orders them."""
+        available = list(available)
+        first: list[str] = []
+        for _, key in self.keys:
+            names = ["rsa-sha2-512", "rsa-sha2-256"] if key.get_name() == "ssh-rsa" else [key.get_name()]
+            first += [n for n in names if n in available and n not in first]
+        return first + [n for n in available if n not in first]
+
+
+def _same_key(a: paramiko.PKey, b: paramiko.PKey) -> bool:
+    return a.asbytes() == b.asbytes()
+
+
+def _check_host_key(target: SshTarget, known: _KnownHosts, server_key: paramiko.PKey) -> None:
+    """Accept or refuse the server's host key as OpenSSH would; raise HostKeyError with host and file."""
+    offered = f"{server_key.get_name()} {_fingerprint(server_key)}"
+    for path, key in known.revoked:
+        if _same_key(key, server_key):
+            raise HostKeyError(f"the host key of {known.name} ({offered}) is marked @revoked in {path}: refused")
+    if any(_same_key(key, server_key) for _, key in known.keys):
+        return
+    if known.keys:
+        files = ", ".join(sorted({str(p) for p, _ in known.keys}))
+        raise HostKeyError(
+            f"REMOTE HOST IDENTIFICATION HAS CHANGED for {known.name}: the server offered {offered}, which does "
+            f"not match the key for {known.name} in {files}. Refused (it could be a man-in-the-middle). If the "
+            f"change is expected, remove the old key with: ssh-keygen -R {known.name} -f {files.split(', ')[0]}"
+        )
+    files = ", ".join(str(p) for p in known.files) or "(no known_hosts file)"
+    strict = target.strict_host_key_checking.lower()
+    if strict in ("no", "off", "false", "accept-new"):
+        _remember_host_key(known, server_key)
+        log.warning("accepted new host key for %s (%s), StrictHostKeyChecking=%s", known.name, offered, strict)
+        return
+    raise HostKeyError(
+        f"the host key of {known.name} ({offered}) is not known: it is not in {files}. Refused "
+        f"(StrictHostKeyChecking={target.strict_host_key_checking}). Check it and accept it once with "
+        f"ssh {target.destination} in a terminal."
+    )
+
+
+def _remember_host_key(known: _KnownHosts, key: paramiko.PKey) -> None:
+    """Append a newly accepted key to the first known_hosts file, as OpenSSH does for accept-new/no."""
+    if not known.files:
+        return
+    path = known.files[0]
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with open(path, "a") as f:
+            f.write(f"{known.name} {key.get_name()} {key.get_base64()}\n")
+    except OSError as e:
+        log.warning("could not add the host key of %s to %s: %s", known.name, path, e)
+
+
+# --- Authentication ------------------------------------------------------------------------------------
+_DEFAULT_IDENTITIES = ("~/.ssh/id_rsa", "~/.ssh/id_ecdsa", "~/.ssh/id_ed25519")
+
+
+def _public_blob(path: Path, key: paramiko.PKey | None) -> bytes | None:
+    if key is not None:
+        return key.asbytes()
+    pub = Path(f"{path}.pub")
+    try:
+        return base64.b64decode(pub.read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _identities(target: SshTarget, agent: paramiko.Agent | None) -> tuple[list[tuple[str, Any]], list[str]]:
+    """Keys to try, in OpenSSH's order: IdentityFiles (agent copy if any), then other agent keys unless
+    IdentitiesOnly. Returns (label, key) pairs and notes about keys that could not be used."""
+    notes: list[str] = []
+    agent_keys = list(agent.get_keys()) if agent is not None else []
+    used: set[bytes] = set()
+    result: list[tuple[str, Any]] = []
+    for name in target.identity_files or _DEFAULT_IDENTITIES:
+        path = Path(os.path.expanduser(name))
+        if not path.exists():
+            continue
+        key: paramiko.PKey | None = None
+        try:
+            key = paramiko.PKey.from_path(path)
+        except paramiko.PasswordRequiredException:
+            notes.append(f"{path} is encrypted (add it to ssh-agent)")
+        except (paramiko.SSHException, OSError, ValueError) as e:
+            notes.append(f"{path} could not be loaded ({e})")
+        blob = _public_blob(path, key)
+        from_agent = next((k for k in agent_keys if blob is not None and k.asbytes() == blob), None)
+        chosen = from_agent or key
+        if chosen is not None and chosen.asbytes() not in used:
+            used.add(chosen.asbytes())
+            result.append((f"{path}{' (agent)' if from_agent else ''}", chosen))
+    if not target.identities_only:
+        for key in agent_keys:
+            if key.asbytes() not in used:
+                used.add(key.asbytes())
+                result.append((f"agent key {key.get_name()} {_fingerprint(key)}", key))
+    return result, notes
+
+
+def _authenticate(target: SshTarget, transport: paramiko.Transport) -> None:
+    user = target.user or getpass.getuser()
+    where = f"{user}@{target.hostname}"
+    agent = paramiko.Agent() if os.environ.get("SSH_AUTH_SOCK") else None
+    try:
+        keys, notes = _identities(target, agent)
+        tried: list[str] = []
+        for label, key in keys:
+            tried.append(label)
+            try:
+                transport.auth_publickey(user, key)
+            except paramiko.BadAuthenticationType as e:
+                raise TunnelError(
+                    f"{where} does not accept public keys (allowed: {', '.join(e.allowed_types)}); "
+                    "use the openssh backend with a ControlMaster"
+                ) from e
+            except paramiko.AuthenticationException:
+                continue
+            except (paramiko.SSHException, OSError, EOFError) as e:
+                raise TunnelError(f"authentication to {where} failed: {e}") from e
+            if transport.is_authenticated():
+                return
+            raise TunnelError(
+                f"{where} wants more than a public key (2FA?); use the openssh backend with a ControlMaster"
+            )
+        detail = f"tried {', '.join(tried)}" if tried else "no usable key (IdentityFile / ssh-agent)"
+        if notes:
+            detail += "; " + "; ".join(notes)
+        raise TunnelError(f"Permission denied (publickey) for {where}: {detail}")
+    finally:
+        if agent is not None:
+            agent.close()
+
+
+# --- Connecting ----------------------------------------------------------------------------------------
+class _Cancelled(TunnelError):
+    pass
+
+
+def _tcp_connect(target: SshTarget, timeout: float, cancel: threading.Event) -> socket.socket:
+    """Connect with TCP_NODELAY, giving up early when ``cancel`` is set (so close() stays bounded)."""
+    where = f"{target.hostname}:{target.port}"
+    try:
+        infos = socket.getaddrinfo(target.hostname, target.port, type=socket.SOCK_STREAM)
+    except OSError as e:
+        raise TunnelError(f"cannot resolve {target.hostname} (ssh {target.destination}): {e}") from e
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    for family, kind, proto, _, addr in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setblocking(False)
+            rc = sock.connect_ex(addr)
+            if rc not in (0, errno.EINPROGRESS):
+                raise OSError(rc, os.strerror(rc))
+            while True:
+                if cancel.is_set():
+                    raise _Cancelled("cancelled")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(errno.ETIMEDOUT, "connection timed out")
+                poller = select.poll()
+                poller.register(sock, select.POLLOUT)
+                if poller.poll(int(min(left, CONNECT_POLL_INTERVAL) * 1000) + 1):
+                    break
+            rc = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if rc:
+                raise OSError(rc, os.strerror(rc))
+            sock.setblocking(True)
+            return sock
+        except _Cancelled:
+            sock.close()
+            raise
+        except OSError as e:
+            sock.close()
+            last = e
+    reason = getattr(last, "strerror", None) or str(last)
+    raise TunnelError(f"cannot connect to {where} (ssh {target.destination}): {reason}")
+
+
+class _ChannelSocket:
+    """A jump host's direct-tcpip channel used as the socket of the next hop's Transport.
+
+    Reads are taken from the channel in big chunks and handed out in the small pieces paramiko's Packetizer
+    asks for: BufferedPipe.read() deletes from the front of its whole buffer on every call, and with a
+    16 MiB window that made ProxyJump downloads four times slower (measured: 25 vs 108 MB/s).
+    Only the next hop's transport thread reads from it.
+    """
+
+    def __init__(self, chan: paramiko.Channel) -> None:
+        self._chan = chan
+        self._buf = b""
+        self._pos = 0
+
+    def recv(self, n: int) -> bytes:
+        if self._pos >= len(self._buf):
+            self._buf = self._chan.recv(READ_SIZE)  # socket.timeout passes through, as paramiko expects
+            self._pos = 0
+            if not self._buf:
+                return b""
+        out = self._buf[self._pos : self._pos + n]
+        self._pos += len(out)
+        return out
+
+    def send(self, data: bytes) -> int:
+        return int(self._chan.send(data))
+
+    def settimeout(self, timeout: float | None) -> None:
+        self._chan.settimeout(timeout)
+
+    def getpeername(self) -> Any:
+        return self._chan.getpeername()
+
+    @property
+    def _closed(self) -> bool:  # read by Transport.stop_thread()
+        return bool(self._chan.closed)
+
+    def close(self) -> None:
+        self._chan.close()
+
+
+class _SshSocket:
+    """The TCP socket of an SSH connection, as paramiko's Packetizer reads it, with quick ACKs.
+
+    sshd does not set TCP_NODELAY on a forwarding-only connection, so a small packet it sends right after
+    another (the channel-open confirmation after its post-auth hostkeys message, EOF after the last data)
+    waits for our ACK, which Linux delays by 40 ms. Measured: the first request through a fresh forward took
+    45 ms instead of 2 ms, and every EOF came 40 ms late. So after reading a small packet we ACK at once
+    (TCP_QUICKACK); bulk transfers are left alone (an ACK per packet cost ~15% throughput).
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._closed = False  # read by Transport.stop_thread()
+
+    def recv(self, n: int) -> bytes:
+        data = self._sock.recv(n)  # socket.timeout passes through, as paramiko expects
+        # The Packetizer reads 4 or 16 header bytes, then the body: a small body is a small packet.
+        if n > 16 and len(data) < _QUICKACK_BELOW and _TCP_QUICKACK is not None:
+            with contextlib.suppress(OSError):
+                self._sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
+        return data
+
+    def send(self, data: bytes) -> int:
+        return self._sock.send(data)
+
+    def settimeout(self, timeout: float | None) -> None:
+        self._sock.settimeout(timeout)
+
+    def getpeername(self) -> Any:
+        return self._sock.getpeername()
+
+    def getsockname(self) -> Any:
+        return self._sock.getsockname()
+
+    def shutdown(self, how: int) -> None:
+        self._sock.shutdown(how)
+
+    def close(self) -> None:
+        self._closed = True
+        self._sock.close()
+
+
+_TCP_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)  # Linux only
+_QUICKACK_BELOW = 4096
+
+
+class _Connector:
+    """Builds the transport chain for one target: jump hops first, the destination last."""
+
+    def __init__(self, target: SshTarget) -> None:
+        self.target = target
+        self.hops = jump_chain(target)
+        self._lock = threading.Lock()
+        self._pending: list[paramiko.Transport] = []
+        self.cancel = threading.Event()
+
+    def _hop(self, hop: SshTarget, via: paramiko.Transport | None) -> paramiko.Transport:
+        timeout = hop.connect_timeout or DEFAULT_CONNECT_TIMEOUT
+        if via is None:
+            sock: Any = _SshSocket(_tcp_connect(hop, timeout, self.cancel))
+        else:
+            try:
+                sock = _ChannelSocket(
+                    via.open_channel("direct-tcpip", (hop.hostname, hop.port), ("127.0.0.1", 0), timeout=timeout)
+                )
+            except (paramiko.SSHException, OSError, EOFError) as e:
+                raise TunnelError(f"the jump host cannot reach {hop.hostname}:{hop.port}: {e}") from e
+        transport = paramiko.Transport(
+            sock, default_window_size=WINDOW_SIZE, default_max_packet_size=MAX_PACKET_SIZE
+        )
+        transport.daemon = True  # owned by the forward, closed and joined by Forward.close()
+        transport.name = f"ita-ssh-{hop.hostname}:{hop.port}"
+        with self._lock:
+            self._pending.append(transport)
+        try:
+            known = _KnownHosts.load(hop)
+            options = transport.get_security_options()
+            options.key_types = known.preferred_key_types(options.key_types)
+            # AES-GCM first: one C call per packet instead of AES-CTR plus a separate HMAC; measured about
+            # 1.6x the download throughput of paramiko's default aes128-ctr + hmac-sha2-256.
+            options.ciphers = tuple(sorted(options.ciphers, key=lambda c: not c.endswith("-gcm@openssh.com")))
+            try:
+                transport.start_client(timeout=timeout)
+            except (paramiko.SSHException, OSError, EOFError) as e:
+                raise TunnelError(f"SSH handshake with {hop.hostname}:{hop.port} failed: {e}") from e
+            server_key = transport.get_remote_server_key()
+            _check_host_key(hop, known, server_key)
+            _authenticate(hop, transport)
+            transport.set_keepalive(int(hop.server_alive_interval or DEFAULT_KEEPALIVE))
+            return transport
+        except BaseException:
+            transport.close()
+            raise
+        finally:
+            if self.cancel.is_set():
+                transport.close()
+
+    def connect(self) -> list[paramiko.Transport]:
+        chain: list[paramiko.Transport] = []
+        try:
+            for hop in [*self.hops, self.target]:
+                if self.cancel.is_set():
+                    raise _Cancelled("cancelled")
+                chain.append(self._hop(hop, chain[-1] if chain else None))
+            return chain
+        except BaseException:
+            close_chain(chain)
+            raise
+        finally:
+            with self._lock:
+                self._pending = [t for t in self._pending if t not in chain and t.is_alive()]
+
+    def abort(self) -> None:
+        """Make a connect() running in another thread give up now."""
+        self.cancel.set()
+        with self._lock:
+            pending = list(self._pending)
+        for transport in pending:
+            transport.close()
+
+
+def close_chain(chain: list[paramiko.Transport], join_timeout: float = 0.5) -> None:
+    for transport in reversed(chain):
+        with contextlib.suppress(Exception):
+            transport.close()
+    deadline = time.monotonic() + join_timeout
+    for transport in chain:
+        if transport is not threading.current_thread():
+            transport.join(max(0.0, deadline - time.monotonic()))
