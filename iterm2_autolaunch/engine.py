@@ -124,10 +124,8 @@ class Engine:
             if key in self._servers:
                 self._spawn_close(self._servers[key], "server stopped")
             return
-        if event.event == "listing":
-            if self._config.reattach == "ignore" or any(
-                s.event.port == event.port for s in self._servers.values()
-            ):
+        if event.event == "listing":  # `jupyter server list`: a server started earlier, maybe in another session
+            if self._config.reattach == "ignore":
                 return
             action = action or self._config.reattach
         if key in self._servers or key in self._starting:
@@ -142,6 +140,9 @@ class Engine:
             for old in [s for s in self._servers.values() if s.key[:3] == key[:3]]:
                 await self._close(old, "replaced by a restarted server")  # same port, new token
             target = await asyncio.to_thread(self._effects.resolve, context)
+            if event.event == "listing" and self._already_forwarded(target, event.port):
+                log.info("%s %s on port %d already has a forward", prefix, event.kind, event.port)
+                return
             names = (target.destination, target.hostname)
             action = action or self._config.action_for(event.kind, *names)
             if action == "ignore":
@@ -188,10 +189,18 @@ class Engine:
             log.info("%s probe of %s via %s failed: %s", prefix, event.kind, host, reason)
             if forward is not None:
                 await asyncio.to_thread(forward.close)
-        self._report(
-            f"{prefix} {event.kind} on port {event.port} did not answer", f"nothing opened: {reason}"
-        )
+        if event.event == "listing":  # a stale entry of `jupyter server list` is no news to report
+            log.info("%s listed %s on port %d did not answer: %s", prefix, event.kind, event.port, reason)
+        else:
+            self._report(f"{prefix} {event.kind} on port {event.port} did not answer", f"nothing opened: {reason}")
         return None
+
+    def _already_forwarded(self, target: SshTarget, port: int) -> bool:
+        """A listed server already reachable: the same remote port on the same ssh host."""
+        return any(
+            server.event.port == port and (server.target.hostname, server.target.port) == (target.hostname, target.port)
+            for server in self._servers.values()
+        )
 
     async def _open_forward(self, target: SshTarget, remote_host: str, remote_port: int) -> Forward:
         backend = await asyncio.to_thread(

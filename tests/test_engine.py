@@ -293,3 +293,34 @@ def test_hostile_lines_open_nothing() -> None:
         assert world.forwards == [] and world.opened == []
 
     run(scenario)
+
+
+LISTING = ["Currently running servers:", "http://localhost:8888/?token=listed :: /home/alice"]
+
+
+def test_listed_server_gets_a_forward_unless_that_host_and_port_have_one() -> None:
+    other = SessionContext("s2", job_name="ssh", command_line="ssh wheeler")
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SSH, jupyter_start())
+        await settle(lambda: len(world.opened) == 1)
+        engine.session_lines(other, LISTING)  # the same server, listed on the same host: nothing new
+        await asyncio.sleep(0.2)
+        assert len(world.forwards) == 1
+        world.target = SshTarget(destination="cori", hostname="10.0.0.9", port=22, user="alice")
+        engine.session_lines(SessionContext("s3", job_name="ssh", command_line="ssh cori"), LISTING)
+        await settle(lambda: len(world.opened) == 2)  # port 8888 on another host is another server
+        assert world.opened[1].endswith("/?token=listed")
+
+    run(scenario, config=Config(reattach="open"))
+
+
+def test_listed_server_that_is_gone_is_not_reported_as_a_failure() -> None:
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.alive.clear()
+        engine.session_lines(SSH, LISTING)
+        await settle(lambda: bool(world.forwards) and not world.live())
+        await asyncio.sleep(0.1)
+        assert world.notes == [] and world.opened == []
+
+    run(scenario, config=Config(reattach="open"))

@@ -16,11 +16,21 @@ rows of a soft-wrapped line whose end it has not seen. When woken it
 Soft-wrapped rows are joined into one logical line. Only complete lines reach the sink: a line
 whose last row is soft-EOL waits in ``carry`` for its continuation.
 
-Full-screen programs (tmux, less) draw on the alternate screen, where nothing scrolls into history
+Full-screen programs (less, vim) draw on the alternate screen, where nothing scrolls into history
 and rows are repainted in place; a repainted row above the cursor whose text has not been on the
 screen lately is handed over again as a new line (so there, a line repeating a recent one is
 reported once). When the rows we consumed below the cursor are blank again (the program exited,
 the screen was cleared), reading resumes at the cursor.
+
+Terminal multiplexers (tmux, GNU screen) need more: text in a pane the cursor is not in may sit
+below the cursor, split panes put several programs side by side on one row, and a long line is
+broken at the pane's edge with a hard line end (cursor addressing, no wrap). So while the screen
+looks like one (text below the cursor row, or a column of box-drawing pane borders), the screen
+rows are read by :class:`ScreenScanner` instead: every update scans the whole visible screen, cuts
+each row at the pane borders, joins a pane's row that runs to the pane's edge inside a URL with its
+next row in the same pane, and hands over each logical line whose text it has not handed over
+lately, pane by pane, top to bottom. A redraw (reattaching, scrolling in copy mode) repeats what
+was handed over already and is dropped.
 
 One screen-update subscription covers all sessions (a per-session ScreenStreamer would shadow it
 and drops updates while busy); an update only wakes the session's reader, which then reads
@@ -35,6 +45,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -51,7 +62,8 @@ log = logging.getLogger(__name__)
 
 # Session variables that describe where the output comes from (ITERM2_API.md §3). iTerm2 tells us
 # when these change; user.* variables have no wildcard monitor, so they are re-read (below).
-WATCHED_VARIABLES = ("jobName", "commandLine", "hostname", "username")
+# ``columns`` gives the width of the screen (where a pane's last column is).
+WATCHED_VARIABLES = ("jobName", "commandLine", "hostname", "username", "columns")
 # How stale user.* variables may be when lines are handed over, in seconds.
 USER_VARIABLES_MAX_AGE = 0.5
 # While output scrolls off the screen faster than we read, read again every FOLLOW_UP_READ_DELAY
@@ -77,6 +89,9 @@ _PROPERTY_NO_TARGET = api_pb2.GetPropertyResponse.Status.Value("INVALID_TARGET")
 _VARIABLE_OK = api_pb2.VariableResponse.Status.Value("OK")
 _VARIABLE_NO_SESSION = api_pb2.VariableResponse.Status.Value("SESSION_NOT_FOUND")
 _SESSION_SCOPE = api_pb2.VariableScope.Value("SESSION")
+_TMUX_OK = api_pb2.TmuxResponse.Status.Value("OK")
+# What a tmux integration pane takes from its gateway session: where its output really comes from.
+GATEWAY_VARIABLES = ("jobName", "commandLine", "hostname", "username")
 
 
 class SessionGone(Exception):
@@ -131,6 +146,39 @@ async def _get_all_variables(connection: iterm2.Connection, session_id: str) -> 
         raise rpc.RPCException(api_pb2.VariableResponse.Status.Name(reply.status))
     values = json.loads(reply.values[0]) if reply.values else {}
     return values if isinstance(values, dict) else {}
+
+
+async def _tmux_gateway(connection: iterm2.Connection, session_id: str) -> str | None:
+    """For a pane of iTerm2's tmux integration, the session where ``tmux -CC`` runs (the gateway):
+    the pane's tab names its tmux connection, and the connection names its owning session."""
+    listing = (await rpc.async_list_sessions(connection)).list_sessions_response
+    connection_id = next(
+        (
+            tab.tmux_connection_id
+            for window in listing.windows
+            for tab in window.tabs
+            if tab.tmux_connection_id and session_id in _session_ids(tab.root)
+        ),
+        None,
+    )
+    if connection_id is None:
+        return None
+    reply = (await rpc.async_rpc_list_tmux_connections(connection)).tmux_response
+    if reply.status != _TMUX_OK:
+        return None
+    return next(
+        (c.owning_session_id for c in reply.list_connections.connections if c.connection_id == connection_id), None
+    )
+
+
+def _session_ids(node: api_pb2.SplitTreeNode) -> set[str]:
+    ids = set()
+    for link in node.links:
+        if link.HasField("session"):
+            ids.add(link.session.unique_identifier)
+        else:
+            ids |= _session_ids(link.node)
+    return ids
 
 
 def _text(value: Any) -> str:
@@ -193,6 +241,165 @@ class RecentTexts:
         if len(texts) > self.size:
             del texts[next(iter(texts))]
 
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def any_startswith(self, prefix: str) -> bool:
+        """Whether some remembered text is ``prefix`` followed by more."""
+        return any(len(text) > len(prefix) and text.startswith(prefix) for text in self._texts)
+
+
+# ------------------------------------------------------------------------------ full-screen programs
+
+# Box-drawing characters a multiplexer draws its vertical pane borders and their junctions with
+# (tmux: single, heavy and double line styles; GNU screen with a UTF-8 font). A plain "|" is not
+# among them: log lines put one in the same column too often.
+_VERTICAL_BORDER = "│┃║├┤┼┣┫╋╠╣╬┬┴┳┻╦╩┌┐└┘┏┓┗┛╔╗╚╝"
+_BORDER_CHAR = re.compile(f"[{_VERTICAL_BORDER}]")
+# A pane row made of border characters only: a horizontal border between panes stacked vertically.
+_HORIZONTAL_BORDER = re.compile(f"[ ─━═{_VERTICAL_BORDER}]*[─━═][ ─━═{_VERTICAL_BORDER}]*")
+# The end of a line that stops inside a URL (or its scheme, cut early: "ht", "https:/").
+_URL_TAIL = re.compile(r"(?:^|\s)(?:[A-Za-z][A-Za-z0-9+.-]{0,15}://\S*|h(?:t(?:t(?:ps?(?::/{0,2})?)?)?)?)$")
+# What may continue a URL cut at the pane's edge: the URL characters servers print (no "[": pane
+# rows and log lines start with one, URLs never continue with one).
+_URL_CONTINUES = re.compile(r"[A-Za-z0-9._~%/?#&=+,;:@!$'()*-]")
+
+
+class _Line:
+    """A logical line taking shape in one pane: its rows so far and how the last one ends."""
+
+    __slots__ = ("first", "last", "parts", "at_edge", "x0", "x1")
+
+    def __init__(self, x0: int, x1: int, row: int, text: str) -> None:
+        self.x0, self.x1 = x0, x1
+        self.first = self.last = row
+        self.parts = [text]
+        self.at_edge = _reaches_edge(text, x1 - x0)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts).rstrip()
+
+    def add(self, row: int, text: str) -> None:
+        self.parts.append(text)
+        self.last = row
+        self.at_edge = _reaches_edge(text, self.x1 - self.x0)
+
+    def cut_in_url(self) -> bool:
+        """Whether the line runs to the pane's edge and stops inside a URL there."""
+        return self.at_edge and _URL_TAIL.search("".join(self.parts)) is not None
+
+
+def _reaches_edge(text: str, width: int) -> bool:
+    return len(text) >= width and not text[width - 1].isspace()
+
+
+def pane_rows(texts: Sequence[str], width: int) -> list[list[tuple[int, int, str]]]:
+    """Each row cut into pane segments ``(first column, end column, text)`` at the vertical borders.
+
+    A border is a box-drawing character with another one right above or below it in the same
+    column, so a stray box character in a program's output does not split its row.
+    """
+    columns = [{m.start() for m in _BORDER_CHAR.finditer(text)} for text in texts]
+    out: list[list[tuple[int, int, str]]] = []
+    for y, text in enumerate(texts):
+        borders = sorted(
+            x for x in columns[y] if (y > 0 and x in columns[y - 1]) or (y + 1 < len(texts) and x in columns[y + 1])
+        )
+        segments = []
+        x0 = 0
+        for x in [*borders, max(width, len(text))]:
+            if x > x0:
+                segments.append((x0, x, text[x0:x]))
+            x0 = x + 1
+        out.append(segments)
+    return out
+
+
+class ScreenScanner:
+    """The logical lines on a multiplexer's screen that were not handed over lately.
+
+    ``scan`` cuts the rows into panes, builds each pane's logical lines (soft-wrapped rows of a
+    full-width pane are joined as always; a row that runs to its pane's edge and stops inside a URL
+    is joined with the pane's next row when that continues the URL), and returns the lines whose
+    text is not among the recently handed-over ones, pane by pane, top to bottom. Left out for now:
+    the line the cursor is in (still being written), a URL line whose next row is the cursor's (the
+    program is drawing it), and a URL line cut at the pane's edge whose longer version was handed
+    over before (a partial view of it while scrolling): a URL cut short carries a wrong token.
+    """
+
+    def __init__(self, delivered: RecentTexts) -> None:
+        self.delivered = delivered
+
+    def scan(self, rows: Sequence[tuple[str, bool]], width: int, cursor: tuple[int, int] | None) -> list[str]:
+        texts = [text for text, _ in rows]
+        width = max(width, max((len(t) for t in texts), default=0))
+        lines: list[tuple[_Line, str]] = []  # each finished line and how it is followed
+        open_lines: dict[tuple[int, int], _Line] = {}
+        for y, segments in enumerate(pane_rows(texts, width)):
+            present = {(x0, x1) for x0, x1, _ in segments}
+            for key in [k for k in open_lines if k not in present]:
+                lines.append((open_lines.pop(key), "end"))  # the pane ends above this row
+            for x0, x1, text in segments:
+                key = (x0, x1)
+                line = open_lines.get(key)
+                if _HORIZONTAL_BORDER.fullmatch(text):
+                    if line is not None:
+                        lines.append((open_lines.pop(key), "end"))
+                    continue
+                if line is not None:
+                    # A soft line end joins (a full-width pane) unless the line stops inside a URL
+                    # and the next row cannot continue it: rows scrolled inside a scroll region
+                    # keep their soft ends, so the row below may be another line, tmux's status line.
+                    soft = rows[y - 1][1] and x0 == 0 and x1 >= width
+                    in_url = line.cut_in_url()
+                    continues = bool(text) and _URL_CONTINUES.match(text[0]) is not None
+                    if (soft and (continues or not in_url)) or (in_url and continues):
+                        line.add(y, text)
+                        continue
+                    lines.append((line, "row" if text.strip() else "blank"))
+                open_lines[key] = _Line(x0, x1, y, text)
+        lines.extend((line, "end") for line in open_lines.values())
+        lines.sort(key=lambda item: (item[0].x0, item[0].first))
+        out = []
+        for line, followed_by in lines:
+            text = line.text
+            if not text or text in self.delivered or self._unsettled(line, cursor):
+                continue
+            if line.cut_in_url() and (followed_by == "end" or self.delivered.any_startswith(text)):
+                # Its end may be below the pane (copy mode, a smaller window): a URL cut short
+                # carries a wrong token. Live output never leaves one there (the pane scrolls).
+                continue
+            self.delivered.add(text)
+            out.append(text)
+        return out
+
+    @staticmethod
+    def _unsettled(line: _Line, cursor: tuple[int, int] | None) -> bool:
+        if cursor is None:
+            return False
+        x, y = cursor
+        if not line.x0 <= x < line.x1 and not (x == line.x1 and line.at_edge):
+            return False  # the cursor is in another pane (x == x1: pending wrap at the edge)
+        if line.first <= y <= line.last:
+            return True  # the cursor's line: the program may still be writing it
+        return y == line.last + 1 and line.cut_in_url()  # the URL's next row is being drawn
+
+
+def looks_full_screen(rows: Sequence[tuple[str, bool]], cursor_row: int) -> bool:
+    """Whether a multiplexer seems to own the screen: text below the cursor's row (tmux's status
+    line, a pane the cursor is not in) or a pane border (box-drawing characters in one column on
+    three rows in a row)."""
+    if any(text for text, _ in rows[cursor_row + 1 :]):
+        return True
+    in_one, in_two = set[int](), set[int]()  # border columns ending at the row above: runs of 1, of 2+
+    for text, _ in rows:
+        columns = {m.start() for m in _BORDER_CHAR.finditer(text)}
+        if columns & in_two:
+            return True
+        in_one, in_two = columns, columns & in_one
+    return False
+
 
 class SessionReader:
     """Reads one session's new logical lines by absolute line number and hands them to the sink."""
@@ -212,9 +419,16 @@ class SessionReader:
         self._assembler = LineAssembler()
         self._screen_rows: dict[int, str] = {}  # screen rows consumed, by line number
         self._recent = RecentTexts(RECENT_ROW_TEXTS)
+        # Logical lines handed over lately, and those of them the screen scan found.
+        self._delivered = RecentTexts(RECENT_ROW_TEXTS)
+        self._scanned = RecentTexts(RECENT_ROW_TEXTS)
+        self._scanner = ScreenScanner(self._delivered)
         self._last_top = 0
         self._variables: dict[str, Any] = {}
         self._variables_read_at = -float("inf")
+        # A tmux integration pane (tmux -CC): its gateway session and that session's variables.
+        self._gateway: str | None = None
+        self._gateway_variables: dict[str, Any] = {}
         self.context = SessionContext(session_id)
 
     async def run(self) -> None:
@@ -256,12 +470,36 @@ class SessionReader:
             self._variables.pop(name, None)
         else:
             self._variables[name] = value
-        self.context = _context(self.session_id, self._variables)
+        self.context = self._make_context()
 
     async def _read_variables(self) -> None:
         self._variables = await _get_all_variables(self.connection, self.session_id)
         self._variables_read_at = time.monotonic()
-        self.context = _context(self.session_id, self._variables)
+        if self._variables.get("tmuxRole") == "client":
+            await self._read_gateway()
+        self.context = self._make_context()
+
+    async def _read_gateway(self) -> None:
+        """A tmux -CC pane has no process of its own in iTerm2: the ssh command (the host its
+        output comes from) is the gateway session's, where ``tmux -CC`` runs."""
+        try:
+            if self._gateway is None:
+                self._gateway = await _tmux_gateway(self.connection, self.session_id)
+                if self._gateway is not None:
+                    log.info("session %s: a tmux -CC pane of session %s", self.session_id, self._gateway)
+            if self._gateway is not None:
+                self._gateway_variables = await _get_all_variables(self.connection, self._gateway)
+        except SessionGone:  # the gateway closed; the pane goes with it
+            self._gateway, self._gateway_variables = None, {}
+        except rpc.RPCException:
+            log.debug("session %s: no tmux connection information", self.session_id, exc_info=True)
+
+    def _make_context(self) -> SessionContext:
+        variables = self._variables
+        if self._gateway_variables:
+            gateway = {k: v for k, v in self._gateway_variables.items() if k in GATEWAY_VARIABLES}
+            variables = {**variables, **gateway}
+        return _context(self.session_id, variables)
 
     def _deliver(self, lines: Sequence[str]) -> None:
         try:
@@ -288,16 +526,53 @@ class SessionReader:
         bottom = top + len(rows)
         if end < self.next_line and all(not rows[n - top].text for n in range(end, min(self.next_line, bottom))):
             self._rewind(end)
-        self._read_repainted_rows(top, end, rows, lines)
+        # The screen's rows as the line-number reading sees them: repainted rows, then new rows.
+        screen_lines: list[str] = []
+        self._read_repainted_rows(top, end, rows, screen_lines)
+        carried = bool(self._assembler.carry)  # a line begun in history that may end on the screen
         start = max(self.next_line, top)
+        fresh: list[str] = []
         if start < end:
             new_rows = rows[start - top : end - top]
-            self._assembler.feed(new_rows, lines)
+            self._assembler.feed(new_rows, fresh)
             for number, row in enumerate(new_rows, start):
                 self._screen_rows[number] = row.text
                 self._recent.add(row.text)
             self.next_line = end
+        texts = [(row.text, row.continuation == _SOFT_EOL) for row in rows]
+        cursor_row = screen.cursor.y - top
+        if looks_full_screen(texts, cursor_row):
+            # A multiplexer: its rows are read by the screen scan; the reading by number above only
+            # keeps its place, so nothing is read twice when the screen is a plain one again.
+            if carried and fresh:
+                lines.append(fresh[0])
+            scanned = self._scanner.scan(texts, self._width(), (screen.cursor.x, cursor_row))
+            for text in scanned:
+                self._scanned.add(text)
+            lines.extend(scanned)
+        else:
+            width = self._width()
+            lines.extend(text for text in screen_lines + fresh if not self._seen_by_scan(text, width))
+            for text in lines[-len(rows) :] if rows else ():
+                self._delivered.add(text.rstrip())
         return lines
+
+    def _width(self) -> int:
+        try:
+            return int(self._variables.get("columns") or 0)
+        except (TypeError, ValueError):
+            return 0
+
+    def _seen_by_scan(self, text: str, width: int) -> bool:
+        """Whether a line read by number was handed over by the screen scan lately (the screen
+        stopped looking like a multiplexer's for a moment), or is a row-end cut of such a URL."""
+        if not self._scanned:
+            return False
+        stripped = text.rstrip()
+        if stripped in self._scanned:
+            return True
+        cut = width > 0 and len(text) % width == 0 and _URL_TAIL.search(text) is not None
+        return cut and self._delivered.any_startswith(stripped)
 
     def _rewind(self, cursor_row: int) -> None:
         """The rows we consumed below the cursor are blank now: a full-screen program exited or the

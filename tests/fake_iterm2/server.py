@@ -234,6 +234,9 @@ class FakeTab:
     sessions: list[FakeSession] = field(default_factory=list)
     active_session: FakeSession | None = None
     variables: dict[str, Any] = field(default_factory=dict)
+    # A tab of iTerm2's tmux integration (one tmux window): its tmux connection and window ids.
+    tmux_connection_id: str = ""
+    tmux_window_id: str = ""
 
 
 @dataclass(eq=False)
@@ -308,6 +311,8 @@ class FakeITerm2:
         self.app_active = True
         self.windows: list[FakeWindow] = []
         self.buried_sessions: list[FakeSession] = []
+        # tmux integration: connection id -> the session where `tmux -CC` runs (the gateway).
+        self.tmux_connections: dict[str, FakeSession] = {}
         self.broadcast_domains: list[list[str]] = []
         self.request_counts: dict[str, int] = {}
         self.connections_seen = 0
@@ -442,8 +447,18 @@ class FakeITerm2:
         title: str = "zsh",
         tab_of: FakeSession | None = None,
         buried: bool = False,
+        tmux_gateway: FakeSession | None = None,
     ) -> FakeSession:
-        """Open a session: in a new window, as a split in ``tab_of``'s tab, or buried."""
+        """Open a session: in a new window, as a split in ``tab_of``'s tab, or buried.
+
+        With ``tmux_gateway``, the session is a pane of iTerm2's tmux integration (``tmux -CC`` runs
+        in the gateway session): it opens in a new tab that belongs to the gateway's tmux connection,
+        as iTerm2 opens a tab per tmux window, and gets the variables iTerm2 gives such a pane
+        (``tmuxRole`` "client", ``tmuxWindowPane``); the gateway's ``tmuxRole`` becomes "gateway".
+        """
+        if tmux_gateway is not None:
+            pane = next(self._ids)
+            variables = {"tmuxRole": "client", "tmuxWindowPane": pane, **(variables or {})}
         session = FakeSession(
             self, rows=rows, columns=columns, scrollback=scrollback, variables=variables or {}, title=title
         )
@@ -462,6 +477,15 @@ class FakeITerm2:
             tab.active_session = session
             session.tab = tab
             self.windows.append(window)
+            if tmux_gateway is not None:
+                connection_id = next(
+                    (cid for cid, gateway in self.tmux_connections.items() if gateway is tmux_gateway),
+                    f"{len(self.tmux_connections) + 1}",
+                )
+                self.tmux_connections[connection_id] = tmux_gateway
+                tab.tmux_connection_id = connection_id
+                tab.tmux_window_id = str(pane)
+                tmux_gateway.set_variable("tmuxRole", "gateway")
         # Posted after the session is in the list, so a client refreshing on it finds it.
         note = pb.Notification()
         note.new_session_notification.session_id = session.session_id
@@ -742,6 +766,9 @@ class FakeITerm2:
                 t = w.tabs.add()
                 t.tab_id = tab.tab_id
                 t.root.vertical = True
+                if tab.tmux_connection_id:
+                    t.tmux_connection_id = tab.tmux_connection_id
+                    t.tmux_window_id = tab.tmux_window_id
                 if tab.active_session is not None:
                     t.active_session_id = tab.active_session.session_id
                 for session in tab.sessions:
@@ -1210,6 +1237,21 @@ class _Connection:
             else:
                 self.server.close_session(session)
                 response.close_response.statuses.append(status.Value("OK"))
+
+    def _tmux_request(self, request: pb.ClientOriginatedMessage, response: pb.ServerOriginatedMessage) -> None:
+        """tmux integration: only the list of connections (``async_get_tmux_connections``)."""
+        result = response.tmux_response
+        if request.tmux_request.WhichOneof("payload") != "list_connections":
+            result.status = pb.TmuxResponse.Status.Value("INVALID_REQUEST")
+            return
+        result.list_connections.SetInParent()
+        for connection_id, gateway in self.server.tmux_connections.items():
+            if gateway.closed:
+                continue
+            entry = result.list_connections.connections.add()
+            entry.connection_id = connection_id
+            entry.owning_session_id = gateway.session_id
+        result.status = pb.TmuxResponse.Status.Value("OK")
 
     def _transaction_request(self, request: pb.ClientOriginatedMessage, response: pb.ServerOriginatedMessage) -> None:
         server = self.server
