@@ -7,8 +7,13 @@ with a reason; with CI=true a skip for a missing capability fails the run instea
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 
 import pytest
+
+from tests.fake_iterm2 import FakeITerm2
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -28,3 +33,19 @@ def require(condition: bool, reason: str) -> None:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("root"):
         require(os.geteuid() == 0, "needs root for network namespaces and sshd")
+
+
+@pytest.fixture
+def home() -> Iterator[str]:
+    """A short temp HOME: the iTerm2 socket path is HOME + 50 bytes and must fit in 108 (pytest's tmp_path
+    is too long)."""
+    path = tempfile.mkdtemp(dir="/tmp", prefix="it2-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def fake(home: str) -> Iterator[FakeITerm2]:
+    """The fake iTerm2, serving on a thread, its socket under ``home``."""
+    with FakeITerm2(home).running() as server:
+        yield server

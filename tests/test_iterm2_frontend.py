@@ -12,23 +12,19 @@ import base64
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
+from tests.client_process import WAIT, ClientProcess
 from tests.fake_iterm2 import FakeITerm2, FakeRPCError, FakeSession, Terminal, parse_invocation
 
 CLIENT = Path(__file__).with_name("iterm2_client.py")
-WAIT = 30.0  # generous: a loaded 2-core machine is slow, a passing test does not wait this long
-T = TypeVar("T")
 
 SSH_CONTEXT = {"jobName": "ssh", "commandLine": "ssh -p 2222 alice@wheeler"}
 
@@ -40,74 +36,11 @@ def jupyter_url(token: str = "a" * 48) -> str:
 # ------------------------------------------------------------------------------ harness
 
 
-@pytest.fixture
-def home() -> Iterator[str]:
-    # The socket path is HOME + 50 bytes and must stay under 108: pytest's tmp_path is too long.
-    path = tempfile.mkdtemp(dir="/tmp", prefix="it2-")
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def fake(home: str) -> Iterator[FakeITerm2]:
-    with FakeITerm2(home).running() as server:
-        yield server
-
-
-class Client:
-    """The frontend in a subprocess; its JSON records and its log, collected by reader threads."""
+class Client(ClientProcess):
+    """tests/iterm2_client.py (the frontend with a JSON-lines sink) in a subprocess."""
 
     def __init__(self, fake: FakeITerm2, home: str, *args: str) -> None:
-        env = dict(os.environ, HOME=home, ITERM2_COOKIE=fake.issue_cookie(), PYTHONUNBUFFERED="1")
-        env.pop("ITERM2_KEY", None)
-        self.proc = subprocess.Popen(
-            [sys.executable, str(CLIENT), *args],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.records: list[dict[str, Any]] = []
-        self.log: list[str] = []
-        self._changed = threading.Condition()
-        self._readers = [
-            threading.Thread(target=self._read_stdout, daemon=True),
-            threading.Thread(target=self._read_stderr, daemon=True),
-        ]
-        for reader in self._readers:
-            reader.start()
-
-    def _read_stdout(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            with self._changed:
-                self.records.append(json.loads(line))
-                self._changed.notify_all()
-
-    def _read_stderr(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            with self._changed:
-                self.log.append(line)
-                self._changed.notify_all()
-
-    def wait_for(self, check: Callable[[], T | None], what: str, timeout: float = WAIT) -> T:
-        """Wait until ``check()`` returns something truthy; fail with what was seen so far."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                result = check()
-                if result:
-                    return result
-                remaining = deadline - time.monotonic()
-                finished = self.proc.poll() is not None and not any(r.is_alive() for r in self._readers)
-                if remaining <= 0 or finished:
-                    break
-                self._changed.wait(min(remaining, 0.5))
-        raise AssertionError(
-            f"timed out waiting for {what}\nrecords: {self.records[-5:]}\nlog:\n{''.join(self.log[-30:])}"
-        )
+        super().__init__(fake, home, [sys.executable, str(CLIENT), *args])
 
     def lines(self, session: FakeSession) -> list[str]:
         with self._changed:
@@ -124,23 +57,6 @@ class Client:
         with self._changed:
             return [r["context"] for r in self.records if r.get("session") == session.session_id]
 
-    def log_text(self) -> str:
-        with self._changed:
-            return "".join(self.log)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        for reader in self._readers:
-            reader.join(5)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 @pytest.fixture
@@ -159,7 +75,7 @@ def start_client(fake: FakeITerm2, home: str) -> Iterator[Callable[..., Client]]
         client.stop()
 
 
-def wait_until_read(fake: FakeITerm2, client: Client, *sessions: FakeSession) -> None:
+def wait_until_read(fake: FakeITerm2, client: ClientProcess, *sessions: FakeSession) -> None:
     """The client has read each session's screen once: what is written from now on is new to it."""
     deadline = time.monotonic() + WAIT
     while not all(fake.call(_screen_reads(s)) > 0 for s in sessions):

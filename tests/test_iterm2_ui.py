@@ -10,12 +10,7 @@ a timeout is never the pass condition.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
@@ -25,12 +20,12 @@ from typing import Any, TypeVar
 import pytest
 
 from iterm2_autolaunch.frontends.iterm2_ui import APP_VARIABLE, COMPONENT_ID, SESSION_VARIABLE
+from tests.client_process import WAIT, ClientProcess
 from tests.fake_iterm2 import FakeITerm2, FakeSession, parse_invocation
 from tests.test_engine import jupyter_start
-from tests.test_iterm2_frontend import SSH_CONTEXT, Client, wait_until_read
+from tests.test_iterm2_frontend import SSH_CONTEXT, wait_until_read
 
 ROOT = Path(__file__).resolve().parent.parent
-WAIT = 30.0  # generous for a loaded machine; passing tests return as soon as the condition holds
 TOKEN = "5ecre7" * 8
 ON_CLICK = "__" + COMPONENT_ID.replace(".", "_").replace("-", "_") + "__on_click"
 T = TypeVar("T")
@@ -39,47 +34,11 @@ T = TypeVar("T")
 # ------------------------------------------------------------------------------ harness
 
 
-@pytest.fixture
-def home() -> Iterator[str]:
-    path = tempfile.mkdtemp(dir="/tmp", prefix="it2ui-")  # the socket path must stay short
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def fake(home: str) -> Iterator[FakeITerm2]:
-    with FakeITerm2(home).running() as server:
-        yield server
-
-
-class UiClient(Client):
-    """tests/iterm2_ui_client.py in a subprocess; records and log as the frontend tests collect them."""
+class UiClient(ClientProcess):
+    """tests/iterm2_ui_client.py (frontend, engine with fake effects, and the UI) in a subprocess."""
 
     def __init__(self, fake: FakeITerm2, home: str) -> None:
-        env = dict(os.environ, HOME=home, ITERM2_COOKIE=fake.issue_cookie(), PYTHONUNBUFFERED="1")
-        env.pop("ITERM2_KEY", None)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.iterm2_ui_client"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.records: list[dict[str, Any]] = []
-        self.log: list[str] = []
-        self._changed = threading.Condition()
-        self._readers = [
-            threading.Thread(target=self._read_stdout, daemon=True),
-            threading.Thread(target=self._read_stderr, daemon=True),
-        ]
-        for reader in self._readers:
-            reader.start()
-
-    def last(self, key: str) -> Any:
-        with self._changed:
-            return next((r[key] for r in reversed(self.records) if key in r), None)
+        super().__init__(fake, home, [sys.executable, "-m", "tests.iterm2_ui_client"], cwd=ROOT)
 
     def eventually(self, check: Callable[[], T | None], what: str) -> T:
         """Poll fake-side state until ``check()`` is truthy; fail with the client's log."""

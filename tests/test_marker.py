@@ -10,8 +10,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import webbrowser
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,12 +21,12 @@ from iterm2_autolaunch.config import parse_config
 from iterm2_autolaunch.errors import ConfigError
 from iterm2_autolaunch.lines import bytes_to_lines
 from iterm2_autolaunch.marker import MAX_BODY, PREFIX, Marker, MarkerParser, marker_event, remote_config_line
+from tests.client_process import ClientProcess
 from tests.fake_iterm2 import FakeITerm2
 
 IDENTITY = "k3Y_secret-0123456789abcdef"
 URL = "http://127.0.0.1:8888/lab?token=" + "ab" * 24
 CLIENT = Path(__file__).with_name("marker_client.py")
-WAIT = 30.0
 
 
 def osc(body: str, end: bytes = b"\x07") -> bytes:
@@ -260,92 +258,40 @@ def test_remote_config_warns_about_a_readable_config_and_rejects_a_bad_one(xdg: 
 # ------------------------------------------------------------------------------------------ fake iTerm2
 
 
-class MarkerClient:
-    """tests/marker_client.py in a subprocess; its JSON records collected by a reader thread."""
+class MarkerClient(ClientProcess):
+    """tests/marker_client.py (``watch_markers``) in a subprocess."""
 
     def __init__(self, fake: FakeITerm2, home: str, identity: str) -> None:
-        env = dict(os.environ, HOME=home, ITERM2_COOKIE=fake.issue_cookie(), PYTHONUNBUFFERED="1")
-        env.pop("ITERM2_KEY", None)
-        self.proc = subprocess.Popen(
-            [sys.executable, str(CLIENT), identity],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.records: list[dict[str, Any]] = []
-        self.log: list[str] = []
-        self._changed = threading.Condition()
-        self._threads = [threading.Thread(target=self._read, args=(stream,), daemon=True) for stream in ("out", "err")]
-        for thread in self._threads:
-            thread.start()
-
-    def _read(self, which: str) -> None:
-        stream = self.proc.stdout if which == "out" else self.proc.stderr
-        assert stream is not None
-        for line in stream:
-            with self._changed:
-                (self.records.append(json.loads(line)) if which == "out" else self.log.append(line))
-                self._changed.notify_all()
+        super().__init__(fake, home, [sys.executable, str(CLIENT), identity])
 
     def wait_records(self, count: int) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + WAIT
-        with self._changed:
-            while len(self.records) < count:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or (self.proc.poll() is not None and not any(t.is_alive() for t in self._threads)):
-                    raise AssertionError(f"{count} records expected, got {self.records}\nlog:\n{''.join(self.log)}")
-                self._changed.wait(min(remaining, 0.5))
-            return list(self.records)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        for thread in self._threads:
-            thread.join(5)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                stream.close()
+        return self.wait_for(lambda: list(self.records) if len(self.records) >= count else None, f"{count} records")
 
 
-@pytest.fixture
-def home() -> Iterator[str]:
-    path = tempfile.mkdtemp(dir="/tmp", prefix="it2-")
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def test_watch_markers_through_the_fake_iterm2(home: str) -> None:
-    with FakeITerm2(home).running() as fake:
-        before = fake.add_session(variables={"jobName": "ssh", "commandLine": "ssh wheeler"})
-        client = MarkerClient(fake, home, IDENTITY)
-        try:
-            assert client.wait_records(1) == [{"subscribed": True}]
-            later = fake.add_session()  # created after the subscription: covered too ("all" sessions)
-            before.write(b"visible line\r\n" + marker(identity="forged-identity-0123456789"))
-            before.write(marker("http://evil.example.com:80/lab?token=x"))
-            before.write(b"text " + marker(end=b"\x1b\\") + b" more text\r\n")
-            later.write(marker("http://localhost:9999/tree?token=cd"))
-            records = client.wait_records(3)
-            assert records[1:] == [
-                {"session": before.session_id, "event": event_json(URL)},
-                {"session": later.session_id, "event": event_json("http://localhost:9999/tree?token=cd")},
-            ]
-            log = "".join(client.log)
-            assert "unknown identity" in log and "not a local server URL" in log
-            assert "ab" * 24 not in log  # the token is never logged
-            # iTerm2 shows nothing of the sequence: the screen has only the visible text.
-            assert not any("1337" in row or "token" in row for row in before.text())
-            assert any(row.startswith("text  more text") for row in before.text())
-        finally:
-            client.stop()
-        assert len(client.records) == 3
+def test_watch_markers_through_the_fake_iterm2(fake: FakeITerm2, home: str) -> None:
+    before = fake.add_session(variables={"jobName": "ssh", "commandLine": "ssh wheeler"})
+    client = MarkerClient(fake, home, IDENTITY)
+    try:
+        assert client.wait_records(1) == [{"subscribed": True}]
+        later = fake.add_session()  # created after the subscription: covered too ("all" sessions)
+        before.write(b"visible line\r\n" + marker(identity="forged-identity-0123456789"))
+        before.write(marker("http://evil.example.com:80/lab?token=x"))
+        before.write(b"text " + marker(end=b"\x1b\\") + b" more text\r\n")
+        later.write(marker("http://localhost:9999/tree?token=cd"))
+        records = client.wait_records(3)
+        assert records[1:] == [
+            {"session": before.session_id, "event": event_json(URL)},
+            {"session": later.session_id, "event": event_json("http://localhost:9999/tree?token=cd")},
+        ]
+        log = "".join(client.log)
+        assert "unknown identity" in log and "not a local server URL" in log
+        assert "ab" * 24 not in log  # the token is never logged
+        # iTerm2 shows nothing of the sequence: the screen has only the visible text.
+        assert not any("1337" in row or "token" in row for row in before.text())
+        assert any(row.startswith("text  more text") for row in before.text())
+    finally:
+        client.stop()
+    assert len(client.records) == 3
 
 
 def event_json(url: str) -> dict[str, Any]:

@@ -52,19 +52,6 @@ WAIT = 60.0  # Jupyter's start on a loaded 2-core machine; a passing test waits 
 # ------------------------------------------------------------------------------ harness
 
 
-@pytest.fixture
-def home() -> Iterator[str]:
-    path = tempfile.mkdtemp(dir="/tmp", prefix="it2-")  # the socket path must stay short
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def fake(home: str) -> Iterator[FakeITerm2]:
-    with FakeITerm2(home).running() as server:
-        yield server
-
-
 def announces(lines: list[str]) -> list[Event]:
     return [event for event in Detector().feed(lines) if event.event == "announce"]
 
