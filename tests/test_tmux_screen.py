@@ -33,7 +33,7 @@ import pytest
 from iterm2_autolaunch.config import Config
 from iterm2_autolaunch.detect import Detector, Event
 from iterm2_autolaunch.engine import Effects, Engine
-from iterm2_autolaunch.frontends.iterm2_frontend import RecentTexts, ScreenScanner, looks_full_screen, pane_rows
+from iterm2_autolaunch.frontends.panes import RecentTexts, ScreenScanner, looks_full_screen, pane_rows
 from iterm2_autolaunch.ports import choose_local_port
 from iterm2_autolaunch.probe import probe
 from iterm2_autolaunch.resolve import remote_forward_host, resolve_context
