@@ -34,6 +34,7 @@ from typing import Any
 
 import paramiko
 
+from iterm2_autolaunch.detect import redact
 from iterm2_autolaunch.errors import ResolveError
 from iterm2_autolaunch.session import SessionContext
 from iterm2_autolaunch.sshcmd import PROGRAMS, SshCommand, option_pairs, parse_argv, parse_command_line
@@ -257,7 +258,8 @@ def resolve_context(
     words = context.command_line.split()
     if os.path.basename(context.job_name) in PROGRAMS or (words and os.path.basename(words[0]) in PROGRAMS):
         # An ssh job we cannot read: better no forward than one to the wrong machine.
-        raise ResolveError(f"cannot tell where {context.command_line or context.job_name!r} connects to")
+        # redact: the remote command may carry a token (`ssh host jupyter lab --IdentityProvider.token=...`)
+        raise ResolveError(f"cannot tell where {redact(context.command_line or context.job_name)!r} connects to")
     hostname = context.hostname.strip()
     if hostname and not _is_local_name(hostname, local_hostnames):
         destination = f"{context.username}@{hostname}" if context.username else hostname
