@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +162,13 @@ SHAPES = [
 def test_malformed_urls_after_a_real_banner_do_not_fire(url: str) -> None:
     banner = "[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.21.1 is running at:"
     assert Detector().feed([banner, f"[I 2026-11-28 03:39:05.553 ServerApp] {url}"]) == []
+
+
+@pytest.mark.parametrize("entry", [e for e in INDEX if e["expect"] or e.get("listing")], ids=lambda e: e["file"])
+def test_daemon_mode_finds_the_same_events_without_line_numbers(entry: dict[str, Any]) -> None:
+    """The engine's detector skips numbering lines (a whole pass over the text); nothing else may differ."""
+    lines = list(bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()]))
+    numbered = Detector()
+    unnumbered = Detector(number_lines=False)
+    expected = [replace(e, line=0) for e in numbered.feed(lines) + numbered.finish()]
+    assert unnumbered.feed(lines) + unnumbered.finish() == expected
