@@ -41,40 +41,7 @@ from iterm2_autolaunch.engine import Engine  # noqa: E402
 from iterm2_autolaunch.session import SessionContext  # noqa: E402
 from iterm2_autolaunch.tunnels.base import ForwardSpec  # noqa: E402
 from iterm2_autolaunch.tunnels.sshtunnel_backend import SshtunnelBackend  # noqa: E402
-from tests.remote_host import JUPYTER_PORT, RemoteHost  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def http_get(port: int, path: str, token: str = "", timeout: float = 10.0) -> tuple[int, bytes]:
-    """One GET on a new connection; reads exactly Content-Length bytes (as a browser would, no wait for EOF)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        auth = f"Authorization: token {token}\r\n" if token else ""
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}\r\n".encode())
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            chunk = s.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection closed before the response headers")
-            buf += chunk
-        head, body = buf.split(b"\r\n\r\n", 1)
-        status = int(head.split(b" ", 2)[1])
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        while len(body) < length:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            body += chunk
-        return status, body
+from tests.remote_host import JUPYTER_PORT, RemoteHost, free_port, http_get  # noqa: E402
 
 
 def wait_200(port: int, timeout: float = 30.0) -> None:

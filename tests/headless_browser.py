@@ -14,8 +14,7 @@ import tempfile
 from pathlib import Path
 
 # Flags measured on this machine kind (TUNNEL_NOTES): no sandbox as root, no GPU, no network chatter.
-# --virtual-time-budget lets JupyterLab's JavaScript run before the DOM dump and the screenshot.
-CHROMIUM_FLAGS = [
+BASE_FLAGS = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -25,9 +24,9 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--disable-quic",
     "--no-first-run",
-    "--virtual-time-budget=15000",
-    "--window-size=1280,800",
 ]
+# --virtual-time-budget lets JupyterLab's JavaScript run before the DOM dump and the screenshot.
+CHROMIUM_FLAGS = [*BASE_FLAGS, "--virtual-time-budget=15000", "--window-size=1280,800"]
 
 
 def chromium() -> str:

@@ -182,6 +182,57 @@ def _tcp_accepts(addr: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
+def free_port() -> int:
+    """A port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http_get(port: int, path: str, token: str = "", timeout: float = 10.0) -> tuple[int, bytes]:
+    """One GET on a new connection; reads exactly Content-Length bytes (as a browser would, no wait for EOF)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        auth = f"Authorization: token {token}\r\n" if token else ""
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}\r\n".encode())
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            chunk = s.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection closed before the response headers")
+            buf += chunk
+        head, body = buf.split(b"\r\n\r\n", 1)
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(body) < length:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        return status, body
+
+
+def jupyter_env(home: Path) -> dict[str, str]:
+    """The environment JupyterLab runs with on the test host: its own HOME, config, data and runtime dirs."""
+    env = {
+        "HOME": str(home),
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_DATA_DIR": str(home / "data"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "IPYTHONDIR": str(home / "ipython"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "LANG": "C.UTF-8",
+    }
+    for key in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+        Path(env[key]).mkdir(parents=True, exist_ok=True)
+    return env
+
+
 class RemoteHost:
     """One built test host. ``up()`` builds it, ``down()`` removes everything (also after a failed ``up``)."""
 
@@ -379,20 +430,7 @@ class RemoteHost:
         return self.token_file.read_text().strip()
 
     def jupyter_env(self) -> dict[str, str]:
-        home = self.workdir / "jhome"
-        env = {
-            "HOME": str(home),
-            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-            "JUPYTER_CONFIG_DIR": str(home / "config"),
-            "JUPYTER_DATA_DIR": str(home / "data"),
-            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-            "IPYTHONDIR": str(home / "ipython"),
-            "JUPYTER_PLATFORM_DIRS": "1",
-            "LANG": "C.UTF-8",
-        }
-        for key in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
-            Path(env[key]).mkdir(parents=True, exist_ok=True)
-        return env
+        return jupyter_env(self.workdir / "jhome")
 
     def jupyter_argv(self) -> list[str]:
         """The ``jupyter lab`` command line (contains the token: do not log it)."""

@@ -33,6 +33,7 @@ from iterm2_autolaunch.lines import bytes_to_lines
 from iterm2_autolaunch.marker import remote_config_line
 from tests.conftest import require
 from tests.pty_session import PtySession
+from tests.remote_host import jupyter_env
 
 if TYPE_CHECKING:
     from tests.remote_host import RemoteHost
@@ -130,18 +131,7 @@ def jupyter_launcher(
     ``token`` goes in through the environment (so no command line carries it); without it Jupyter makes one
     and prints it. With ``server_config`` Jupyter runs the browser it names (no --no-browser)."""
     home = workdir / "jhome"
-    env = {
-        "HOME": str(home),
-        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
-        "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_DATA_DIR": str(home / "data"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "IPYTHONDIR": str(home / "ipython"),
-        "JUPYTER_PLATFORM_DIRS": "1",
-        "LANG": "C.UTF-8",
-    }
-    for key in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
-        Path(env[key]).mkdir(parents=True, exist_ok=True)
+    env = jupyter_env(home)
     # Ctrl-C goes to the whole foreground group: like an interactive shell, the script outlives it.
     lines = ["#!/bin/sh", "trap : INT", *(f"export {key}={shlex.quote(value)}" for key, value in env.items())]
     if token:

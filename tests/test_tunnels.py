@@ -23,6 +23,7 @@ from iterm2_autolaunch.tunnels.openssh_backend import MasterForward, OpenSshBack
 from iterm2_autolaunch.tunnels.select import choose_backend, make_backend
 from iterm2_autolaunch.tunnels.ssh_connect import _parse_hop, jump_chain
 from iterm2_autolaunch.tunnels.sshtunnel_backend import SshtunnelBackend, SshtunnelForward
+from tests.remote_host import free_port, http_get
 
 if TYPE_CHECKING:
     from tests.remote_host import RemoteHost
@@ -31,37 +32,6 @@ BACKENDS: dict[str, Callable[[], Backend]] = {"sshtunnel": SshtunnelBackend, "op
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def http_get(port: int, path: str, token: str = "", timeout: float = 10.0) -> tuple[int, bytes]:
-    """One GET on a new connection, reading Content-Length bytes."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        auth = f"Authorization: token {token}\r\n" if token else ""
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}\r\n".encode())
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            chunk = s.recv(65536)
-            if not chunk:
-                raise ConnectionError("closed before the response headers")
-            buf += chunk
-        head, body = buf.split(b"\r\n\r\n", 1)
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        while len(body) < length:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            body += chunk
-        return int(head.split(b" ", 2)[1]), body
-
-
 def api_version(port: int) -> str:
     status, body = http_get(port, "/api")
     assert status == 200, body[:200]

@@ -38,6 +38,7 @@ if str(REPO) not in sys.path:
 
 from iterm2_autolaunch.detect import redact  # noqa: E402
 from iterm2_autolaunch.lines import bytes_to_lines  # noqa: E402
+from tests.headless_browser import BASE_FLAGS as CHROMIUM_FLAGS  # noqa: E402
 
 SCREENSHOT = "demo-jupyterlab.png"
 DOM = "demo-jupyterlab.html"
@@ -45,16 +46,7 @@ TRANSCRIPT = "demo-session.txt"
 BROWSER_DONE = "browser-done.json"
 JUPYTER_PORT = 8888  # the remote port; the forward keeps the same number locally when it is free
 BROWSER_TIMEOUT = 150.0  # Jupyter start + forward + two Chromium runs, on a slow machine
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+
 
 
 def say(message: str) -> None:
