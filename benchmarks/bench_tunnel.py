@@ -39,7 +39,7 @@ from iterm2_autolaunch.config import Config  # noqa: E402
 from iterm2_autolaunch.daemon import real_effects  # noqa: E402
 from iterm2_autolaunch.engine import Engine  # noqa: E402
 from iterm2_autolaunch.session import SessionContext  # noqa: E402
-from iterm2_autolaunch.tunnels.base import ForwardSpec  # noqa: E402
+from iterm2_autolaunch.target import ForwardSpec  # noqa: E402
 from iterm2_autolaunch.tunnels.sshtunnel_backend import SshtunnelBackend  # noqa: E402
 from tests.remote_host import JUPYTER_PORT, RemoteHost, free_port, http_get  # noqa: E402
 

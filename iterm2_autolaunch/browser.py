@@ -13,7 +13,7 @@ import threading
 import webbrowser
 from collections.abc import Sequence
 
-from iterm2_autolaunch.detect import redact
+from iterm2_autolaunch.redact import redact
 
 log = logging.getLogger(__name__)
 

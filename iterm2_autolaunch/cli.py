@@ -8,8 +8,9 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
-from iterm2_autolaunch.detect import Detector, Event, redact
+from iterm2_autolaunch.detect import Detector, Event
 from iterm2_autolaunch.lines import LineAssembler
+from iterm2_autolaunch.redact import redact
 
 CHUNK = 64 * 1024
 BATCH_LINES = 4096

@@ -27,9 +27,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from iterm2_autolaunch.detect import redact
 from iterm2_autolaunch.engine import Engine
-from iterm2_autolaunch.errors import AutolaunchError
+from iterm2_autolaunch.errors import ControlError
+from iterm2_autolaunch.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +40,6 @@ WRITE_TIMEOUT = 5.0  # seconds to hand the answer over; a client that never read
 CLOSE_TIMEOUT = 2.0  # seconds close() waits for handlers it cancelled
 MAX_PATH = 100  # bytes; sun_path holds 104 on macOS (108 on Linux) including the final NUL
 COMMANDS = ("list", "close_all", "reopen_last", "ping")
-
-
-class ControlError(AutolaunchError):
-    """The control channel cannot be served or reached (the message says why, with the path)."""
 
 
 def control_socket_path(environ: Mapping[str, str] = os.environ) -> Path:

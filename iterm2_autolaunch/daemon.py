@@ -27,7 +27,8 @@ from iterm2_autolaunch.frontends.iterm2_ui import Ui, start_ui
 from iterm2_autolaunch.notify import notify
 from iterm2_autolaunch.ports import choose_local_port
 from iterm2_autolaunch.probe import probe
-from iterm2_autolaunch.resolve import remote_forward_host, resolve_context
+from iterm2_autolaunch.resolve import resolve_context
+from iterm2_autolaunch.target import remote_forward_host
 from iterm2_autolaunch.tunnels.select import choose_backend
 
 log = logging.getLogger("iterm2_autolaunch")

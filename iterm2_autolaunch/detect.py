@@ -228,11 +228,6 @@ def is_local_looking(host: str) -> bool:
     return address.is_private and not address.is_link_local
 
 
-def redact(url: str) -> str:
-    """The URL with any token's value hidden, for logs and notifications."""
-    return re.sub(r"((?:access_)?token=)[^&\s]+", r"\1…", url)
-
-
 class Detector:
     """Stateful over one stream (one terminal session): feed lines in order, get events back.
 

@@ -24,13 +24,14 @@ from typing import Any
 from iterm2_autolaunch import known_hosts
 from iterm2_autolaunch.config import KIND_NAMES, Config, config_path, load_config
 from iterm2_autolaunch.control import ControlError, control_socket_path, request
-from iterm2_autolaunch.detect import KINDS, Detector, Event, is_loopback, redact
+from iterm2_autolaunch.detect import KINDS, Detector, Event, is_loopback
 from iterm2_autolaunch.errors import ConfigError, ResolveError, TunnelError
 from iterm2_autolaunch.ports import choose_local_port
 from iterm2_autolaunch.probe import probe_url
-from iterm2_autolaunch.resolve import remote_forward_host, resolve_context
+from iterm2_autolaunch.redact import redact
+from iterm2_autolaunch.resolve import resolve_context
 from iterm2_autolaunch.session import SessionContext
-from iterm2_autolaunch.tunnels.base import SshTarget
+from iterm2_autolaunch.target import SshTarget, remote_forward_host
 
 SSH_TIMEOUT = 5.0  # seconds for `ssh -V` and `ssh -O check`; both are local and answer at once
 

@@ -17,11 +17,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from iterm2_autolaunch.config import Config
-from iterm2_autolaunch.detect import KINDS, Detector, Event, Kind, is_loopback, redact
+from iterm2_autolaunch.detect import KINDS, Detector, Event, Kind, is_loopback
 from iterm2_autolaunch.errors import AutolaunchError, TunnelError
 from iterm2_autolaunch.probe import ProbeResult, probe_url
+from iterm2_autolaunch.redact import redact
 from iterm2_autolaunch.session import SessionContext
-from iterm2_autolaunch.tunnels.base import Backend, Forward, ForwardSpec, SshTarget
+from iterm2_autolaunch.target import ForwardSpec, SshTarget
+from iterm2_autolaunch.tunnels.base import Backend, Forward
 
 log = logging.getLogger(__name__)
 

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from iterm2_autolaunch import __version__
-from iterm2_autolaunch.errors import AutolaunchError
+from iterm2_autolaunch.errors import InstallError
 
 NAME = "iterm2_autolaunch"  # container, inner folder and entry script share it (environmentForScript)
 DISTRIBUTION = "iterm2-autolaunch"
@@ -114,10 +114,6 @@ CHECK_IMPORTS = (
     "from importlib.metadata import version; import iterm2, paramiko, sshtunnel, iterm2_autolaunch;"
     " print(iterm2_autolaunch.__version__, version('iterm2'))"
 )
-
-
-class InstallError(AutolaunchError):
-    """Installing or uninstalling cannot go on (the message says why and where)."""
 
 
 # -- where things go --------------------------------------------------------------------------------------

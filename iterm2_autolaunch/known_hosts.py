@@ -13,7 +13,7 @@ from pathlib import Path
 
 import paramiko
 
-from iterm2_autolaunch.tunnels.base import SshTarget
+from iterm2_autolaunch.target import SshTarget
 
 log = logging.getLogger(__name__)
 

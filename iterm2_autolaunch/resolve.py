@@ -1,31 +1,22 @@
-"""Where a session's server is: an SshTarget, as OpenSSH's own config rules resolve it.
+"""Where a session's server is: run ``ssh -G`` (the effect); the parsing is pure, in ``target.py``.
 
 ``resolve_target`` asks ``ssh -G`` (argv list, no shell). ``ssh -G`` reads the config and prints the
 result without connecting, so a ``ProxyCommand`` is not run (tested); a ``Match exec`` in the user's
 own config *is* run, as by every ssh the user starts. Where no ssh binary exists, paramiko's
-``SSHConfig`` reads the same files (no ``Include`` support there).
+``SSHConfig`` reads the same files (no ``Include`` support there; paramiko's own %-expansion differs:
+no ``%%``/``%i``, ``%C`` over the alias, so we expand those paths as ssh does).
 
-What OpenSSH 9.2 prints, checked against the real binary: ``ControlPath`` and ``UserKnownHostsFile``
-already expanded (``~`` and %-tokens; ``%C`` is the SHA-1 of ``%l%h%p%r``; 9.5+ appends ``%j``), but
-``IdentityFile`` raw, so we expand that one ourselves, with ssh's token set and the passwd home ssh
-uses for ``~``. In the paramiko fallback we expand all three the same way (paramiko's own expansion
-differs: no ``%%``/``%i``, ``%C`` over the alias).
-
-A session with no ssh job may still name its host: the user variables ``user.sshHost`` (and optionally
-``user.sshUser``, ``user.sshPort``), set e.g. by ``iterm2_set_user_var sshHost wheeler``; else shell
-integration's ``hostname`` when it is not this machine. The destination never comes from printed text.
+A session with no ssh job may still name its host (``target.command_for_session``). The destination
+never comes from printed text.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
-import ipaddress
 import json
 import os
 import pwd
-import re
 import socket
 import subprocess
 import sys
@@ -34,11 +25,18 @@ from typing import Any
 
 import paramiko
 
-from iterm2_autolaunch.detect import redact
 from iterm2_autolaunch.errors import ResolveError
 from iterm2_autolaunch.session import SessionContext
-from iterm2_autolaunch.sshcmd import PROGRAMS, SshCommand, option_pairs, parse_argv, parse_command_line
-from iterm2_autolaunch.tunnels.base import SshTarget
+from iterm2_autolaunch.sshcmd import SshCommand, option_pairs
+from iterm2_autolaunch.target import (
+    LOCAL_TARGET,
+    LocalMachine,
+    SshTarget,
+    command_for_session,
+    parse_ssh_g,
+    target_from_config,
+    target_to_json,
+)
 
 SSH_G_TIMEOUT = 10.0  # seconds; ssh -G only reads files, unless Match exec or canonicalisation is slow
 
@@ -50,15 +48,22 @@ _DEFAULT_IDENTITY_FILES = [
 _DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts ~/.ssh/known_hosts2"
 _SYSTEM_CONFIG = "/etc/ssh/ssh_config"
 
-# ssh -G prints yes/no as true/false; config files may also say off.
-_STRICT_HOST_KEY_CHECKING = {
-    "yes": "yes", "true": "yes", "no": "no", "false": "no", "off": "no",
-    "ask": "ask", "accept-new": "accept-new",
-}  # fmt: skip
 
-_TOKEN = re.compile(r"%(.?)")
-_DNS_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+def local_machine(home: str | None = None) -> LocalMachine:
+    """This machine and user as ssh sees them (``home``: the passwd home unless given)."""
+    entry = pwd.getpwuid(os.getuid())
+    return LocalMachine(home=home or entry.pw_dir, user=entry.pw_name, uid=os.getuid(), hostname=socket.gethostname())
+
+
+def resolve_context(
+    context: SessionContext, *, local_hostnames: Collection[str] | None = None, ssh: str = "ssh"
+) -> SshTarget:
+    """The target of one session (see ``target.command_for_session``); ``LOCAL_TARGET`` when it is local."""
+    if local_hostnames is None:
+        local_hostnames = {socket.gethostname(), socket.getfqdn(), "localhost"}
+    cmd = command_for_session(context, local_hostnames)
+    return LOCAL_TARGET if cmd is None else resolve_target(cmd, ssh=ssh)
 
 
 def resolve_target(cmd: SshCommand, *, ssh: str = "ssh", timeout: float = SSH_G_TIMEOUT) -> SshTarget:
@@ -79,11 +84,7 @@ def resolve_target(cmd: SshCommand, *, ssh: str = "ssh", timeout: float = SSH_G_
         lines = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
         reason = lines[0] if lines else f"exit status {proc.returncode}"
         raise ResolveError(f"ssh -G {cmd.destination}: {reason}")
-    config: dict[str, list[str]] = {}
-    for line in proc.stdout.splitlines():
-        key, _, value = line.partition(" ")
-        config.setdefault(key.lower(), []).append(value.strip())
-    return _build_target(cmd, config, home=pwd.getpwuid(os.getuid()).pw_dir, expanded_by_ssh=True)
+    return target_from_config(cmd, parse_ssh_g(proc.stdout), local_machine(), expanded_by_ssh=True)
 
 
 class _RawPathsSSHConfig(paramiko.SSHConfig):
@@ -139,174 +140,9 @@ def _resolve_with_paramiko(cmd: SshCommand) -> SshTarget:
     config = {key: [str(v) for v in values if v is not None] for key, values in config.items()}
     config.setdefault("identityfile", list(_DEFAULT_IDENTITY_FILES))
     config.setdefault("userknownhostsfile", [_DEFAULT_KNOWN_HOSTS])
-    return _build_target(cmd, config, home=os.path.expanduser("~"), expanded_by_ssh=False)
-
-
-def _build_target(cmd: SshCommand, config: Mapping[str, list[str]], *, home: str, expanded_by_ssh: bool) -> SshTarget:
-    def one(key: str, default: str) -> str:
-        values = config.get(key)
-        return values[0] if values and values[0] else default
-
-    def optional(key: str) -> str | None:
-        value = one(key, "none")
-        return None if value.lower() == "none" else value
-
-    local_user = pwd.getpwuid(os.getuid()).pw_name
-    hostname = one("hostname", cmd.host)
-    user = one("user", local_user)
-    proxy_jump = optional("proxyjump")
-    port = _number(one("port", "22"), "Port", cmd, int)
-    this_host = socket.gethostname()
-    tokens = {
-        "%": "%",
-        "C": hashlib.sha1(f"{this_host}{hostname}{port}{user}".encode(), usedforsecurity=False).hexdigest(),
-        "d": home,
-        "h": hostname,
-        "i": str(os.getuid()),
-        "j": proxy_jump or "",
-        "k": one("hostkeyalias", cmd.host),
-        "L": this_host.split(".")[0],
-        "l": this_host,
-        "n": cmd.host,
-        "p": str(port),
-        "r": user,
-        "u": local_user,
-    }
-
-    def path(value: str) -> str:
-        return _expand_path(value, tokens, home)
-
-    known_hosts = [p for value in config.get("userknownhostsfile", []) for p in value.split()]
-    if [p.lower() for p in known_hosts] == ["none"]:
-        known_hosts = []
-    control_path = optional("controlpath")
-    if not expanded_by_ssh:
-        known_hosts = [path(p) for p in known_hosts]
-        control_path = control_path and path(control_path)
-    strict = one("stricthostkeychecking", "ask")
-    if strict.lower() not in _STRICT_HOST_KEY_CHECKING:
-        allowed = "yes/no/ask/accept-new"
-        raise ResolveError(f"{cmd.destination}: StrictHostKeyChecking {strict!r} is not {allowed}")
-    timeout = optional("connecttimeout")
-    return SshTarget(
-        destination=cmd.destination,
-        hostname=hostname,
-        port=port,
-        user=user,
-        identity_files=tuple(path(p) for p in config.get("identityfile", []) if p.lower() != "none"),
-        identities_only=one("identitiesonly", "no").lower() in ("yes", "true"),
-        known_hosts_files=tuple(known_hosts),
-        strict_host_key_checking=_STRICT_HOST_KEY_CHECKING[strict.lower()],
-        proxy_jump=proxy_jump,
-        control_path=control_path,
-        connect_timeout=None if timeout is None else _number(timeout, "ConnectTimeout", cmd, float),
-        server_alive_interval=_number(one("serveraliveinterval", "0"), "ServerAliveInterval", cmd, float),
-        ssh_args=cmd.options,
+    return target_from_config(
+        cmd, config, local_machine(home=os.path.expanduser("~")), expanded_by_ssh=False
     )
-
-
-def _number(text: str, name: str, cmd: SshCommand, kind: type[int] | type[float]) -> Any:
-    try:
-        return kind(text)
-    except ValueError:
-        raise ResolveError(f"{cmd.destination}: {name} {text!r} is not a number") from None
-
-
-def _expand_path(value: str, tokens: Mapping[str, str], home: str) -> str:
-    """``~`` then %-tokens, as ssh does for IdentityFile, ControlPath and UserKnownHostsFile."""
-    if value == "~" or value.startswith("~/"):
-        value = home + value[1:]
-    elif value.startswith("~"):
-        value = os.path.expanduser(value)  # ~otheruser/...
-
-    def token(match: re.Match[str]) -> str:
-        if match.group(1) not in tokens:
-            raise ResolveError(f"unknown %-token {match.group(0)!r} in {value!r}")
-        return tokens[match.group(1)]
-
-    return _TOKEN.sub(token, value)
-
-
-def _is_local_name(hostname: str, local_hostnames: Collection[str] | None) -> bool:
-    if local_hostnames is None:
-        local_hostnames = {socket.gethostname(), socket.getfqdn(), "localhost"}
-    names = {name.lower().rstrip(".") for name in local_hostnames if name}
-    names |= {name.split(".")[0] for name in names}  # "mymac.local" and "mymac" are the same machine
-    wanted = hostname.lower().rstrip(".")
-    return wanted in names or wanted.split(".")[0] in names
-
-
-def resolve_context(
-    context: SessionContext, *, local_hostnames: Collection[str] | None = None, ssh: str = "ssh"
-) -> SshTarget:
-    """The target of one session: its ssh job, else ``user.sshHost``, else a remote shell-integration
-    ``hostname``, else this machine (``local=True``: no tunnel needed)."""
-    cmd = parse_command_line(context.command_line)
-    if cmd is not None:
-        return resolve_target(cmd, ssh=ssh)
-    host = context.user_vars.get("sshHost", "").strip()
-    if host:
-        argv = ["ssh"]
-        if context.user_vars.get("sshUser"):
-            argv += ["-l", context.user_vars["sshUser"]]
-        if context.user_vars.get("sshPort"):
-            argv += ["-p", context.user_vars["sshPort"]]
-        cmd = parse_argv([*argv, "--", host])
-        if cmd is None:
-            raise ResolveError(f"user.sshHost {host!r} (with user.sshUser/sshPort) is not a destination")
-        return resolve_target(cmd, ssh=ssh)
-    words = context.command_line.split()
-    if os.path.basename(context.job_name) in PROGRAMS or (words and os.path.basename(words[0]) in PROGRAMS):
-        # An ssh job we cannot read: better no forward than one to the wrong machine.
-        # redact: the remote command may carry a token (`ssh host jupyter lab --IdentityProvider.token=...`)
-        raise ResolveError(f"cannot tell where {redact(context.command_line or context.job_name)!r} connects to")
-    hostname = context.hostname.strip()
-    if hostname and not _is_local_name(hostname, local_hostnames):
-        destination = f"{context.username}@{hostname}" if context.username else hostname
-        cmd = parse_argv(["ssh", "--", destination])
-        if cmd is None:
-            raise ResolveError(f"shell integration host {destination!r} is not a valid destination")
-        return resolve_target(cmd, ssh=ssh)
-    return SshTarget(destination="", hostname="localhost", local=True)
-
-
-def remote_forward_host(printed_host: str) -> str:
-    """Where the forward points, seen from the ssh host, for the host a server printed in its URL.
-
-    Loopback and wildcard addresses become the loopback address the server listens on; any other name
-    or address (a compute node behind the login host) stays as it is, once it is checked to be one.
-    """
-    host = printed_host.strip()
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if host.lower() in _LOOPBACK_NAMES:
-        return "127.0.0.1"
-    if host.lower() in ("ip6-localhost", "ip6-loopback"):
-        return "::1"  # Debian's names for ::1 (/etc/hosts): a server bound to them is not on 127.0.0.1
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        # An all-digit last label is a mistyped address (256.1.1.1), never a name (RFC 3696).
-        if len(host) <= 253 and _DNS_NAME.fullmatch(host) and not host.rstrip(".").rpartition(".")[2].isdigit():
-            return host
-        raise ResolveError(f"not a host name or address: {printed_host!r}") from None
-    if address.is_unspecified:
-        return "127.0.0.1"  # bound to every interface, so reachable on loopback
-    # Other loopback addresses stay themselves: 127.0.1.1 (Debian's hostname entry) is not 127.0.0.1.
-    return str(address)
-
-
-def target_to_json(target: SshTarget) -> dict[str, Any]:
-    """The stable JSON shape of ``iterm2-autolaunch resolve --json``."""
-    return {
-        "destination": target.destination,
-        "hostname": target.hostname,
-        "port": target.port,
-        "user": target.user,
-        "proxy_jump": target.proxy_jump,
-        "identity_files": list(target.identity_files),
-        "local": target.local,
-    }
 
 
 def resolve_main(argv: Sequence[str]) -> int:

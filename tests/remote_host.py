@@ -49,7 +49,7 @@ import pytest  # noqa: E402
 
 from iterm2_autolaunch.resolve import resolve_target  # noqa: E402
 from iterm2_autolaunch.sshcmd import parse_argv  # noqa: E402
-from iterm2_autolaunch.tunnels.base import SshTarget  # noqa: E402
+from iterm2_autolaunch.target import SshTarget  # noqa: E402
 
 SSHD = "/usr/sbin/sshd"
 JUPYTER_PORT = 8888

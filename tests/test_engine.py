@@ -13,7 +13,7 @@ from iterm2_autolaunch.engine import Effects, Engine
 from iterm2_autolaunch.errors import ResolveError, TunnelError
 from iterm2_autolaunch.probe import ProbeResult
 from iterm2_autolaunch.session import SessionContext
-from iterm2_autolaunch.tunnels.base import ForwardSpec, SshTarget
+from iterm2_autolaunch.target import ForwardSpec, SshTarget
 
 WHEELER = SshTarget(destination="wheeler", hostname="10.0.0.7", port=22, user="alice")
 SSH = SessionContext("s1", job_name="ssh", command_line="ssh wheeler")

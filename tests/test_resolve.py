@@ -20,16 +20,10 @@ from typing import Any
 import pytest
 
 from iterm2_autolaunch.errors import ResolveError
-from iterm2_autolaunch.resolve import (
-    remote_forward_host,
-    resolve_context,
-    resolve_main,
-    resolve_target,
-    target_to_json,
-)
+from iterm2_autolaunch.resolve import resolve_context, resolve_main, resolve_target
 from iterm2_autolaunch.session import SessionContext
 from iterm2_autolaunch.sshcmd import parse_command_line
-from iterm2_autolaunch.tunnels.base import SshTarget
+from iterm2_autolaunch.target import SshTarget, remote_forward_host, target_to_json
 from tests.conftest import require
 
 HOME = pwd.getpwuid(os.getuid()).pw_dir

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from iterm2_autolaunch.errors import ConfigError, HostKeyError, TunnelError
-from iterm2_autolaunch.tunnels.base import Backend, Forward, ForwardSpec, SshTarget
+from iterm2_autolaunch.target import ForwardSpec, SshTarget
+from iterm2_autolaunch.tunnels.base import Backend, Forward
 from iterm2_autolaunch.tunnels.openssh_backend import MasterForward, OpenSshBackend, has_live_master
 from iterm2_autolaunch.tunnels.select import choose_backend, make_backend
 from iterm2_autolaunch.tunnels.ssh_connect import _parse_hop, jump_chain

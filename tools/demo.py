@@ -36,8 +36,8 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from iterm2_autolaunch.detect import redact  # noqa: E402
 from iterm2_autolaunch.lines import bytes_to_lines  # noqa: E402
+from iterm2_autolaunch.redact import redact  # noqa: E402
 from tests.headless_browser import BASE_FLAGS as CHROMIUM_FLAGS  # noqa: E402
 
 SCREENSHOT = "demo-jupyterlab.png"

@@ -54,7 +54,7 @@ import iterm2
 from iterm2 import api_pb2, notifications, rpc
 from iterm2.util import CoordRange, Point, WindowedCoordRange
 
-from iterm2_autolaunch.errors import AutolaunchError
+from iterm2_autolaunch.errors import AutolaunchError, SessionGone
 from iterm2_autolaunch.frontends.panes import URL_TAIL, RecentTexts, ScreenScanner, looks_full_screen
 from iterm2_autolaunch.session import LineSink, SessionContext
 
@@ -92,10 +92,6 @@ _SESSION_SCOPE = api_pb2.VariableScope.Value("SESSION")
 _TMUX_OK = api_pb2.TmuxResponse.Status.Value("OK")
 # What a tmux integration pane takes from its gateway session: where its output really comes from.
 GATEWAY_VARIABLES = ("jobName", "commandLine", "hostname", "username")
-
-
-class SessionGone(Exception):
-    """iTerm2 no longer knows the session (it closed between a notification and our request)."""
 
 
 # ------------------------------------------------------------------------------ iTerm2 requests

@@ -18,9 +18,10 @@ from collections.abc import Callable
 import iterm2
 from iterm2 import api_pb2, notifications
 
-from iterm2_autolaunch.detect import Event, redact
+from iterm2_autolaunch.detect import Event
 from iterm2_autolaunch.frontends.iterm2_frontend import _context, _get_all_variables
 from iterm2_autolaunch.marker import check_marker
+from iterm2_autolaunch.redact import redact
 from iterm2_autolaunch.session import SessionContext
 
 log = logging.getLogger(__name__)

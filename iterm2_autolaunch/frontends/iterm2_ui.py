@@ -36,8 +36,8 @@ import iterm2
 from iterm2 import api_pb2, rpc
 from iterm2.util import invocation_string
 
-from iterm2_autolaunch.detect import redact
 from iterm2_autolaunch.engine import Engine, Server
+from iterm2_autolaunch.redact import redact
 
 log = logging.getLogger(__name__)
 

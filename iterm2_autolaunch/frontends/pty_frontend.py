@@ -30,10 +30,10 @@ import tty
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from iterm2_autolaunch.detect import redact
 from iterm2_autolaunch.engine import Engine
 from iterm2_autolaunch.lines import LineAssembler
 from iterm2_autolaunch.marker import MarkerParser
+from iterm2_autolaunch.redact import redact
 from iterm2_autolaunch.session import SessionContext
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,9 @@ import time
 from collections import deque
 from typing import IO
 
+from iterm2_autolaunch.target import ForwardSpec, SshTarget
+
 from ..errors import HostKeyError, TunnelError
-from .base import ForwardSpec, SshTarget
 
 log = logging.getLogger(__name__)
 

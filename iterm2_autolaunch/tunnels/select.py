@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from iterm2_autolaunch.target import SshTarget
+
 from ..errors import ConfigError
-from .base import Backend, SshTarget
+from .base import Backend
 from .openssh_backend import OpenSshBackend, has_live_master
 from .sshtunnel_backend import SshtunnelBackend
 

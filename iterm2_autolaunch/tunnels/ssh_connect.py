@@ -25,11 +25,12 @@ from typing import Any
 
 import paramiko
 
+from iterm2_autolaunch.target import SshTarget
+
 from .. import known_hosts
 from ..errors import HostKeyError, ResolveError, TunnelError
 from ..resolve import resolve_target
 from ..sshcmd import parse_argv
-from .base import SshTarget
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,9 @@ import paramiko
 import paramiko.pipe
 import sshtunnel
 
+from iterm2_autolaunch.target import ForwardSpec
+
 from ..errors import HostKeyError, TunnelError
-from .base import ForwardSpec
 from .ssh_connect import READ_SIZE, _Connector, close_chain
 
 log = logging.getLogger(__name__)
