@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from iterm2_autolaunch.config import Config
 from iterm2_autolaunch.detect import KINDS, Detector, Event, Kind, is_loopback
-from iterm2_autolaunch.errors import AutolaunchError, TunnelError
+from iterm2_autolaunch.errors import AutolaunchError, PortTaken
 from iterm2_autolaunch.probe import ProbeResult, probe_url
 from iterm2_autolaunch.redact import redact
 from iterm2_autolaunch.session import SessionContext
@@ -213,9 +213,9 @@ class Engine:
             spec = ForwardSpec(target, remote_host, remote_port, local_port)
             try:
                 return await asyncio.to_thread(backend.open, spec)
-            except TunnelError as error:
-                # The port may have been taken between our check and the bind: one more try elsewhere.
-                if attempt == 2 or "address already in use" not in str(error).lower():
+            except PortTaken:
+                # Taken between our check and the bind: one more try on another port.
+                if attempt == 2:
                     raise
         raise AssertionError("unreachable")
 

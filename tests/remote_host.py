@@ -47,6 +47,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 import pytest  # noqa: E402
 
+from iterm2_autolaunch.ports import any_free_port  # noqa: E402
 from iterm2_autolaunch.resolve import resolve_target  # noqa: E402
 from iterm2_autolaunch.sshcmd import parse_argv  # noqa: E402
 from iterm2_autolaunch.target import SshTarget  # noqa: E402
@@ -182,11 +183,7 @@ def _tcp_accepts(addr: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
-def free_port() -> int:
-    """A port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+free_port = any_free_port  # the package's one free-port function; tests and benchmarks import it from here
 
 
 def http_get(port: int, path: str, token: str = "", timeout: float = 10.0) -> tuple[int, bytes]:

@@ -10,7 +10,7 @@ from typing import Any
 from iterm2_autolaunch.config import Config, HostRule
 from iterm2_autolaunch.detect import Kind
 from iterm2_autolaunch.engine import Effects, Engine
-from iterm2_autolaunch.errors import ResolveError, TunnelError
+from iterm2_autolaunch.errors import PortTaken, ResolveError, TunnelError
 from iterm2_autolaunch.probe import ProbeResult
 from iterm2_autolaunch.session import SessionContext
 from iterm2_autolaunch.target import ForwardSpec, SshTarget
@@ -62,12 +62,17 @@ class FakeWorld:
     notes: list[tuple[str, str]] = field(default_factory=list)
     resolve_error: str | None = None
     open_error: str | None = None
+    open_errors: list[Exception] = field(default_factory=list)  # raised by the next opens, one each
     target: SshTarget = WHEELER
     backends_asked: list[str] = field(default_factory=list)
+    ports_tried: list[int] = field(default_factory=list)
 
     name = "fake"
 
     def open(self, spec: ForwardSpec) -> FakeForward:
+        self.ports_tried.append(spec.local_port)
+        if self.open_errors:
+            raise self.open_errors.pop(0)
         if self.open_error:
             raise TunnelError(self.open_error)
         forward = FakeForward(spec)
@@ -96,7 +101,7 @@ class FakeWorld:
         return Effects(
             resolve=self.resolve,
             backend=self.backend,
-            choose_port=lambda port, _range: 40000 + len(self.forwards),
+            choose_port=lambda port, _range: 40000 + len(self.ports_tried),
             remote_host=lambda host: "127.0.0.1" if host in ("localhost", "0.0.0.0") else host,
             probe=self.probe,
             open_url=self.opened.append,
@@ -324,3 +329,25 @@ def test_listed_server_that_is_gone_is_not_reported_as_a_failure() -> None:
         assert world.notes == [] and world.opened == []
 
     run(scenario, config=Config(reattach="open"))
+
+
+def test_port_taken_after_the_check_is_retried_once_on_another_port() -> None:
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.open_errors.append(PortTaken("cannot listen on 127.0.0.1:40000: the port is in use by another program"))
+        engine.session_lines(SSH, jupyter_start())
+        await settle(lambda: bool(world.opened))
+        assert world.ports_tried == [40000, 40001]
+        assert world.opened == ["http://localhost:40001/lab?token=abc123"]
+
+    run(scenario)
+
+
+def test_other_tunnel_errors_are_not_retried_whatever_their_text() -> None:
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        # OpenSSH's own words for a taken port, but not a PortTaken: the decision is by type, not by text
+        world.open_errors.append(TunnelError("bind [127.0.0.1]:40000: Address already in use"))
+        engine.session_lines(SSH, jupyter_start())
+        await settle(lambda: bool(world.notes))
+        assert world.ports_tried == [40000] and world.opened == []
+
+    run(scenario)

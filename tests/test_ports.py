@@ -8,13 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from iterm2_autolaunch.errors import TunnelError
-from iterm2_autolaunch.ports import choose_local_port, port_is_free
+from iterm2_autolaunch.ports import any_free_port, choose_local_port, port_is_free
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+free_port = any_free_port
 
 
 @pytest.fixture

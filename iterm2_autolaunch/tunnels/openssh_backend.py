@@ -24,6 +24,7 @@ from typing import IO
 from iterm2_autolaunch.target import ForwardSpec, SshTarget
 
 from ..errors import HostKeyError, TunnelError
+from ..ports import any_free_port, ensure_port_free
 
 log = logging.getLogger(__name__)
 
@@ -77,21 +78,6 @@ def _port_accepts(port: int, timeout: float = 0.2) -> bool:
         return False
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _check_port_free(port: int) -> None:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError as e:
-            raise TunnelError(f"cannot listen on 127.0.0.1:{port}: {e.strerror or e}") from e
-
-
 _NOISE = re.compile(r"^(@+|Warning: Permanently added|Pseudo-terminal|Someone could be|It is also possible"
                     r"|IT IS POSSIBLE THAT"
                     r"|Please contact|Add correct host key|Password authentication is disabled|Agent forwarding"
@@ -114,8 +100,6 @@ def ssh_error(target: SshTarget, stderr: str, what: str) -> TunnelError:
         )
     useful = [ln for ln in lines if not _NOISE.match(ln)] or lines
     detail = " ".join(useful[-4:]) or "no message from ssh"
-    if re.search(r"Address already in use|cannot listen to port|Could not request local forwarding", text):
-        return TunnelError(f"{what}: the local port is taken ({detail})")
     if "Permission denied" in text:
         return TunnelError(f"{what}: {detail} (BatchMode: ssh cannot ask for a password or 2FA here; "
                            "log in with a ControlMaster and try again)")
@@ -149,6 +133,7 @@ class MasterForward:
         except (OSError, subprocess.TimeoutExpired) as e:
             raise TunnelError(f"{what}: {e}") from e
         if proc.returncode != 0:
+            ensure_port_free(self._port)  # PortTaken if somebody took it since we chose it
             raise ssh_error(self.spec.target, proc.stderr, what)
         deadline = time.monotonic() + MUX_TIMEOUT
         while not _port_accepts(self._port):
@@ -212,6 +197,7 @@ class ChildForward:
                 if self._reader is not None:
                     self._reader.join(1.0)
                 self.close()
+                ensure_port_free(self._port)  # PortTaken if somebody took it since we chose it
                 raise ssh_error(self.spec.target, "\n".join(self._stderr), what)
             if _port_accepts(self._port):
                 return
@@ -265,8 +251,8 @@ class OpenSshBackend:
         if target.local:
             raise TunnelError("the session is local: there is nothing to forward")
         exe = _ssh()
-        port = spec.local_port or _free_port()
-        _check_port_free(port)
+        port = spec.local_port or any_free_port()
+        ensure_port_free(port)
         forward: MasterForward | ChildForward
         if has_live_master(target):
             master = MasterForward(spec, port, [exe, *_control_opts(target), *target.ssh_args])

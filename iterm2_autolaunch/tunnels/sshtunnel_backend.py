@@ -30,7 +30,8 @@ import sshtunnel
 
 from iterm2_autolaunch.target import ForwardSpec
 
-from ..errors import HostKeyError, TunnelError
+from ..errors import HostKeyError, PortTaken, TunnelError
+from ..ports import ensure_port_free
 from .ssh_connect import READ_SIZE, _Connector, close_chain
 
 log = logging.getLogger(__name__)
@@ -335,8 +336,8 @@ class SshtunnelForward:
     def _listen_error(self, e: BaseException) -> TunnelError:
         port = self.spec.local_port
         try:
-            _check_port_free(port)
-        except TunnelError as taken:
+            ensure_port_free(port)
+        except PortTaken as taken:
             return taken
         return TunnelError(f"cannot open the forward on 127.0.0.1:{port}: {e}")
 
@@ -451,15 +452,6 @@ class SshtunnelForward:
             log.info("forward %s: reconnected to %s", self._port, self.spec.target.destination)
 
 
-def _check_port_free(port: int) -> None:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the listener will
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError as e:
-            raise TunnelError(f"cannot listen on 127.0.0.1:{port}: {e.strerror or e}") from e
-
-
 class SshtunnelBackend:
     """Opens forwards in-process with paramiko/sshtunnel. The default when no OpenSSH master is running."""
 
@@ -469,7 +461,7 @@ class SshtunnelBackend:
         if spec.target.local:
             raise TunnelError("the session is local: there is nothing to forward")
         if spec.local_port:
-            _check_port_free(spec.local_port)  # before logging in, not after
+            ensure_port_free(spec.local_port)  # before logging in, not after
         forward = SshtunnelForward(spec)
         forward._start()
         return forward
