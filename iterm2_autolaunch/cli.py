@@ -90,7 +90,7 @@ def remote_config_command() -> int:
     import os
     import secrets
 
-    from iterm2_autolaunch.config import config_path, load_config
+    from iterm2_autolaunch.config_file import config_path, load_config
     from iterm2_autolaunch.errors import ConfigError
     from iterm2_autolaunch.marker import remote_config_line
 

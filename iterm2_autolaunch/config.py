@@ -1,18 +1,18 @@
-"""The one config object, built at the edge from ``~/.config/iterm2-autolaunch/config.toml``.
+"""The one config object, and its parsing from TOML text. Pure: reading the file is ``config_file.py``.
 
 Everything below the entry points receives a ``Config`` and never reads files or the environment itself.
 A bad file gives a ``ConfigError`` naming the file, the key and what is allowed; no file means defaults.
+Backend names are checked where the backends are known (``tunnels.registry.check_backends``, called by
+``config_file.load_config``), so adding a backend touches no list here.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import os
 import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from iterm2_autolaunch.detect import KINDS
@@ -23,7 +23,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised only on 3.10
     import tomli as tomllib
 
-BACKENDS = ("auto", "sshtunnel", "openssh")
 ACTIONS = ("open", "notify", "silent", "ignore")
 REATTACH = ("notify", "open", "ignore")
 # The marker identity is a shared secret between this config and the remote Jupyter config: long enough not
@@ -76,25 +75,13 @@ class Config:
         return self.actions.get(kind, "notify")
 
 
-def config_path(environ: Mapping[str, str] = os.environ) -> Path:
-    base = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME", "~")).expanduser() / ".config")
-    return Path(base) / "iterm2-autolaunch" / "config.toml"
-
-
-def load_config(path: Path | None = None) -> Config:
-    """The config at ``path`` (default: ``config_path()``); defaults when that file does not exist."""
-    path = path or config_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return Config()
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from error
+def parse_config_text(text: str, source: str) -> Config:
+    """The config in ``text`` (TOML); ``source`` names the file in messages."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: {error}") from error
-    return parse_config(data, str(path))
+        raise ConfigError(f"{source}: {error}") from error
+    return parse_config(data, source)
 
 
 def parse_config(data: Mapping[str, Any], source: str) -> Config:
@@ -116,12 +103,12 @@ def parse_config(data: Mapping[str, Any], source: str) -> Config:
                 match=reader.typed(
                     rule.get("match"), key + ".match", str, "a glob string such as '*.hpc.edu'"
                 ),
-                backend=reader.choice(rule.get("backend"), key + ".backend", BACKENDS, optional=True),
+                backend=reader.name(rule.get("backend"), key + ".backend", optional=True),
                 actions=reader.actions(rule.get("actions", {}), key + ".actions"),
             )
         )
     return Config(
-        backend=reader.choice(data.get("backend", "auto"), "backend", BACKENDS) or "auto",
+        backend=reader.name(data.get("backend", "auto"), "backend") or "auto",
         browser=reader.argv(data.get("browser", []), "browser"),
         actions=actions,
         port_range=reader.port_range(data.get("port_range", [49152, 65535])),
@@ -159,6 +146,11 @@ class _Reader:
         if value not in allowed:
             raise self.fail(key, f"{value!r} is not allowed; use one of: {', '.join(allowed)}")
         return str(value)
+
+    def name(self, value: Any, key: str, optional: bool = False) -> str | None:
+        if value is None and optional:
+            return None
+        return str(self.typed(value, key, str, "a name such as \"auto\""))
 
     def names(self, value: Any, key: str, allowed: tuple[str, ...]) -> list[str]:
         self.typed(value, key, list, f"a list of: {', '.join(allowed)}")

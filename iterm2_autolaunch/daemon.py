@@ -16,20 +16,22 @@ from dataclasses import dataclass
 import iterm2
 
 from iterm2_autolaunch.browser import Browser
-from iterm2_autolaunch.config import Config, load_config
+from iterm2_autolaunch.config import Config
+from iterm2_autolaunch.config_file import load_config
 from iterm2_autolaunch.control import ControlServer, serve_control
 from iterm2_autolaunch.detect import Event
-from iterm2_autolaunch.engine import Effects, Engine
+from iterm2_autolaunch.engine import Engine
 from iterm2_autolaunch.errors import ConfigError
 from iterm2_autolaunch.frontends.iterm2_frontend import run
 from iterm2_autolaunch.frontends.iterm2_marker import session_context, watch_markers
 from iterm2_autolaunch.frontends.iterm2_ui import Ui, start_ui
+from iterm2_autolaunch.interfaces import Effects
 from iterm2_autolaunch.notify import notify
 from iterm2_autolaunch.ports import choose_local_port
 from iterm2_autolaunch.probe import probe
 from iterm2_autolaunch.resolve import resolve_context
 from iterm2_autolaunch.target import remote_forward_host
-from iterm2_autolaunch.tunnels.select import choose_backend
+from iterm2_autolaunch.tunnels.registry import choose_backend
 
 log = logging.getLogger("iterm2_autolaunch")
 

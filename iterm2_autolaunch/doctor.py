@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from iterm2_autolaunch import known_hosts
-from iterm2_autolaunch.config import KIND_NAMES, Config, config_path, load_config
+from iterm2_autolaunch.config import KIND_NAMES, Config
+from iterm2_autolaunch.config_file import config_path, load_config
 from iterm2_autolaunch.control import ControlError, control_socket_path, request
 from iterm2_autolaunch.detect import KINDS, Detector, Event, is_loopback
 from iterm2_autolaunch.errors import ConfigError, ResolveError, TunnelError
+from iterm2_autolaunch.interfaces import probe_url
 from iterm2_autolaunch.ports import choose_local_port
-from iterm2_autolaunch.probe import probe_url
 from iterm2_autolaunch.redact import redact
 from iterm2_autolaunch.resolve import resolve_context
 from iterm2_autolaunch.session import SessionContext

@@ -13,35 +13,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from iterm2_autolaunch.config import Config
-from iterm2_autolaunch.detect import KINDS, Detector, Event, Kind, is_loopback
+from iterm2_autolaunch.detect import KINDS, Detector, Event, is_loopback
 from iterm2_autolaunch.errors import AutolaunchError, PortTaken
-from iterm2_autolaunch.probe import ProbeResult, probe_url
+from iterm2_autolaunch.interfaces import Effects, probe_url
 from iterm2_autolaunch.redact import redact
 from iterm2_autolaunch.session import SessionContext
 from iterm2_autolaunch.target import ForwardSpec, SshTarget
-from iterm2_autolaunch.tunnels.base import Backend, Forward
+from iterm2_autolaunch.tunnels.base import Forward, open_forward
 
 log = logging.getLogger(__name__)
 
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
 ServerKey = tuple[str, str, int, "str | None"]  # session id, kind, remote port, token
-
-
-@dataclass
-class Effects:
-    """The engine's seams to the outside world. Blocking callables run in worker threads."""
-
-    resolve: Callable[[SessionContext], SshTarget]
-    backend: Callable[[str, SshTarget], Backend]  # (preference from config, target) -> backend
-    choose_port: Callable[[int, tuple[int, int]], int]  # (remote port, allowed range) -> free local port
-    remote_host: Callable[[str], str]  # printed host -> host the forward points at, seen from the ssh host
-    probe: Callable[[str, Kind], Awaitable[ProbeResult]]
-    open_url: Callable[[str], None]
-    notify: Callable[[str, str], None]  # (title, message); messages never contain a token
 
 
 @dataclass
@@ -212,7 +199,7 @@ class Engine:
             local_port = self._effects.choose_port(remote_port, self._config.port_range)
             spec = ForwardSpec(target, remote_host, remote_port, local_port)
             try:
-                return await asyncio.to_thread(backend.open, spec)
+                return await open_forward(backend, spec)
             except PortTaken:
                 # Taken between our check and the bind: one more try on another port.
                 if attempt == 2:

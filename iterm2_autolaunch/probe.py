@@ -6,9 +6,9 @@ import asyncio
 import ssl
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 
 from iterm2_autolaunch.detect import Kind
+from iterm2_autolaunch.interfaces import ProbeResult
 
 # Straight to the forward: never through a proxy from the environment.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -20,17 +20,6 @@ _TLS.verify_mode = ssl.CERT_NONE
 _OPENER.add_handler(urllib.request.HTTPSHandler(context=_TLS))
 
 MAX_BODY = 64 * 1024
-
-
-@dataclass(frozen=True)
-class ProbeResult:
-    ok: bool
-    reason: str  # why not, or what answered; never contains the token
-
-
-def probe_url(origin: str, base_path: str, kind: Kind) -> str:
-    """The URL the probe asks: the kind's probe path under the server's base path (no token needed)."""
-    return origin + base_path + kind.probe_path
 
 
 def probe_once(url: str, kind: Kind, timeout: float) -> ProbeResult:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from iterm2_autolaunch.config import Config, config_path, load_config
+from iterm2_autolaunch.config import Config
+from iterm2_autolaunch.config_file import config_path, load_config
 from iterm2_autolaunch.errors import ConfigError
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from iterm2_autolaunch.config import KIND_NAMES, Config, load_config, parse_config
+from iterm2_autolaunch.config import KIND_NAMES, Config, parse_config
+from iterm2_autolaunch.config_file import load_config
 from iterm2_autolaunch.doctor import (
     FAIL,
     OK,

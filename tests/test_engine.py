@@ -9,9 +9,9 @@ from typing import Any
 
 from iterm2_autolaunch.config import Config, HostRule
 from iterm2_autolaunch.detect import Kind
-from iterm2_autolaunch.engine import Effects, Engine
+from iterm2_autolaunch.engine import Engine
 from iterm2_autolaunch.errors import PortTaken, ResolveError, TunnelError
-from iterm2_autolaunch.probe import ProbeResult
+from iterm2_autolaunch.interfaces import Effects, ProbeResult
 from iterm2_autolaunch.session import SessionContext
 from iterm2_autolaunch.target import ForwardSpec, SshTarget
 

@@ -32,14 +32,15 @@ import pytest
 
 from iterm2_autolaunch.config import Config
 from iterm2_autolaunch.detect import Detector, Event
-from iterm2_autolaunch.engine import Effects, Engine
+from iterm2_autolaunch.engine import Engine
 from iterm2_autolaunch.frontends.panes import RecentTexts, ScreenScanner, looks_full_screen, pane_rows
+from iterm2_autolaunch.interfaces import Effects
 from iterm2_autolaunch.ports import choose_local_port
 from iterm2_autolaunch.probe import probe
 from iterm2_autolaunch.resolve import resolve_context
 from iterm2_autolaunch.session import SessionContext
 from iterm2_autolaunch.target import remote_forward_host
-from iterm2_autolaunch.tunnels.select import choose_backend
+from iterm2_autolaunch.tunnels.registry import choose_backend
 from tests.conftest import require
 from tests.fake_iterm2 import FakeITerm2, FakeSession
 from tests.remote_host import RemoteHost

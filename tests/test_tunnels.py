@@ -21,7 +21,7 @@ from iterm2_autolaunch.errors import ConfigError, HostKeyError, PortTaken, Tunne
 from iterm2_autolaunch.target import ForwardSpec, SshTarget
 from iterm2_autolaunch.tunnels.base import Backend, Forward
 from iterm2_autolaunch.tunnels.openssh_backend import MasterForward, OpenSshBackend, has_live_master
-from iterm2_autolaunch.tunnels.select import choose_backend, make_backend
+from iterm2_autolaunch.tunnels.registry import choose_backend, make_backend
 from iterm2_autolaunch.tunnels.ssh_connect import _parse_hop, jump_chain
 from iterm2_autolaunch.tunnels.sshtunnel_backend import SshtunnelBackend, SshtunnelForward
 from tests.remote_host import free_port, http_get
@@ -133,7 +133,7 @@ def test_jump_chain_resolves_each_hop_with_the_same_config_file() -> None:
 def test_make_backend_names() -> None:
     assert make_backend("sshtunnel").name == "sshtunnel"
     assert make_backend("openssh").name == "openssh"
-    with pytest.raises(ConfigError, match="allowed are sshtunnel, openssh"):
+    with pytest.raises(ConfigError, match="allowed are auto, sshtunnel, openssh"):
         make_backend("putty")
 
 
@@ -174,7 +174,7 @@ def test_auto_without_master_is_sshtunnel(remote_host: RemoteHost) -> None:
 def test_controlmaster_forward_and_cancel(jupyter: RemoteHost, control_master: str) -> None:
     target = jupyter.target("remote", "-o", f"ControlPath={control_master}")
     backend = choose_backend("auto", target)
-    assert backend.name == "openssh"
+    assert isinstance(backend, OpenSshBackend)
     spec = spec_for(jupyter, target)
     forward = backend.open(spec)
     try:
