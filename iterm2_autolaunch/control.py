@@ -27,8 +27,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from iterm2_autolaunch.engine import Engine
 from iterm2_autolaunch.errors import ControlError
+from iterm2_autolaunch.interfaces import ForwardsView
 from iterm2_autolaunch.redact import redact
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def _check_length(path: Path) -> None:
 class ControlServer:
     """The listening socket and its lock. ``close`` stops serving, removes the socket, releases the lock."""
 
-    def __init__(self, engine: Engine, path: Path, lock_fd: int, read_timeout: float) -> None:
+    def __init__(self, engine: ForwardsView, path: Path, lock_fd: int, read_timeout: float) -> None:
         self.engine = engine
         self.path = path
         self._lock_fd: int | None = lock_fd
@@ -147,7 +147,7 @@ def _error(message: str) -> dict[str, Any]:
 
 
 async def serve_control(
-    engine: Engine, path: Path | None = None, *, read_timeout: float = READ_TIMEOUT
+    engine: ForwardsView, path: Path | None = None, *, read_timeout: float = READ_TIMEOUT
 ) -> ControlServer:
     """Listen on the control socket for ``engine``. Raises ControlError when another daemon is live."""
     path = path or control_socket_path()

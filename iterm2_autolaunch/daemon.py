@@ -30,6 +30,7 @@ from iterm2_autolaunch.notify import notify
 from iterm2_autolaunch.ports import choose_local_port
 from iterm2_autolaunch.probe import probe
 from iterm2_autolaunch.resolve import resolve_context
+from iterm2_autolaunch.session import LineSink
 from iterm2_autolaunch.target import remote_forward_host
 from iterm2_autolaunch.tunnels.registry import choose_backend
 
@@ -72,24 +73,31 @@ def build_engine(config: Config, notifier: Callable[[str, str], None] = notify) 
 
 
 @dataclass
-class ITerm2Service:
-    """Everything the iTerm2 daemon owns once connected; ``aclose`` stops it all, bounded."""
+class DaemonService:
+    """Everything a running daemon owns, for the iTerm2 daemon and the pty wrapper alike: the engine, and
+    in iTerm2 the control socket, the UI and the marker watcher. ``aclose`` stops it all, bounded."""
 
-    sink: Engine
-    control: ControlServer
-    ui: Ui
+    engine: Engine
+    control: ControlServer | None = None
+    ui: Ui | None = None
     markers: asyncio.Task[None] | None = None
+
+    @property
+    def sink(self) -> LineSink:
+        return self.engine
 
     async def aclose(self) -> None:
         if self.markers is not None:
             self.markers.cancel()
             await asyncio.gather(self.markers, return_exceptions=True)
-        await self.control.close()
-        await self.sink.shutdown(timeout=1.0)
-        await self.ui.close()
+        if self.control is not None:
+            await self.control.close()
+        await self.engine.shutdown(timeout=1.0)
+        if self.ui is not None:
+            await self.ui.close()
 
 
-async def start_iterm2_service(connection: iterm2.Connection, config: Config) -> ITerm2Service:
+async def start_iterm2_service(connection: iterm2.Connection, config: Config) -> DaemonService:
     """The engine, its control socket (refused if another daemon runs), the iTerm2 UI, and the invisible
     marker (when ``marker_identity`` is configured)."""
     effects = real_effects(config, Browser(config.browser))
@@ -97,13 +105,13 @@ async def start_iterm2_service(connection: iterm2.Connection, config: Config) ->
     control = await serve_control(engine)
     ui = await start_ui(connection, engine)
     effects.notify = ui.notify  # iTerm2's own notification (OSC 9) instead of a second desktop one
-    service = ITerm2Service(engine, control, ui)
+    service = DaemonService(engine, control, ui)
     if config.marker_identity:
         tasks: set[asyncio.Task[None]] = set()
 
         def on_marker(session_id: str, event: Event) -> None:
             async def hand_over() -> None:  # the engine needs the session's context to find its ssh host
-                engine.handle(await session_context(connection, session_id), event)
+                engine.session_event(await session_context(connection, session_id), event)
 
             task = asyncio.get_running_loop().create_task(hand_over())
             tasks.add(task)
@@ -127,4 +135,8 @@ def run_command(argv: Sequence[str]) -> int:
 
     setup_logging(raw_terminal=sys.stdin.isatty())
     config = config_or_defaults()
-    return run_wrapped(argv, build_engine(config), marker_identity=config.marker_identity)
+
+    async def start() -> DaemonService:
+        return DaemonService(build_engine(config))
+
+    return run_wrapped(argv, start, marker_identity=config.marker_identity)

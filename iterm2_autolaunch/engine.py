@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from iterm2_autolaunch.config import Config
 from iterm2_autolaunch.detect import KINDS, Detector, Event, is_loopback
 from iterm2_autolaunch.errors import AutolaunchError, PortTaken
-from iterm2_autolaunch.interfaces import Effects, probe_url
+from iterm2_autolaunch.interfaces import Effects, ServerView, probe_url
 from iterm2_autolaunch.redact import redact
 from iterm2_autolaunch.session import SessionContext
 from iterm2_autolaunch.target import ForwardSpec, SshTarget
@@ -47,6 +47,10 @@ class Server:
     @property
     def key(self) -> ServerKey:
         return (self.session_id, self.event.kind, self.event.port, self.event.token)
+
+    @property
+    def kind(self) -> str:
+        return self.event.kind
 
     @property
     def local_port(self) -> int:
@@ -92,6 +96,10 @@ class Engine:
             detector = self._detectors[context.session_id] = Detector(markers=self._config.markers, number_lines=False)
         for event in detector.feed(lines):
             self.handle(context, event)
+
+    def session_event(self, context: SessionContext, event: Event) -> None:
+        """An event found outside the lines (the invisible marker): handled as if detected in them."""
+        self.handle(context, event)
 
     def session_ended(self, session_id: str) -> None:
         self._detectors.pop(session_id, None)
@@ -248,9 +256,10 @@ class Engine:
         log.info("[%s] forward closed localhost:%d (%s)", server.session_id[:8], server.local_port, why)
         self._changed()
 
-    async def close_server(self, server: Server, why: str) -> None:
+    async def close_server(self, server: ServerView, why: str) -> None:
         """Close one forward now (the status bar's Close)."""
-        await self._close(server, why)
+        if isinstance(server, Server):
+            await self._close(server, why)
 
     async def close_all(self, why: str = "closed by user") -> int:
         servers = list(self._servers.values())
@@ -275,6 +284,12 @@ class Engine:
 
     def servers(self) -> list[Server]:
         return sorted(self._servers.values(), key=lambda server: server.opened_at)
+
+    def open_server(self, server: ServerView) -> None:
+        """Open one live server's page again (the status bar's Open); it becomes the one "reopen last" means."""
+        if isinstance(server, Server) and self._servers.get(server.key) is server:
+            self.last_opened = server
+            self._effects.open_url(server.url)
 
     def reopen_last(self) -> bool:
         server = self.last_opened

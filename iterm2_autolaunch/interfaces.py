@@ -45,21 +45,34 @@ class Effects:
 class ServerView(Protocol):
     """One live server as the UI and `list` see it."""
 
-    session_id: str
-    url: str
+    @property
+    def session_id(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...  # holds the token: for the browser only, never for a log or a page
 
     @property
     def local_port(self) -> int: ...
 
-    def describe(self) -> dict[str, object]: ...
+    def describe(self) -> dict[str, object]: ...  # everything but the token
 
 
 class ForwardsView(Protocol):
-    """What the UI (status bar, functions) and the control socket may do with the engine's forwards."""
+    """What the UI (status bar, functions) and the control socket may see and do of the engine's forwards."""
+
+    @property
+    def last_opened(self) -> ServerView | None: ...
 
     def servers(self) -> Sequence[ServerView]: ...
 
+    def open_server(self, server: ServerView) -> None: ...
+
     def reopen_last(self) -> bool: ...
+
+    async def close_server(self, server: ServerView, why: str) -> None: ...
 
     async def close_all(self, why: str = ...) -> int: ...
 

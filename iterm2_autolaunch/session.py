@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from iterm2_autolaunch.detect import Event
+
 
 @dataclass(frozen=True)
 class SessionContext:
@@ -30,5 +32,18 @@ class LineSink(Protocol):
     def session_lines(self, context: SessionContext, lines: Sequence[str]) -> None:
         """New logical lines of one session, each delivered exactly once, in order."""
 
+    def session_event(self, context: SessionContext, event: Event) -> None:
+        """A server event the frontend found outside the lines (the invisible marker of ``marker.py``)."""
+
     def session_ended(self, session_id: str) -> None:
         """The session is gone; whatever it owned should go too."""
+
+
+class Service(Protocol):
+    """What a frontend runs: the sink it feeds, and one bounded stop of everything behind it."""
+
+    @property
+    def sink(self) -> LineSink: ...
+
+    async def aclose(self) -> None:
+        """Stop what the service owns (engine forwards, control socket, UI), within a few seconds."""

@@ -29,6 +29,7 @@ from typing import Any
 
 import iterm2
 
+from iterm2_autolaunch.detect import Event
 from iterm2_autolaunch.frontends.iterm2_frontend import TASK_NAME_PREFIX, run
 from iterm2_autolaunch.session import SessionContext
 
@@ -41,6 +42,9 @@ def _emit(obj: dict[str, Any]) -> None:
 class JsonLinesSink:
     def session_lines(self, context: SessionContext, lines: Sequence[str]) -> None:
         _emit({"session": context.session_id, "context": _context_dict(context), "lines": list(lines)})
+
+    def session_event(self, context: SessionContext, event: Event) -> None:
+        _emit({"event": event.to_json(), "context": _context_dict(context)})
 
     def session_ended(self, session_id: str) -> None:
         tasks = sorted(t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith(TASK_NAME_PREFIX))

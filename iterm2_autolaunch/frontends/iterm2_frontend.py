@@ -48,7 +48,7 @@ import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import iterm2
 from iterm2 import api_pb2, notifications, rpc
@@ -56,7 +56,7 @@ from iterm2.util import CoordRange, Point, WindowedCoordRange
 
 from iterm2_autolaunch.errors import AutolaunchError, SessionGone
 from iterm2_autolaunch.frontends.panes import URL_TAIL, RecentTexts, ScreenScanner, looks_full_screen
-from iterm2_autolaunch.session import LineSink, SessionContext
+from iterm2_autolaunch.session import LineSink, Service, SessionContext
 
 log = logging.getLogger(__name__)
 
@@ -593,15 +593,6 @@ async def watch_sessions(connection: iterm2.Connection, sink: LineSink) -> None:
 
 
 # ------------------------------------------------------------------------------ process
-
-
-class Service(Protocol):
-    """What ``run`` drives once connected: the sink for every session's lines, and a bounded stop."""
-
-    @property
-    def sink(self) -> LineSink: ...
-
-    async def aclose(self) -> None: ...
 
 
 def run(start: Callable[[iterm2.Connection], Awaitable[Service]]) -> int:

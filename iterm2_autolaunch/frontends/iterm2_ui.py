@@ -36,7 +36,7 @@ import iterm2
 from iterm2 import api_pb2, rpc
 from iterm2.util import invocation_string
 
-from iterm2_autolaunch.engine import Engine, Server
+from iterm2_autolaunch.interfaces import ForwardsView, ServerView
 from iterm2_autolaunch.redact import redact
 
 log = logging.getLogger(__name__)
@@ -79,27 +79,27 @@ _SESSION_PREFIX = re.compile(r"\[([0-9A-Fa-f-]{4,36})\]")  # the engine's "[3F25
 # ------------------------------------------------------------------------------ pure parts
 
 
-def summary(servers: Iterable[Server]) -> str:
+def summary(servers: Iterable[ServerView]) -> str:
     """ "2 Jupyter", "1 Jupyter, 1 TensorBoard" (in order of first appearance), or "no forwards"."""
     counts: dict[str, int] = {}
     for server in servers:
-        counts[server.event.kind] = counts.get(server.event.kind, 0) + 1
+        counts[server.kind] = counts.get(server.kind, 0) + 1
     if not counts:
         return NO_FORWARDS
     return ", ".join(f"{n} {DISPLAY_NAMES.get(kind, kind)}" for kind, n in counts.items())
 
 
-def badge_url(server: Server) -> str:
+def badge_url(server: ServerView) -> str:
     """The local URL without query or fragment: where the token lives, so never shown."""
     parts = urlsplit(server.url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
-def session_urls(servers: Iterable[Server]) -> dict[str, str]:
+def session_urls(servers: Iterable[ServerView]) -> dict[str, str]:
     """Per session, the URL of its newest forward, a Jupyter one when it has one."""
     urls: dict[str, tuple[bool, str]] = {}
     for server in servers:  # oldest first: later ones win, unless they would displace a Jupyter
-        is_jupyter = server.event.kind == "jupyter"
+        is_jupyter = server.kind == "jupyter"
         if server.session_id not in urls or is_jupyter or not urls[server.session_id][0]:
             urls[server.session_id] = (is_jupyter, badge_url(server))
     return {session_id: url for session_id, (_, url) in urls.items()}
@@ -117,7 +117,7 @@ def notification_text(title: str, message: str) -> str:
     return text
 
 
-def popover_html(rows: list[tuple[Server, str]], clicked_session: str) -> str:
+def popover_html(rows: list[tuple[ServerView, str]], clicked_session: str) -> str:
     """The popover page: one block per forward with Open and Close buttons, then Close all.
 
     ``rows`` pairs each server with its session's name. Each button carries the invocation of one of
@@ -130,7 +130,7 @@ def popover_html(rows: list[tuple[Server, str]], clicked_session: str) -> str:
         close_call = invocation_string("autolaunch_close", {"session": server.session_id, "port": server.local_port})
         blocks.append(
             "<div class=fwd>"
-            f"<b>{_e(DISPLAY_NAMES.get(server.event.kind, server.event.kind))}</b> on {_e(info['ssh_host'])}"
+            f"<b>{_e(DISPLAY_NAMES.get(server.kind, server.kind))}</b> on {_e(info['ssh_host'])}"
             f" <span class=dim>({_e(where)})</span><br>"
             f"<code>{_e(info['remote'])}</code> &rarr; <code>{_e(info['url'])}</code><br>"
             f'<button data-invoke="{_e(open_call)}">Open</button> '
@@ -171,7 +171,7 @@ for (const button of document.querySelectorAll("button[data-invoke]")) {
 
 
 class Ui:
-    def __init__(self, connection: iterm2.Connection, engine: Engine) -> None:
+    def __init__(self, connection: iterm2.Connection, engine: ForwardsView) -> None:
         self._connection = connection
         self._engine = engine
         self._loop = asyncio.get_running_loop()
@@ -397,8 +397,7 @@ class Ui:
             server = self._find(session, port)
             if server is None:
                 return "that forward is gone"
-            self._engine.last_opened = server  # opening it makes it the one "reopen last" means
-            self._engine.reopen_last()
+            self._engine.open_server(server)  # which also makes it the one "reopen last" means
             return f"opened {badge_url(server)}"
 
         @iterm2.RPC
@@ -412,13 +411,13 @@ class Ui:
         await autolaunch_open.async_register(self._connection, timeout=FUNCTION_TIMEOUT)
         await autolaunch_close.async_register(self._connection, timeout=FUNCTION_TIMEOUT)
 
-    def _find(self, session_id: object, port: object) -> Server | None:
+    def _find(self, session_id: object, port: object) -> ServerView | None:
         if self._closed:
             return None
         return next((s for s in self._engine.servers() if s.session_id == session_id and s.local_port == port), None)
 
 
-async def start_ui(connection: iterm2.Connection, engine: Engine) -> Ui:
+async def start_ui(connection: iterm2.Connection, engine: ForwardsView) -> Ui:
     """Show the engine in iTerm2. Never raises for what iTerm2 refuses; returns within ~15 s."""
     ui = Ui(connection, engine)
     engine.add_listener(ui.changed)

@@ -27,14 +27,13 @@ import termios
 import threading
 import time
 import tty
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from iterm2_autolaunch.engine import Engine
 from iterm2_autolaunch.lines import LineAssembler
 from iterm2_autolaunch.marker import MarkerParser
 from iterm2_autolaunch.redact import redact
-from iterm2_autolaunch.session import SessionContext
+from iterm2_autolaunch.session import LineSink, Service, SessionContext
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +46,12 @@ MAX_PENDING_INPUT = 1024 * 1024
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
 
-def run_wrapped(argv: Sequence[str], engine: Engine, *, marker_identity: str | None = None) -> int:
-    """Run ``argv`` in a pty until it exits; return its exit status (128+N when killed by signal N)."""
+def run_wrapped(
+    argv: Sequence[str], start: Callable[[], Awaitable[Service]], *, marker_identity: str | None = None
+) -> int:
+    """Run ``argv`` in a pty until it exits; return its exit status (128+N when killed by signal N).
+
+    ``start`` makes the service whose sink gets the output's lines; it is stopped when the command ends."""
     if not argv:
         raise ValueError("nothing to run")
     stdin = sys.stdin.fileno()
@@ -76,7 +79,7 @@ def run_wrapped(argv: Sequence[str], engine: Engine, *, marker_identity: str | N
     try:
         if modes is not None:
             tty.setraw(stdin, termios.TCSANOW)
-        status = asyncio.run(_Relay(pid, master, stdin, interactive, context, engine, markers).run())
+        status = asyncio.run(_Relay(pid, master, stdin, interactive, context, start, markers).run())
     finally:
         if modes is not None:
             with contextlib.suppress(termios.error, OSError):  # the terminal may be gone (hangup)
@@ -95,7 +98,7 @@ class _Relay:
         stdin: int,
         interactive: bool,
         context: SessionContext,
-        engine: Engine,
+        start: Callable[[], Awaitable[Service]],
         markers: MarkerParser | None,
     ) -> None:
         self.pid = pid
@@ -104,7 +107,8 @@ class _Relay:
         self.stdout = sys.stdout.fileno()
         self.interactive = interactive
         self.context = context
-        self.engine = engine
+        self.start = start
+        self.sink: LineSink
         self.markers = markers
         self.assembler = LineAssembler()
         self.pending_input = bytearray()
@@ -118,6 +122,8 @@ class _Relay:
         self.output_done: asyncio.Event
 
     async def run(self) -> int:
+        service = await self.start()
+        self.sink = service.sink
         loop = asyncio.get_running_loop()
         self.exited = asyncio.Event()
         self.output_done = asyncio.Event()
@@ -138,7 +144,7 @@ class _Relay:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.output_done.wait(), OUTPUT_GRACE)
             self._drain_output()
-            self._to_engine(self.engine.session_lines, self.context, self.assembler.finish())
+            self._to_engine(self.sink.session_lines, self.context, self.assembler.finish())
         finally:
             self._read_input(False)
             loop.remove_writer(self.master)
@@ -146,8 +152,8 @@ class _Relay:
                 loop.remove_reader(self.master)
             for handled in signals:
                 loop.remove_signal_handler(handled)
-            self._to_engine(self.engine.session_ended, self.context.session_id)
-            await self.engine.shutdown()
+            self._to_engine(self.sink.session_ended, self.context.session_id)
+            await service.aclose()
         assert self.status is not None
         return self.status
 
@@ -186,10 +192,10 @@ class _Relay:
                     log.warning("%s", marker.problem)
                 else:
                     log.info("marker: %s announced at %s", marker.event.kind, redact(marker.event.url))
-                    self._to_engine(self.engine.handle, self.context, marker.event)
+                    self._to_engine(self.sink.session_event, self.context, marker.event)
         lines = self.assembler.feed(data)
         if lines:
-            self._to_engine(self.engine.session_lines, self.context, lines)
+            self._to_engine(self.sink.session_lines, self.context, lines)
 
     def _to_engine(self, method: Callable[..., None], *args: Any) -> None:
         """A failure in the engine must never break the user's session: report it once, keep relaying."""
