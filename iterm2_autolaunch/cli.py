@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return doctor_main(rest)
     if args.command == "config":
-        from iterm2_autolaunch.doctor import config_main
+        from iterm2_autolaunch.config_file import config_main
 
         return config_main(rest)
     if rest:

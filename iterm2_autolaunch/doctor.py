@@ -1,25 +1,22 @@
-"""``iterm2-autolaunch doctor`` and ``iterm2-autolaunch config``: say what is set up and what would happen.
+"""``iterm2-autolaunch doctor``: say what is set up and what would happen.
 
 ``doctor`` prints one line per check, ``OK``, ``WARN`` or ``FAIL``, and exits 1 only when something fails.
 With ``--command-line "ssh ..."`` it resolves that session's target exactly as the daemon would and checks
 its host key and ControlMaster; with ``--url URL`` it walks a printed server URL through the daemon's steps
 (parse, forward host, local port, probe, browser URL, action) without opening anything. Tokens are hidden.
-Every subprocess gets an argv list and a timeout.
+It runs no program itself: ``ssh -V``, ``ssh -G`` and ``ssh -O check`` are asked through the effects.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from iterm2_autolaunch import known_hosts
 from iterm2_autolaunch.config import KIND_NAMES, Config
@@ -30,9 +27,11 @@ from iterm2_autolaunch.errors import ConfigError, ResolveError, TunnelError
 from iterm2_autolaunch.interfaces import probe_url
 from iterm2_autolaunch.ports import choose_local_port
 from iterm2_autolaunch.redact import redact
-from iterm2_autolaunch.resolve import resolve_context
+from iterm2_autolaunch.resolve import resolve_context, ssh_version
 from iterm2_autolaunch.session import SessionContext
 from iterm2_autolaunch.target import SshTarget, remote_forward_host
+from iterm2_autolaunch.tunnels.openssh_backend import master_status
+from iterm2_autolaunch.tunnels.registry import backend_name
 
 SSH_TIMEOUT = 5.0  # seconds for `ssh -V` and `ssh -O check`; both are local and answer at once
 
@@ -118,12 +117,9 @@ def check_ssh(ssh: str = "ssh") -> Check:
         return Check(WARN, "ssh", f"no {ssh} binary: ssh config is read with paramiko (no Include), "
                                   "and only the sshtunnel backend works")
     try:
-        proc = subprocess.run([exe, "-V"], stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=SSH_TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return Check(FAIL, "ssh", f"{exe} -V failed: {error}")
-    version = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
-    return Check(OK, "ssh", f"{exe} ({version[0] if version else 'version unknown'})")
+        return Check(OK, "ssh", f"{exe} ({ssh_version(exe, SSH_TIMEOUT)})")
+    except ResolveError as error:
+        return Check(FAIL, "ssh", str(error))
 
 
 def check_daemon(path: Path | None = None) -> Check:
@@ -191,27 +187,19 @@ def check_control_master(target: SshTarget, config: Config, ssh: str = "ssh") ->
     """Is an OpenSSH master live for the target (``ssh -O check``)? Says which backend the daemon picks."""
     preference = config.backend_for(target.destination)
     if not target.control_path or target.control_path.lower() == "none":
-        chosen = "sshtunnel" if preference == "auto" else preference
+        chosen = backend_name(preference, master_alive=False)
         return Check(OK, "ControlMaster", f"no ControlPath for {target.destination}: backend {chosen} "
                                           "(behind 2FA set ControlMaster auto and ControlPath in ~/.ssh/config)")
     exe = shutil.which(ssh)
     if exe is None:
         return Check(WARN, "ControlMaster", f"cannot run {ssh} -O check: no {ssh} binary")
-    argv = [exe, "-O", "check", "-o", f"ControlPath={target.control_path}", "-o", "BatchMode=yes",
-            *target.ssh_args, "--", target.destination]
     try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=SSH_TIMEOUT, check=False)
-    except subprocess.TimeoutExpired:
-        return Check(WARN, "ControlMaster", f"ssh -O check did not answer within {SSH_TIMEOUT:g}s")
-    except OSError as error:
-        return Check(WARN, "ControlMaster", f"cannot run {exe}: {error}")
-    said = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
-    said_line = said[0] if said else f"exit status {proc.returncode}"
-    if proc.returncode == 0:
-        chosen = "openssh" if preference == "auto" else preference
+        alive, said_line = master_status(target, exe, SSH_TIMEOUT)
+    except TunnelError as error:
+        return Check(WARN, "ControlMaster", str(error))
+    chosen = backend_name(preference, master_alive=alive)
+    if alive:
         return Check(OK, "ControlMaster", f"live at {target.control_path} ({said_line}): backend {chosen}")
-    chosen = "sshtunnel" if preference == "auto" else preference
     # ssh's own words only when they add something to "no socket there"
     why = "" if target.control_path in said_line else f" ({said_line})"
     return Check(OK, "ControlMaster", f"none live at {target.control_path}{why}: backend {chosen}")
@@ -294,66 +282,3 @@ def explain_url(url: str, kind: str, config: Config, target: SshTarget | None,
     browser_url = origin + event.path + (f"?{event.query}" if event.query else "")
     checks.append(Check(OK, "browser", f"{redact(browser_url)}: the daemon {_ACTIONS[action]}"))
     return checks
-
-
-# -- config ---------------------------------------------------------------------------------------------
-
-
-def config_main(argv: Sequence[str]) -> int:
-    """``iterm2-autolaunch config --check|--show [--path FILE]``."""
-    parser = argparse.ArgumentParser(prog="iterm2-autolaunch config", description="Check or show the config file.")
-    what = parser.add_mutually_exclusive_group(required=True)
-    what.add_argument("--check", action="store_true", help="say whether the config file is valid")
-    what.add_argument("--show", action="store_true", help="print the effective config (file plus defaults)")
-    parser.add_argument("--path", type=Path, help="the config file (default: %(default)s)", default=config_path())
-    args = parser.parse_args(list(argv))
-    try:
-        config = load_config(args.path)
-    except ConfigError as error:
-        print(f"iterm2-autolaunch config: {error}", file=sys.stderr)
-        return 1
-    exists = args.path.exists()
-    if args.check:
-        print(f"ok: {args.path}" if exists else f"ok: no config file at {args.path}; defaults in use")
-    else:
-        print(render_config(config, args.path if exists else None, args.path))
-    return 0
-
-
-def render_config(config: Config, source: Path | None, path: Path) -> str:
-    """The effective config as TOML (it loads back to the same Config)."""
-    header = f"# effective config: {source} with defaults filled in" if source else \
-        f"# no config file at {path}; these are the defaults"
-    lines = [
-        header,
-        f"backend = {_toml(config.backend)}",
-        f"browser = {_toml(list(config.browser))}",
-        f"port_range = {_toml(list(config.port_range))}",
-        f"kinds = {_toml([name for name in KIND_NAMES if name in config.kinds])}",
-        f"markers = {_toml(list(config.markers))}",
-        f"reattach = {_toml(config.reattach)}",
-        "",
-        "[actions]",
-        *(f"{name} = {_toml(config.actions[name])}" for name in KIND_NAMES if name in config.actions),
-    ]
-    for rule in config.hosts:
-        lines += ["", "[[hosts]]", f"match = {_toml(rule.match)}"]
-        if rule.backend:
-            lines.append(f"backend = {_toml(rule.backend)}")
-        if rule.actions:
-            lines.append(f"actions = {_toml(dict(rule.actions))}")
-    return "\n".join(lines)
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{key} = {_toml(item)}" for key, item in value.items()) + " }"
-    raise TypeError(f"no TOML form for {value!r}")

@@ -66,6 +66,17 @@ def resolve_context(
     return LOCAL_TARGET if cmd is None else resolve_target(cmd, ssh=ssh)
 
 
+def ssh_version(ssh: str = "ssh", timeout: float = SSH_G_TIMEOUT) -> str:
+    """What ``ssh -V`` says about itself (for `doctor`); ResolveError when it does not run."""
+    try:
+        proc = subprocess.run([ssh, "-V"], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ResolveError(f"{ssh} -V failed: {error}") from error
+    said = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+    return said[0] if said else "version unknown"
+
+
 def resolve_target(cmd: SshCommand, *, ssh: str = "ssh", timeout: float = SSH_G_TIMEOUT) -> SshTarget:
     """Run ``ssh -G`` for ``cmd`` and fill an SshTarget; fall back to paramiko if ``ssh`` does not exist."""
     # -T only silences "Pseudo-terminal will not be allocated"; "--" keeps the destination a destination.

@@ -17,13 +17,12 @@ import paramiko
 import pytest
 
 from iterm2_autolaunch.config import KIND_NAMES, Config, parse_config
-from iterm2_autolaunch.config_file import load_config
+from iterm2_autolaunch.config_file import config_main, load_config
 from iterm2_autolaunch.doctor import (
     FAIL,
     OK,
     WARN,
     check_iterm2_socket,
-    config_main,
     doctor_main,
     parse_url,
 )

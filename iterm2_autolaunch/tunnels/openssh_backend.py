@@ -61,13 +61,25 @@ def has_live_master(target: SshTarget, timeout: float = MUX_TIMEOUT) -> bool:
     exe = shutil.which("ssh")
     if exe is None:
         return False
-    argv = [exe, "-O", "check", *_control_opts(target), "-o", "BatchMode=yes", *target.ssh_args,
-            target.destination]
     try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False)
-    except (OSError, subprocess.TimeoutExpired):
+        return master_status(target, exe, timeout)[0]
+    except TunnelError:
         return False
-    return proc.returncode == 0
+
+
+def master_status(target: SshTarget, ssh: str, timeout: float = MUX_TIMEOUT) -> tuple[bool, str]:
+    """``ssh -O check`` for the target's ControlPath: (alive, what ssh said). TunnelError if it cannot run."""
+    argv = [ssh, "-O", "check", *_control_opts(target), "-o", "BatchMode=yes", *target.ssh_args,
+            "--", target.destination]
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        raise TunnelError(f"ssh -O check did not answer within {timeout:g}s") from None
+    except OSError as error:
+        raise TunnelError(f"cannot run {ssh}: {error}") from error
+    said = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+    return proc.returncode == 0, said[0] if said else f"exit status {proc.returncode}"
 
 
 def _port_accepts(port: int, timeout: float = 0.2) -> bool:

@@ -23,10 +23,13 @@ AUTO = "auto"
 NAMES = (AUTO, *BACKENDS)
 
 
-def auto_backend_name(target: SshTarget) -> str:
-    """``auto``: openssh when a live ControlMaster exists for the target (``ssh -O check``): reusing it needs
-    no new login, so it works behind 2FA and takes milliseconds; else sshtunnel."""
-    return "openssh" if has_live_master(target) else "sshtunnel"
+def backend_name(preference: str, *, master_alive: bool) -> str:
+    """The backend a preference means. ``auto``: openssh when a live ControlMaster exists for the target
+    (``ssh -O check``): reusing it needs no new login, so it works behind 2FA and takes milliseconds;
+    else sshtunnel."""
+    if preference != AUTO:
+        return preference
+    return "openssh" if master_alive else "sshtunnel"
 
 
 def make_backend(name: str) -> AnyBackend:
@@ -39,7 +42,7 @@ def make_backend(name: str) -> AnyBackend:
 
 def choose_backend(preference: str, target: SshTarget) -> AnyBackend:
     """The backend for ``target`` given the config's preference for it (a name, or ``auto``)."""
-    return make_backend(auto_backend_name(target) if preference == AUTO else preference)
+    return make_backend(backend_name(preference, master_alive=preference == AUTO and has_live_master(target)))
 
 
 def check_backends(config: Config) -> None:
