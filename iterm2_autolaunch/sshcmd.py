@@ -6,9 +6,8 @@ The grammar is OpenSSH's own (``ssh.c``, 9.2): getopt over ``-46AaCfGgKkMNnqsTtV
 restarts getopt after the host unless ``--`` came first; the first word that is not an option after the
 destination starts the remote command. ``user`` and ``port`` follow ssh's "first value obtained wins".
 
-Wrappers understood: ``autossh`` (its ``-M port`` and ``-f``), ``mosh`` (``--ssh="ssh -p 2222"``; its
-``-p``/``--port`` is the UDP port and is ignored), ``et`` (Eternal Terminal: ``[user@]host[:etport]``,
-``--ssh-option``, ``-F``, ``--jumphost``) and ``sshpass`` (looked through; the password is never kept).
+Wrappers understood: ``autossh`` (its ``-M port`` and ``-f``) here; ``mosh``, ``et`` and ``sshpass`` in
+``ssh_wrappers.py``. ``parse_hop`` reads one ProxyJump hop, for every caller that follows a jump chain.
 """
 
 from __future__ import annotations
@@ -100,20 +99,18 @@ def parse_argv(argv: Sequence[str]) -> SshCommand | None:
     program = os.path.basename(argv[0])
     args = list(argv[1:])
     if program == "ssh":
-        return _parse_ssh(program, args)
+        return parse_ssh_args(program, args)
     if program == "autossh":
         # autossh takes -M port (its monitor port; ssh's own -M is unavailable through it) and -f itself.
-        return _parse_ssh(program, args, arg_options=_ARG_OPTIONS | {"M"})
-    if program == "mosh":
-        return _parse_mosh(args)
-    if program == "et":
-        return _parse_et(args)
-    if program == "sshpass":
-        return _parse_sshpass(args)
-    return None
+        return parse_ssh_args(program, args, arg_options=_ARG_OPTIONS | {"M"})
+    # The wrappers' own grammars, in their module; imported here because they call back into this parser.
+    from iterm2_autolaunch import ssh_wrappers
+
+    wrapper = ssh_wrappers.WRAPPERS.get(program)
+    return wrapper(args) if wrapper is not None else None
 
 
-def _parse_ssh(program: str, args: list[str], arg_options: frozenset[str] = _ARG_OPTIONS) -> SshCommand | None:
+def parse_ssh_args(program: str, args: list[str], arg_options: frozenset[str] = _ARG_OPTIONS) -> SshCommand | None:
     options: list[str] = []
     user: str | None = None  # first value obtained wins, in argv order, as in ssh
     port: int | None = None
@@ -223,122 +220,20 @@ def _port(text: str) -> int | None:
     return value if 0 < value < 65536 else None
 
 
-def _scan_getopt_long(
-    args: list[str], takes_value: frozenset[str], stop_at_positional: bool
-) -> tuple[list[tuple[str, str]], list[str]] | None:
-    """Split ``--name=value``, ``--name value``, ``-x value``, ``-xvalue`` and flags from positionals.
-
-    Returns (options as (name, value-or-""), positionals), or None when an option lacks its value.
-    With ``stop_at_positional`` everything from the first positional on is positional.
-    """
-    options: list[tuple[str, str]] = []
-    positionals: list[str] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "--":
-            positionals += args[i + 1 :]
-            break
-        if not arg.startswith("-") or arg == "-":
-            if stop_at_positional:
-                positionals += args[i:]
-                break
-            positionals.append(arg)
-            i += 1
-            continue
-        if arg.startswith("--"):
-            name, eq, value = arg.partition("=")
-        else:
-            name, eq, value = arg[:2], "", arg[2:]
-            eq = "=" if value else ""
-        if name in takes_value and not eq:
-            i += 1
-            if i >= len(args):
-                return None
-            value = args[i]
-        options.append((name, value))
-        i += 1
-    return options, positionals
-
-
-_MOSH_VALUE_OPTIONS = frozenset(
-    {"--client", "--server", "--ssh", "--predict", "--family", "-p", "--port", "--bind-server",
-     "--experimental-remote-ip"}
-)  # fmt: skip
-
-
-def _parse_mosh(args: list[str]) -> SshCommand | None:
-    scanned = _scan_getopt_long(args, _MOSH_VALUE_OPTIONS, stop_at_positional=True)
-    if scanned is None:
-        return None
-    options, positionals = scanned
-    if any(name in ("--help", "--version") for name, _ in options) or not positionals:
-        return None
-    ssh_words = ["ssh"]
-    for name, value in options:
-        if name == "--ssh":
-            try:
-                ssh_words = shlex.split(value)  # mosh hands this string to a shell-like split too
-            except ValueError:
-                return None
-    destination, command = positionals[0], positionals[1:]
-    if command[:1] == ["--"]:
-        command = command[1:]
-    parsed = _parse_ssh("mosh", [*ssh_words[1:], "--", destination])
-    if parsed is None or parsed.remote_command:
-        return None
-    return parsed._replace(remote_command=tuple(command))
-
-
-_ET_VALUE_OPTIONS = frozenset(
-    {"-u", "--username", "--host", "-p", "--port", "-c", "--command", "--terminal-path", "-t", "--tunnel",
-     "-r", "--reversetunnel", "--jumphost", "--jport", "--jserverfifo", "-v", "--verbose", "-k",
-     "--keepalive", "-l", "--logdir", "--ssh-socket", "-F", "--ssh-config", "--telemetry", "--serverfifo",
-     "--ssh-option", "-o"}
-)  # fmt: skip
-
-
-def _parse_et(args: list[str]) -> SshCommand | None:
-    scanned = _scan_getopt_long(args, _ET_VALUE_OPTIONS, stop_at_positional=False)
-    if scanned is None:
-        return None
-    options, positionals = scanned
-    host_arg = next((value for name, value in options if name == "--host"), None)
-    if host_arg is None and positionals:
-        host_arg = positionals[0]
-    if host_arg is None or any(name in ("-h", "--help", "--version", "-V", "-G") for name, _ in options):
-        return None
-    # et's host:port names the etserver port, not sshd's: drop it (single colon only, as et does).
-    if host_arg.count(":") == 1:
-        host_arg = host_arg.rpartition(":")[0]
-    ssh_args: list[str] = []
-    command: tuple[str, ...] = ()
-    for name, value in options:
-        if name in ("-u", "--username"):
-            ssh_args += ["-l", value]
-        elif name in ("--ssh-option", "-o"):
-            ssh_args += ["-o", value]
-        elif name in ("-F", "--ssh-config"):
-            ssh_args += ["-F", value]
-        elif name == "--jumphost":
-            ssh_args += ["-J", value]
-        elif name in ("-c", "--command"):
-            command = (value,)
-    parsed = _parse_ssh("et", [*ssh_args, "--", host_arg])
-    return None if parsed is None else parsed._replace(remote_command=command)
-
-
-def _parse_sshpass(args: list[str]) -> SshCommand | None:
-    # sshpass's getopt stops at the wrapped command ("+f:d:p:P:heVv"); the password itself is dropped.
-    i = 0
-    while i < len(args) and args[i].startswith("-"):
-        arg = args[i]
-        if arg == "--":
-            i += 1
-            break
-        if arg[1:2] in ("h", "V"):
-            return None
-        if arg[1:2] in ("f", "d", "p", "P") and len(arg) == 2:
-            i += 1  # the value is the next word
-        i += 1
-    return parse_argv(args[i:])
+def parse_hop(hop: str) -> tuple[str, str | None, int | None]:
+    """One ProxyJump hop, ``[ssh://][user@]host[:port]`` -> (host, user, port). ValueError if malformed."""
+    hop = hop.strip().removeprefix("ssh://")
+    user = None
+    if "@" in hop:
+        user, hop = hop.rsplit("@", 1)
+    port = None
+    if hop.startswith("["):  # [v6addr]:port
+        host, _, rest = hop[1:].partition("]")
+        if rest.startswith(":"):
+            port = int(rest[1:])
+    elif hop.count(":") == 1:
+        host, port_text = hop.split(":")
+        port = int(port_text)
+    else:
+        host = hop
+    return host, user, port

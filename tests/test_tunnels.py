@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from iterm2_autolaunch.errors import ConfigError, HostKeyError, PortTaken, TunnelError
+from iterm2_autolaunch.sshcmd import parse_hop
 from iterm2_autolaunch.target import ForwardSpec, SshTarget
 from iterm2_autolaunch.tunnels.base import Backend, Forward
 from iterm2_autolaunch.tunnels.openssh_backend import MasterForward, OpenSshBackend, has_live_master
 from iterm2_autolaunch.tunnels.registry import choose_backend, make_backend
-from iterm2_autolaunch.tunnels.ssh_connect import _parse_hop, jump_chain
+from iterm2_autolaunch.tunnels.ssh_connect import jump_chain
 from iterm2_autolaunch.tunnels.sshtunnel_backend import SshtunnelBackend, SshtunnelForward
 from tests.remote_host import free_port, http_get
 
@@ -114,7 +115,7 @@ def control_master(remote_host: RemoteHost, tmp_path_factory: pytest.TempPathFac
     ids=["host", "user", "user-port", "uri-v6", "v6"],
 )
 def test_parse_proxyjump_hop(hop: str, expected: tuple[str, str | None, int | None]) -> None:
-    assert _parse_hop(hop) == expected
+    assert parse_hop(hop) == expected
 
 
 def test_jump_chain_resolves_each_hop_with_the_same_config_file() -> None:

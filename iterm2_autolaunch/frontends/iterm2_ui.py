@@ -24,27 +24,29 @@ A registration that fails is logged and the rest goes on: the forwards matter mo
 from __future__ import annotations
 
 import asyncio
-import html
 import json
 import logging
 import re
-from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import iterm2
 from iterm2 import api_pb2, rpc
-from iterm2.util import invocation_string
 
+from iterm2_autolaunch.frontends.status_text import (
+    NO_FORWARDS,
+    badge_url,
+    notification_text,
+    popover_html,
+    session_urls,
+    summary,
+)
 from iterm2_autolaunch.interfaces import ForwardsView, ServerView
-from iterm2_autolaunch.redact import redact
 
 log = logging.getLogger(__name__)
 
 COMPONENT_ID = "com.iterm2-autolaunch.forwards"
 APP_VARIABLE = "user.jupyterTunnel"  # app scope: the status bar text; referenced so iTerm2 re-renders
 SESSION_VARIABLE = "user.jupyterURL"  # session scope: the owning session's token-free URL
-NO_FORWARDS = "no forwards"
 # Every request to iTerm2 gets this long: the library's own calls wait forever.
 REQUEST_TIMEOUT = 5.0
 # After a failed variable update, try again this much later.
@@ -53,118 +55,14 @@ RETRY_DELAY = 1.0
 CLOSE_TIMEOUT = 2.0
 # iTerm2 waits this long for a function (closing a forward tears down an ssh channel).
 FUNCTION_TIMEOUT = 30.0
-MAX_NOTIFICATION = 240  # characters; Notification Center truncates long bodies anyway
 MAX_PENDING_NOTIFICATIONS = 20
-
-DISPLAY_NAMES = {
-    "jupyter": "Jupyter",
-    "tensorboard": "TensorBoard",
-    "marimo": "marimo",
-    "streamlit": "Streamlit",
-    "gradio": "Gradio",
-    "voila": "Voilà",
-    "panel": "Panel",
-    "dash": "Dash",
-}
 
 # The app variable as seen from a session's status bar ("iterm2." reaches the app's scope; "?": may be unset).
 _FORWARDS_REFERENCE = iterm2.Reference(f"iterm2.{APP_VARIABLE}?")
 _VARIABLE_OK = api_pb2.VariableResponse.Status.Value("OK")
 _VARIABLE_NO_SESSION = api_pb2.VariableResponse.Status.Value("SESSION_NOT_FOUND")
 _INJECT_OK = api_pb2.InjectResponse.Status.Value("OK")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _SESSION_PREFIX = re.compile(r"\[([0-9A-Fa-f-]{4,36})\]")  # the engine's "[3F2504E0] ..." titles
-
-
-# ------------------------------------------------------------------------------ pure parts
-
-
-def summary(servers: Iterable[ServerView]) -> str:
-    """ "2 Jupyter", "1 Jupyter, 1 TensorBoard" (in order of first appearance), or "no forwards"."""
-    counts: dict[str, int] = {}
-    for server in servers:
-        counts[server.kind] = counts.get(server.kind, 0) + 1
-    if not counts:
-        return NO_FORWARDS
-    return ", ".join(f"{n} {DISPLAY_NAMES.get(kind, kind)}" for kind, n in counts.items())
-
-
-def badge_url(server: ServerView) -> str:
-    """The local URL without query or fragment: where the token lives, so never shown."""
-    parts = urlsplit(server.url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def session_urls(servers: Iterable[ServerView]) -> dict[str, str]:
-    """Per session, the URL of its newest forward, a Jupyter one when it has one."""
-    urls: dict[str, tuple[bool, str]] = {}
-    for server in servers:  # oldest first: later ones win, unless they would displace a Jupyter
-        is_jupyter = server.kind == "jupyter"
-        if server.session_id not in urls or is_jupyter or not urls[server.session_id][0]:
-            urls[server.session_id] = (is_jupyter, badge_url(server))
-    return {session_id: url for session_id, (_, url) in urls.items()}
-
-
-def notification_text(title: str, message: str) -> str:
-    """One line, no control characters (they would end or extend the OSC), no token, bounded."""
-    text = f"{title}: {message}" if message else title
-    text = redact(" ".join(_CONTROL.sub(" ", text).split()))
-    if len(text) > MAX_NOTIFICATION:
-        text = text[: MAX_NOTIFICATION - 1] + "…"
-    if text[:1].isdigit():
-        # "OSC 9 ; 4 ; ..." is a progress report to iTerm2 (ConEmu's), not a notification.
-        text = "iterm2-autolaunch: " + text
-    return text
-
-
-def popover_html(rows: list[tuple[ServerView, str]], clicked_session: str) -> str:
-    """The popover page: one block per forward with Open and Close buttons, then Close all.
-
-    ``rows`` pairs each server with its session's name. Each button carries the invocation of one of
-    our registered functions (session id and port only: no token, no screen text)."""
-    blocks = []
-    for server, session_name in rows:
-        info = server.describe()
-        where = "this session" if server.session_id == clicked_session else f"session {session_name}"
-        open_call = invocation_string("autolaunch_open", {"session": server.session_id, "port": server.local_port})
-        close_call = invocation_string("autolaunch_close", {"session": server.session_id, "port": server.local_port})
-        blocks.append(
-            "<div class=fwd>"
-            f"<b>{_e(DISPLAY_NAMES.get(server.kind, server.kind))}</b> on {_e(info['ssh_host'])}"
-            f" <span class=dim>({_e(where)})</span><br>"
-            f"<code>{_e(info['remote'])}</code> &rarr; <code>{_e(info['url'])}</code><br>"
-            f'<button data-invoke="{_e(open_call)}">Open</button> '
-            f'<button data-invoke="{_e(close_call)}">Close</button>'
-            "</div>"
-        )
-    body = "".join(blocks) or f"<p>{NO_FORWARDS}</p>"
-    if blocks:
-        body += f'<p><button data-invoke="{_e(invocation_string("autolaunch_close_all", {}))}">Close all</button></p>'
-    return _PAGE.replace("{body}", body)
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-# iterm2Invoke(invocation, callbackName) is defined by iTerm2 in popovers; the callback gets the
-# function's JSON result. Without it (an old iTerm2) the page says what to bind instead.
-_PAGE = """<!doctype html><html><head><meta charset="utf-8"><style>
-body { font: 13px -apple-system, sans-serif; margin: 10px; }
-.fwd { margin-bottom: 10px; } .dim { color: #888; } code { font-size: 12px; }
-</style></head><body><div id=forwards>{body}</div><p id=status class=dim></p><script>
-function autolaunchDone(result) { document.getElementById("status").textContent = String(result); }
-for (const button of document.querySelectorAll("button[data-invoke]")) {
-  button.addEventListener("click", function () {
-    if (typeof iterm2Invoke !== "function") {
-      autolaunchDone("This iTerm2 cannot call scripts from here: bind autolaunch_close_all to a key.");
-      return;
-    }
-    button.disabled = true;
-    iterm2Invoke(button.dataset.invoke, "autolaunchDone");
-  });
-}
-</script></body></html>"""
 
 
 # ------------------------------------------------------------------------------ the UI

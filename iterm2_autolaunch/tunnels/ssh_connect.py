@@ -30,7 +30,7 @@ from iterm2_autolaunch.target import SshTarget
 from .. import known_hosts
 from ..errors import HostKeyError, ResolveError, TunnelError
 from ..resolve import resolve_target
-from ..sshcmd import parse_argv
+from ..sshcmd import parse_argv, parse_hop
 
 log = logging.getLogger(__name__)
 
@@ -55,25 +55,6 @@ def _config_file_args(ssh_args: tuple[str, ...]) -> tuple[str, ...]:
         elif arg.startswith("-F") and len(arg) > 2:
             found = ("-F", arg[2:])
     return found
-
-
-def _parse_hop(hop: str) -> tuple[str, str | None, int | None]:
-    """``[ssh://][user@]host[:port]`` -> (host, user, port)."""
-    hop = hop.strip().removeprefix("ssh://")
-    user = None
-    if "@" in hop:
-        user, hop = hop.rsplit("@", 1)
-    port = None
-    if hop.startswith("["):  # [v6addr]:port
-        host, _, rest = hop[1:].partition("]")
-        if rest.startswith(":"):
-            port = int(rest[1:])
-    elif hop.count(":") == 1:
-        host, port_text = hop.split(":")
-        port = int(port_text)
-    else:
-        host = hop
-    return host, user, port
 
 
 def _resolve_hop(host: str, args: tuple[str, ...]) -> SshTarget:
@@ -101,7 +82,7 @@ def jump_chain(target: SshTarget, resolve: Callable[[str, tuple[str, ...]], SshT
     resolve = resolve or _resolve_hop
     hops = [h for h in target.proxy_jump.split(",") if h.strip()]
     try:
-        host, user, port = _parse_hop(hops[-1])
+        host, user, port = parse_hop(hops[-1])
     except ValueError as e:
         raise TunnelError(f"bad ProxyJump {target.proxy_jump!r} for {target.destination}: {e}") from e
     args = _config_file_args(target.ssh_args)
