@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return install_main(rest)
     if args.command == "list":
-        from iterm2_autolaunch.control import list_main
+        from iterm2_autolaunch.control_client import list_main
 
         return list_main(rest)
     if args.command == "doctor":

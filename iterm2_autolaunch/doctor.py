@@ -21,9 +21,10 @@ from pathlib import Path
 from iterm2_autolaunch import known_hosts
 from iterm2_autolaunch.config import KIND_NAMES, Config
 from iterm2_autolaunch.config_file import config_path, load_config
-from iterm2_autolaunch.control import ControlError, control_socket_path, request
+from iterm2_autolaunch.control import control_socket_path
+from iterm2_autolaunch.control_client import request
 from iterm2_autolaunch.detect import KINDS, Detector, Event, is_loopback
-from iterm2_autolaunch.errors import ConfigError, ResolveError, TunnelError
+from iterm2_autolaunch.errors import ConfigError, ControlError, ResolveError, TunnelError
 from iterm2_autolaunch.interfaces import probe_url
 from iterm2_autolaunch.ports import choose_local_port
 from iterm2_autolaunch.redact import redact

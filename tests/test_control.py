@@ -17,16 +17,10 @@ from typing import Any
 import pytest
 
 from iterm2_autolaunch.config import Config
-from iterm2_autolaunch.control import (
-    MAX_REQUEST,
-    ControlError,
-    ControlServer,
-    control_socket_path,
-    list_main,
-    request,
-    serve_control,
-)
+from iterm2_autolaunch.control import MAX_REQUEST, ControlServer, control_socket_path, serve_control
+from iterm2_autolaunch.control_client import list_main, request
 from iterm2_autolaunch.engine import Engine
+from iterm2_autolaunch.errors import ControlError
 from tests.test_engine import SSH, FakeWorld, jupyter_start, settle
 
 TOKEN = "cbfb008dc5751f0e2a9d"
