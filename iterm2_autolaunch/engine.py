@@ -282,6 +282,10 @@ class Engine:
 
     # -- for the UI and `list` ------------------------------------------------------------------
 
+    def idle(self) -> bool:
+        """No forward is being opened, probed or closed right now."""
+        return not self._starting and not self._closing
+
     def servers(self) -> list[Server]:
         return sorted(self._servers.values(), key=lambda server: server.opened_at)
 

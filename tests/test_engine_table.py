@@ -1,0 +1,116 @@
+"""The engine's decisions as one table: a script of events in, the effects a user would notice out.
+
+Each row feeds lines and session ends to a real Engine whose effects are the small fakes of test_engine.py,
+waits until the engine is idle after every step, and compares what happened: the forwards opened (remote
+host and port), the browser tabs, the forwards still live, and the notifications. The lines are the real
+Jupyter Server 2 lines of tests/data/captures (see test_engine.jupyter_start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from iterm2_autolaunch.config import Config, HostRule
+from iterm2_autolaunch.engine import Engine
+from iterm2_autolaunch.session import SessionContext
+from tests.test_engine import JUPYTER_STOP, SSH, FakeWorld, jupyter_start
+
+OTHER = SessionContext("s2", job_name="ssh", command_line="ssh wheeler")
+LOCAL = SessionContext("s3", job_name="zsh")
+
+
+@dataclass(frozen=True)
+class Step:
+    session: SessionContext
+    lines: tuple[str, ...] = ()
+    end: bool = False  # the session closes
+    server_dies: bool = False  # every server stops answering (killed without a stop line)
+
+
+def lines(session: SessionContext, text: list[str]) -> Step:
+    return Step(session, tuple(text))
+
+
+@dataclass(frozen=True)
+class Seen:
+    forwards: list[tuple[str, int]] = field(default_factory=list)  # (remote host, remote port), in order
+    tabs: list[str] = field(default_factory=list)
+    live: int = 0
+    notes: int = 0
+
+
+START = jupyter_start()
+URL = "http://localhost:{}/lab?token=abc123"
+
+TABLE = [
+    pytest.param([lines(SSH, START)], Config(), Seen([("127.0.0.1", 8888)], [URL], live=1), id="start-opens"),
+    pytest.param([lines(SSH, START), lines(SSH, START)], Config(), Seen([("127.0.0.1", 8888)], [URL], live=1),
+                 id="printed-twice-one-tab"),
+    pytest.param([lines(SSH, START), lines(SSH, JUPYTER_STOP)], Config(), Seen([("127.0.0.1", 8888)], [URL]),
+                 id="stop-line-closes"),
+    pytest.param([lines(SSH, START), Step(SSH, end=True)], Config(), Seen([("127.0.0.1", 8888)], [URL]),
+                 id="session-end-closes"),
+    pytest.param([lines(SSH, START), Step(OTHER, end=True)], Config(), Seen([("127.0.0.1", 8888)], [URL], live=1),
+                 id="other-session-end-keeps"),
+    pytest.param([lines(SSH, START), Step(SSH, server_dies=True)], Config(), Seen([("127.0.0.1", 8888)], [URL]),
+                 id="dead-server-closes"),
+    pytest.param([lines(SSH, START), lines(SSH, jupyter_start(token="new"))], Config(),
+                 Seen([("127.0.0.1", 8888)] * 2, [URL, "http://localhost:{}/lab?token=new"], live=1),
+                 id="restart-new-token-replaces"),
+    pytest.param([lines(SSH, START)], Config(actions={"jupyter": "notify"}), Seen([("127.0.0.1", 8888)], live=1,
+                 notes=1), id="notify-action"),
+    pytest.param([lines(SSH, START)], Config(actions={"jupyter": "silent"}), Seen([("127.0.0.1", 8888)], live=1),
+                 id="silent-action"),
+    pytest.param([lines(SSH, START)], Config(actions={"jupyter": "ignore"}), Seen(), id="ignore-action"),
+    pytest.param([lines(SSH, START)], Config(hosts=(HostRule(match="wheel*", actions={"jupyter": "ignore"}),)),
+                 Seen(), id="host-rule-ignores"),
+    pytest.param([lines(SSH, START)], Config(kinds=frozenset({"tensorboard"})), Seen(), id="kind-disabled"),
+    pytest.param([lines(SSH, START), lines(OTHER, START)], Config(),
+                 Seen([("127.0.0.1", 8888)] * 2, [URL, URL], live=2), id="two-sessions-two-servers"),
+    pytest.param([lines(SSH, ["see http://localhost:8888/lab?token=abc123 for details"])], Config(), Seen(),
+                 id="prose-url-nothing"),
+    pytest.param([lines(SSH, JUPYTER_STOP)], Config(), Seen(), id="stop-without-start-nothing"),
+]
+
+
+@pytest.mark.parametrize(("steps", "config", "expected"), TABLE)
+def test_engine_decision(steps: list[Step], config: Config, expected: Seen) -> None:
+    world = FakeWorld()
+    live_at_end: list[int] = []
+
+    async def until(condition: Callable[[], bool]) -> None:
+        for _ in range(300):
+            if condition():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the engine did not settle")
+
+    async def scenario() -> None:
+        engine = Engine(config, world.effects(), health_interval=0.02)
+        try:
+            for step in steps:
+                if step.server_dies:
+                    world.alive.clear()
+                    await until(lambda: not world.live())
+                elif step.end:
+                    engine.session_ended(step.session.session_id)
+                else:
+                    engine.session_lines(step.session, list(step.lines))
+                await asyncio.sleep(0)  # let the tasks the step made start
+                await until(engine.idle)
+            live_at_end.append(len(world.live()))
+        finally:
+            await engine.shutdown()
+
+    asyncio.run(scenario())
+    assert [(f.spec.remote_host, f.spec.remote_port) for f in world.forwards] == expected.forwards
+    # tab i is the page of forward i, on that forward's own local port
+    tab_forwards = world.forwards[: len(expected.tabs)]
+    assert world.opened == [tab.format(f.local_port) for tab, f in zip(expected.tabs, tab_forwards, strict=True)]
+    assert live_at_end == [expected.live]
+    assert len(world.notes) == expected.notes
+    assert world.live() == []  # and shutdown closes everything
