@@ -1,27 +1,16 @@
-"""The one config object, and its parsing from TOML text. Pure: reading the file is ``config_file.py``.
-
-Everything below the entry points receives a ``Config`` and never reads files or the environment itself.
-A bad file gives a ``ConfigError`` naming the file, the key and what is allowed; no file means defaults.
-Backend names are checked where the backends are known (``tunnels.registry.check_backends``, called by
-``config_file.load_config``), so adding a backend touches no list here.
+"""The one config object (frozen), its defaults and its questions. Parsing is ``config_parse.py``, reading the
+file ``config_file.py``. Everything below the entry points receives a ``Config`` and never reads files or the
+environment itself.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from iterm2_autolaunch.detect import KINDS
-from iterm2_autolaunch.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised only on 3.10
-    import tomli as tomllib
 
 ACTIONS = ("open", "notify", "silent", "ignore")
 REATTACH = ("notify", "open", "ignore")
@@ -41,9 +30,24 @@ class HostRule:
     match: str
     backend: str | None = None
     actions: Mapping[str, str] = field(default_factory=dict)
+    # May a session variable (user.sshHost, shell integration's hostname) name this host? Printed text can set
+    # those variables, so a host is never taken from them unless a rule like this lists it.
+    trust_variables: bool = False
 
     def applies_to(self, *names: str) -> bool:
         return any(name and fnmatch.fnmatchcase(name, self.match) for name in names)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what printed text can make the daemon do (a hostile program can print 300 banners a second).
+    What goes past a bound is logged once and not acted on."""
+
+    logins_per_host: int = 2  # SSH logins in flight to one host at a time
+    forwards_per_session: int = 8
+    forwards_total: int = 32
+    opens_per_minute: int = 6  # browser tabs
+    notifications_per_minute: int = 10
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Config:
     markers: tuple[str, ...] = ()
     reattach: str = "notify"
     hosts: tuple[HostRule, ...] = ()
+    limits: Limits = field(default_factory=Limits)
     # Secret identity of the invisible marker (OSC 1337 ; Custom=id=<identity>:<url> ST); None: markers off.
     marker_identity: str | None = field(default=None, repr=False)
     source: str = "<defaults>"
@@ -66,6 +71,10 @@ class Config:
                 return rule.backend
         return self.backend
 
+    def trusts_variables(self, host: str) -> bool:
+        """May ``host``, named only by session variables, be connected to?"""
+        return any(rule.trust_variables and rule.applies_to(host) for rule in self.hosts)
+
     def action_for(self, kind: str, *names: str) -> str:
         if kind not in self.kinds:
             return "ignore"
@@ -73,130 +82,3 @@ class Config:
             if kind in rule.actions and rule.applies_to(*names):
                 return rule.actions[kind]
         return self.actions.get(kind, "notify")
-
-
-def parse_config_text(text: str, source: str) -> Config:
-    """The config in ``text`` (TOML); ``source`` names the file in messages."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{source}: {error}") from error
-    return parse_config(data, source)
-
-
-def parse_config(data: Mapping[str, Any], source: str) -> Config:
-    reader = _Reader(source)
-    reader.no_unknown(
-        data,
-        "",
-        {"backend", "browser", "actions", "port_range", "kinds", "markers", "reattach", "hosts", "marker_identity"},
-    )
-    actions = dict(DEFAULT_ACTIONS)
-    actions.update(reader.actions(data.get("actions", {}), "actions"))
-    hosts = []
-    for number, rule in enumerate(reader.typed(data.get("hosts", []), "hosts", list, "an array of tables")):
-        key = f"hosts[{number}]"
-        rule = reader.typed(rule, key, dict, "a table ([[hosts]])")
-        reader.no_unknown(rule, key + ".", {"match", "backend", "actions"})
-        hosts.append(
-            HostRule(
-                match=reader.typed(
-                    rule.get("match"), key + ".match", str, "a glob string such as '*.hpc.edu'"
-                ),
-                backend=reader.name(rule.get("backend"), key + ".backend", optional=True),
-                actions=reader.actions(rule.get("actions", {}), key + ".actions"),
-            )
-        )
-    return Config(
-        backend=reader.name(data.get("backend", "auto"), "backend") or "auto",
-        browser=reader.argv(data.get("browser", []), "browser"),
-        actions=actions,
-        port_range=reader.port_range(data.get("port_range", [49152, 65535])),
-        kinds=frozenset(reader.names(data.get("kinds", list(KIND_NAMES)), "kinds", KIND_NAMES)),
-        markers=reader.markers(data.get("markers", [])),
-        reattach=reader.choice(data.get("reattach", "notify"), "reattach", REATTACH) or "notify",
-        hosts=tuple(hosts),
-        marker_identity=reader.marker_identity(data.get("marker_identity")),
-        source=source,
-    )
-
-
-class _Reader:
-    """Checks values one key at a time; every message names the file and the key."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, key: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.source}: {key}: {message}")
-
-    def no_unknown(self, table: Mapping[str, Any], prefix: str, allowed: set[str]) -> None:
-        for key in table:
-            if key not in allowed:
-                raise self.fail(prefix + key, f"unknown key; allowed: {', '.join(sorted(allowed))}")
-
-    def typed(self, value: Any, key: str, kind: type, what: str) -> Any:
-        if not isinstance(value, kind):
-            raise self.fail(key, f"must be {what}, not {value!r}")
-        return value
-
-    def choice(self, value: Any, key: str, allowed: tuple[str, ...], optional: bool = False) -> str | None:
-        if value is None and optional:
-            return None
-        if value not in allowed:
-            raise self.fail(key, f"{value!r} is not allowed; use one of: {', '.join(allowed)}")
-        return str(value)
-
-    def name(self, value: Any, key: str, optional: bool = False) -> str | None:
-        if value is None and optional:
-            return None
-        return str(self.typed(value, key, str, "a name such as \"auto\""))
-
-    def names(self, value: Any, key: str, allowed: tuple[str, ...]) -> list[str]:
-        self.typed(value, key, list, f"a list of: {', '.join(allowed)}")
-        for item in value:
-            self.choice(item, key, allowed)
-        return list(value)
-
-    def actions(self, value: Any, key: str) -> dict[str, str]:
-        self.typed(value, key, dict, "a table of kind = action")
-        for kind, action in value.items():
-            self.choice(kind, f"{key}.{kind}", KIND_NAMES)
-            self.choice(action, f"{key}.{kind}", ACTIONS)
-        return dict(value)
-
-    def argv(self, value: Any, key: str) -> tuple[str, ...]:
-        what = 'a list of strings (argv, no shell), e.g. ["open", "-a", "Firefox"]'
-        if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-            raise self.fail(key, f"must be {what}")
-        return tuple(value)
-
-    def port_range(self, value: Any) -> tuple[int, int]:
-        what = "two port numbers [low, high] with 1024 <= low <= high <= 65535"
-        if not (isinstance(value, list) and len(value) == 2 and all(type(item) is int for item in value)):
-            raise self.fail("port_range", f"must be {what}")
-        low, high = value
-        if not 1024 <= low <= high <= 65535:
-            raise self.fail("port_range", f"must be {what}, not {value!r}")
-        return (low, high)
-
-    def markers(self, value: Any) -> tuple[str, ...]:
-        what = "a list of marker words (letters, digits, _ or -), as in `echo MARKER %s`"
-        if not isinstance(value, list) or not all(
-            isinstance(item, str) and item and all(c.isascii() and (c.isalnum() or c in "_-") for c in item)
-            for item in value
-        ):
-            raise self.fail("markers", f"must be {what}")
-        return tuple(value)
-
-    def marker_identity(self, value: Any) -> str | None:
-        if value is None:
-            return None
-        if not isinstance(value, str) or not MARKER_IDENTITY.fullmatch(value):
-            # The value is a secret: the message does not repeat it.
-            raise self.fail(
-                "marker_identity",
-                "must be a secret string of 16 to 128 letters, digits, _ or - "
-                "(`iterm2-autolaunch remote-config` suggests one)",
-            )
-        return value

@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from iterm2_autolaunch.config import KIND_NAMES, Config, parse_config_text
+from iterm2_autolaunch.config import KIND_NAMES, Config
+from iterm2_autolaunch.config_parse import parse_config_text
 from iterm2_autolaunch.errors import ConfigError
 from iterm2_autolaunch.tunnels.registry import check_backends
 

@@ -8,6 +8,7 @@ the defaults: a typo must not leave the user without the tool.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -58,7 +59,7 @@ def config_or_defaults() -> Config:
 
 def real_effects(config: Config, browser: Browser, notifier: Callable[[str, str], None] = notify) -> Effects:
     return Effects(
-        resolve=resolve_context,
+        resolve=functools.partial(resolve_context, trusted=config.trusts_variables),
         backend=choose_backend,
         choose_port=choose_local_port,
         remote_host=remote_forward_host,

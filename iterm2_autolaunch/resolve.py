@@ -20,7 +20,7 @@ import pwd
 import socket
 import subprocess
 import sys
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import paramiko
@@ -57,12 +57,17 @@ def local_machine(home: str | None = None) -> LocalMachine:
 
 
 def resolve_context(
-    context: SessionContext, *, local_hostnames: Collection[str] | None = None, ssh: str = "ssh"
+    context: SessionContext,
+    *,
+    local_hostnames: Collection[str] | None = None,
+    ssh: str = "ssh",
+    trusted: Callable[[str], bool] = lambda host: False,
 ) -> SshTarget:
-    """The target of one session (see ``target.command_for_session``); ``LOCAL_TARGET`` when it is local."""
+    """The target of one session (see ``target.command_for_session``); ``LOCAL_TARGET`` when it is local.
+    ``trusted``: may a host named only by session variables be used (``Config.trusts_variables``)?"""
     if local_hostnames is None:
         local_hostnames = {socket.gethostname(), socket.getfqdn(), "localhost"}
-    cmd = command_for_session(context, local_hostnames)
+    cmd = command_for_session(context, local_hostnames, trusted)
     return LOCAL_TARGET if cmd is None else resolve_target(cmd, ssh=ssh)
 
 

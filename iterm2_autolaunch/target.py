@@ -17,7 +17,7 @@ import hashlib
 import ipaddress
 import os
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,9 +189,16 @@ def is_local_name(hostname: str, local_hostnames: Collection[str]) -> bool:
     return wanted in names or wanted.split(".")[0] in names
 
 
-def command_for_session(context: SessionContext, local_hostnames: Collection[str]) -> SshCommand | None:
+def command_for_session(
+    context: SessionContext, local_hostnames: Collection[str], trusted: Callable[[str], bool] = lambda host: False
+) -> SshCommand | None:
     """The ssh command a session stands for: its ssh job, else ``user.sshHost`` (with ``user.sshUser``,
-    ``user.sshPort``), else a remote shell-integration ``hostname``; None when the session is local."""
+    ``user.sshPort``), else a remote shell-integration ``hostname``; None when the session is local.
+
+    The job's command line is what the user ran (iTerm2 reads it from the process table). The variables are
+    not: any text the session prints can set them (OSC 1337 SetUserVar / RemoteHost), so a host named only
+    by them is used only when ``trusted(host)`` says the user listed it (``[[hosts]] trust_variables``).
+    """
     cmd = parse_command_line(context.command_line)
     if cmd is not None:
         return cmd
@@ -205,7 +212,7 @@ def command_for_session(context: SessionContext, local_hostnames: Collection[str
         cmd = parse_argv([*argv, "--", host])
         if cmd is None:
             raise ResolveError(f"user.sshHost {host!r} (with user.sshUser/sshPort) is not a destination")
-        return cmd
+        return _trusted_only(cmd, "user.sshHost", trusted)
     words = context.command_line.split()
     if os.path.basename(context.job_name) in PROGRAMS or (words and os.path.basename(words[0]) in PROGRAMS):
         # An ssh job we cannot read: better no forward than one to the wrong machine.
@@ -217,8 +224,17 @@ def command_for_session(context: SessionContext, local_hostnames: Collection[str
         cmd = parse_argv(["ssh", "--", destination])
         if cmd is None:
             raise ResolveError(f"shell integration host {destination!r} is not a valid destination")
-        return cmd
+        return _trusted_only(cmd, "shell integration's hostname", trusted)
     return None
+
+
+def _trusted_only(cmd: SshCommand, source: str, trusted: Callable[[str], bool]) -> SshCommand:
+    if not trusted(cmd.host):
+        raise ResolveError(
+            f"{source} names {cmd.host!r}, but printed text can set that variable, so it is used only for hosts "
+            f"listed in the config: add [[hosts]] match = {cmd.host!r} with trust_variables = true"
+        )
+    return cmd
 
 
 def remote_forward_host(printed_host: str) -> str:

@@ -8,6 +8,7 @@ import pytest
 
 from iterm2_autolaunch.config import Config
 from iterm2_autolaunch.config_file import config_path, load_config
+from iterm2_autolaunch.config_parse import parse_config
 from iterm2_autolaunch.errors import ConfigError
 
 
@@ -81,3 +82,60 @@ def test_bad_config_names_file_key_and_what_is_allowed(tmp_path: Path, text: str
         load_config(path)
     assert str(caught.value).startswith(f"{path}: ")
     assert message in str(caught.value)
+
+
+def test_every_problem_is_reported_at_once_with_its_line_and_key(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        'backend = "auto"\n'
+        'colour = "red"\n'
+        "port_range = [80, 90]\n"
+        "\n"
+        "[actions]\n"
+        'jupyter = "launch"\n'
+        "\n"
+        "[[hosts]]\n"
+        'match = "a"\n'
+        "\n"
+        "[[hosts]]\n"
+        'match = "b"\n'
+        "trust_variables = 1\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).splitlines() == [
+        f"{path}: 4 problems:",
+        "  line 2: colour: unknown key; allowed: actions, backend, browser, hosts, kinds, limits, marker_identity, "
+        "markers, port_range, reattach",
+        "  line 3: port_range: must be two port numbers [low, high] with 1024 <= low <= high <= 65535, not [80, 90]",
+        "  line 6: actions.jupyter: 'launch' is not allowed; use one of: open, notify, silent, ignore",
+        "  line 13: hosts[1].trust_variables: must be true or false, not 1",
+    ]
+
+
+HOSTILE = [
+    pytest.param(b'browser = ["open", "-a\\u0000x"]\n', "browser: must be a list of strings", id="nul-in-argv"),
+    pytest.param(b'browser = ["open\\nx"]\n', "browser: must be a list of strings", id="newline-in-argv"),
+    pytest.param(b'[[hosts]]\nmatch = "a\\u0000"\n', "hosts[0].match: must be a glob string", id="nul-in-glob"),
+    pytest.param(b'backend = "\xff\xfe"\n', "not UTF-8 text", id="not-utf8"),
+    pytest.param(b"x = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested too deeply", id="deep-nesting"),
+    pytest.param(b"[limits]\nforwards_total = 0\n", "limits.forwards_total: must be a whole number from 1",
+                 id="limit-0"),
+    pytest.param(b"[limits]\nopens_per_minute = true\n", "limits.opens_per_minute: must be a whole number",
+                 id="limit-bool"),
+    pytest.param(b"[limits]\nlogins = 3\n", "limits.logins: unknown key", id="limit-unknown"),
+]
+
+
+@pytest.mark.parametrize(("content", "message"), HOSTILE)
+def test_hostile_config_gives_a_message_not_a_crash(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: ") and message in str(caught.value)
+
+
+def test_limits_are_read() -> None:
+    config = parse_config({"limits": {"forwards_total": 4, "opens_per_minute": 2}}, "f")
+    assert (config.limits.forwards_total, config.limits.opens_per_minute, config.limits.logins_per_host) == (4, 2, 2)

@@ -16,8 +16,9 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from iterm2_autolaunch.config import KIND_NAMES, Config, parse_config
+from iterm2_autolaunch.config import KIND_NAMES, Config
 from iterm2_autolaunch.config_file import config_main, load_config
+from iterm2_autolaunch.config_parse import parse_config
 from iterm2_autolaunch.doctor import (
     FAIL,
     OK,

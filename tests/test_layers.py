@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 
 # Module (dotted, without the package prefix) -> layer. Folders count as a whole unless listed.
 CORE = {
-    "errors", "session", "target", "sshcmd", "ssh_wrappers", "detect", "kinds", "lines", "marker", "redact", "config",
-    "interfaces", "tunnels.base", "__init__",
+    "errors", "session", "target", "config", "config_parse", "sshcmd", "ssh_wrappers", "detect", "kinds", "lines",
+    "marker", "redact", "interfaces", "tunnels.base", "__init__",
 }  # fmt: skip
 ENGINE = {"engine"}
 EFFECTS = {

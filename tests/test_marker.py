@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from iterm2_autolaunch.config import parse_config
+from iterm2_autolaunch.config_parse import parse_config
 from iterm2_autolaunch.errors import ConfigError
 from iterm2_autolaunch.lines import bytes_to_lines
 from iterm2_autolaunch.marker import MAX_BODY, PREFIX, Marker, MarkerParser, marker_event, remote_config_line

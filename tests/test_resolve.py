@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from iterm2_autolaunch.config import Config, HostRule
 from iterm2_autolaunch.errors import ResolveError
 from iterm2_autolaunch.resolve import resolve_context, resolve_main, resolve_target
 from iterm2_autolaunch.session import SessionContext
@@ -203,6 +204,10 @@ def ctx(**fields: Any) -> SessionContext:
 
 
 LOCAL = SshTarget(destination="", hostname="localhost", local=True)
+# The hosts the user listed as nameable by session variables (config [[hosts]] trust_variables = true).
+TRUSTED = Config(
+    hosts=(HostRule(match="*.invalid", trust_variables=True), HostRule(match="node7.cluster", trust_variables=True))
+).trusts_variables
 
 # fmt: off
 CONTEXT_CASES = [
@@ -242,13 +247,44 @@ def test_resolve_context(
     monkeypatch.setenv("HOME", str(tmp))
     if isinstance(expected, str):
         with pytest.raises(ResolveError, match=expected):
-            resolve_context(context, local_hostnames=LOCAL_NAMES, ssh=NO_SSH)
+            resolve_context(context, local_hostnames=LOCAL_NAMES, ssh=NO_SSH, trusted=TRUSTED)
         return
-    target = resolve_context(context, local_hostnames=LOCAL_NAMES, ssh=NO_SSH)
+    target = resolve_context(context, local_hostnames=LOCAL_NAMES, ssh=NO_SSH, trusted=TRUSTED)
     if isinstance(expected, SshTarget):
         assert target == expected
     else:
         assert {key: getattr(target, key) for key in expected} == expected
+
+
+# A local tab that `cat`s a hostile file: OSC 1337 SetUserVar / RemoteHost set these variables (iTerm2's
+# VT100Terminal.m executeXtermSetKvp:), so a host they name alone is never connected to.
+UNTRUSTED_CASES = [
+    pytest.param(ctx(job_name="zsh", command_line="-zsh", user_vars={"sshHost": "evil.example.com"}),
+                 id="printed-user-var"),
+    pytest.param(ctx(job_name="zsh", hostname="evil.example.com", username="root"), id="printed-remote-host"),
+    pytest.param(ctx(user_vars={"sshHost": "169.254.169.254", "sshPort": "80"}), id="printed-metadata-address"),
+    pytest.param(ctx(user_vars={"sshHost": "wheeler.invalid.evil.com"}), id="glob-does-not-extend"),
+]
+
+
+@pytest.mark.parametrize("context", UNTRUSTED_CASES)
+def test_a_host_named_only_by_printable_variables_is_refused(
+    tmp: Path, monkeypatch: pytest.MonkeyPatch, context: SessionContext
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp))
+    for trusted in (Config().trusts_variables, TRUSTED):
+        with pytest.raises(ResolveError, match="printed text can set that variable"):
+            resolve_context(context, local_hostnames=LOCAL_NAMES, ssh=NO_SSH, trusted=trusted)
+
+
+def test_printed_variables_only_pick_among_listed_hosts(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp))
+    listed = Config(hosts=(HostRule(match="wheeler", trust_variables=True),)).trusts_variables
+    context = ctx(user_vars={"sshHost": "wheeler"})
+    assert resolve_context(context, local_hostnames=LOCAL_NAMES, ssh=NO_SSH, trusted=listed).hostname == "wheeler"
+    for host in ("wheeler2", "evil"):
+        with pytest.raises(ResolveError, match="trust_variables"):
+            resolve_context(ctx(user_vars={"sshHost": host}), local_hostnames=LOCAL_NAMES, ssh=NO_SSH, trusted=listed)
 
 
 def test_resolve_context_with_real_ssh() -> None:
