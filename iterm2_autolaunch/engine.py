@@ -12,60 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
+from iterm2_autolaunch.budget import Budget, Once
 from iterm2_autolaunch.config import Config
 from iterm2_autolaunch.detect import KINDS, Detector, Event, is_loopback
 from iterm2_autolaunch.errors import AutolaunchError, PortTaken
 from iterm2_autolaunch.interfaces import Effects, ServerView, probe_url
 from iterm2_autolaunch.redact import redact
+from iterm2_autolaunch.server import Server, ServerKey
 from iterm2_autolaunch.session import SessionContext
 from iterm2_autolaunch.target import ForwardSpec, SshTarget
-from iterm2_autolaunch.tunnels.base import Forward, open_forward
+from iterm2_autolaunch.tunnels.base import AnyBackend, Forward, open_forward
 
 log = logging.getLogger(__name__)
 
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
-ServerKey = tuple[str, str, int, "str | None"]  # session id, kind, remote port, token
-
-
-@dataclass
-class Server:
-    """A server the engine made reachable: its forward (None when the server is local) and its URL."""
-
-    session_id: str
-    event: Event
-    target: SshTarget
-    forward: Forward | None
-    url: str  # what the browser gets: http(s)://localhost:<local port><path>?<query>
-    probe_url: str
-    opened_at: float = field(default_factory=time.monotonic)
-    health: asyncio.Task[None] | None = None
-
-    @property
-    def key(self) -> ServerKey:
-        return (self.session_id, self.event.kind, self.event.port, self.event.token)
-
-    @property
-    def kind(self) -> str:
-        return self.event.kind
-
-    @property
-    def local_port(self) -> int:
-        return self.forward.local_port if self.forward else self.event.port
-
-    def describe(self) -> dict[str, object]:
-        """For `list` and the status bar: everything but the token."""
-        return {
-            "session": self.session_id,
-            "kind": self.event.kind,
-            "ssh_host": self.target.destination or "(local)",
-            "remote": f"{self.event.host}:{self.event.port}",
-            "local_port": self.local_port,
-            "url": redact(self.url),
-        }
 
 
 class Engine:
@@ -84,9 +47,14 @@ class Engine:
         self._detectors: dict[str, Detector] = {}
         self._servers: dict[ServerKey, Server] = {}
         self._starting: dict[ServerKey, asyncio.Task[None]] = {}
-        self._closing: set[asyncio.Task[None]] = set()
+        self._closing: set[asyncio.Task[object]] = set()
         self._listeners: list[Callable[[], None]] = []
         self.last_opened: Server | None = None
+        limits = config.limits
+        self._logins: dict[tuple[str, int], asyncio.Semaphore] = {}  # per ssh host: logins in flight
+        self._opens = Budget("browser opens", limits.opens_per_minute, log)
+        self._notes = Budget("notifications", limits.notifications_per_minute, log)
+        self._refused = Once(log)
 
     # -- LineSink -------------------------------------------------------------------------------
 
@@ -127,9 +95,30 @@ class Engine:
             action = action or self._config.reattach
         if key in self._servers or key in self._starting:
             return  # the same server printed again: one forward, one tab
+        for other, task in list(self._starting.items()):
+            if other[:3] == key[:3]:  # same session, kind and port, newer token: the older start is moot
+                task.cancel()
+        if not self._room_for(context.session_id, key):
+            return
         task = asyncio.get_running_loop().create_task(self._start(context, event, key, action))
         self._starting[key] = task
         task.add_done_callback(lambda _: self._starting.pop(key, None))
+
+    def _room_for(self, session_id: str, key: ServerKey) -> bool:
+        """Within the forward limits? (A restart on the same port replaces its forward, so it always fits.)"""
+        limits = self._config.limits
+        replacing = any(other[:3] == key[:3] for other in self._servers)
+        live = [k for k in (*self._servers, *self._starting) if k[:3] != key[:3]]
+        if not replacing and len(live) >= limits.forwards_total:
+            self._refused.warn("total", "%d forwards already: a new server is not forwarded (limits.forwards_total)",
+                               len(live))
+            return False
+        in_session = [k for k in live if k[0] == session_id]
+        if not replacing and len(in_session) >= limits.forwards_per_session:
+            self._refused.warn(f"session {session_id}", "[%s] %d forwards in this session already: a new server is "
+                               "not forwarded (limits.forwards_per_session)", session_id[:8], len(in_session))
+            return False
+        return True
 
     async def _start(self, context: SessionContext, event: Event, key: ServerKey, action: str | None) -> None:
         prefix = f"[{context.session_id[:8]}]"
@@ -173,7 +162,12 @@ class Engine:
                 forward = await self._open_forward(target, self._effects.remote_host(host), event.port)
                 origin = f"{event.scheme}://localhost:{forward.local_port}"
             url_for_probe = probe_url(origin, event.base_path, kind)
-            result = await self._effects.probe(url_for_probe, kind)
+            try:
+                result = await self._effects.probe(url_for_probe, kind)
+            except BaseException:  # cancelled (the session closed) while probing: the forward goes too
+                if forward is not None:
+                    self._track(asyncio.to_thread(forward.close))
+                raise
             if result.ok:
                 query = f"?{event.query}" if event.query else ""
                 server = Server(
@@ -203,24 +197,37 @@ class Engine:
         backend = await asyncio.to_thread(
             self._effects.backend, self._config.backend_for(target.destination), target
         )
-        for attempt in (1, 2):
-            local_port = self._effects.choose_port(remote_port, self._config.port_range)
-            spec = ForwardSpec(target, remote_host, remote_port, local_port)
-            try:
-                return await open_forward(backend, spec)
-            except PortTaken:
-                # Taken between our check and the bind: one more try on another port.
-                if attempt == 2:
-                    raise
+        logins = self._logins.setdefault((target.hostname, target.port),
+                                         asyncio.Semaphore(self._config.limits.logins_per_host))
+        async with logins:  # a start cancelled while waiting here never logs in
+            for attempt in (1, 2):
+                local_port = self._effects.choose_port(remote_port, self._config.port_range)
+                spec = ForwardSpec(target, remote_host, remote_port, local_port)
+                try:
+                    return await self._owned_open(backend, spec)
+                except PortTaken:
+                    # Taken between our check and the bind: one more try on another port.
+                    if attempt == 2:
+                        raise
         raise AssertionError("unreachable")
+
+    async def _owned_open(self, backend: AnyBackend, spec: ForwardSpec) -> Forward:
+        """Open, owning the result even when the start is cancelled meanwhile: a blocking open goes on in its
+        thread, so a cancelled start leaves a task that waits for it and closes what it made."""
+        opening = asyncio.ensure_future(open_forward(backend, spec))
+        try:
+            return await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            self._track(_close_when_opened(opening))
+            raise
 
     def _act(self, server: Server, action: str, prefix: str) -> None:
         self.last_opened = server
         kind = server.event.kind
-        if action == "open":
+        if action == "open" and self._opens.allow():
             log.info("%s opening %s", prefix, redact(server.url))
             self._effects.open_url(server.url)
-        elif action == "notify":
+        elif action in ("open", "notify") and self._notes.allow():
             self._effects.notify(
                 f"{kind} ready", f"{server.target.destination or 'local'}: {redact(server.url)}"
             )
@@ -241,7 +248,11 @@ class Engine:
     # -- closing --------------------------------------------------------------------------------
 
     def _spawn_close(self, server: Server, why: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._close(server, why))
+        self._track(self._close(server, why))
+
+    def _track(self, closing: Coroutine[Any, Any, object]) -> None:
+        """Run a closing step as a task the engine owns: shutdown waits for it (bounded)."""
+        task = asyncio.get_running_loop().create_task(closing)
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
 
@@ -270,15 +281,17 @@ class Engine:
         """Bounded: cancel starts, close every forward, wait for pending closes; say what was left."""
         for task in list(self._starting.values()):
             task.cancel()
-        pending = [*self._starting.values(), *self._closing]
         try:
-            await asyncio.wait_for(self._drain(pending), timeout)
+            await asyncio.wait_for(self._drain(), timeout)
         except asyncio.TimeoutError:
-            log.warning("shutdown: %d forwards still closing after %.0f s", len(self._servers), timeout)
+            log.warning("shutdown: %d forwards, %d closes left after %.0f s", len(self._servers),
+                        len(self._closing), timeout)
 
-    async def _drain(self, pending: list[asyncio.Task[None]]) -> None:
-        await asyncio.gather(*pending, return_exceptions=True)
+    async def _drain(self) -> None:
+        await asyncio.gather(*self._starting.values(), return_exceptions=True)
         await self.close_all("shutting down")
+        while self._closing:  # including the closes that cancelled starts left behind
+            await asyncio.gather(*list(self._closing), return_exceptions=True)
 
     # -- for the UI and `list` ------------------------------------------------------------------
 
@@ -314,4 +327,15 @@ class Engine:
 
     def _report(self, title: str, message: str) -> None:
         log.error("%s: %s", title, message)
-        self._effects.notify(title, message)
+        if self._notes.allow():
+            self._effects.notify(title, message)
+
+
+async def _close_when_opened(opening: asyncio.Future[Forward]) -> None:
+    """Wait for an open nobody wants any more, then close what it made (a failed open made nothing)."""
+    try:
+        forward = await opening
+    except Exception:
+        return
+    await asyncio.to_thread(forward.close)
+    log.info("closed localhost:%d: its start was cancelled while it opened", forward.local_port)

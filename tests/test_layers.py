@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 # Module (dotted, without the package prefix) -> layer. Folders count as a whole unless listed.
 CORE = {
     "errors", "session", "target", "config", "config_parse", "sshcmd", "ssh_wrappers", "detect", "kinds", "lines",
-    "marker", "redact", "interfaces", "tunnels.base", "__init__",
+    "marker", "redact", "budget", "interfaces", "tunnels.base", "__init__",
 }  # fmt: skip
-ENGINE = {"engine"}
+ENGINE = {"engine", "server"}
 EFFECTS = {
     "resolve", "ports", "probe", "browser", "notify", "known_hosts", "host_keys", "control", "control_client",
     "install", "tunnels",

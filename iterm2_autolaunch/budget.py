@@ -1,0 +1,57 @@
+"""Bounds on how often printed text can make the daemon act: a sliding one-minute budget. Pure (the clock
+is passed in). The first refusal in a minute is logged; the rest of that minute only counted, then summed up."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+
+WINDOW = 60.0  # seconds
+
+
+class Budget:
+    """At most ``per_minute`` actions in any 60 s; ``allow()`` says whether one more may happen now."""
+
+    def __init__(self, what: str, per_minute: int, log: logging.Logger, clock: Callable[[], float] = time.monotonic):
+        self.what = what
+        self.per_minute = per_minute
+        self._log = log
+        self._clock = clock
+        self._recent: deque[float] = deque()
+        self._refused = 0
+        self._refused_since = 0.0
+
+    def allow(self) -> bool:
+        now = self._clock()
+        while self._recent and now - self._recent[0] >= WINDOW:
+            self._recent.popleft()
+        if self._refused and now - self._refused_since >= WINDOW:
+            self._log.warning("%s: %d more refused in the last minute (limit %d a minute)",
+                              self.what, self._refused, self.per_minute)
+            self._refused = 0
+        if len(self._recent) < self.per_minute:
+            self._recent.append(now)
+            return True
+        if not self._refused:
+            self._refused_since = now
+            self._log.warning("%s: more than %d a minute; not done (limits in the config)", self.what, self.per_minute)
+        self._refused += 1
+        return False
+
+
+class Once:
+    """Log a refusal the first time a reason comes up, then stay quiet about that reason."""
+
+    def __init__(self, log: logging.Logger) -> None:
+        self._log = log
+        self._seen: set[str] = set()
+
+    def warn(self, reason: str, message: str, *args: object) -> None:
+        if reason not in self._seen:
+            self._seen.add(reason)
+            self._log.warning(message, *args)
+
+    def forget(self, reason: str) -> None:
+        self._seen.discard(reason)
