@@ -21,6 +21,8 @@ import logging
 import os
 import socket
 import stat
+import time
+from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,8 @@ MAX_RESPONSE = 16 * 1024 * 1024  # the client's bound on what it reads back
 READ_TIMEOUT = 5.0  # seconds a connected client has to send its request line
 WRITE_TIMEOUT = 5.0  # seconds to hand the answer over; a client that never reads is dropped
 CLOSE_TIMEOUT = 2.0  # seconds close() waits for handlers it cancelled
+MAX_CLIENTS = 16  # connections served at once; more are answered "busy" and closed at once
+MAX_PER_SECOND = 50  # requests a second, all clients together; past it: "busy"
 MAX_PATH = 100  # bytes; sun_path holds 104 on macOS (108 on Linux) including the final NUL
 COMMANDS = ("list", "close_all", "reopen_last", "ping")
 
@@ -70,6 +74,7 @@ class ControlServer:
         self._read_timeout = read_timeout
         self._server: asyncio.AbstractServer | None = None
         self._handlers: set[asyncio.Task[Any]] = set()
+        self._recent: deque[float] = deque()  # when the requests of the last second came
 
     async def _start(self) -> None:
         self._server = await asyncio.start_unix_server(self._handle, path=str(self.path), limit=MAX_REQUEST)
@@ -91,12 +96,23 @@ class ControlServer:
             os.close(self._lock_fd)  # releases the flock
             self._lock_fd = None
 
+    def _busy(self) -> bool:
+        """Too many clients at once, or too many requests in the last second?"""
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._handlers) >= MAX_CLIENTS or len(self._recent) >= MAX_PER_SECOND:
+            return True
+        self._recent.append(now)
+        return False
+
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
+        busy = self._busy()
         if task is not None:
             self._handlers.add(task)
         try:
-            answer = await self._answer(reader)
+            answer = _error("busy: too many requests, try again in a second") if busy else await self._answer(reader)
             writer.write(json.dumps(answer, ensure_ascii=False).encode() + b"\n")
             await asyncio.wait_for(writer.drain(), WRITE_TIMEOUT)
         except (OSError, asyncio.TimeoutError) as error:
@@ -119,6 +135,8 @@ class ControlServer:
             request = json.loads(line.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             return _error(f"request is not one line of JSON: {error}")
+        except RecursionError:
+            return _error("request is nested too deeply")
         if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):
             return _error('request must be a JSON object with a string "cmd"')
         try:

@@ -12,7 +12,8 @@ import functools
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import iterm2
 
@@ -82,6 +83,7 @@ class DaemonService:
     control: ControlServer | None = None
     ui: Ui | None = None
     markers: asyncio.Task[None] | None = None
+    workers: ThreadPoolExecutor = field(default_factory=lambda: _bounded_workers())
 
     @property
     def sink(self) -> LineSink:
@@ -96,6 +98,17 @@ class DaemonService:
         await self.engine.shutdown(timeout=1.0)
         if self.ui is not None:
             await self.ui.close()
+        self.workers.shutdown(wait=False, cancel_futures=True)  # a thread still in a login ends with it
+
+
+WORKERS = 8  # threads for blocking steps (ssh -G, logins, probes): enough for logins_per_host x a few hosts
+
+
+def _bounded_workers() -> ThreadPoolExecutor:
+    """The loop's executor, bounded and named, so that a flood of work queues instead of spawning threads."""
+    workers = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="ita-worker")
+    asyncio.get_running_loop().set_default_executor(workers)
+    return workers
 
 
 async def start_iterm2_service(connection: iterm2.Connection, config: Config) -> DaemonService:

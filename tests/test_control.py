@@ -17,7 +17,14 @@ from typing import Any
 import pytest
 
 from iterm2_autolaunch.config import Config
-from iterm2_autolaunch.control import MAX_REQUEST, ControlServer, control_socket_path, serve_control
+from iterm2_autolaunch.control import (
+    MAX_CLIENTS,
+    MAX_PER_SECOND,
+    MAX_REQUEST,
+    ControlServer,
+    control_socket_path,
+    serve_control,
+)
 from iterm2_autolaunch.control_client import list_main, request
 from iterm2_autolaunch.engine import Engine
 from iterm2_autolaunch.errors import ControlError
@@ -136,6 +143,9 @@ BAD_REQUESTS = [
     pytest.param(b"\n", "not one line of JSON", id="empty-line"),
     pytest.param(b"x" * (MAX_REQUEST + 10) + b"\n", "request too long", id="oversized"),
     pytest.param(b'{"cmd": "list"' + b" " * (4 * MAX_REQUEST), "request too long", id="oversized-no-newline"),
+    pytest.param(b"[" * 30_000 + b"]" * 30_000 + b"\n", "nested too deeply", id="deep-nesting"),
+    pytest.param(b'{"cmd": "list", "x": ' + b"[" * 30_000 + b"]" * 30_000 + b"}\n", "nested too deeply",
+                 id="deep-nesting-in-object"),
 ]
 
 
@@ -268,3 +278,27 @@ def test_no_daemon_is_a_clear_error(sock_dir: Path, capsys: pytest.CaptureFixtur
     assert list_main(["--socket", str(path)]) == 1
     err = capsys.readouterr().err
     assert "no iterm2-autolaunch daemon is running" in err and str(path) in err
+
+
+def test_a_flood_of_clients_is_bounded_and_the_server_keeps_serving(sock_dir: Path) -> None:
+    path = sock_dir / "control.sock"
+
+    async def scenario(engine: Engine, world: FakeWorld, server: ControlServer) -> None:
+        await start_forward(engine, world)
+        # MAX_CLIENTS + 10 clients connect and say nothing; then 3 x MAX_PER_SECOND requests at once
+        silent = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(MAX_CLIENTS + 10)]
+        try:
+            for sock in silent:
+                sock.connect(str(path))
+            await asyncio.sleep(0.2)
+            assert len(server._handlers) <= MAX_CLIENTS
+            answers = await asyncio.gather(*(ask({"cmd": "ping"}, path) for _ in range(3 * MAX_PER_SECOND)),
+                                           return_exceptions=True)
+            assert all(isinstance(a, dict) and (a["ok"] or a["error"].startswith("busy")) for a in answers)
+        finally:
+            for sock in silent:
+                sock.close()
+        await asyncio.sleep(1.1)  # the rate window passes
+        assert len((await ask({"cmd": "list"}, path))["forwards"]) == 1
+
+    run_with_daemon(path, scenario, read_timeout=0.5)
