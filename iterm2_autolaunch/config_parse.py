@@ -156,9 +156,10 @@ class _Reader:
         return good
 
     def argv(self, value: Any, key: str) -> tuple[str, ...]:
-        what = 'a list of strings (argv, no shell, no control characters), e.g. ["open", "-a", "Firefox"]'
+        what = 'a list of non-empty strings without NUL (argv, no shell), e.g. ["open", "-a", "Firefox"]'
+        # NUL is the one character no argv can carry (exec takes C strings); newlines are fine (python -c).
         if not isinstance(value, list) or not all(
-            isinstance(item, str) and item and not _CONTROL.search(item) for item in value
+            isinstance(item, str) and item and "\0" not in item for item in value
         ):
             self.fail(key, f"must be {what}")
             return ()

@@ -167,7 +167,7 @@ async def serve_control(
     """Listen on the control socket for ``engine``. Raises ControlError when another daemon is live."""
     path = path or control_socket_path()
     _check_length(path)
-    _secure_directory(path.parent)
+    secure_directory(path.parent)
     lock_fd = _take_lock(path)
     if lock_fd is None:
         pid = await _ping_pid(path)
@@ -183,8 +183,8 @@ async def serve_control(
     return server
 
 
-def _secure_directory(directory: Path) -> None:
-    """Create the socket's directory 0700, or tighten it; refuse one that is not ours or not a directory."""
+def secure_directory(directory: Path) -> None:
+    """Create a private directory (0700) of ours, or tighten it; refuse one that is not ours or not a directory."""
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = os.lstat(directory)

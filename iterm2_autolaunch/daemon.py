@@ -70,8 +70,10 @@ def real_effects(config: Config, browser: Browser, notifier: Callable[[str, str]
     )
 
 
-def build_engine(config: Config, notifier: Callable[[str, str], None] = notify) -> Engine:
-    return Engine(config, real_effects(config, Browser(config.browser), notifier))
+async def start_service(config: Config) -> DaemonService:
+    """The service of the pty wrapper (and of any frontend without iTerm2): the engine and its browser."""
+    browser = Browser(config.browser)
+    return DaemonService(Engine(config, real_effects(config, browser)), browser=browser)
 
 
 @dataclass
@@ -80,6 +82,7 @@ class DaemonService:
     in iTerm2 the control socket, the UI and the marker watcher. ``aclose`` stops it all, bounded."""
 
     engine: Engine
+    browser: Browser | None = None
     control: ControlServer | None = None
     ui: Ui | None = None
     markers: asyncio.Task[None] | None = None
@@ -98,6 +101,8 @@ class DaemonService:
         await self.engine.shutdown(timeout=1.0)
         if self.ui is not None:
             await self.ui.close()
+        if self.browser is not None:
+            await asyncio.to_thread(self.browser.close, 1.0)  # its pages go; a browser still starting has them
         self.workers.shutdown(wait=False, cancel_futures=True)  # a thread still in a login ends with it
 
 
@@ -114,12 +119,13 @@ def _bounded_workers() -> ThreadPoolExecutor:
 async def start_iterm2_service(connection: iterm2.Connection, config: Config) -> DaemonService:
     """The engine, its control socket (refused if another daemon runs), the iTerm2 UI, and the invisible
     marker (when ``marker_identity`` is configured)."""
-    effects = real_effects(config, Browser(config.browser))
+    browser = Browser(config.browser)
+    effects = real_effects(config, browser)
     engine = Engine(config, effects)
     control = await serve_control(engine)
     ui = await start_ui(connection, engine)
     effects.notify = ui.notify  # iTerm2's own notification (OSC 9) instead of a second desktop one
-    service = DaemonService(engine, control, ui)
+    service = DaemonService(engine, browser, control, ui)
     if config.marker_identity:
         tasks: set[asyncio.Task[None]] = set()
 
@@ -150,7 +156,4 @@ def run_command(argv: Sequence[str]) -> int:
     setup_logging(raw_terminal=sys.stdin.isatty())
     config = config_or_defaults()
 
-    async def start() -> DaemonService:
-        return DaemonService(build_engine(config))
-
-    return run_wrapped(argv, start, marker_identity=config.marker_identity)
+    return run_wrapped(argv, lambda: start_service(config), marker_identity=config.marker_identity)

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.browser_pages import recorder
 from tests.fake_iterm2 import FakeITerm2, FakeSession
 
-RECORDER = "import sys; open(sys.argv[1], 'w').write(sys.argv[2])"  # a browser that writes down the URL
+RECORDER = recorder(append=False)  # a browser that writes down the URL (and its argv, in FILE.argv)
 
 
 @dataclass
@@ -32,7 +33,10 @@ class DaemonRun:
             assert self.process.poll() is None, "the daemon exited"
             assert time.monotonic() < deadline, "the daemon opened nothing"
             time.sleep(0.05)
-        return self.opened_file.read_text()
+        url = self.opened_file.read_text()
+        argv = Path(f"{self.opened_file}.argv").read_text()
+        assert argv.startswith("file://") and "token" not in argv, f"the browser's argv holds {argv!r}"
+        return url
 
 
 @contextmanager

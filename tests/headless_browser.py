@@ -1,7 +1,8 @@
 """A browser command for tests and the demo: Debian's headless Chromium renders the URL it is given.
 
 Usage: ``python tests/headless_browser.py OUTDIR URL`` (the daemon appends URL to the configured argv).
-Writes OUTDIR/url.txt (the URL as received, so the test can check it), OUTDIR/dom.html (the rendered DOM,
+Writes OUTDIR/url.txt (the URL as received: the daemon's redirect page, so the test can check it holds no
+token) and OUTDIR/target.txt (where that page sends the browser), OUTDIR/dom.html (the rendered DOM,
 after JavaScript ran) and OUTDIR/screenshot.png, then OUTDIR/done (last, so waiting on it is safe).
 """
 
@@ -12,6 +13,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script by the daemon
+from tests.browser_pages import page_target  # noqa: E402
 
 # Flags measured on this machine kind (TUNNEL_NOTES): no sandbox as root, no GPU, no network chatter.
 BASE_FLAGS = [
@@ -40,9 +44,14 @@ def chromium() -> str:
 def render(url: str, outdir: Path) -> None:
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "url.txt").write_text(url)
+    if url.startswith("file:"):
+        (outdir / "target.txt").write_text(page_target(url))
     with tempfile.TemporaryDirectory(prefix="ita-chromium-") as profile:
         base = [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
-        dom = subprocess.run([*base, "--dump-dom", url], capture_output=True, text=True, timeout=120, check=False)
+        # --dump-dom can race a redirect (it may dump the page being left, or nothing), so the DOM is taken of
+        # where the page leads; the screenshot below is of the page itself, which Chromium follows for real.
+        target = (outdir / "target.txt").read_text() if url.startswith("file:") else url
+        dom = subprocess.run([*base, "--dump-dom", target], capture_output=True, text=True, timeout=120, check=False)
         (outdir / "dom.html").write_text(dom.stdout)
         (outdir / "chromium.log").write_text(dom.stderr[-20000:])
         subprocess.run(

@@ -63,7 +63,7 @@ BAD = [
     pytest.param('colour = "red"', "colour: unknown key; allowed:", id="unknown-key"),
     pytest.param('backend = "putty"', "backend: 'putty' is not allowed; use one of: auto, sshtunnel, openssh",
                  id="bad-backend"),
-    pytest.param('browser = "open -a Firefox"', "browser: must be a list of strings (argv", id="browser-str"),
+    pytest.param('browser = "open -a Firefox"', "browser: must be a list of non-empty strings", id="browser-str"),
     pytest.param("port_range = [80, 90]", "port_range: must be two port numbers", id="low-ports"),
     pytest.param("port_range = [60000, 50000]", "port_range: must be two port numbers", id="reversed-range"),
     pytest.param('kinds = ["jupyter", "rstudio"]', "kinds: 'rstudio' is not allowed", id="unknown-kind"),
@@ -114,8 +114,9 @@ def test_every_problem_is_reported_at_once_with_its_line_and_key(tmp_path: Path)
 
 
 HOSTILE = [
-    pytest.param(b'browser = ["open", "-a\\u0000x"]\n', "browser: must be a list of strings", id="nul-in-argv"),
-    pytest.param(b'browser = ["open\\nx"]\n', "browser: must be a list of strings", id="newline-in-argv"),
+    pytest.param(b'browser = ["open", "-a\\u0000x"]\n', "browser: must be a list of non-empty strings without NUL",
+                 id="nul-in-argv"),
+    pytest.param(b'browser = ["open", ""]\n', "browser: must be a list of non-empty strings", id="empty-argv-item"),
     pytest.param(b'[[hosts]]\nmatch = "a\\u0000"\n', "hosts[0].match: must be a glob string", id="nul-in-glob"),
     pytest.param(b'backend = "\xff\xfe"\n', "not UTF-8 text", id="not-utf8"),
     pytest.param(b"x = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested too deeply", id="deep-nesting"),

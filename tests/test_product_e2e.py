@@ -156,7 +156,9 @@ def run_product(remote_host: RemoteHost, home: Path, ssh_options: list[str], bac
 
             wait_for(lambda: (outdir / "done").exists(), 150, "the browser to render JupyterLab", diagnostics)
 
-            url = (outdir / "url.txt").read_text()
+            received = (outdir / "url.txt").read_text()
+            assert received.startswith("file://") and "token" not in received  # the argv holds a page, no token
+            url = (outdir / "target.txt").read_text()  # where Chromium went from that page
             parts = urlsplit(url)
             printed = re.search(rb"http://127\.0\.0\.1:\d+/lab\?token=([0-9a-f]+)", (home / "pty.log").read_bytes())
             assert printed is not None

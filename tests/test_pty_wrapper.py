@@ -31,6 +31,7 @@ import pytest
 
 from iterm2_autolaunch.lines import bytes_to_lines
 from iterm2_autolaunch.marker import remote_config_line
+from tests.browser_pages import recorder
 from tests.conftest import require
 from tests.pty_session import PtySession
 from tests.remote_host import jupyter_env
@@ -44,7 +45,7 @@ T = TypeVar("T")
 JUPYTER_START = 90.0  # a loaded 2-core machine can be slow to start JupyterLab; a pass never waits this long
 AFTER_JUPYTER = 7  # the launch scripts exit with this after Jupyter stops: what ssh, then the wrapper, return
 # A browser that only records the URL it was given (argv: log file, URL).
-RECORDER = "import sys; open(sys.argv[1], 'a').write(sys.argv[2] + '\\n')"
+RECORDER = recorder(append=True)
 
 
 def wait_until(check: Callable[[], T | None], what: str, timeout: float, term: PtySession | None = None) -> T:

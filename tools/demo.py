@@ -38,6 +38,7 @@ if str(REPO) not in sys.path:
 
 from iterm2_autolaunch.lines import bytes_to_lines  # noqa: E402
 from iterm2_autolaunch.redact import redact  # noqa: E402
+from tests.browser_pages import page_target  # noqa: E402
 from tests.headless_browser import BASE_FLAGS as CHROMIUM_FLAGS  # noqa: E402
 
 SCREENSHOT = "demo-jupyterlab.png"
@@ -76,7 +77,9 @@ def chromium(args: list[str], log: Path, timeout: float) -> subprocess.Completed
 def browse(out: Path, url: str) -> int:
     """The configured browser: a screenshot and the DOM of ``url`` (our forward), by headless Chromium."""
     log = out / "chromium.log"
-    result: dict[str, object] = {"url": redact(url)}
+    # The daemon hands over a redirect page (no token in any argv); show where it leads, token hidden.
+    target = page_target(url) if url.startswith("file:") else url
+    result: dict[str, object] = {"url": redact(target)}
     try:
         shot = chromium(
             ["--virtual-time-budget=5000", f"--screenshot={out / SCREENSHOT}", "--window-size=1280,800", url],
@@ -84,7 +87,8 @@ def browse(out: Path, url: str) -> int:
             90,
         )
         result["screenshot_status"] = shot.returncode
-        dom = chromium(["--virtual-time-budget=5000", "--dump-dom", url], log, 60)
+        # --dump-dom can race the page's redirect: the DOM is taken of where it leads (the screenshot follows it)
+        dom = chromium(["--virtual-time-budget=5000", "--dump-dom", target], log, 60)
         (out / DOM).write_bytes(dom.stdout)
         result["dom_status"] = dom.returncode
     except (OSError, subprocess.TimeoutExpired) as error:
