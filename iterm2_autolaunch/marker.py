@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import re
+import shlex
 from dataclasses import dataclass
 
 from iterm2_autolaunch.detect import _URL, JUPYTER, Event, _event, is_local_looking
@@ -122,15 +123,27 @@ def _prefix_tail(buffer: bytes, position: int) -> bytes:
     return b""
 
 
+# Run by the remote Jupyter as its "browser", with the file:// URL of the redirect page it writes (0600-private
+# in its runtime directory): reads the page's URL back and prints it inside the marker. No "%s" in the code:
+# Jupyter's webbrowser.GenericBrowser replaces every "%s" of every argument with the URL.
+_REMOTE_CODE = (
+    'import html, re, sys, urllib.parse as p, urllib.request as r; '
+    'u = html.unescape(re.search(r"url=([^\\"]*)\\"", '
+    'open(r.url2pathname(p.urlsplit(sys.argv[1]).path), encoding="utf-8").read()).group(1)); '
+    'sys.stdout.write("\\033]1337;Custom=id={identity}:" + u + "\\a")'
+)
+
+
 def remote_config_line(identity: str) -> str:
     """The line for a remote ``jupyter_server_config.py``: Jupyter then announces itself with the marker.
 
-    Jupyter's ``webbrowser`` splits the command with shlex (no shell) and puts the URL where ``%s`` stands:
-    here a separate argument, which printf's ``%b`` copies (a URL has no backslashes to interpret), so a
-    ``%`` in the URL cannot act as a printf format. ``use_redirect_file = False`` makes Jupyter pass the
-    http URL with its token rather than a local ``file://`` page.
+    With ``use_redirect_file`` (Jupyter's default) Jupyter writes the URL with its token into a page in its
+    private runtime directory and hands the "browser" only that page's ``file://`` URL: the token is in no
+    argv on the remote host, where ``ps`` would show it to every user (jupyter_server ``launch_browser``,
+    ``templates/browser-open.html``). Jupyter splits the command with shlex (no shell); ``python3 -c`` reads
+    the page and prints the marker.
     """
     if not re.fullmatch(r"[A-Za-z0-9_-]+", identity):
         raise ValueError("the identity must be letters, digits, _ or -")
-    command = f"printf '\\\\033]1337;Custom=id={identity}:%b\\\\007' %s"
-    return f'c.ServerApp.browser = "{command}"; c.ServerApp.use_redirect_file = False'
+    command = shlex.join(["python3", "-c", _REMOTE_CODE.format(identity=identity), "%s"])
+    return f"c.ServerApp.browser = {command!r}; c.ServerApp.use_redirect_file = True"

@@ -10,11 +10,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.parse
+import urllib.request
 import webbrowser
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import jupyter_server
 import pytest
 
 from iterm2_autolaunch.config_parse import parse_config
@@ -154,9 +158,12 @@ def test_marker_is_invisible_to_the_line_detector() -> None:
 # ------------------------------------------------------------------------------- the remote config line
 
 
-def run_config_line(line: str, url: str) -> bytes:
-    """What Jupyter does with the line: exec it as config, ``webbrowser.get(c.ServerApp.browser)`` and
-    ``open(url)``, which runs the command without a shell. Here the command's output is captured."""
+def run_config_line(line: str, url: str, workdir: Path) -> tuple[bytes, list[str]]:
+    """What Jupyter Server does with the line, step by step from its source (serverapp.py ``launch_browser``,
+    ``_prepare_browser_open``, ``_write_browser_open_file``): render its own ``browser-open.html`` template
+    (autoescape on, as its jinja2 env) with the URL into a page in its runtime directory, then
+    ``webbrowser.get(c.ServerApp.browser).open(urljoin("file:", pathname2url(page)))``, which runs the command
+    without a shell. Returns the command's output and its argv."""
 
     class Section:
         pass
@@ -166,11 +173,16 @@ def run_config_line(line: str, url: str) -> bytes:
 
     c = Config()
     exec(line, {"c": c})  # noqa: S102 - our own generated line, as Jupyter would load it
-    assert c.ServerApp.use_redirect_file is False  # type: ignore[attr-defined]
+    assert c.ServerApp.use_redirect_file is True  # type: ignore[attr-defined]
+    templates = Path(jupyter_server.__file__).parent / "templates"
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=True)  # noqa: S701 - as Jupyter
+    page = workdir / "jpserver-4242-open.html"
+    page.write_text(env.get_template("browser-open.html").render(open_url=url, base_url="/"), encoding="utf-8")
     browser = webbrowser.get(c.ServerApp.browser)  # type: ignore[attr-defined]
     assert isinstance(browser, webbrowser.GenericBrowser)
-    argv = [browser.name] + [arg.replace("%s", url) for arg in browser.args]  # GenericBrowser.open's argv
-    return subprocess.run(argv, capture_output=True, timeout=10, check=True).stdout
+    file_url = urllib.parse.urljoin("file:", urllib.request.pathname2url(str(page)))
+    argv = [browser.name] + [arg.replace("%s", file_url) for arg in browser.args]  # GenericBrowser.open's argv
+    return subprocess.run(argv, capture_output=True, timeout=10, check=True).stdout, argv
 
 
 @pytest.mark.parametrize(
@@ -178,19 +190,15 @@ def run_config_line(line: str, url: str) -> bytes:
     [URL, "http://localhost:8888/user/a%2Fb%25s/lab?token=x%sy", "http://[::1]:8888/lab?token=z"],
     ids=["plain", "percent-signs", "ipv6"],
 )
-def test_remote_config_line_makes_printf_send_the_marker(url: str) -> None:
-    require_printf()
-    output = run_config_line(remote_config_line(IDENTITY), url)
+def test_remote_config_line_sends_the_marker_without_the_token_in_an_argv(url: str, tmp_path: Path) -> None:
+    output, argv = run_config_line(remote_config_line(IDENTITY), url, tmp_path)
     assert output == marker(url)  # exactly the sequence, nothing visible
+    assert not any("token" in arg for arg in argv)  # `ps` on the remote host shows no token
     found = events(output)
     if url.endswith("x%sy"):
         assert [m.event for m in found] == [None]  # "%s" is no token character: the URL rules refuse it
     else:
         assert urls(found) == [url]
-
-
-def require_printf() -> None:
-    assert shutil.which("printf"), "printf (coreutils) is missing"
 
 
 def test_remote_config_line_refuses_an_identity_that_would_need_quoting() -> None:
