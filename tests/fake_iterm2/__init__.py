@@ -1,7 +1,9 @@
 """A protocol-faithful fake iTerm2 for tests: real ``iterm2.api_pb2`` messages over the real socket."""
 
-from .server import Alert, FakeITerm2, FakeRPCError, FakeSession, Popover, parse_invocation
+from .model import Alert, FakeRPCError, FakeSession, Popover
+from .server import FakeITerm2
 from .terminal import Line, Terminal
+from .ui_requests import parse_invocation
 
 __all__ = [
     "Alert",
