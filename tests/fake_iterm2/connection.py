@@ -48,15 +48,32 @@ class _Connection(SessionRequests, UIRequests):
         self.all_sessions_subs: set[int] = set()
         self.session_subs: dict[int, set[str]] = {t: set() for t in _SESSION_NOTIFICATIONS}
         self.variable_subs: list[tuple[int, str, str]] = []
+        # The sessions an "all" subscription reaches: iTermAPIHelper
+        # handleSubscriptionRequestForAllObjects: subscribes each of ``allSessions`` (the windows'
+        # sessions: not buried ones) and sessionCreated: adds sessions created or revived later.
+        self.all_covered: dict[object, set[str]] = {}
         # Replies and notifications leave in the order they were made.
         self._outbox: asyncio.Queue[bytes] = asyncio.Queue()
 
     # -------------------------------------------------------------- sending
 
     def wants(self, notification_type: int, session: FakeSession) -> bool:
-        return notification_type in self.all_sessions_subs or session.session_id in self.session_subs.get(
-            notification_type, ()
-        )
+        if session.session_id in self.session_subs.get(notification_type, ()):
+            return True
+        return notification_type in self.all_sessions_subs and self.covers(notification_type, session.session_id)
+
+    def covers(self, key: object, session_id: str) -> bool:
+        return self.server.legacy or session_id in self.all_covered.get(key, ())
+
+    def session_created(self, session_id: str) -> None:
+        for covered in self.all_covered.values():
+            covered.add(session_id)
+
+    def forget_session(self, session_id: str) -> None:
+        for subscribers in self.session_subs.values():
+            subscribers.discard(session_id)
+        for covered in self.all_covered.values():
+            covered.discard(session_id)
 
     def post(self, note: pb.Notification) -> None:
         message = pb.ServerOriginatedMessage()
@@ -176,6 +193,7 @@ class _Connection(SessionRequests, UIRequests):
             # Covers every session, including ones created later (iTermAllSessionsSubscription).
             if req.subscribe:
                 self.all_sessions_subs.add(kind)
+                self.all_covered[kind] = {s.session_id for s in self.server._all_sessions()}
             else:
                 self.all_sessions_subs.discard(kind)
                 self.session_subs[kind].clear()
@@ -192,6 +210,8 @@ class _Connection(SessionRequests, UIRequests):
             if key in self.variable_subs:
                 return _NOTIFY_STATUS.Value("ALREADY_SUBSCRIBED")
             self.variable_subs.append(key)
+            if monitor.identifier == "all":
+                self.all_covered[key[0], key[2]] = {s.session_id for s in self.server._all_sessions()}
         else:
             if key not in self.variable_subs:
                 return _NOTIFY_STATUS.Value("NOT_SUBSCRIBED")

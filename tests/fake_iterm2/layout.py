@@ -24,6 +24,7 @@ class Layout:
     legacy: bool
     undo_timeout: float
     refresh_interval: float
+    background_interval: float
     _connections: set[_Connection]
     _dirty: set[FakeSession]
     _dirty_event: asyncio.Event | None

@@ -83,6 +83,12 @@ class FakeSession:
         self.tab: FakeTab | None = None
         self.buried = False
         self.closed = False
+        # Closed but still undoable (PTYSession makeTerminationUndoable): the pending hardStop,
+        # where the session sat, and the output that waits while its shell is paused.
+        self.closing: asyncio.TimerHandle | None = None
+        self.revive_place: tuple[FakeTab | None, bool] = (None, False)
+        self.paused_output: list[bytes] = []
+        self.last_refresh = -float("inf")
         # What clients typed with send_text, and how often they read the screen: observables
         # for tests ("the client has read session S at least once").
         self.typed: list[str] = []
@@ -117,6 +123,9 @@ class FakeSession:
             data = data.encode()
         if self.closed:
             raise RuntimeError(f"session {self.session_id} is closed")
+        if self.closing is not None:
+            self.paused_output.append(data)
+            return
         if self._server._transaction_owner is not None:
             # iTerm2 processes no program output while a script holds a transaction.
             self._server._deferred_writes.append((self, data))

@@ -69,6 +69,8 @@ REFRESH_INTERVAL = 1 / 60
 DEFAULT_RPC_TIMEOUT = 5.0
 # KEY_UNDO_TIMEOUT's default (iTermProfilePreferences.m): a closed session can be revived this long.
 UNDO_TIMEOUT = 5.0
+# iTermUpdateCadenceController.m kBackgroundUpdateCadence: sessions not in a selected tab.
+BACKGROUND_REFRESH_INTERVAL = 1.0
 
 _R = TypeVar("_R")
 
@@ -85,6 +87,7 @@ class FakeITerm2(SessionControls):
         clear_keeps_numbering: bool = True,
         legacy: bool = False,
         undo_timeout: float = UNDO_TIMEOUT,
+        background_interval: float = BACKGROUND_REFRESH_INTERVAL,
     ) -> None:
         self.home = Path(home)
         self.socket_path = self.home / SOCKET_PATH
@@ -96,6 +99,7 @@ class FakeITerm2(SessionControls):
         # legacy=True: this fake's older model (terminal.py) and sessions that terminate at once.
         self.legacy = legacy
         self.undo_timeout = undo_timeout
+        self.background_interval = background_interval
         # What modal alerts answer: the button index (the reply is 1000 + index), the text of a
         # text-input alert (None = cancelled), and the poly-modal result.
         self.alert_button = 0

@@ -212,6 +212,9 @@ class Terminal:
         offset = (cursor_row - start) * self.columns + cursor_x
         wrapped = [row for cells, _ in logical_lines(rows_before) for row in wrap(cells, columns)]
         cursor_index, cursor_x = _cursor_after_reflow(rows_before, start, offset, columns)
+        wrap_pending = cursor_x == 0 and 0 < cursor_index == len(wrapped)
+        if wrap_pending:  # the line exactly fills its last row: the cursor waits past its end
+            cursor_index, cursor_x = cursor_index - 1, columns - 1
         self.rows, self.columns = rows, columns
         on_screen = wrapped[-rows:] if len(wrapped) > rows else wrapped
         self._history = wrapped[: len(wrapped) - len(on_screen)]
@@ -220,9 +223,11 @@ class Terminal:
         self.main = [*on_screen, *(Row() for _ in range(rows - len(on_screen)))]
         self._trim_history()
         cx = min(columns - 1, cursor_x)
+        self.pending_wrap = False
         if self.alt is None:
             self.grid = self.main
             self.cursor_x, self.cursor_y = cx, cy
+            self.pending_wrap = wrap_pending
         else:
             self.main_saved_cursor = (cx, cy)
             self.alt = [*self.alt[:rows], *(Row() for _ in range(rows - len(self.alt)))]
@@ -230,7 +235,6 @@ class Terminal:
                 row.cells = row.cells[:columns]
             self.grid = self.alt
             self.cursor_x, self.cursor_y = min(self.cursor_x, columns - 1), min(self.cursor_y, rows - 1)
-        self.pending_wrap = False
         self.scroll_top, self.scroll_bottom = 0, rows - 1
 
     # ---------------------------------------------------------------- internals used by csi.py
