@@ -58,7 +58,6 @@ class Client(ClientProcess):
             return [r["context"] for r in self.records if r.get("session") == session.session_id]
 
 
-
 @pytest.fixture
 def start_client(fake: FakeITerm2, home: str) -> Iterator[Callable[..., Client]]:
     clients: list[Client] = []
