@@ -9,8 +9,7 @@ from __future__ import annotations
 import pytest
 from iterm2 import api_pb2 as pb
 
-from tests.fake_iterm2 import Terminal
-from tests.fake_iterm2 import buffer
+from tests.fake_iterm2 import Terminal, buffer
 from tests.fake_iterm2.grid import DWC_RIGHT, DWC_SKIP, TAB_FILLER
 
 
@@ -87,7 +86,8 @@ def test_cells_never_written_or_erased_are_nul() -> None:
     # trailing NULs and sends inner ones as U+0000 (iTermTextExtractor.m enumerateCharsInRange:).
     term = Terminal(rows=2, columns=20)
     term.write(b"a\x1b[3Cb\r\nxyz\x1b[1G\x1b[1X")
-    assert [line.text for line in term.screen()] == ["a\x00\x00\x00b", "\x00yz"]
+    assert [line.sent for line in term.screen()] == ["a\x00\x00\x00b", "\x00yz"]
+    assert [line.text for line in term.screen()] == ["a   b", " yz"]
     legacy = Terminal(rows=2, columns=20, legacy=True)
     legacy.write(b"a\x1b[3Cb")
     assert legacy.screen()[0].text == "a   b"
@@ -100,7 +100,7 @@ def test_tab_leaves_fillers_and_one_tab_character() -> None:
     term.write(b"ab\tc")
     line = term.screen()[0]
     assert line.cells == "ab" + TAB_FILLER * 5 + "\tc"
-    assert line.text == "ab\tc"
+    assert line.sent == "ab\tc"
 
 
 def test_double_width_characters_take_two_cells_and_wrap_whole() -> None:
@@ -111,7 +111,7 @@ def test_double_width_characters_take_two_cells_and_wrap_whole() -> None:
     first, second = term.screen()[:2]
     assert first.cells == "ab日" + DWC_RIGHT + DWC_SKIP and first.soft
     assert second.cells == "本" + DWC_RIGHT
-    assert (first.text, second.text) == ("ab日", "本")
+    assert (first.sent, second.sent) == ("ab日", "本")
 
 
 # ------------------------------------------------------------------------------ resize

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Iterable, Sequence
 
 import iterm2
@@ -16,6 +17,10 @@ log = logging.getLogger(__name__)
 # How many distinct row texts a reader remembers having seen on the screen, to tell a repainted
 # row with new text from one that moved or came back (a full-screen program scrolling, vim exiting).
 RECENT_ROW_TEXTS = 1024
+# After a resize: how many rows above the screen to read again, and how many of the last lines
+# handed over must match in a row to find our place.
+RESYNC_LOOKBACK = 500
+RESYNC_MATCH = 3
 
 
 class LineAssembler:
@@ -67,6 +72,8 @@ class LineReader:
         # since (its rows were reflowed and renumbered).
         self._full_screen = False
         self._resized = False
+        self._last_lines: deque[str] = deque(maxlen=RESYNC_MATCH)
+        self._last_lines: deque[str] = deque(maxlen=RESYNC_MATCH)
 
     def resized(self) -> None:
         self._resized = True
@@ -79,8 +86,7 @@ class LineReader:
         end = min(max(screen.cursor.y, top), top + len(rows))
         if self._resized:
             self._resized = False
-            self._resync(top, end, rows)
-            return []
+            return await self._resync(top, end, rows)
         if self.next_line is None:
             self.next_line = top
         if top < self._last_top:
@@ -125,19 +131,40 @@ class LineReader:
             lines.extend(text for text in screen_lines + fresh if not self._seen_by_scan(text, self.width))
             for text in lines[-len(rows) :] if rows else ():
                 self._delivered.add(text.rstrip())
+        self._last_lines.extend(lines)
         return lines
 
-    def _resync(self, top: int, end: int, rows: Sequence[api_pb2.LineContents]) -> None:
-        """Take the screen as read up to the cursor row after a resize, which rewraps every line
-        and moves the numbers of the rows after the first rewrapped one
-        (VT100ScreenMutableState+Resizing.m). Those lines were handed over already; reading them
-        again by their new numbers would repeat them (and reopen what was closed since)."""
+    async def _resync(self, top: int, end: int, rows: Sequence[api_pb2.LineContents]) -> list[str]:
+        """Find our place again after a resize, which rewraps every line and moves the numbers of
+        the rows after the first rewrapped one (VT100ScreenMutableState+Resizing.m).
+
+        Logical lines survive a rewrap, so the rows around the screen are read again as logical
+        lines and the last lines handed over are looked for among them: what follows them is new
+        (written since the last read), what precedes them is not handed over again. If they are
+        not found (a multiplexer redraws its own screen on a resize) the screen is taken as read.
+        """
+        overflow = await get_overflow(self.connection, self.session_id)
+        first = max(overflow, top - RESYNC_LOOKBACK)
+        history = (await get_rows(self.connection, self.session_id, first, top - first)).contents if first < top else []
+        assembler = LineAssembler()
+        logical: list[str] = []
+        assembler.feed([*history, *rows[: end - top]], logical)
+        known = list(self._last_lines)[-RESYNC_MATCH:]
+        new: list[str] = []
+        for i in range(len(logical) - len(known), -1, -1):
+            if known and logical[i : i + len(known)] == known:
+                new = logical[i + len(known) :]
+                break
+        else:
+            log.info("session %s: resized; reading on from the cursor", self.session_id)
         self.next_line = end
         self._last_top = top
         self._assembler.drop()
         self._screen_rows = {n: rows[n - top].text for n in range(top, end)}
         for text in self._screen_rows.values():
             self._recent.add(text)
+        self._last_lines.extend(new)
+        return new
 
     def _seen_by_scan(self, text: str, width: int) -> bool:
         """Whether a line read by number was handed over by the screen scan lately (the screen

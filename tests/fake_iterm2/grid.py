@@ -70,6 +70,15 @@ def api_text(cells: str) -> str:
     return _PRIVATE.sub("", cells.rstrip(NUL))
 
 
+_SHOWN_AS_BLANK = str.maketrans({c: " " for c in NUL + DWC_SKIP + TAB_FILLER + "\t"})
+
+
+def screen_text(cells: str) -> str:
+    """A row as a person reads it off the screen: empty cells and tab fillers are blanks, a wide
+    character is one character, trailing never-written cells are not there."""
+    return cells.rstrip(NUL).replace(DWC_RIGHT, "").translate(_SHOWN_AS_BLANK)
+
+
 def strip_private(cells: str) -> str:
     return _PRIVATE.sub("", cells)
 

@@ -38,7 +38,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import csi
-from .grid import DWC_RIGHT, DWC_SKIP, EOL_DWC, EOL_HARD, NUL, TAB_FILLER, Row, api_text, cells_of, logical_lines, wrap
+from .grid import (
+    DWC_RIGHT,
+    DWC_SKIP,
+    EOL_DWC,
+    EOL_HARD,
+    NUL,
+    TAB_FILLER,
+    Row,
+    api_text,
+    cells_of,
+    logical_lines,
+    screen_text,
+    wrap,
+)
 
 # One token of terminal output: a run of printable text, a CSI sequence, an OSC string, another
 # escape sequence or a single control character. Incomplete sequences at the end of a write do not
@@ -58,12 +71,17 @@ _BLANK_CELLS = frozenset(NUL + " \t" + TAB_FILLER + DWC_RIGHT + DWC_SKIP)
 
 @dataclass(frozen=True)
 class Line:
-    """A row as the API reports it: ``text`` as GetBuffer sends it, ``cells`` as stored."""
+    """A row: ``text`` as a person reads it off the screen (empty cells as blanks), ``cells`` as
+    iTerm2 stores them; :attr:`sent` is the text GetBuffer sends for it."""
 
     number: int
     text: str
     soft: bool
     cells: str = field(default="", compare=False)
+
+    @property
+    def sent(self) -> str:
+        return api_text(self.cells)
 
 
 class Terminal:
@@ -149,7 +167,7 @@ class Terminal:
         return [line.text for line in self.lines(self.overflow, self.screen_top + self.rows)]
 
     def _line(self, number: int, row: Row) -> Line:
-        text = row.cells if self.legacy else api_text(row.cells)
+        text = row.cells if self.legacy else screen_text(row.cells)
         return Line(number, text, row.soft, row.cells)
 
     # ---------------------------------------------------------------- program output
