@@ -73,7 +73,6 @@ class LineReader:
         self._full_screen = False
         self._resized = False
         self._last_lines: deque[str] = deque(maxlen=RESYNC_MATCH)
-        self._last_lines: deque[str] = deque(maxlen=RESYNC_MATCH)
 
     def resized(self) -> None:
         self._resized = True
