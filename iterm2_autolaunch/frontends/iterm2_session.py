@@ -36,6 +36,13 @@ GATEWAY_VARIABLES = ("jobName", "commandLine", "hostname", "username")
 # (PTYSession.m makeTerminationUndoable / hardStop); Undo revives it with the same id. The reader
 # waits this long for either before it gives the session up by itself.
 GONE_GRACE = 60.0
+# iTerm2 polls the foreground job every 0.7 s (PTYSession.m shouldUpdateTitles:), so jobName and
+# commandLine may change that long after the process started: `ssh host` printing a URL at once
+# still shows the shell. When a line with a URL arrives while the job is a shell, the reader waits
+# this long for the job to change before handing it over; once per job and burst of output, so a
+# shell printing many URLs is not slowed down.
+JOB_POLL_WAIT = 0.8
+SHELLS = frozenset({"zsh", "bash", "fish", "sh", "dash", "ksh", "tcsh", "csh", "login", "nu", "xonsh", "pwsh"})
 
 
 class SessionReader:
@@ -56,6 +63,9 @@ class SessionReader:
         self._gateway: str | None = None
         self._gateway_variables: dict[str, Any] = {}
         self.context = SessionContext(session_id)
+        self._job_changed = asyncio.Event()
+        self._last_output = -float("inf")
+        self._may_wait_for_job = True
 
     @property
     def lines_lost(self) -> int:
@@ -100,6 +110,9 @@ class SessionReader:
                 if self.lines.scrolling:
                     follow_until = time.monotonic() + FOLLOW_UP_LINGER
                 if lines:
+                    if self._job_may_lag(lines):
+                        await self._wait_for_job_poll()
+                    self._last_output = time.monotonic()
                     if time.monotonic() - self._variables_read_at > USER_VARIABLES_MAX_AGE:
                         await self._read_variables()
                     self._deliver(lines)
@@ -108,6 +121,23 @@ class SessionReader:
             except Exception:
                 # A reply we did not expect, or our bug: keep the position, try again next time.
                 log.exception("session %s: reading the screen failed", self.session_id)
+
+    def _job_may_lag(self, lines: Sequence[str]) -> bool:
+        """A URL after a pause while iTerm2 still shows the shell: the job that printed it may not
+        be polled yet."""
+        job = str(self._variables.get("jobName") or "").lstrip("-")
+        if time.monotonic() - self._last_output > JOB_POLL_WAIT:
+            self._may_wait_for_job = True  # a new burst of output
+        return self._may_wait_for_job and (not job or job in SHELLS) and any("://" in line for line in lines)
+
+    async def _wait_for_job_poll(self) -> None:
+        self._job_changed.clear()
+        try:
+            await asyncio.wait_for(self._job_changed.wait(), JOB_POLL_WAIT)
+        except asyncio.TimeoutError:
+            self._may_wait_for_job = False  # the shell printed it, or a program as fleeting as the poll
+            return
+        self._variables_read_at = -float("inf")  # read the rest of the variables afresh
 
     def variable_changed(self, name: str, json_value: str) -> None:
         try:
@@ -118,6 +148,9 @@ class SessionReader:
             self._variables.pop(name, None)
         else:
             self._variables[name] = value
+        if name in ("jobName", "commandLine"):
+            self._job_changed.set()
+            self._may_wait_for_job = True
         if name in ("columns", "rows"):
             # A resize reflows the history and renumbers rows (VT100ScreenMutableState+Resizing.m).
             self.lines.resized()

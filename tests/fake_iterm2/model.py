@@ -10,12 +10,13 @@ import getpass
 import os
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from iterm2 import api_pb2 as pb
 
+from . import jobs
 from .terminal import Terminal
 
 if TYPE_CHECKING:
@@ -143,6 +144,12 @@ class FakeSession:
         else:
             self.variables[name] = value
         self._server._post_variable_change(pb.VariableScope.Value("SESSION"), self.session_id, name, value)
+
+    @_threadsafe
+    def start_job(self, argv: Sequence[str], children: Sequence[Sequence[str]] = ()) -> None:
+        """The shell in this session started ``argv`` (and it started ``children``, deepest last):
+        ``jobName``/``commandLine`` follow at iTerm2's next job poll (jobs.py)."""
+        jobs.schedule_job(self, argv, children)
 
     @_threadsafe
     def set_variables(self, values: Mapping[str, Any]) -> None:
