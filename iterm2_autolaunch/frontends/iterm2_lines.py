@@ -72,10 +72,18 @@ class LineReader:
         # since (its rows were reflowed and renumbered).
         self._full_screen = False
         self._resized = False
+        self._skip_present = False
         self._last_lines: deque[str] = deque(maxlen=RESYNC_MATCH)
 
     def resized(self) -> None:
         self._resized = True
+
+    def skip_present(self) -> None:
+        """If the first read finds rows in the history already, take what the session holds as
+        read: it is a replay (a tmux -CC pane opening), not output that just arrived. Without
+        history the rows are read: new output right after the pane opened looks the same."""
+        self.next_line = None
+        self._skip_present = True
 
     async def read_new_lines(self) -> list[str]:
         screen = await get_screen(self.connection, self.session_id)
@@ -86,6 +94,12 @@ class LineReader:
         if self._resized:
             self._resized = False
             return await self._resync(top, end, rows)
+        if self._skip_present and top > 0:
+            self._skip_present = False
+            self.next_line, self._last_top = end, top
+            self._screen_rows = {n: rows[n - top].text for n in range(top, end)}
+            return []
+        self._skip_present = False
         if self.next_line is None:
             self.next_line = top
         if top < self._last_top:

@@ -96,6 +96,10 @@ class SessionReader:
     async def _read_until_gone(self) -> None:
         try:
             await self._read_variables()
+            if self._variables.get("tmuxRole") == "client" and self.lines.next_line == 0:
+                # A tmux -CC pane opens with its history replayed from tmux (TmuxWindowOpener.m,
+                # PTYSession.m setHistory:): old output, handed over when it was new.
+                self.lines.skip_present()
         except rpc.RPCException:
             log.exception("session %s: reading its variables failed", self.session_id)
         follow_until = 0.0

@@ -26,6 +26,7 @@ class SessionControls(Notifier):
         buried: bool = False,
         tmux_gateway: FakeSession | None = None,
         background_tab_of: FakeSession | None = None,
+        replay: bytes = b"",
     ) -> FakeSession:
         """Open a session: in a new window, as a split in ``tab_of``'s tab, in a new tab of
         ``background_tab_of``'s window that is not selected, or buried.
@@ -34,6 +35,9 @@ class SessionControls(Notifier):
         in the gateway session): it opens in a new tab that belongs to the gateway's tmux connection,
         as iTerm2 opens a tab per tmux window, and gets the variables iTerm2 gives such a pane
         (``tmuxRole`` "client", ``tmuxWindowPane``); the gateway's ``tmuxRole`` becomes "gateway".
+        ``replay`` is the pane's content when iTerm2 attaches: TmuxWindowOpener.m fetches each
+        pane's history (``capture-pane -peqJ``) before it opens the window, and the session starts
+        with it (PTYSession.m ``setHistory:``), so it is there before NEW_SESSION is posted.
         """
         if tmux_gateway is not None:
             pane = next(self._ids)
@@ -75,6 +79,8 @@ class SessionControls(Notifier):
                 tab.tmux_connection_id = connection_id
                 tab.tmux_window_id = str(pane)
                 tmux_gateway.set_variable("tmuxRole", "gateway")
+        if replay:
+            session.terminal.write(replay)
         self._subscribe_all(session)
         # Posted after the session is in the list, so a client refreshing on it finds it.
         note = pb.Notification()
