@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from iterm2 import api_pb2 as pb
 
-from tests.fake_iterm2 import Terminal, buffer
+from tests.fake_iterm2 import FakeITerm2, Terminal, buffer
 from tests.fake_iterm2.grid import DWC_RIGHT, DWC_SKIP, TAB_FILLER
 
 
@@ -170,3 +170,16 @@ def test_get_buffer_range_ending_inside_a_row_ends_soft() -> None:
     term.write(b"abcde")
     reply = get_buffer(term, 0, 0, end_x=3)
     assert [(c.text, c.continuation) for c in reply.contents] == [("abc", pb.LineContents.CONTINUATION_SOFT_EOL)]
+
+
+def test_custom_escape_parameters_parsed_as_iterm2_does(
+    fake: FakeITerm2, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # VT100Terminal.m executeXtermSetKvp: "Custom=k1=v1;k2=v2:payload"; the identity is the "id"
+    # parameter (PTYSession.m screenDidReceiveCustomEscapeSequenceWithParameters:).
+    posted: list[tuple[str, str]] = []
+    monkeypatch.setattr(fake, "_post_custom_escape", lambda _session, identity, text: posted.append((identity, text)))
+    session = fake.add_session()
+    session.write(b"\x1b]1337;Custom=id=secret;v=2:http://x:1/?a=b\x07\x1b]1337;Custom=v=1:no-id\x07")
+    session.write(b"\x1b]1337;Custom=id=no-colon\x07")
+    assert posted == [("secret", "http://x:1/?a=b"), ("", "no-id")]

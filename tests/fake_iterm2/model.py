@@ -184,10 +184,14 @@ class FakeSession:
                 return
             self.set_variable(f"user.{name}", decoded)
         elif key == "Custom":
-            # OSC 1337 ; Custom=id=<identity>:<payload> ST
-            identity, sep, payload = value.partition(":")
-            if sep and identity.startswith("id="):
-                self._server._post_custom_escape(self, identity[3:], payload)
+            # OSC 1337 ; Custom=k1=v1;k2=v2:<payload> ST, as VT100Terminal.m executeXtermSetKvp:
+            # parses it: parameters up to the first colon, ';'-separated, each split at its first
+            # '='; PTYSession.m screenDidReceiveCustomEscapeSequenceWithParameters: sends
+            # parameters["id"] as the sender identity (empty when there is none).
+            head, sep, payload = value.partition(":")
+            if sep:
+                parameters = dict(part.split("=", 1) for part in head.split(";") if "=" in part)
+                self._server._post_custom_escape(self, parameters.get("id", ""), payload)
 
 
 @dataclass(eq=False)
