@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -66,6 +67,8 @@ class SessionReader:
         self._job_changed = asyncio.Event()
         self._last_output = -float("inf")
         self._may_wait_for_job = True
+        self._held: list[str] = []
+        self._hold_until: float | None = None
 
     @property
     def lines_lost(self) -> int:
@@ -104,8 +107,12 @@ class SessionReader:
             log.exception("session %s: reading its variables failed", self.session_id)
         follow_until = 0.0
         while True:
-            if time.monotonic() < follow_until:
+            now = time.monotonic()
+            if now < follow_until:
                 await asyncio.sleep(FOLLOW_UP_READ_DELAY)
+            elif self._hold_until is not None:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), max(0.0, self._hold_until - now))
             else:
                 await self.wake.wait()
             self.wake.clear()
@@ -113,9 +120,8 @@ class SessionReader:
                 lines = await self.lines.read_new_lines()
                 if self.lines.scrolling:
                     follow_until = time.monotonic() + FOLLOW_UP_LINGER
+                lines = self._hold_for_job(lines)
                 if lines:
-                    if self._job_may_lag(lines):
-                        await self._wait_for_job_poll()
                     self._last_output = time.monotonic()
                     if time.monotonic() - self._variables_read_at > USER_VARIABLES_MAX_AGE:
                         await self._read_variables()
@@ -126,22 +132,31 @@ class SessionReader:
                 # A reply we did not expect, or our bug: keep the position, try again next time.
                 log.exception("session %s: reading the screen failed", self.session_id)
 
+    def _hold_for_job(self, lines: list[str]) -> list[str]:
+        """Lines to hand over now. A URL while iTerm2 still shows the shell as the job may come
+        from a job it has not polled yet: hold the lines (reading goes on) until the job changes
+        or JOB_POLL_WAIT has passed, once per job and burst of output."""
+        now = time.monotonic()
+        if self._hold_until is None:
+            if not lines or not self._job_may_lag(lines):
+                return lines
+            self._hold_until = now + JOB_POLL_WAIT
+            self._job_changed.clear()
+        self._held.extend(lines)
+        if self._job_changed.is_set():
+            self._variables_read_at = -float("inf")  # read the rest of the variables afresh
+        elif now < self._hold_until:
+            return []
+        else:
+            self._may_wait_for_job = False  # the shell printed it, or a program as fleeting as the poll
+        held, self._held, self._hold_until = self._held, [], None
+        return held
+
     def _job_may_lag(self, lines: Sequence[str]) -> bool:
-        """A URL after a pause while iTerm2 still shows the shell: the job that printed it may not
-        be polled yet."""
         job = str(self._variables.get("jobName") or "").lstrip("-")
         if time.monotonic() - self._last_output > JOB_POLL_WAIT:
             self._may_wait_for_job = True  # a new burst of output
         return self._may_wait_for_job and (not job or job in SHELLS) and any("://" in line for line in lines)
-
-    async def _wait_for_job_poll(self) -> None:
-        self._job_changed.clear()
-        try:
-            await asyncio.wait_for(self._job_changed.wait(), JOB_POLL_WAIT)
-        except asyncio.TimeoutError:
-            self._may_wait_for_job = False  # the shell printed it, or a program as fleeting as the poll
-            return
-        self._variables_read_at = -float("inf")  # read the rest of the variables afresh
 
     def variable_changed(self, name: str, json_value: str) -> None:
         try:
@@ -155,6 +170,7 @@ class SessionReader:
         if name in ("jobName", "commandLine"):
             self._job_changed.set()
             self._may_wait_for_job = True
+            self.wake.set()  # held lines may go now
         if name in ("columns", "rows"):
             # A resize reflows the history and renumbers rows (VT100ScreenMutableState+Resizing.m).
             self.lines.resized()
