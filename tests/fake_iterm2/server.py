@@ -276,6 +276,12 @@ class FakeITerm2(SessionControls):
         return sorted(self._rpcs)
 
     @_threadsafe
+    def reached_by_all_subscription(self, session: FakeSession) -> bool:
+        """Whether some connection's screen-update subscription for "all" reaches the session."""
+        kind = pb.NOTIFY_ON_SCREEN_UPDATE
+        return any(kind in c.all_sessions_subs and c.covers(kind, session.session_id) for c in self._connections)
+
+    @_threadsafe
     def screen_subscribers(self, session: FakeSession) -> int:
         """How many connections would get this session's screen updates."""
         return sum(1 for conn in self._connections if conn.wants(pb.NOTIFY_ON_SCREEN_UPDATE, session))
