@@ -37,7 +37,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import csi
+from . import csi, reflow
 from .grid import (
     DWC_RIGHT,
     DWC_SKIP,
@@ -48,9 +48,7 @@ from .grid import (
     Row,
     api_text,
     cells_of,
-    logical_lines,
     screen_text,
-    wrap,
 )
 
 # One token of terminal output: a run of printable text, a CSI sequence, an OSC string, another
@@ -206,54 +204,8 @@ class Terminal:
         self.overflow = self.overflow + dropped if self.clear_keeps_numbering else 0
 
     def resize(self, rows: int, columns: int) -> None:
-        """The window changed size: reflow history and the main screen at the new width.
-
-        As ``VT100ScreenMutableState+Resizing.m`` does: the history and the main screen's used
-        rows (up to the cursor) become logical lines again, are wrapped at the new width, and the
-        screen is refilled from the end; what does not fit goes back into the history (which may
-        overflow). Absolute numbers of rows after the first rewrapped one change. The alternate
-        screen is cut or padded: the program on it repaints after SIGWINCH.
-        """
-        if rows < 1 or columns < 1:
-            raise ValueError("a terminal needs at least one row and one column")
-        main = self.main
-        used = self.cursor_y + 1 if self.alt is None else self.main_saved_cursor[1] + 1
-        used = max(used, max((i + 1 for i, row in enumerate(main) if row.cells.strip(self.blank)), default=0))
-        history = self._history[self._history_head :]
-        rows_before = [*history, *main[:used]]
-        cursor_x = self.cursor_x if self.alt is None else self.main_saved_cursor[0]
-        # The cursor's offset in its logical line, to put it back in the rewrapped one.
-        cursor_row = len(history) + (used - 1 if self.alt is not None else self.cursor_y)
-        start = cursor_row
-        while start > 0 and rows_before[start - 1].soft:
-            start -= 1
-        offset = (cursor_row - start) * self.columns + cursor_x
-        wrapped = [row for cells, _ in logical_lines(rows_before) for row in wrap(cells, columns)]
-        cursor_index, cursor_x = _cursor_after_reflow(rows_before, start, offset, columns)
-        wrap_pending = cursor_x == 0 and 0 < cursor_index == len(wrapped)
-        if wrap_pending:  # the line exactly fills its last row: the cursor waits past its end
-            cursor_index, cursor_x = cursor_index - 1, columns - 1
-        self.rows, self.columns = rows, columns
-        on_screen = wrapped[-rows:] if len(wrapped) > rows else wrapped
-        self._history = wrapped[: len(wrapped) - len(on_screen)]
-        self._history_head = 0
-        cy = min(rows - 1, max(0, cursor_index - len(self._history)))
-        self.main = [*on_screen, *(Row() for _ in range(rows - len(on_screen)))]
-        self._trim_history()
-        cx = min(columns - 1, cursor_x)
-        self.pending_wrap = False
-        if self.alt is None:
-            self.grid = self.main
-            self.cursor_x, self.cursor_y = cx, cy
-            self.pending_wrap = wrap_pending
-        else:
-            self.main_saved_cursor = (cx, cy)
-            self.alt = [*self.alt[:rows], *(Row() for _ in range(rows - len(self.alt)))]
-            for row in self.alt:
-                row.cells = row.cells[:columns]
-            self.grid = self.alt
-            self.cursor_x, self.cursor_y = min(self.cursor_x, columns - 1), min(self.cursor_y, rows - 1)
-        self.scroll_top, self.scroll_bottom = 0, rows - 1
+        """The window changed size: reflow history and the main screen (see reflow.py)."""
+        reflow.resize(self, rows, columns)
 
     # ---------------------------------------------------------------- internals used by csi.py
 
@@ -384,12 +336,3 @@ class Terminal:
             if self._history_head > 4096 and self._history_head * 2 > len(history):
                 del history[: self._history_head]
                 self._history_head = 0
-
-
-def _cursor_after_reflow(rows_before: list[Row], start: int, offset: int, columns: int) -> tuple[int, int]:
-    """(row index in the rewrapped rows, x) of the cell ``offset`` into the logical line that
-    began at row ``start`` before the reflow."""
-    index = 0
-    for cells, _finished in logical_lines(rows_before[:start]):
-        index += len(wrap(cells, columns))
-    return index + offset // columns, offset % columns
