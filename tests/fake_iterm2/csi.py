@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .grid import Row
+from .grid import DWC_RIGHT, DWC_SKIP, NUL, TAB_FILLER, Row
+
+# Cells numberOfNonEmptyLinesIncludingWhitespaceAsEmpty:YES counts as blank (VT100Grid.m).
+_BLANK_CELLS = frozenset(NUL + " \t" + TAB_FILLER + DWC_RIGHT + DWC_SKIP)
 
 if TYPE_CHECKING:
     from .terminal import Terminal
@@ -139,7 +142,7 @@ def _erase_display(term: Terminal, mode: int) -> None:
         at_home = term.cursor_x == 0 and y == 0
         if at_home and term.alt is not None and not term.legacy:
             # saveScrollBufferWhenClearing: `screen` clears with CSI H CSI J.
-            term.scroll_screen_into_history()
+            scroll_screen_into_history(term)
         _erase_line(term, 0)
         for i in range(y + 1, term.rows):
             grid[i] = Row()
@@ -148,7 +151,7 @@ def _erase_display(term: Terminal, mode: int) -> None:
         for i in range(y):
             grid[i] = Row()
     elif mode == 2:
-        term.scroll_screen_into_history()
+        scroll_screen_into_history(term)
         for i in range(term.rows):
             grid[i] = Row()
     elif mode == 3:
@@ -195,3 +198,43 @@ def escape(term: Terminal, seq: str) -> None:
         term.pending_wrap = False
         term.scroll_top, term.scroll_bottom = 0, term.rows - 1
     # Charset designations (ESC ( B) and keypad modes change nothing readable.
+
+
+def control(term: Terminal, c: str) -> None:
+    if c in "\n\x0b\x0c":
+        term.pending_wrap = False
+        term.index()
+    elif c == "\r":
+        term.pending_wrap = False
+        term.cursor_x = 0
+    elif c == "\x08":
+        if term.pending_wrap:
+            term.pending_wrap = False
+        else:
+            term.cursor_x = max(0, term.cursor_x - 1)
+    elif c == "\t":
+        _tab(term)
+    # BEL, NUL, SO/SI and the rest change nothing a script can read.
+
+def _tab(term: Terminal) -> None:
+    """``appendTabAtCursor:``: over never-written cells, TAB_FILLER cells and a ``\\t``."""
+    x = term.cursor_x
+    stop = min(term.columns - 1, (x // 8 + 1) * 8)
+    if stop <= x:
+        return
+    row = term.grid[term.cursor_y]
+    if not term.legacy and all(c == NUL for c in row.cells[x:stop]):
+        row.put(x, TAB_FILLER * (stop - x - 1) + "\t", term.blank)
+    term.cursor_x = stop
+
+
+def scroll_screen_into_history(term: Terminal) -> None:
+    """``scrollScreenIntoHistory``: rows up to the last non-blank one, before a clear."""
+    if term.legacy and term.alt is not None:
+        return
+    grid = term.grid
+    used = max((i + 1 for i, row in enumerate(grid) if not _BLANK_CELLS.issuperset(row.cells)), default=0)
+    for row in grid[:used]:
+        term.push_history(row)
+    for i in range(used):
+        grid[i] = Row()

@@ -44,7 +44,6 @@ from .grid import (
     EOL_DWC,
     EOL_HARD,
     NUL,
-    TAB_FILLER,
     Row,
     api_text,
     cells_of,
@@ -63,8 +62,6 @@ _TOKEN = re.compile(
 )
 # An unterminated escape sequence longer than this is garbage, not a sequence still arriving.
 _MAX_PENDING = 4096
-# Cells numberOfNonEmptyLinesIncludingWhitespaceAsEmpty:YES counts as blank (VT100Grid.m).
-_BLANK_CELLS = frozenset(NUL + " \t" + TAB_FILLER + DWC_RIGHT + DWC_SKIP)
 
 
 @dataclass(frozen=True)
@@ -188,7 +185,7 @@ class Terminal:
             if kind == "text":
                 self._print(m.group("text"))
             elif kind == "ctl":
-                self._control(m.group("ctl"))
+                csi.control(self, m.group("ctl"))
             elif kind == "csi_final":
                 csi.apply(self, m.group("csi_params"), m.group("csi_inter"), m.group("csi_final"))
             elif kind == "osc":
@@ -251,33 +248,6 @@ class Terminal:
         self.cursor_x = 0
         self.index(soft_break=True)
 
-    def _control(self, c: str) -> None:
-        if c in "\n\x0b\x0c":
-            self.pending_wrap = False
-            self.index()
-        elif c == "\r":
-            self.pending_wrap = False
-            self.cursor_x = 0
-        elif c == "\x08":
-            if self.pending_wrap:
-                self.pending_wrap = False
-            else:
-                self.cursor_x = max(0, self.cursor_x - 1)
-        elif c == "\t":
-            self._tab()
-        # BEL, NUL, SO/SI and the rest change nothing a script can read.
-
-    def _tab(self) -> None:
-        """``appendTabAtCursor:``: over never-written cells, TAB_FILLER cells and a ``\\t``."""
-        x = self.cursor_x
-        stop = min(self.columns - 1, (x // 8 + 1) * 8)
-        if stop <= x:
-            return
-        row = self.grid[self.cursor_y]
-        if not self.legacy and all(c == NUL for c in row.cells[x:stop]):
-            row.put(x, TAB_FILLER * (stop - x - 1) + "\t", self.blank)
-        self.cursor_x = stop
-
     def index(self, *, soft_break: bool = False) -> None:
         """Move down a line, scrolling the region when at its bottom (LF, IND)."""
         if self.cursor_y == self.scroll_bottom:
@@ -311,17 +281,6 @@ class Terminal:
     def push_history(self, row: Row) -> None:
         self._history.append(row)
         self._trim_history()
-
-    def scroll_screen_into_history(self) -> None:
-        """``scrollScreenIntoHistory``: rows up to the last non-blank one, before a clear."""
-        if self.legacy and self.alt is not None:
-            return
-        grid = self.grid
-        used = max((i + 1 for i, row in enumerate(grid) if not _BLANK_CELLS.issuperset(row.cells)), default=0)
-        for row in grid[:used]:
-            self.push_history(row)
-        for i in range(used):
-            grid[i] = Row()
 
     def _trim_history(self) -> None:
         history = self._history
