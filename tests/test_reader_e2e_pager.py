@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require
 from tests.daemon_harness import daemon_on_fake
 from tests.fake_iterm2 import FakeSession
 from tests.fake_jupyter import local_jupyter
@@ -52,8 +53,7 @@ def pump(master: int, session: FakeSession, seen: bytearray) -> None:
 
 
 def test_url_paged_over_in_less_opens_once(home: Path) -> None:
-    if shutil.which("less") is None:
-        pytest.skip("needs less")
+    require(shutil.which("less") is not None, "needs less (apt-get install less)")
     with local_jupyter() as port, daemon_on_fake(home, DAEMON, sys.executable) as run:
         log = home / "server.log"
         banner = "[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.21.1 is running at:"
