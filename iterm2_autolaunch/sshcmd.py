@@ -117,6 +117,8 @@ def parse_ssh_args(program: str, args: list[str], arg_options: frozenset[str] = 
     destination: str | None = None
     host = ""
     terminated = False  # "--" seen: no more options
+    stdio_forward: str | None = None  # -W host:port
+    jump_options: list[str] = []  # what shapes the connection to the destination when -W is given
     i = 0
     while i < len(args):
         arg = args[i]
@@ -155,6 +157,10 @@ def parse_ssh_args(program: str, args: list[str], arg_options: frozenset[str] = 
                 value = args[i]
             # The config keyword this sets: -p is Port, -l is User, -o names its own.
             keyword, val = {"p": "port", "l": "user"}.get(letter, ""), value
+            if letter == "W":
+                stdio_forward = value
+            elif letter in "FJ":
+                jump_options += [f"-{letter}", value]
             if letter == "o":
                 kv = _OPTION_KEY_VALUE.fullmatch(value)
                 if kv is None:
@@ -174,7 +180,42 @@ def parse_ssh_args(program: str, args: list[str], arg_options: frozenset[str] = 
         i += 1
     if destination is None:
         return None
+    if stdio_forward is not None:
+        jump = _hop(host, user, port)
+        return _through_jump(program, stdio_forward, jump, jump_options)
     return SshCommand(program, destination, host, tuple(options), tuple(args[i:]), user, port)
+
+
+def _hop(host: str, user: str | None, port: int | None) -> str:
+    """A ProxyJump hop, ``[user@]host[:port]`` (``[v6]:port`` for an IPv6 address)."""
+    name = f"[{host}]" if ":" in host and port else host
+    return f"{user + '@' if user else ''}{name}{':' + str(port) if port else ''}"
+
+
+_STDIO_FORWARD = re.compile(r"\[(?P<v6>[^\]]+)\]:(?P<port1>[^:]+)|(?P<host>[^:\[\]]+):(?P<port2>[^:]+)")
+
+
+def _through_jump(program: str, forward: str, jump: str, jump_options: list[str]) -> SshCommand | None:
+    """``ssh -W host:port jump``: the process ProxyJump starts (OpenSSH ssh.c builds it as
+    ``ssh [-l user] [-p port] [-J more] [-F file] -W '[%h]:%p' jump`` and runs it under the ssh
+    the user typed). iTerm2 up to 3.6.11 reports this child as the session's job (the deepest
+    foreground process, iTermProcessInfo.swift deepestForegroundJob), so the session is on ``host``,
+    reached through ``jump``: the same connection as ``ssh -J jump -p port host``."""
+    match = _STDIO_FORWARD.fullmatch(forward)
+    if match is None:
+        return None
+    host = match["v6"] or match["host"]
+    port = _port(match["port1"] or match["port2"])
+    if port is None or _split_destination(host) is None:
+        return None
+    pairs = option_pairs(jump_options)
+    earlier_hops = [value for flag, value in pairs if flag == "-J" and value]
+    options = ["-J", ",".join([*earlier_hops, jump])]
+    for flag, value in pairs:
+        if flag == "-F" and value:
+            options += [flag, value]
+    options += ["-p", str(port)]
+    return SshCommand(program, host, host, tuple(options), (), None, port)
 
 
 def option_pairs(options: Sequence[str]) -> list[tuple[str, str | None]]:

@@ -58,7 +58,6 @@ class Client(ClientProcess):
             return [r["context"] for r in self.records if r.get("session") == session.session_id]
 
 
-
 @pytest.fixture
 def start_client(fake: FakeITerm2, home: str) -> Iterator[Callable[..., Client]]:
     clients: list[Client] = []
@@ -182,10 +181,23 @@ def test_partial_line_waits_for_its_end(fake: FakeITerm2, start_client: Callable
     assert client.wait_lines(session, 2) == ["    http://localhost:8888/lab?token=abc", "next"]
 
 
-def test_full_screen_program_repaints_are_read(fake: FakeITerm2, start_client: Callable[..., Client]) -> None:
-    # tmux draws on the alternate screen: output scrolls inside it and never reaches history.
-    session = fake.add_session(rows=10, columns=80)
-    client = start_client(session)
+@pytest.mark.parametrize("legacy", [False, True], ids=["iterm2-defaults", "legacy-fake"])
+def test_full_screen_program_repaints_are_read(home: str, legacy: bool) -> None:
+    # tmux draws on the alternate screen. With iTerm2's defaults what scrolls off it enters the
+    # history (KEY_SCROLLBACK_IN_ALTERNATE_SCREEN YES, iTermProfilePreferences.m; VT100ScreenMutableState.m
+    # appendLineFeed); the legacy fake drops it. Either way the URL is read once.
+    with FakeITerm2(home, legacy=legacy).running() as fake:
+        session = fake.add_session(rows=10, columns=80)
+        client = Client(fake, home)
+        try:
+            wait_until_read(fake, client, session)
+            _alternate_screen_scrolls(fake, session, client)
+        finally:
+            client.stop()
+        assert session.terminal.history_size == (0 if legacy else 18)
+
+
+def _alternate_screen_scrolls(fake: FakeITerm2, session: FakeSession, client: Client) -> None:
     session.write(b"\x1b[?1049h")
     session.write(output(numbered("tmux", 20)))
     session.write(output([jupyter_url()]))
@@ -193,7 +205,6 @@ def test_full_screen_program_repaints_are_read(fake: FakeITerm2, start_client: C
     client.wait_for(lambda: jupyter_url() in client.lines(session), "the URL drawn on the alternate screen")
     client.wait_for(lambda: "tmux 00024" in client.lines(session), "the last line")
     assert client.lines(session).count(jupyter_url()) == 1
-    assert session.terminal.history_size == 0
 
 
 def test_leaving_a_full_screen_program_repeats_nothing(fake: FakeITerm2, start_client: Callable[..., Client]) -> None:
@@ -324,8 +335,8 @@ def test_fake_terminal_numbers_lines_absolutely_through_overflow() -> None:
     assert term.lines(0, 3) == []  # dropped lines are silently omitted, as iTerm2 does
 
 
-def test_fake_terminal_alternate_screen_and_clear() -> None:
-    term = Terminal(rows=3, columns=20, scrollback=100)
+def test_fake_terminal_alternate_screen_and_clear_legacy() -> None:
+    term = Terminal(rows=3, columns=20, scrollback=100, legacy=True)
     term.write(output(["shell"]))
     term.write(b"\x1b[?1049h" + output(numbered("alt", 10)))
     assert term.history_size == 0

@@ -49,7 +49,8 @@ CASES = [
     pytest.param("ssh -L 8888:localhost:8888 wheeler", S("wheeler"), id="L-dropped"),
     pytest.param("ssh -L8888:localhost:8888 -N -f wheeler", S("wheeler"), id="L-attached-N-f-dropped"),
     pytest.param("ssh -R 9000:localhost:9000 -D 1080 wheeler", S("wheeler"), id="R-D-dropped"),
-    pytest.param("ssh -W node7:22 bastion", S("bastion"), id="W-dropped"),
+    # The child ssh that ProxyJump runs (ssh.c: "ssh ... -W '[%h]:%p' jump"): on node7 through bastion.
+    pytest.param("ssh -W node7:22 bastion", S("node7", "-J", "bastion", "-p", "22", port=22), id="W-through-jump"),
     pytest.param("ssh -E /tmp/log -e none -w 0:0 wheeler", S("wheeler"), id="E-e-w-dropped"),
     # -o in all its spellings
     pytest.param("ssh -oPort=2200 wheeler", S("wheeler", "-o", "Port=2200", port=2200), id="o-attached"),
