@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+from iterm2_autolaunch.config import Limits
 
 WINDOW = 60.0  # seconds
 
@@ -55,3 +57,18 @@ class Once:
 
     def forget(self, reason: str) -> None:
         self._seen.discard(reason)
+
+
+Key = tuple[str, str, int, "str | None"]  # session id, kind, remote port, token (the engine's ServerKey)
+
+
+def forward_refusal(key: Key, live: Sequence[Key], limits: Limits) -> str | None:
+    """Why a new forward for ``key`` may not start, given the forwards ``live`` or starting; None if it may.
+    A restart on the same port (same session, kind and port) replaces its forward, so it always fits."""
+    if any(other[:3] == key[:3] for other in live):
+        return None
+    if len(live) >= limits.forwards_total:
+        return f"{len(live)} forwards already: a new server is not forwarded (limits.forwards_total)"
+    if sum(1 for other in live if other[0] == key[0]) >= limits.forwards_per_session:
+        return "this session has its limit of forwards: a new server is not forwarded (limits.forwards_per_session)"
+    return None

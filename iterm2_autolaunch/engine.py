@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from iterm2_autolaunch.budget import Budget, Once
+from iterm2_autolaunch.budget import Budget, Once, forward_refusal
 from iterm2_autolaunch.config import Config
 from iterm2_autolaunch.detect import KINDS, Detector, Event, is_loopback
 from iterm2_autolaunch.errors import AutolaunchError, PortTaken
@@ -105,20 +105,11 @@ class Engine:
         task.add_done_callback(lambda _: self._starting.pop(key, None))
 
     def _room_for(self, session_id: str, key: ServerKey) -> bool:
-        """Within the forward limits? (A restart on the same port replaces its forward, so it always fits.)"""
-        limits = self._config.limits
-        replacing = any(other[:3] == key[:3] for other in self._servers)
-        live = [k for k in (*self._servers, *self._starting) if k[:3] != key[:3]]
-        if not replacing and len(live) >= limits.forwards_total:
-            self._refused.warn("total", "%d forwards already: a new server is not forwarded (limits.forwards_total)",
-                               len(live))
-            return False
-        in_session = [k for k in live if k[0] == session_id]
-        if not replacing and len(in_session) >= limits.forwards_per_session:
-            self._refused.warn(f"session {session_id}", "[%s] %d forwards in this session already: a new server is "
-                               "not forwarded (limits.forwards_per_session)", session_id[:8], len(in_session))
-            return False
-        return True
+        """Within the forward limits? Refusals are logged once per reason."""
+        refusal = forward_refusal(key, [*self._servers, *self._starting], self._config.limits)
+        if refusal is not None:
+            self._refused.warn(refusal, "[%s] %s", session_id[:8], refusal)
+        return refusal is None
 
     async def _start(self, context: SessionContext, event: Event, key: ServerKey, action: str | None) -> None:
         prefix = f"[{context.session_id[:8]}]"
