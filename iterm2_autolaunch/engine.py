@@ -48,6 +48,7 @@ class Engine:
         self._servers: dict[ServerKey, Server] = {}
         self._starting: dict[ServerKey, asyncio.Task[None]] = {}
         self._closing: set[asyncio.Task[object]] = set()
+        self._dismissed: set[ServerKey] = set()  # forwards the user closed, of servers that have not stopped
         self._listeners: list[Callable[[], None]] = []
         self.last_opened: Server | None = None
         limits = config.limits
@@ -71,6 +72,7 @@ class Engine:
 
     def session_ended(self, session_id: str) -> None:
         self._detectors.pop(session_id, None)
+        self._dismissed = {key for key in self._dismissed if key[0] != session_id}
         for key, task in list(self._starting.items()):
             if key[0] == session_id:
                 task.cancel()
@@ -84,6 +86,7 @@ class Engine:
         """React to one detected event of a session."""
         key: ServerKey = (context.session_id, event.kind, event.port, event.token)
         if event.event == "shutdown":
+            self._dismissed = {other for other in self._dismissed if other[:3] != key[:3]}  # it really went
             if key in self._starting:
                 self._starting[key].cancel()
             if key in self._servers:
@@ -95,6 +98,11 @@ class Engine:
             action = action or self._config.reattach
         if key in self._servers or key in self._starting:
             return  # the same server printed again: one forward, one tab
+        if key in self._dismissed:
+            # the user closed this very server's forward and it has not stopped since: its lines read again
+            # (a repaint, a resize, scrollback replayed) must not reopen it
+            log.info("[%s] %s on port %d: closed by you; not reopened", context.session_id[:8], event.kind, event.port)
+            return
         for other, task in list(self._starting.items()):
             if other[:3] == key[:3]:  # same session, kind and port, newer token: the older start is moot
                 task.cancel()
@@ -259,12 +267,15 @@ class Engine:
         self._changed()
 
     async def close_server(self, server: ServerView, why: str) -> None:
-        """Close one forward now (the status bar's Close)."""
+        """Close one forward now (the status bar's Close); it is not reopened until the server stops."""
         if isinstance(server, Server):
+            self._dismissed.add(server.key)
             await self._close(server, why)
 
-    async def close_all(self, why: str = "closed by user") -> int:
+    async def close_all(self, why: str = "closed by user", *, by_user: bool = True) -> int:
         servers = list(self._servers.values())
+        if by_user:
+            self._dismissed.update(server.key for server in servers)
         await asyncio.gather(*(self._close(server, why) for server in servers))
         return len(servers)
 
@@ -280,7 +291,7 @@ class Engine:
 
     async def _drain(self) -> None:
         await asyncio.gather(*self._starting.values(), return_exceptions=True)
-        await self.close_all("shutting down")
+        await self.close_all("shutting down", by_user=False)
         while self._closing:  # including the closes that cancelled starts left behind
             await asyncio.gather(*list(self._closing), return_exceptions=True)
 

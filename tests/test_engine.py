@@ -351,3 +351,21 @@ def test_other_tunnel_errors_are_not_retried_whatever_their_text() -> None:
         assert world.ports_tried == [40000] and world.opened == []
 
     run(scenario)
+
+
+def test_a_forward_the_user_closed_is_not_reopened_by_its_lines_read_again() -> None:
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SSH, jupyter_start())
+        await settle(lambda: len(world.opened) == 1)
+        await engine.close_server(engine.servers()[0], "closed from the status bar")
+        # the same banner delivered again (a pager's repaint, a resize, scrollback replayed): nothing reopens
+        engine.session_lines(SSH, jupyter_start())
+        await asyncio.sleep(0.2)
+        assert len(world.forwards) == 1 and world.live() == [] and len(world.opened) == 1
+        # once the server has really stopped, the same server started again is new
+        engine.session_lines(SSH, JUPYTER_STOP)
+        engine.session_lines(SSH, jupyter_start())
+        await settle(lambda: len(world.opened) == 2)
+        assert len(world.live()) == 1
+
+    run(scenario)
