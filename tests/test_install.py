@@ -23,10 +23,10 @@ import pytest
 
 from iterm2_autolaunch.install import (
     ENVIRONMENT_VERSION,
-    archive_path,
-    container_dir,
-    entry_script_path,
-    environment_python,
+    PINS,
+    Locations,
+    custom_scripts_folder,
+    locations,
     runtime_marker_text,
     write_autolaunch_tree,
 )
@@ -37,6 +37,27 @@ REPO = Path(__file__).resolve().parent.parent
 PYTHON_XY = f"{sys.version_info.major}.{sys.version_info.minor}"
 PYTHON_XYZ = f"{PYTHON_XY}.{sys.version_info.micro}"
 IMPORTS = "import iterm2, paramiko, sshtunnel, iterm2_autolaunch; print(iterm2_autolaunch.__file__)"
+
+
+def where(home: Path) -> Locations:
+    """Off macOS there is no iTerm2 preference to read: the default Scripts folder."""
+    return locations(home, read=lambda key: None)
+
+
+def container_dir(home: Path) -> Path:
+    return where(home).container
+
+
+def entry_script_path(home: Path) -> Path:
+    return where(home).entry_script
+
+
+def environment_python(home: Path) -> Path:
+    return where(home).venv_python
+
+
+def archive_path(home: Path) -> Path:
+    return where(home).archive
 
 
 def run_install(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -77,8 +98,9 @@ def test_setup_cfg_reads_as_iterm2_reads_it(installed: tuple[Path, subprocess.Co
     assert cfg["metadata"]["name"] == "iterm2_autolaunch"
     assert cfg["options"]["scripts"] == "iterm2_autolaunch/iterm2_autolaunch.py"
     dependencies = [part.strip() for part in cfg["options"]["install_requires"].split(";")]
-    expected = ["paramiko", "sshtunnel"] + (["tomli"] if sys.version_info < (3, 11) else [])
-    assert dependencies == expected  # iterm2 itself is never listed
+    expected = list(PINS) + (["tomli==2.5.0"] if sys.version_info < (3, 11) else [])
+    assert dependencies == expected
+    assert all(re.fullmatch(r"[a-z0-9]+==[0-9.]+", dependency) for dependency in dependencies)  # pinned
     assert re.fullmatch(r"=\d+\.\d+", cfg["options"]["python_requires"])
     assert cfg["options"]["python_requires"] == f"={PYTHON_XY}"
     assert cfg["iterm2"]["environment"] == f">={ENVIRONMENT_VERSION}"
@@ -98,11 +120,13 @@ def test_environment_is_where_iterm2_looks(installed: tuple[Path, subprocess.Com
     assert metadata == {"version": ENVIRONMENT_VERSION}
     assert [p.name for p in (container / "iterm2env" / "versions").iterdir()] == [PYTHON_XYZ]
     legacy_python = container / "iterm2env" / "versions" / PYTHON_XYZ / "bin" / "python3"
+    # The entry script's folder comes first on sys.path, so the package copy beside it is what imports.
+    inner = entry_script_path(home).parent
+    probe = f"import sys; sys.path.insert(0, {str(inner)!r}); {IMPORTS}"
     for python in (environment_python(home), legacy_python):
-        result = subprocess.run([str(python), "-I", "-c", IMPORTS], capture_output=True, text=True, timeout=60)
+        result = subprocess.run([str(python), "-I", "-c", probe], capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
-        module = Path(result.stdout.strip())
-        assert "site-packages" in module.parts and REPO not in module.parents  # installed, not this checkout
+        assert Path(result.stdout.strip()) == inner / "iterm2_autolaunch" / "__init__.py"  # the copy, not REPO
 
 
 def test_entry_script_starts_the_daemon(installed: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
@@ -162,8 +186,8 @@ def snapshot(home: Path) -> dict[str, bytes | str]:
     shot: dict[str, bytes | str] = {}
     venv = container_dir(home) / ".venv"
     for path in [*container_dir(home).rglob("*"), archive_path(home)]:
-        if path == venv or venv in path.parents:
-            continue
+        if path == venv or venv in path.parents or "__pycache__" in path.parts:
+            continue  # the environment, and what Python wrote when the daemon ran
         relative = str(path.relative_to(home))
         if path.is_symlink():
             shot[relative] = os.readlink(path)
@@ -223,6 +247,8 @@ def test_dry_run_changes_nothing() -> None:
         result = run_install(home, "--dry-run", "--source", str(REPO))
         assert result.returncode == 0, result.stderr
         assert "would create" in result.stdout and "would write" in result.stdout
+        assert "python_requires = =" in result.stdout and f"environment = >={ENVIRONMENT_VERSION}" in result.stdout
+        assert "Satisfies iTerm2:" in result.stdout and "3.7.0beta9 and later" in result.stdout
         assert list(home.iterdir()) == []
     finally:
         shutil.rmtree(home, ignore_errors=True)
@@ -230,7 +256,7 @@ def test_dry_run_changes_nothing() -> None:
 
 @pytest.mark.parametrize(
     ("python", "requires", "dependencies"),
-    [("3.10", "=3.10", "paramiko; sshtunnel; tomli"), ("3.12.1", "=3.12", "paramiko; sshtunnel")],
+    [("3.10", "=3.10", "; ".join([*PINS, "tomli==2.5.0"])), ("3.12.1", "=3.12", "; ".join(PINS))],
     ids=["3.10-needs-tomli", "3.12.1-two-part"],
 )
 def test_tree_without_environment(tmp_path: Path, python: str, requires: str, dependencies: str) -> None:
@@ -260,3 +286,22 @@ def test_checked_in_autolaunch_folder_is_what_install_writes(tmp_path: Path) -> 
     write_autolaunch_tree(tmp_path, cfg["options"]["python_requires"].lstrip("="))
     for name in ("setup.cfg", "metadata.json", "iterm2_autolaunch/iterm2_autolaunch.py"):
         assert (checked_in / name).read_text() == (tmp_path / name).read_text(), name
+
+
+@pytest.mark.parametrize(
+    ("use", "folder", "valid"),
+    [("1", "~/MyScripts", True), ("0", "~/MyScripts", False), (None, "~/MyScripts", False),
+     ("1", "~/My Scripts", False), ("1", "~/Missing", False), ("1", None, False)],
+    ids=["on", "off", "unset", "space-in-path", "missing-folder", "no-path"],
+)
+def test_custom_scripts_folder_as_iterm2_decides(tmp_path: Path, use: str | None, folder: str | None,
+                                                 valid: bool) -> None:
+    """NSFileManager+iTerm.m customScriptsFolder: on, tilde-expanded, no space, an existing folder."""
+    (tmp_path / "MyScripts").mkdir()
+    (tmp_path / "My Scripts").mkdir()
+    preferences = {"UseCustomScriptsFolder": use, "CustomScriptsFolder": folder}
+    found = locations(tmp_path, read=preferences.get)
+    assert custom_scripts_folder(use, folder, tmp_path) == (tmp_path / "MyScripts" if valid else None)
+    default = tmp_path / "Library" / "Application Support" / "iTerm2" / "Scripts"
+    assert found.scripts == (tmp_path / "MyScripts" if valid else default)
+    assert found.container == found.scripts / "AutoLaunch" / "iterm2_autolaunch"
