@@ -1,0 +1,246 @@
+"""Host keys: our verdict against OpenSSH's own, case by case, on a real sshd (tests/remote_host.py).
+
+Each matrix case writes a known_hosts file, a global known_hosts file and an ssh_config, then connects twice
+from the same starting files: once with the real ``ssh -o BatchMode=yes -o ExitOnForwardFailure=yes -L ...``
+(exit 0 means the key was accepted and a forward would be allowed: ssh refuses a forward after a changed or
+revoked key even with StrictHostKeyChecking=no, "Port forwarding is disabled to avoid man-in-the-middle
+attacks"), once with our paramiko connection. Both must accept or refuse alike and leave the same files behind
+(hashed names compared by the name they hash).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from iterm2_autolaunch import host_keys
+from iterm2_autolaunch.errors import HostKeyError
+from iterm2_autolaunch.host_keys import Entry, Settings, judge, known_line, parse_keygen_output
+from iterm2_autolaunch.resolve import resolve_target
+from iterm2_autolaunch.sshcmd import parse_argv
+from iterm2_autolaunch.tunnels.ssh_connect import _Connector, close_chain
+from tests.remote_host import free_port
+
+if TYPE_CHECKING:
+    from tests.remote_host import RemoteHost
+
+OTHER_PORT = 2222
+
+# Placeholders in a case's files: {A} the host's address, {R} its real host key, {O} another key,
+# {H:name} the hashed form of name.
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    known: str = ""
+    strict: str = "yes"
+    global_known: str = ""
+    extra: str = ""  # more ssh_config lines
+    port: int = 22
+    accept: bool = True  # what OpenSSH does (the test checks it against real ssh, too)
+
+
+CASES = [
+    Case("plain-known", "{A} {R}"),
+    Case("plain-changed", "{A} {O}", accept=False),
+    Case("changed-under-no", "{A} {O}", strict="no", accept=False),
+    Case("changed-under-accept-new", "{A} {O}", strict="accept-new", accept=False),
+    Case("changed-among-names", "other.example,{A} {O}\nthird.example {R}", accept=False),
+    Case("hashed-known", "{H:A} {R}"),
+    Case("hashed-changed", "{H:A} {O}", accept=False),
+    Case("port-known", "[{A}]:2222 {R}", port=OTHER_PORT),
+    Case("port-bare-name-matches", "{A} {R}", port=OTHER_PORT),
+    Case("port-other-key", "[{A}]:2222 {O}", port=OTHER_PORT, accept=False),
+    Case("port-unknown-accept-new", "", strict="accept-new", port=OTHER_PORT),
+    Case("port-hashed-known", "{H:[A]:2222} {R}", port=OTHER_PORT),
+    Case("wildcard", "10.231.* {R}"),
+    Case("wildcard-question-mark", "10.231.?*.? {R}"),
+    Case("wildcard-changed", "10.231.* {O}", accept=False),
+    Case("negated-name-is-not-known", "10.231.*,!{A} {R}", accept=False),
+    Case("negated-other-key-accept-new", "10.231.*,!{A} {O}", strict="accept-new"),
+    Case("alias-known", "myalias {R}", extra="HostKeyAlias myalias"),
+    Case("alias-not-under-address", "{A} {R}", extra="HostKeyAlias myalias", accept=False),
+    Case("alias-accept-new", "{A} {O}", strict="accept-new", extra="HostKeyAlias myalias"),
+    Case("alias-with-port", "myalias {R}", extra="HostKeyAlias myalias", port=OTHER_PORT),
+    Case("global-file-known", "", global_known="{A} {R}"),
+    Case("global-file-changed", "", global_known="{A} {O}", strict="accept-new", accept=False),
+    Case("user-known-global-changed", "{A} {R}", global_known="{A} {O}"),
+    Case("revoked", "{A} {R}\n@revoked * {R}", accept=False),
+    Case("revoked-under-no", "@revoked {A} {R}", strict="no", accept=False),
+    Case("revoked-other-key", "{A} {R}\n@revoked * {O}"),
+    Case("cert-authority-is-no-plain-key", "@cert-authority * {R}", accept=False),
+    Case("cert-authority-accept-new", "@cert-authority 10.231.* {O}", strict="accept-new"),
+    Case("unknown-yes", "", strict="yes", accept=False),
+    Case("unknown-ask", "", strict="ask", accept=False),
+    Case("unknown-accept-new", "", strict="accept-new"),
+    Case("unknown-no", "", strict="no"),
+    Case("unknown-accept-new-hashed", "# nothing here\n", strict="accept-new", extra="HashKnownHosts yes"),
+    Case("unknown-accept-new-check-host-ip", "", strict="accept-new", extra="CheckHostIP yes"),
+    Case("known-hosts-none-unknown", "", strict="accept-new", extra="UserKnownHostsFile none", accept=False),
+    Case("known-hosts-none-global", "", global_known="{A} {R}", extra="UserKnownHostsFile none"),
+    Case("known-hosts-missing-dir", "", strict="accept-new", extra="UserKnownHostsFile {D}/no/such/dir/kh"),
+    Case("second-user-file", "", strict="accept-new", extra="UserKnownHostsFile {D}/kh {D}/kh2"),
+]
+
+
+class Files:
+    """One case's directory: the files both clients start from, and how to read them back comparably."""
+
+    def __init__(self, directory: Path, host: RemoteHost, case: Case) -> None:
+        self.dir = directory
+        self.host = host
+        self.case = case
+        self.real = _pub(host.workdir / "remote_host_key.pub")
+        self.other = _pub(host.workdir / "other_host_key.pub")
+        self.names = [host.addr, f"[{host.addr}]:{OTHER_PORT}", "myalias"]
+
+    def fill(self, template: str) -> str:
+        text = template.replace("{D}", str(self.dir))
+        text = re.sub(r"\{H:([^}]*)\}", lambda m: known_line(self._name(m[1]), b"\0\0\0\x01x", True).split()[0],
+                      text)
+        text = text.replace("{A}", self.host.addr).replace("{R}", self.real).replace("{O}", self.other)
+        return text + "\n" if text else ""
+
+    def _name(self, raw: str) -> str:
+        return raw.replace("A", self.host.addr)
+
+    def write(self) -> None:
+        for stale in self.dir.glob("*"):
+            if stale.is_file():
+                stale.unlink()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        (self.dir / "kh").write_text(self.fill(self.case.known))
+        (self.dir / "gkh").write_text(self.fill(self.case.global_known))
+        extra = self.fill(self.case.extra)
+        lines = [
+            "Host case",
+            f"  HostName {self.host.addr}",
+            f"  Port {self.case.port}",
+            "  User root",
+            f"  IdentityFile {self.host.client_key}",
+            "  IdentitiesOnly yes",
+            *([f"  {extra.strip()}"] if extra else []),
+            f"  UserKnownHostsFile {self.dir}/kh",
+            f"  GlobalKnownHostsFile {self.dir}/gkh",
+            f"  StrictHostKeyChecking {self.case.strict}",
+            "  UpdateHostKeys no",  # ssh would add the server's other keys after login; we never do
+            "  BatchMode yes",
+            "  ConnectTimeout 10",
+        ]
+        (self.dir / "config").write_text("\n".join(lines) + "\n")  # first value wins: extra comes first
+
+    def snapshot(self) -> dict[str, list[str]]:
+        """Every file in the case directory, hashed names replaced by the name they hash."""
+        out: dict[str, list[str]] = {}
+        for path in sorted(self.dir.rglob("*")):
+            if path.is_file() and path.name != "config":
+                out[str(path.relative_to(self.dir))] = [self._unhash(ln) for ln in path.read_text().splitlines()]
+        return out
+
+    def _unhash(self, line: str) -> str:
+        def name(match: re.Match[str]) -> str:
+            salt, digest = base64.b64decode(match[1]), base64.b64decode(match[2])
+            for candidate in self.names:
+                if hmac.compare_digest(hmac.new(salt, candidate.encode(), hashlib.sha1).digest(), digest):
+                    return f"HASHED({candidate})"
+            return "HASHED(?)"
+
+        return re.sub(r"\|1\|([^|\s]+)\|(\S+)", name, line)
+
+
+def _pub(path: Path) -> str:
+    return " ".join(path.read_text().split()[:2])
+
+
+def real_ssh_accepts(files: Files) -> tuple[bool, str]:
+    forward = f"127.0.0.1:{free_port()}:127.0.0.1:22"
+    proc = subprocess.run(
+        ["ssh", "-F", str(files.dir / "config"), "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes",
+         "-L", forward, "case", "true"],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30, check=False,
+    )
+    return proc.returncode == 0, proc.stderr
+
+
+def our_verdict(files: Files) -> tuple[bool, str]:
+    cmd = parse_argv(["ssh", "-F", str(files.dir / "config"), "--", "case"])
+    assert cmd is not None
+    try:
+        chain = _Connector(resolve_target(cmd)).connect()
+    except HostKeyError as e:
+        return False, str(e)
+    close_chain(chain)
+    return True, ""
+
+
+@pytest.fixture(scope="module")
+def host(remote_host: RemoteHost) -> RemoteHost:
+    remote_host.start_sshd_on_port(OTHER_PORT)
+    remote_host.write_known_hosts("known_hosts_wrong", wrong_key=True)  # makes other_host_key
+    return remote_host
+
+
+@pytest.mark.root
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_verdict_matches_openssh(host: RemoteHost, case: Case, tmp_path: Path) -> None:
+    files = Files(tmp_path / "case", host, case)
+    files.write()
+    before = files.snapshot()
+    ssh_accepts, ssh_said = real_ssh_accepts(files)
+    ssh_files = files.snapshot()
+    files.write()
+    we_accept, we_said = our_verdict(files)
+    our_files = files.snapshot()
+    assert ssh_accepts == case.accept, f"OpenSSH itself: {ssh_said}"
+    assert we_accept == ssh_accepts, f"ssh said: {ssh_said!r}; we said: {we_said!r}"
+    assert our_files == ssh_files, f"started from {before}"
+
+
+# --- the pure part -------------------------------------------------------------------------------------
+KEY = b"\0\0\0\x0bssh-ed25519\0\0\0\x20" + bytes(32)
+OTHER = b"\0\0\0\x0bssh-ed25519\0\0\0\x20" + bytes([1] * 32)
+
+
+def settings(**kw: object) -> Settings:
+    base: dict[str, object] = {"hostname": "h", "port": 22, "user_files": (Path("/k"),), "global_files": (),
+                               "strict": "yes"}
+    base.update(kw)
+    return Settings(**base)  # type: ignore[arg-type]
+
+
+def entry(blob: bytes, marker: str = "") -> Entry:
+    return Entry(Path("/k"), 1, marker, blob)
+
+
+def test_check_host_ip_records_a_new_address_and_refuses_a_changed_one() -> None:
+    s = settings(check_host_ip=True, strict="accept-new")
+    assert judge(s, KEY, {"h": [entry(KEY)]}, "10.0.0.1").record == ("10.0.0.1",)
+    assert judge(s, KEY, {}, "10.0.0.1").record == ("h,10.0.0.1",)
+    assert judge(settings(check_host_ip=True, strict="accept-new", hash_known_hosts=True), KEY, {},
+                 "10.0.0.1").record == ("h", "10.0.0.1")
+    assert not judge(s, KEY, {"h": [entry(KEY)], "10.0.0.1": [entry(OTHER)]}, "10.0.0.1").accept
+    assert judge(settings(check_host_ip=True, proxied=True), KEY, {"h": [entry(KEY)]}, "10.0.0.1").record == ()
+
+
+def test_keygen_output_is_parsed_with_markers() -> None:
+    blob = base64.b64encode(KEY).decode()
+    text = (f"# Host h found: line 3 REVOKED\n@revoked * ssh-ed25519 {blob}\n"
+            f"# Host h found: line 4 \n|1|abc=|def= ssh-ed25519 {blob} comment\n")
+    assert parse_keygen_output(text, Path("/k")) == [Entry(Path("/k"), 3, "REVOKED", KEY),
+                                                     Entry(Path("/k"), 4, "", KEY)]
+
+
+def test_written_line_is_found_by_ssh_keygen(tmp_path: Path) -> None:
+    path = tmp_path / "kh"
+    path.write_text(known_line("[h.example]:2222", KEY, True))
+    assert host_keys.lookup("[h.example]:2222", [path]) == [Entry(path, 1, "", KEY)]
+    assert host_keys.lookup("h.example", [path]) == []
