@@ -57,6 +57,8 @@ class Settings:
     check_host_ip: bool = False
     hash_known_hosts: bool = False
     proxied: bool = False  # ProxyJump/ProxyCommand: ssh has no address to check
+    algorithms: tuple[str, ...] = ()  # HostKeyAlgorithms, in order
+    ca_algorithms: tuple[str, ...] = ()  # CASignatureAlgorithms
 
     @property
     def name(self) -> str:
@@ -220,6 +222,8 @@ def settings_for(target: SshTarget) -> Settings:
         check_host_ip=flag("checkhostip"),
         hash_known_hosts=flag("hashknownhosts"),
         proxied=proxied or bool(target.proxy_jump),
+        algorithms=tuple(a for a in config.get("hostkeyalgorithms", "").split(",") if a),
+        ca_algorithms=tuple(a for a in config.get("casignaturealgorithms", "").split(",") if a),
     )
 
 
@@ -257,11 +261,6 @@ def lookup(name: str, files: Sequence[Path]) -> list[Entry]:
 
 def look_up_all(settings: Settings, ip: str | None) -> dict[str, list[Entry]]:
     return {name: lookup(name.lower(), settings.files) for name in names_to_look_up(settings, ip)}
-
-
-def known_blobs(settings: Settings) -> list[bytes]:
-    """The plain keys on file for the target's name (to ask the server for those key types first)."""
-    return [e.blob for e in lookup(settings.name.lower(), settings.files) if not e.marker]
 
 
 def record(settings: Settings, verdict: Verdict, blob: bytes) -> None:

@@ -33,9 +33,10 @@ if TYPE_CHECKING:
     from tests.remote_host import RemoteHost
 
 OTHER_PORT = 2222
+CERT_PORT = 2223  # this sshd also offers a host certificate for the same key, signed by {C}
 
 # Placeholders in a case's files: {A} the host's address, {R} its real host key, {O} another key,
-# {H:name} the hashed form of name.
+# {C} the CA that signed the host certificate on CERT_PORT, {H:name} the hashed form of name.
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,20 @@ CASES = [
     Case("revoked-other-key", "{A} {R}\n@revoked * {O}"),
     Case("cert-authority-is-no-plain-key", "@cert-authority * {R}", accept=False),
     Case("cert-authority-accept-new", "@cert-authority 10.231.* {O}", strict="accept-new"),
+    Case("host-cert-ca-known", "@cert-authority * {C}", port=CERT_PORT),
+    Case("host-cert-ca-under-port-name", "@cert-authority [{A}]:2223 {C}", port=CERT_PORT),
+    Case("host-cert-ca-under-bare-name", "@cert-authority {A} {C}", port=CERT_PORT),
+    Case("host-cert-other-ca", "@cert-authority * {O}", port=CERT_PORT, accept=False),
+    Case("host-cert-other-ca-accept-new", "@cert-authority * {O}", strict="accept-new", port=CERT_PORT),
+    Case("host-cert-ca-revoked", "@cert-authority * {C}\n@revoked * {C}", port=CERT_PORT, accept=False),
+    Case("host-cert-key-revoked", "@cert-authority * {C}\n@revoked * {R}", port=CERT_PORT, accept=False),
+    Case("host-cert-plain-key-known", "[{A}]:2223 {R}", port=CERT_PORT),
+    Case("host-cert-principal-is-not-alias", "@cert-authority myalias {C}", extra="HostKeyAlias myalias",
+         port=CERT_PORT, accept=False),
+    Case("host-cert-principal-is-not-alias-accept-new", "@cert-authority myalias {C}", strict="accept-new",
+         extra="HostKeyAlias myalias", port=CERT_PORT),
+    Case("host-cert-ca-algorithm-not-allowed", "@cert-authority * {C}", extra="CASignatureAlgorithms rsa-sha2-512",
+         port=CERT_PORT, accept=False),
     Case("unknown-yes", "", strict="yes", accept=False),
     Case("unknown-ask", "", strict="ask", accept=False),
     Case("unknown-accept-new", "", strict="accept-new"),
@@ -101,13 +116,15 @@ class Files:
         self.case = case
         self.real = _pub(host.workdir / "remote_host_key.pub")
         self.other = _pub(host.workdir / "other_host_key.pub")
-        self.names = [host.addr, f"[{host.addr}]:{OTHER_PORT}", "myalias"]
+        self.ca = _pub(host.workdir / "ca_key.pub")
+        self.names = [host.addr, f"[{host.addr}]:{OTHER_PORT}", f"[{host.addr}]:{CERT_PORT}", "myalias"]
 
     def fill(self, template: str) -> str:
         text = template.replace("{D}", str(self.dir))
         text = re.sub(r"\{H:([^}]*)\}", lambda m: known_line(self._name(m[1]), b"\0\0\0\x01x", True).split()[0],
                       text)
         text = text.replace("{A}", self.host.addr).replace("{R}", self.real).replace("{O}", self.other)
+        text = text.replace("{C}", self.ca)
         return text + "\n" if text else ""
 
     def _name(self, raw: str) -> str:
@@ -185,6 +202,8 @@ def our_verdict(files: Files) -> tuple[bool, str]:
 @pytest.fixture(scope="module")
 def host(remote_host: RemoteHost) -> RemoteHost:
     remote_host.start_sshd_on_port(OTHER_PORT)
+    cert = remote_host.sign_host_key(remote_host.workdir / "ca_key", remote_host.addr)
+    remote_host.start_sshd_on_port(CERT_PORT, f"HostCertificate {cert}")
     remote_host.write_known_hosts("known_hosts_wrong", wrong_key=True)  # makes other_host_key
     return remote_host
 

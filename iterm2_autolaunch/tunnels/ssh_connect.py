@@ -25,7 +25,7 @@ from typing import Any
 
 import paramiko
 
-from .. import host_keys
+from .. import host_certs, host_keys
 from ..errors import HostKeyError, ResolveError, TunnelError
 from ..resolve import resolve_target
 from ..sshcmd import parse_argv
@@ -120,26 +120,31 @@ def _fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
-def preferred_key_types(known: Iterable[bytes], available: Iterable[str]) -> list[str]:
-    """Host key algorithms with the ones we already know for this host first, as OpenSSH orders them.
-    Certificate types are left out: we cannot check a host certificate, ssh would fall back to its plain key."""
-    available = [n for n in available if "-cert-" not in n]
-    first: list[str] = []
-    for blob in known:
-        name = blob[4 : 4 + int.from_bytes(blob[:4], "big")].decode(errors="replace")
-        names = ["rsa-sha2-512", "rsa-sha2-256"] if name == "ssh-rsa" else [name]
-        first += [n for n in names if n in available and n not in first]
-    return first + [n for n in available if n not in first]
+def key_types(settings: host_keys.Settings, entries: list[host_keys.Entry], supported: Iterable[str],
+              default: Iterable[str]) -> list[str]:
+    """The host key algorithms to offer, in the order ssh would offer them (host_certs.order_algorithms),
+    limited to what paramiko can do; paramiko's own list with known types first if ssh -G gave none."""
+    supported = set(supported)
+    ordered = host_certs.order_algorithms([a for a in settings.algorithms if a in supported], entries)
+    return ordered or host_certs.order_algorithms(list(default), [e for e in entries if e.marker != "CA"])
 
 
-def check_host_key(target: SshTarget, settings: host_keys.Settings, server_key: paramiko.PKey,
+def check_host_key(target: SshTarget, settings: host_keys.Settings, transport: paramiko.Transport,
                    peer: object) -> None:
-    """Accept or refuse the server's host key as OpenSSH would (host_keys.judge); record it if ssh would.
+    """Accept or refuse the server's host key (or host certificate) as OpenSSH would; record it if ssh would.
     Raises HostKeyError naming host, key and files."""
+    server_key = transport.get_remote_server_key()
     ip = host_keys.peer_ip(peer)
     blob = server_key.asbytes()
-    verdict = host_keys.judge(settings, blob, host_keys.look_up_all(settings, ip), ip)
-    host_keys.record(settings, verdict, blob)
+    found = host_keys.look_up_all(settings, ip)
+    verdict = None
+    if transport.host_key_type and transport.host_key_type.endswith(host_certs.CERT_SUFFIX) \
+            and server_key.public_blob is not None:
+        cert = host_certs.read_certificate(server_key.public_blob.key_blob)
+        verdict = host_certs.judge_certificate(settings, cert, blob, found, time.time())
+    if verdict is None:  # not a certificate, or not one ssh would take: its plain key is judged
+        verdict = host_keys.judge(settings, blob, found, ip)
+        host_keys.record(settings, verdict, blob)
     if not verdict.accept:
         offered = f"{server_key.get_name()} {_fingerprint(server_key)}"
         raise HostKeyError(f"{target.destination}: refused the host key {offered}: {verdict.reason}. If the key "
@@ -393,8 +398,9 @@ class _Connector:
             self._pending.append(transport)
         try:
             settings = host_keys.settings_for(hop)
+            entries = host_keys.lookup(settings.name.lower(), settings.files)
             options = transport.get_security_options()
-            options.key_types = preferred_key_types(host_keys.known_blobs(settings), options.key_types)
+            options.key_types = key_types(settings, entries, transport._key_info, options.key_types)
             # AES-GCM first: one C call per packet instead of AES-CTR plus a separate HMAC; measured about
             # 1.6x the download throughput of paramiko's default aes128-ctr + hmac-sha2-256.
             options.ciphers = tuple(sorted(options.ciphers, key=lambda c: not c.endswith("-gcm@openssh.com")))
@@ -402,8 +408,7 @@ class _Connector:
                 transport.start_client(timeout=timeout)
             except (paramiko.SSHException, OSError, EOFError) as e:
                 raise TunnelError(f"SSH handshake with {hop.hostname}:{hop.port} failed: {e}") from e
-            server_key = transport.get_remote_server_key()
-            check_host_key(hop, settings, server_key, sock.getpeername() if via is None else None)
+            check_host_key(hop, settings, transport, sock.getpeername() if via is None else None)
             _authenticate(hop, transport)
             transport.set_keepalive(int(hop.server_alive_interval or DEFAULT_KEEPALIVE))
             return transport
