@@ -115,8 +115,8 @@ def judge_certificate(settings: Settings, cert: Certificate | None, plain: bytes
         names.append(settings.hostname)  # sshconnect.c: "checking without port identifier"
     for name in names:
         entries = found.get(name, ())
-        if name == settings.name and any(e.marker == "REVOKED" and (e.blob == plain or fingerprint(e.blob) == cert.ca_fingerprint)
-               for e in entries):
+        revoked = [e.blob for e in entries if e.marker == "REVOKED"]
+        if name == settings.name and any(b == plain or fingerprint(b) == cert.ca_fingerprint for b in revoked):
             return Verdict(False, f"the host key or its certificate authority is marked @revoked for {name}")
         if any(e.marker == "CA" and fingerprint(e.blob) == cert.ca_fingerprint for e in entries):
             principal = settings.alias or settings.hostname

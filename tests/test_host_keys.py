@@ -23,6 +23,7 @@ import pytest
 
 from iterm2_autolaunch import host_keys
 from iterm2_autolaunch.errors import HostKeyError
+from iterm2_autolaunch.host_certs import Certificate, fingerprint, judge_certificate, order_algorithms, parse_listing
 from iterm2_autolaunch.host_keys import Entry, Settings, judge, known_line, parse_keygen_output
 from iterm2_autolaunch.resolve import resolve_target
 from iterm2_autolaunch.sshcmd import parse_argv
@@ -47,6 +48,7 @@ class Case:
     global_known: str = ""
     extra: str = ""  # more ssh_config lines
     port: int = 22
+    via_jump: bool = False  # to the "inner" address through ProxyJump jump (no address for CheckHostIP)
     accept: bool = True  # what OpenSSH does (the test checks it against real ssh, too)
 
 
@@ -94,6 +96,11 @@ CASES = [
          extra="HostKeyAlias myalias", port=CERT_PORT),
     Case("host-cert-ca-algorithm-not-allowed", "@cert-authority * {C}", extra="CASignatureAlgorithms rsa-sha2-512",
          port=CERT_PORT, accept=False),
+    Case("jump-inner-known", "{I} {R}", via_jump=True),
+    Case("jump-inner-changed", "{I} {O}", strict="accept-new", via_jump=True, accept=False),
+    Case("jump-inner-accept-new", "", strict="accept-new", via_jump=True),
+    Case("jump-inner-accept-new-check-host-ip", "", strict="accept-new", extra="CheckHostIP yes", via_jump=True),
+    Case("jump-inner-unknown-ask", "", strict="ask", via_jump=True, accept=False),
     Case("unknown-yes", "", strict="yes", accept=False),
     Case("unknown-ask", "", strict="ask", accept=False),
     Case("unknown-accept-new", "", strict="accept-new"),
@@ -117,14 +124,15 @@ class Files:
         self.real = _pub(host.workdir / "remote_host_key.pub")
         self.other = _pub(host.workdir / "other_host_key.pub")
         self.ca = _pub(host.workdir / "ca_key.pub")
-        self.names = [host.addr, f"[{host.addr}]:{OTHER_PORT}", f"[{host.addr}]:{CERT_PORT}", "myalias"]
+        self.names = [host.addr, f"[{host.addr}]:{OTHER_PORT}", f"[{host.addr}]:{CERT_PORT}", "myalias",
+                      host.inner_addr]
 
     def fill(self, template: str) -> str:
         text = template.replace("{D}", str(self.dir))
         text = re.sub(r"\{H:([^}]*)\}", lambda m: known_line(self._name(m[1]), b"\0\0\0\x01x", True).split()[0],
                       text)
         text = text.replace("{A}", self.host.addr).replace("{R}", self.real).replace("{O}", self.other)
-        text = text.replace("{C}", self.ca)
+        text = text.replace("{C}", self.ca).replace("{I}", self.host.inner_addr)
         return text + "\n" if text else ""
 
     def _name(self, raw: str) -> str:
@@ -140,7 +148,8 @@ class Files:
         extra = self.fill(self.case.extra)
         lines = [
             "Host case",
-            f"  HostName {self.host.addr}",
+            f"  HostName {self.host.inner_addr if self.case.via_jump else self.host.addr}",
+            *(["  ProxyJump jump"] if self.case.via_jump else []),
             f"  Port {self.case.port}",
             "  User root",
             f"  IdentityFile {self.host.client_key}",
@@ -152,6 +161,16 @@ class Files:
             "  UpdateHostKeys no",  # ssh would add the server's other keys after login; we never do
             "  BatchMode yes",
             "  ConnectTimeout 10",
+            "Host jump",
+            f"  HostName {self.host.jump_addr}",
+            "  User root",
+            f"  IdentityFile {self.host.client_key}",
+            "  IdentitiesOnly yes",
+            f"  UserKnownHostsFile {self.host.known_hosts}",
+            "  GlobalKnownHostsFile /dev/null",
+            "  StrictHostKeyChecking yes",
+            "  UpdateHostKeys no",
+            "  BatchMode yes",
         ]
         (self.dir / "config").write_text("\n".join(lines) + "\n")  # first value wins: extra comes first
 
@@ -263,3 +282,47 @@ def test_written_line_is_found_by_ssh_keygen(tmp_path: Path) -> None:
     path.write_text(known_line("[h.example]:2222", KEY, True))
     assert host_keys.lookup("[h.example]:2222", [path]) == [Entry(path, 1, "", KEY)]
     assert host_keys.lookup("h.example", [path]) == []
+
+
+def test_algorithms_are_offered_in_openssh_order() -> None:
+    algorithms = ["ssh-ed25519-cert-v01@openssh.com", "rsa-sha2-512-cert-v01@openssh.com", "ssh-ed25519",
+                  "rsa-sha2-512", "rsa-sha2-256"]
+    rsa = b"\0\0\0\x07ssh-rsa" + bytes(8)
+    assert order_algorithms(algorithms, [entry(KEY)]) == algorithms  # best type known: verbatim
+    # known types first, their certificate types with them, the rest in the configured order
+    assert order_algorithms(algorithms, [entry(rsa)]) == ["rsa-sha2-512-cert-v01@openssh.com", "rsa-sha2-512",
+                                                          "rsa-sha2-256", "ssh-ed25519-cert-v01@openssh.com",
+                                                          "ssh-ed25519"]
+    assert order_algorithms(algorithms, [entry(rsa), entry(OTHER, "CA")])[:4] == [
+        "ssh-ed25519-cert-v01@openssh.com", "rsa-sha2-512-cert-v01@openssh.com", "rsa-sha2-512", "rsa-sha2-256"]
+
+
+LISTING = """host-cert.pub:
+        Type: ssh-ed25519-cert-v01@openssh.com host certificate
+        Public key: ED25519-CERT SHA256:mCML9n+QkoxiJRGI8tcTaZUFlXV7PnELlzfo0OV2efg
+        Signing CA: ED25519 SHA256:1NwmyYWkLm6/TiERnAnRxg3riOadgbQitsIFncHR5s4 (using ssh-ed25519)
+        Key ID: "ita-test-host"
+        Serial: 0
+        Valid: from 2026-12-04T12:31:57 to 2026-12-05T12:36:57
+        Principals:\x20
+                10.0.0.1
+                h
+        Critical Options: (none)
+        Extensions: (none)
+"""
+
+
+def test_certificate_listing_is_parsed_and_judged() -> None:
+    cert = parse_listing(LISTING)
+    assert cert is not None and cert.host and cert.principals == ("10.0.0.1", "h")
+    assert cert.ca_fingerprint == "SHA256:1NwmyYWkLm6/TiERnAnRxg3riOadgbQitsIFncHR5s4"
+    assert cert.valid_before - cert.valid_after == 86400 + 300
+    ca = Certificate(True, fingerprint(OTHER), "ssh-ed25519", 0, float("inf"), ("h",))
+    found = {"h": [entry(OTHER, "CA")]}
+    verdict = judge_certificate(settings(), ca, KEY, found, 1.0)
+    assert verdict is not None and verdict.accept
+    assert judge_certificate(settings(alias="x"), ca, KEY, {"x": [entry(OTHER, "CA")]}, 1.0) is None  # principal
+    expired = Certificate(True, fingerprint(OTHER), "ssh-ed25519", 0, 1.0, ())
+    assert judge_certificate(settings(), expired, KEY, found, 1.0) is None
+    revoked = judge_certificate(settings(), ca, KEY, {"h": [entry(OTHER, "CA"), entry(KEY, "REVOKED")]}, 1.0)
+    assert revoked is not None and not revoked.accept

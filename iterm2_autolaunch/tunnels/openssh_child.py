@@ -161,10 +161,8 @@ class ChildForward:
             log.info("forward %s: ssh to %s restarted", self._port, self.spec.target.destination)
 
     def is_alive(self) -> bool:
-        if self._closing.is_set() or isinstance(self.last_error, HostKeyError):
-            return False
-        watcher = self._watcher
-        return watcher is not None and watcher.is_alive()
+        """True while the ssh child runs (between a death and its restart it is False, as for sshtunnel)."""
+        return not self._closing.is_set() and self.child_pid() is not None
 
     def child_pid(self) -> int | None:
         proc = self._proc
