@@ -395,14 +395,37 @@ class RemoteHost:
         path.write_text("\n".join(lines) + "\n")
         return path
 
-    def _start_sshd(self, role: str, listen: list[str]) -> None:
+    def start_sshd_on_port(self, port: int, *extra_config: str) -> None:
+        """Another sshd in the remote namespace on ``addr:port``, with the same host key (for
+        ``[host]:port`` known_hosts lines) and ``extra_config`` lines (e.g. a HostCertificate).
+        Idempotent; stopped by ``down()``."""
+        if f"remote-{port}" not in self._sshd:
+            self._start_sshd("remote", [self.addr], port, extra_config)
+
+    def sign_host_key(self, ca_key: Path, principals: str) -> Path:
+        """A host certificate for the remote host key, signed by ``ca_key`` (made if missing), valid a day."""
+        self._keygen(ca_key, "ita-test-ca")
+        _run(["ssh-keygen", "-q", "-s", str(ca_key), "-I", "ita-test-host", "-h", "-n", principals, "-V", "-5m:+1d",
+              str(self.workdir / "remote_host_key.pub")])
+        return self.workdir / "remote_host_key-cert.pub"
+
+    def _start_sshd(self, role: str, listen: list[str], port: int = 22, extra_config: tuple[str, ...] = ()) -> None:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
         config = self._sshd_config(role, listen, penalties=True)
         if _run([SSHD, "-t", "-f", str(config)], check=False).returncode != 0:
             config = self._sshd_config(role, listen, penalties=False)
             _run([SSHD, "-t", "-f", str(config)])
+        if port != 22:
+            name = f"{role}-{port}"
+            text = config.read_text().replace("Port 22\n", f"Port {port}\n")
+            config = self.workdir / f"sshd_config-{name}"
+            extra = "".join(f"{line}\n" for line in extra_config)
+            config.write_text(text.replace(f"sshd-{role}.pid", f"sshd-{name}.pid") + extra)
+            role_key = name
+        else:
+            role_key = role
         ns = self.state.namespaces[role]
-        log = self.workdir / f"sshd-{role}.log"
+        log = self.workdir / f"sshd-{role_key}.log"
         proc = subprocess.Popen(
             ["ip", "netns", "exec", ns, SSHD, "-D", "-f", str(config), "-E", str(log)],
             stdin=subprocess.DEVNULL,
@@ -410,15 +433,15 @@ class RemoteHost:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        self._sshd[role] = proc
-        self.state.pids[f"sshd-{role}"] = proc.pid
+        self._sshd[role_key] = proc
+        self.state.pids[f"sshd-{role_key}"] = proc.pid
         self.state.save()
         addr = listen[0]
         deadline = time.monotonic() + 20
-        while not _tcp_accepts(addr, 22):
+        while not _tcp_accepts(addr, port):
             if proc.poll() is not None or time.monotonic() > deadline:
                 tail = log.read_text()[-2000:] if log.exists() else ""
-                raise RuntimeError(f"sshd ({role}) did not start listening on {addr}:22: {tail}")
+                raise RuntimeError(f"sshd ({role_key}) did not start listening on {addr}:{port}: {tail}")
             time.sleep(0.02)
 
     # --------------------------------------------------------------------------------------------- jupyter

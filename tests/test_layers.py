@@ -28,8 +28,8 @@ CORE = {
 }  # fmt: skip
 ENGINE = {"engine", "server"}
 EFFECTS = {
-    "resolve", "ports", "probe", "browser", "notify", "known_hosts", "host_keys", "control", "control_client",
-    "install", "tunnels",
+    "resolve", "ports", "probe", "browser", "notify", "known_hosts", "host_keys", "host_certs", "control",
+    "control_client", "install", "tunnels",
 }  # fmt: skip
 FRONTENDS = {"frontends"}
 APP = {"cli", "daemon", "doctor", "config_file", "__main__"}

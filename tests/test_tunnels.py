@@ -7,6 +7,8 @@ a pass condition.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import subprocess
 import threading
@@ -22,6 +24,7 @@ from iterm2_autolaunch.sshcmd import parse_hop
 from iterm2_autolaunch.target import ForwardSpec, SshTarget
 from iterm2_autolaunch.tunnels.base import Backend, Forward
 from iterm2_autolaunch.tunnels.openssh_backend import MasterForward, OpenSshBackend, has_live_master
+from iterm2_autolaunch.tunnels.openssh_child import ChildForward
 from iterm2_autolaunch.tunnels.registry import choose_backend, make_backend
 from iterm2_autolaunch.tunnels.ssh_connect import jump_chain
 from iterm2_autolaunch.tunnels.sshtunnel_backend import SshtunnelBackend, SshtunnelForward
@@ -346,3 +349,79 @@ def test_jupyter_stop_and_start(jupyter: RemoteHost, opened: list[Forward]) -> N
     assert forward.is_alive()
     jupyter.start_jupyter()
     assert api_version(forward.local_port)
+
+
+# --- the user's own forwards, and a child that dies (issue 12) ------------------------------------------
+def config_with_user_forwards(host: RemoteHost, directory: Path, *lines: str) -> Path:
+    """The test ssh_config with the user's own forward lines under ``Host remote``."""
+    config = directory / "ssh_config_forwards"
+    extra = "".join(f"  {line}\n" for line in lines)
+    config.write_text(host.ssh_config.read_text().replace("Host remote\n", f"Host remote\n{extra}", 1))
+    return config
+
+
+@pytest.mark.root
+def test_openssh_child_ignores_the_users_forwards(jupyter: RemoteHost, tmp_path: Path,
+                                                  opened: list[Forward]) -> None:
+    """The user's session holds its LocalForward port; with ExitOnForwardFailure our ssh used to die on it."""
+    with socket.socket() as users_session:
+        users_session.bind(("127.0.0.1", 0))
+        users_session.listen()
+        taken = users_session.getsockname()[1]
+        dynamic = free_port()
+        config = config_with_user_forwards(jupyter, tmp_path, f"LocalForward 127.0.0.1:{taken} 127.0.0.1:8888",
+                                           f"DynamicForward 127.0.0.1:{dynamic}")
+        forward = OpenSshBackend().open(spec_for(jupyter, jupyter.target("remote", "-F", str(config))))
+        opened.append(forward)
+        assert api_version(forward.local_port)
+        assert port_refuses(dynamic), "our ssh opened the user's DynamicForward"
+
+
+@pytest.mark.root
+def test_cancel_on_the_users_master_leaves_their_forwards(jupyter: RemoteHost, tmp_path: Path) -> None:
+    users_port = free_port()
+    config = config_with_user_forwards(jupyter, tmp_path, f"LocalForward 127.0.0.1:{users_port} 127.0.0.1:8888")
+    control_path = str(tmp_path / "m")
+    master = subprocess.Popen(
+        ["ssh", "-M", "-N", "-F", str(config), "-o", f"ControlPath={control_path}", "-o", "ControlPersist=no",
+         "remote"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        target = jupyter.target("remote", "-F", str(config), "-o", f"ControlPath={control_path}")
+        deadline = time.monotonic() + 30
+        while not has_live_master(target):
+            assert master.poll() is None and time.monotonic() < deadline, "ControlMaster did not come up"
+            time.sleep(0.02)
+        assert api_version(users_port)
+        forward = OpenSshBackend().open(spec_for(jupyter, target))
+        assert isinstance(forward, MasterForward)
+        assert api_version(forward.local_port)
+        forward.close()
+        assert port_refuses(forward.local_port)
+        assert api_version(users_port), "closing our forward took the user's LocalForward off their master"
+    finally:
+        master.terminate()
+        master.wait(5)
+
+
+@pytest.mark.root
+def test_openssh_child_that_dies_is_restarted_on_the_same_port(jupyter: RemoteHost, opened: list[Forward]) -> None:
+    forward = OpenSshBackend().open(spec_for(jupyter, jupyter.target()))
+    opened.append(forward)
+    assert isinstance(forward, ChildForward)
+    port = forward.local_port
+    first = forward.child_pid()
+    assert first is not None and api_version(port)
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if forward.child_pid() not in (None, first) and api_version(port):
+                break
+        except (OSError, AssertionError, ValueError):
+            pass
+        assert time.monotonic() < deadline, f"no new ssh child answering on {port}: {forward.last_error}"
+        time.sleep(0.05)
+    assert forward.is_alive() and forward.restarts == 1
+    forward.close()
+    assert not forward.is_alive() and port_refuses(port)

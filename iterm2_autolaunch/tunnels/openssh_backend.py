@@ -2,29 +2,27 @@
 
 With a live ControlMaster for the target (``ssh -O check``) the forward is added to it (``ssh -O forward``)
 and removed on close (``ssh -O cancel``): no new login, so it works behind 2FA and takes milliseconds.
-Otherwise we run and own a child ``ssh -N -L ...`` (terminated, waited for and killed on close).
+Otherwise we run and own a child ``ssh -N`` (openssh_child.py: the user's own forwards cleared, restarted with
+backoff when it dies, terminated, waited for and killed on close).
 The target's ``ssh_args`` are passed verbatim, so ssh applies exactly the config the session used.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import threading
 import time
-from collections import deque
-from typing import IO
 
 from iterm2_autolaunch.target import ForwardSpec, SshTarget
 
 from ..errors import HostKeyError, TunnelError
 from ..ports import any_free_port, ensure_port_free
+from .openssh_child import ChildForward, mux_argv
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +131,9 @@ class MasterForward:
         return self._port
 
     def _mux(self, op: str, timeout: float) -> subprocess.CompletedProcess[str]:
-        argv = [self._base[0], "-O", op, "-L", _forward_arg(self.spec, self._port), *self._base[1:],
-                self.spec.target.destination]
+        # Not the user's config: its LocalForward lines would go along (mux.c mux_client_forwards()), and
+        # "-O cancel" would take the user's own forwards off their master. ssh -G expanded the ControlPath.
+        argv = mux_argv(self._base[0], self.spec.target.control_path or "", op, _forward_arg(self.spec, self._port))
         return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
                               check=False)
 
@@ -171,85 +170,6 @@ class MasterForward:
         log.info("forward closed %s 127.0.0.1:%s (ControlMaster)", self.spec.target.destination, self._port)
 
 
-class ChildForward:
-    """A forward made by a child ``ssh -N -L``, which we own: its stderr is kept for error messages."""
-
-    def __init__(self, spec: ForwardSpec, local_port: int, argv: list[str]) -> None:
-        self.spec = spec
-        self._port = local_port
-        self._argv = argv
-        self._stderr: deque[str] = deque(maxlen=40)
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._reader: threading.Thread | None = None
-        self._closed = False
-        self._lock = threading.Lock()
-
-    @property
-    def local_port(self) -> int:
-        return self._port
-
-    def _read_stderr(self, stream: IO[bytes]) -> None:
-        for raw in iter(stream.readline, b""):
-            self._stderr.append(raw.decode(errors="replace").rstrip())
-
-    def _open(self, timeout: float) -> None:
-        what = f"ssh -L to {self.spec.target.destination}"
-        try:
-            # start_new_session: a process group of our own, so close() also reaches a ProxyJump child ssh
-            self._proc = subprocess.Popen(self._argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.PIPE, start_new_session=True)
-        except OSError as e:
-            raise TunnelError(f"{what}: cannot run ssh: {e}") from e
-        self._reader = threading.Thread(target=self._read_stderr, args=(self._proc.stderr,),
-                                        name=f"ita-ssh-stderr-{self._port}", daemon=True)
-        self._reader.start()
-        deadline = time.monotonic() + timeout
-        while True:
-            if self._proc.poll() is not None:
-                if self._reader is not None:
-                    self._reader.join(1.0)
-                self.close()
-                ensure_port_free(self._port)  # PortTaken if somebody took it since we chose it
-                raise ssh_error(self.spec.target, "\n".join(self._stderr), what)
-            if _port_accepts(self._port):
-                return
-            if time.monotonic() > deadline:
-                self.close()
-                raise TunnelError(f"{what}: no forward on 127.0.0.1:{self._port} after {timeout:.0f} s "
-                                  f"({' '.join(list(self._stderr)[-3:]) or 'ssh said nothing'})")
-            time.sleep(0.005)
-
-    def is_alive(self) -> bool:
-        return not self._closed and self._proc is not None and self._proc.poll() is None
-
-    def close(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-        proc = self._proc
-        if proc is not None:
-            deadline = time.monotonic() + CLOSE_BUDGET
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(0.8)
-                except subprocess.TimeoutExpired:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(proc.pid, signal.SIGKILL)
-                    with contextlib.suppress(subprocess.TimeoutExpired):
-                        proc.wait(max(0.1, deadline - time.monotonic() - 0.2))
-            else:  # ssh is gone; a ProxyJump helper in its group may not be
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-            if self._reader is not None:
-                self._reader.join(max(0.0, deadline - time.monotonic()))
-            if proc.stderr is not None:
-                proc.stderr.close()
-        log.info("forward closed %s 127.0.0.1:%s (ssh -L)", self.spec.target.destination, self._port)
-
-
 class OpenSshBackend:
     """Opens forwards with the OpenSSH client: on a live ControlMaster if there is one, else ``ssh -N -L``."""
 
@@ -271,15 +191,9 @@ class OpenSshBackend:
             master._open()
             forward = master
         else:
-            argv = [
-                exe, "-N", "-T", "-L", _forward_arg(spec, port),
-                # first value wins in ssh: these beat the user's config and command line
-                "-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes",
-                "-o", "ControlMaster=no", "-o", "ControlPersist=no",
-                *target.ssh_args, target.destination,
-            ]
-            child = ChildForward(spec, port, argv)
-            child._open(self.start_timeout)
+            child = ChildForward(spec, port, exe, _forward_arg(spec, port),
+                                 lambda stderr, what: ssh_error(target, stderr, what))
+            child.open(self.start_timeout)
             forward = child
         log.info("forward up %s 127.0.0.1:%s -> %s:%s (openssh%s)", target.destination, port, spec.remote_host,
                  spec.remote_port, ", ControlMaster" if isinstance(forward, MasterForward) else "")

@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ import paramiko
 
 from iterm2_autolaunch.target import SshTarget
 
-from .. import known_hosts
+from .. import host_certs, host_keys
 from ..errors import HostKeyError, ResolveError, TunnelError
 from ..resolve import resolve_target
 from ..sshcmd import parse_argv, parse_hop
@@ -102,78 +102,38 @@ def _fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
-@dataclass
-class _KnownHosts:
-    """The keys the target's known_hosts files hold for one host name, each with the file it came from."""
-
-    name: str
-    files: list[Path]
-    keys: list[tuple[Path, paramiko.PKey]]
-    revoked: list[tuple[Path, paramiko.PKey]]
-
-    @classmethod
-    def load(cls, target: SshTarget) -> _KnownHosts:
-        name = known_hosts.lookup_name(target)
-        files = known_hosts.files_of(target)
-        found = known_hosts.keys_for(name, files)
-        # @cert-authority lines are left out: host certificates are not supported here.
-        keys = [(k.path, k.key) for k in found if not k.marker]
-        revoked = [(k.path, k.key) for k in found if k.marker == "@revoked"]
-        return cls(name, files, keys, revoked)
-
-    def preferred_key_types(self, available: Iterable[str]) -> list[str]:
-        """Host key algorithms with the ones we already know for this host first, as OpenSSH orders them."""
-        available = list(available)
-        first: list[str] = []
-        for _, key in self.keys:
-            names = ["rsa-sha2-512", "rsa-sha2-256"] if key.get_name() == "ssh-rsa" else [key.get_name()]
-            first += [n for n in names if n in available and n not in first]
-        return first + [n for n in available if n not in first]
+def key_types(settings: host_keys.Settings, entries: list[host_keys.Entry], supported: Iterable[str],
+              default: Iterable[str]) -> list[str]:
+    """The host key algorithms to offer, in the order ssh would offer them (host_certs.order_algorithms),
+    limited to what paramiko can do; paramiko's own list with known types first if ssh -G gave none."""
+    supported = set(supported)
+    ordered = host_certs.order_algorithms([a for a in settings.algorithms if a in supported], entries)
+    return ordered or host_certs.order_algorithms(list(default), [e for e in entries if e.marker != "CA"])
 
 
-def _same_key(a: paramiko.PKey, b: paramiko.PKey) -> bool:
-    return a.asbytes() == b.asbytes()
-
-
-def _check_host_key(target: SshTarget, known: _KnownHosts, server_key: paramiko.PKey) -> None:
-    """Accept or refuse the server's host key as OpenSSH would; raise HostKeyError with host and file."""
-    offered = f"{server_key.get_name()} {_fingerprint(server_key)}"
-    for path, key in known.revoked:
-        if _same_key(key, server_key):
-            raise HostKeyError(f"the host key of {known.name} ({offered}) is marked @revoked in {path}: refused")
-    if any(_same_key(key, server_key) for _, key in known.keys):
-        return
-    if known.keys:
-        files = ", ".join(sorted({str(p) for p, _ in known.keys}))
-        raise HostKeyError(
-            f"REMOTE HOST IDENTIFICATION HAS CHANGED for {known.name}: the server offered {offered}, which does "
-            f"not match the key for {known.name} in {files}. Refused (it could be a man-in-the-middle). If the "
-            f"change is expected, remove the old key with: ssh-keygen -R {known.name} -f {files.split(', ')[0]}"
-        )
-    files = ", ".join(str(p) for p in known.files) or "(no known_hosts file)"
-    strict = target.strict_host_key_checking.lower()
-    if strict in ("no", "off", "false", "accept-new"):
-        _remember_host_key(known, server_key)
-        log.warning("accepted new host key for %s (%s), StrictHostKeyChecking=%s", known.name, offered, strict)
-        return
-    raise HostKeyError(
-        f"the host key of {known.name} ({offered}) is not known: it is not in {files}. Refused "
-        f"(StrictHostKeyChecking={target.strict_host_key_checking}). Check it and accept it once with "
-        f"ssh {target.destination} in a terminal."
-    )
-
-
-def _remember_host_key(known: _KnownHosts, key: paramiko.PKey) -> None:
-    """Append a newly accepted key to the first known_hosts file, as OpenSSH does for accept-new/no."""
-    if not known.files:
-        return
-    path = known.files[0]
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with open(path, "a") as f:
-            f.write(f"{known.name} {key.get_name()} {key.get_base64()}\n")
-    except OSError as e:
-        log.warning("could not add the host key of %s to %s: %s", known.name, path, e)
+def check_host_key(target: SshTarget, settings: host_keys.Settings, transport: paramiko.Transport,
+                   peer: object) -> None:
+    """Accept or refuse the server's host key (or host certificate) as OpenSSH would; record it if ssh would.
+    Raises HostKeyError naming host, key and files."""
+    server_key = transport.get_remote_server_key()
+    ip = host_keys.peer_ip(peer)
+    blob = server_key.asbytes()
+    found = host_keys.look_up_all(settings, ip)
+    verdict = None
+    if transport.host_key_type and transport.host_key_type.endswith(host_certs.CERT_SUFFIX) \
+            and server_key.public_blob is not None:
+        cert = host_certs.read_certificate(server_key.public_blob.key_blob)
+        verdict = host_certs.judge_certificate(settings, cert, blob, found, time.time())
+    if verdict is None:  # not a certificate, or not one ssh would take: its plain key is judged
+        verdict = host_keys.judge(settings, blob, found, ip)
+        host_keys.record(settings, verdict, blob)
+    if not verdict.accept:
+        offered = f"{server_key.get_name()} {_fingerprint(server_key)}"
+        raise HostKeyError(f"{target.destination}: refused the host key {offered}: {verdict.reason}. If the key "
+                           f"is right, connect once with ssh {target.destination} in a terminal.")
+    if verdict.record:
+        log.warning("accepted new host key for %s (%s %s), StrictHostKeyChecking=%s", settings.name,
+                    server_key.get_name(), _fingerprint(server_key), settings.strict)
 
 
 # --- Authentication ------------------------------------------------------------------------------------
@@ -419,9 +379,10 @@ class _Connector:
         with self._lock:
             self._pending.append(transport)
         try:
-            known = _KnownHosts.load(hop)
+            settings = host_keys.settings_for(hop)
+            entries = host_keys.lookup(settings.name.lower(), settings.files)
             options = transport.get_security_options()
-            options.key_types = known.preferred_key_types(options.key_types)
+            options.key_types = key_types(settings, entries, transport._key_info, options.key_types)
             # AES-GCM first: one C call per packet instead of AES-CTR plus a separate HMAC; measured about
             # 1.6x the download throughput of paramiko's default aes128-ctr + hmac-sha2-256.
             options.ciphers = tuple(sorted(options.ciphers, key=lambda c: not c.endswith("-gcm@openssh.com")))
@@ -429,8 +390,7 @@ class _Connector:
                 transport.start_client(timeout=timeout)
             except (paramiko.SSHException, OSError, EOFError) as e:
                 raise TunnelError(f"SSH handshake with {hop.hostname}:{hop.port} failed: {e}") from e
-            server_key = transport.get_remote_server_key()
-            _check_host_key(hop, known, server_key)
+            check_host_key(hop, settings, transport, sock.getpeername() if via is None else None)
             _authenticate(hop, transport)
             transport.set_keepalive(int(hop.server_alive_interval or DEFAULT_KEEPALIVE))
             return transport
