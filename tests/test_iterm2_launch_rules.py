@@ -183,10 +183,10 @@ def reclaim_orphaned_artifacts(container: Path) -> None:
 
 def launch_decision(container: Path, era: Era) -> tuple[str, Path | None]:
     """iTermScriptsMenuController.m launchScriptWithAbsolutePath: then iTermAPIScriptLauncher.m
-    upgradeIfNeededFullEnvironmentScriptAt: (v3.6.11 :172-203; HEAD :271-356). Returns what iTerm2 does:
-    "launch" (with the interpreter), "upgrade-prompt" (environment below the minimum: "needs a newer version
-    of the runtime environment for security reasons"), "migrate-to-uv" (beta10+ rebuild from setup.cfg's
-    install_requires), or "malformed" (not a full-environment script at all)."""
+    upgradeIfNeededFullEnvironmentScriptAt: (v3.6.11 :172, minimum check :196; HEAD :202, check :322).
+    Returns what iTerm2 does: "launch" (with the interpreter), "upgrade-prompt" (environment below the
+    minimum: "needs a newer version of the runtime environment for security reasons"), "migrate-to-uv"
+    (beta10+ rebuild from setup.cfg's install_requires), or "malformed" (not a full-environment script)."""
     interpreter = environment_for_script(container, era)
     if interpreter is None:
         return "malformed", None

@@ -143,6 +143,8 @@ def package_files(package_dir: Path) -> Iterator[Path]:
 
 def vendor_package(package_dir: Path, dest: Path) -> None:
     """Make ``dest`` an exact copy of the package's source files (stale modules go, unchanged ones stay)."""
+    if dest.resolve() == package_dir.resolve():
+        return  # install run from the copy itself
     wanted = {source.relative_to(package_dir): source for source in package_files(package_dir)}
     if dest.is_dir():
         # Python's own __pycache__ stays: it is checked against the sources, whose mtimes we keep.
