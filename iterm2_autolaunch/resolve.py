@@ -15,8 +15,10 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import logging
 import os
 import pwd
+import shlex
 import socket
 import subprocess
 import sys
@@ -27,7 +29,7 @@ import paramiko
 
 from iterm2_autolaunch.errors import ResolveError
 from iterm2_autolaunch.session import SessionContext
-from iterm2_autolaunch.sshcmd import SshCommand, option_pairs
+from iterm2_autolaunch.sshcmd import SshCommand, option_pairs, parse_argv
 from iterm2_autolaunch.target import (
     LOCAL_TARGET,
     LocalMachine,
@@ -37,6 +39,8 @@ from iterm2_autolaunch.target import (
     target_from_config,
     target_to_json,
 )
+
+log = logging.getLogger(__name__)
 
 SSH_G_TIMEOUT = 10.0  # seconds; ssh -G only reads files, unless Match exec or canonicalisation is slow
 
@@ -68,7 +72,39 @@ def resolve_context(
     if local_hostnames is None:
         local_hostnames = {socket.gethostname(), socket.getfqdn(), "localhost"}
     cmd = command_for_session(context, local_hostnames, trusted)
+    if cmd is not None and cmd.jump_child:
+        parent = _parent_ssh(context.job_pid) if context.job_pid else None
+        log.info("the job is ssh's ProxyJump child (pid %s): %s", context.job_pid or "unknown",
+                 f"resolving its parent, ssh to {parent.destination}" if parent else f"resolving {cmd.destination}")
+        cmd = parent or cmd
     return LOCAL_TARGET if cmd is None else resolve_target(cmd, ssh=ssh)
+
+
+def _parent_ssh(pid: int) -> SshCommand | None:
+    """The ssh command the user ran, when the job iTerm2 shows is its ProxyJump child (iTerm2 up to 3.6.11
+    reports the deepest foreground process): the child's parent, read from this machine's process table."""
+    parent = parent_argv(pid)
+    cmd = parse_argv(parent) if parent else None
+    return cmd if cmd is not None and not cmd.jump_child else None
+
+
+def parent_argv(pid: int) -> list[str] | None:
+    """The argv of ``pid``'s parent process: exact from /proc where there is one (Linux), else what
+    ``ps -o args=`` prints (macOS; arguments joined by spaces, split again as a shell would)."""
+    proc = f"/proc/{pid}/stat"
+    try:
+        if os.path.exists(proc):
+            with open(proc, "rb") as handle:
+                ppid = int(handle.read().rsplit(b")", 1)[1].split()[1])
+            with open(f"/proc/{ppid}/cmdline", "rb") as handle:
+                return [arg.decode(errors="replace") for arg in handle.read().split(b"\0")[:-1]] or None
+        ps = ["ps", "-o", "ppid=", "-p", str(pid)]
+        ppid = int(subprocess.run(ps, capture_output=True, text=True, timeout=5, check=True).stdout.strip())
+        args = subprocess.run(["ps", "-ww", "-o", "args=", "-p", str(ppid)], capture_output=True, text=True,
+                              timeout=5, check=True).stdout.strip()
+        return shlex.split(args) or None
+    except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+        return None  # gone, or not ours to read: the child's own command line stands
 
 
 def ssh_version(ssh: str = "ssh", timeout: float = SSH_G_TIMEOUT) -> str:

@@ -24,6 +24,7 @@ class SessionContext:
     hostname: str = ""
     username: str = ""
     user_vars: Mapping[str, str] = field(default_factory=dict)
+    job_pid: int = 0  # iTerm2's jobPid: the foreground job's process on this machine (0: unknown)
 
 
 class LineSink(Protocol):

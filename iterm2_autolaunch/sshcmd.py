@@ -81,6 +81,9 @@ class SshCommand(NamedTuple):
     remote_command: tuple[str, ...] = ()
     user: str | None = None
     port: int | None = None
+    # Read from a ProxyJump child (``ssh -W host:port jump``): ``host`` is the HostName the user's own ssh
+    # resolved, so the alias (and the User, IdentityFile of its Host block) is lost; the parent ssh has it.
+    jump_child: bool = False
 
 
 def parse_command_line(command_line: str) -> SshCommand | None:
@@ -215,7 +218,7 @@ def _through_jump(program: str, forward: str, jump: str, jump_options: list[str]
         if flag == "-F" and value:
             options += [flag, value]
     options += ["-p", str(port)]
-    return SshCommand(program, host, host, tuple(options), (), None, port)
+    return SshCommand(program, host, host, tuple(options), (), None, port, jump_child=True)
 
 
 def option_pairs(options: Sequence[str]) -> list[tuple[str, str | None]]:

@@ -48,14 +48,14 @@ def render(url: str, outdir: Path) -> None:
         (outdir / "target.txt").write_text(page_target(url))
     with tempfile.TemporaryDirectory(prefix="ita-chromium-") as profile:
         base = [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
-        # --dump-dom can race a redirect (it may dump the page being left, or nothing), so the DOM is taken of
-        # where the page leads; the screenshot below is of the page itself, which Chromium follows for real.
+        # Chromium's --dump-dom and --screenshot can race a redirect (the page being left, or nothing), so both
+        # are taken of where the page leads; that Chromium follows the page is tests/test_browser.py's to show.
         target = (outdir / "target.txt").read_text() if url.startswith("file:") else url
         dom = subprocess.run([*base, "--dump-dom", target], capture_output=True, text=True, timeout=120, check=False)
         (outdir / "dom.html").write_text(dom.stdout)
         (outdir / "chromium.log").write_text(dom.stderr[-20000:])
         subprocess.run(
-            [*base, f"--screenshot={outdir / 'screenshot.png'}", url], capture_output=True, timeout=120, check=False
+            [*base, f"--screenshot={outdir / 'screenshot.png'}", target], capture_output=True, timeout=120, check=False
         )
     (outdir / "done").write_text("ok\n")
 

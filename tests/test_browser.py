@@ -3,8 +3,11 @@ world", item 8). The browser here is a real process that writes down its argv an
 
 from __future__ import annotations
 
+import http.server
+import shutil
 import stat
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -13,6 +16,8 @@ import pytest
 from iterm2_autolaunch import browser as browser_module
 from iterm2_autolaunch.browser import Browser
 from tests.browser_pages import page_path, page_target, recorder
+from tests.conftest import require
+from tests.headless_browser import BASE_FLAGS
 
 URLS = [
     "http://localhost:49211/lab?token=5ecre7",
@@ -67,3 +72,37 @@ def test_a_page_that_cannot_be_written_opens_nothing(tmp_path: Path) -> None:
     Browser([sys.executable, "-c", recorder(append=False), str(log)], pages=blocker).open(URLS[0])
     time.sleep(0.5)
     assert not log.exists()  # rather nothing than the token in an argv
+
+
+def test_chromium_follows_the_page_to_the_server(tmp_path: Path) -> None:
+    """Debian's headless Chromium, given only the page's file URL as its argv, asks the server for the URL
+    with the token: what a real browser does with the page (the server's request log is the proof)."""
+    require(shutil.which("chromium") is not None, "needs chromium (apt-get install chromium)")
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            seen.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"<title>ok</title>")
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://localhost:{server.server_address[1]}/lab?token=5ecre7"
+    profile = tmp_path / "profile"
+    browser = Browser([shutil.which("chromium") or "chromium", *BASE_FLAGS, f"--user-data-dir={profile}",
+                       "--virtual-time-budget=5000", "--dump-dom"], pages=tmp_path / "pages")
+    try:
+        browser.open(url)
+        deadline = time.monotonic() + 60
+        while "/lab?token=5ecre7" not in seen:
+            assert time.monotonic() < deadline, f"Chromium never reached the server (saw {seen})"
+            time.sleep(0.1)
+    finally:
+        browser.close(timeout=30)
+        server.shutdown()
+        server.server_close()

@@ -77,11 +77,25 @@ def pump(master: int, session: FakeSession) -> None:
         session.write(data)
 
 
+@pytest.mark.parametrize(
+    "case",
+    [
+        # iTerm2 gives jobPid: the daemon reads the child's parent, the ssh the user ran, so a config that
+        # knows the host only as "Host inner" (User, IdentityFile there) works
+        pytest.param("alias-config-parent-read", id="alias-config-parent-read"),
+        # no usable jobPid: the child's own argv ("-W [address]:22 jump") stands; a config that also
+        # names the host by its address works
+        pytest.param("address-config-child-only", id="address-config-child-only"),
+    ],
+)
 def test_proxyjump_child_as_the_job_forwards_to_the_host_behind_the_jump(
-    remote_host: RemoteHost, home: Path
+    remote_host: RemoteHost, home: Path, case: str
 ) -> None:
     remote_host.start_jupyter()
-    config = config_for_the_address(remote_host, home / "ssh_config")
+    if case == "alias-config-parent-read":
+        config = remote_host.ssh_config
+    else:
+        config = config_for_the_address(remote_host, home / "ssh_config")
     banner = "[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.21.1 is running at:"
     url = f"http://127.0.0.1:{remote_host.jupyter_port}/lab?token={remote_host.token}"
     script = f"sleep 2; printf '%s\\r\\n' '{banner}' '[I 2026-11-28 03:39:05.553 ServerApp] {url}'; sleep 120"
@@ -94,14 +108,15 @@ def test_proxyjump_child_as_the_job_forwards_to_the_host_behind_the_jump(
         reader.start()
         try:
             deadline = time.monotonic() + 30
-            jump_children: list[list[str]] = []
+            jump_children: list[tuple[int, list[str]]] = []
             while not jump_children:
                 assert time.monotonic() < deadline, "ssh started no ProxyJump child"
-                jump_children = [argv_of(c) for c in children(pid) if "-W" in argv_of(c)]
+                jump_children = [(c, argv_of(c)) for c in children(pid) if "-W" in argv_of(c)]
                 time.sleep(0.05)
-            child = jump_children[0]
+            child_pid, child = jump_children[0]
             assert child[child.index("-W") + 1] == f"[{remote_host.inner_addr}]:22"  # ssh.c's '[%h]:%p'
-            run.session.start_job(argv, [child])  # what iTerm2 shows at its next poll
+            # what iTerm2 shows at its next poll (jobPid 1: a process whose parent is no ssh, so nothing to read)
+            run.session.start_job(argv, [child], pid=child_pid if case == "alias-config-parent-read" else 1)
             opened = urlsplit(run.wait_opened(60))
             assert (opened.hostname, opened.path) == ("localhost", "/lab")
             assert opened.port is not None

@@ -15,9 +15,10 @@ def S(
     port: int | None = None,
     program: str = "ssh",
     host: str | None = None,
+    jump_child: bool = False,
 ) -> SshCommand:
     """The expected parse; ``host`` defaults to what follows the last "@"."""
-    return SshCommand(program, dest, host or dest.rpartition("@")[2], options, cmd, user, port)
+    return SshCommand(program, dest, host or dest.rpartition("@")[2], options, cmd, user, port, jump_child)
 
 
 # fmt: off
@@ -50,7 +51,8 @@ CASES = [
     pytest.param("ssh -L8888:localhost:8888 -N -f wheeler", S("wheeler"), id="L-attached-N-f-dropped"),
     pytest.param("ssh -R 9000:localhost:9000 -D 1080 wheeler", S("wheeler"), id="R-D-dropped"),
     # The child ssh that ProxyJump runs (ssh.c: "ssh ... -W '[%h]:%p' jump"): on node7 through bastion.
-    pytest.param("ssh -W node7:22 bastion", S("node7", "-J", "bastion", "-p", "22", port=22), id="W-through-jump"),
+    pytest.param("ssh -W node7:22 bastion", S("node7", "-J", "bastion", "-p", "22", port=22, jump_child=True),
+                 id="W-through-jump"),
     pytest.param("ssh -E /tmp/log -e none -w 0:0 wheeler", S("wheeler"), id="E-e-w-dropped"),
     # -o in all its spellings
     pytest.param("ssh -oPort=2200 wheeler", S("wheeler", "-o", "Port=2200", port=2200), id="o-attached"),

@@ -82,12 +82,12 @@ def browse(out: Path, url: str) -> int:
     result: dict[str, object] = {"url": redact(target)}
     try:
         shot = chromium(
-            ["--virtual-time-budget=5000", f"--screenshot={out / SCREENSHOT}", "--window-size=1280,800", url],
+            ["--virtual-time-budget=5000", f"--screenshot={out / SCREENSHOT}", "--window-size=1280,800", target],
             log,
             90,
         )
         result["screenshot_status"] = shot.returncode
-        # --dump-dom can race the page's redirect: the DOM is taken of where it leads (the screenshot follows it)
+        # --dump-dom and --screenshot can race the page's redirect: both are taken of where it leads
         dom = chromium(["--virtual-time-budget=5000", "--dump-dom", target], log, 60)
         (out / DOM).write_bytes(dom.stdout)
         result["dom_status"] = dom.returncode

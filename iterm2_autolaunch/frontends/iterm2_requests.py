@@ -155,4 +155,12 @@ def session_context(session_id: str, variables: Mapping[str, Any]) -> SessionCon
         hostname=_text(variables.get("hostname")),
         username=_text(variables.get("username")),
         user_vars={name[5:]: _text(value) for name, value in variables.items() if name.startswith("user.")},
+        job_pid=_pid(variables.get("jobPid")),
     )
+
+
+def _pid(value: Any) -> int:
+    """jobPid: a number in a change notification, a string in ``get: ["*"]`` (dictionaryWithStringValues)."""
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0

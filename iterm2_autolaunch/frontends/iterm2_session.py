@@ -21,7 +21,7 @@ from iterm2_autolaunch.session import LineSink, SessionContext
 log = logging.getLogger(__name__)
 
 # ``columns`` gives the width of the screen (where a pane's last column is).
-WATCHED_VARIABLES = ("jobName", "commandLine", "hostname", "username", "columns")
+WATCHED_VARIABLES = ("jobName", "commandLine", "jobPid", "hostname", "username", "columns")
 # How stale user.* variables may be when lines are handed over, in seconds.
 USER_VARIABLES_MAX_AGE = 0.5
 # While output scrolls off the screen faster than we read, read again every FOLLOW_UP_READ_DELAY
@@ -32,7 +32,7 @@ USER_VARIABLES_MAX_AGE = 0.5
 FOLLOW_UP_READ_DELAY = 0.01
 FOLLOW_UP_LINGER = 0.25
 # What a tmux integration pane takes from its gateway session: where its output really comes from.
-GATEWAY_VARIABLES = ("jobName", "commandLine", "hostname", "username")
+GATEWAY_VARIABLES = ("jobName", "commandLine", "jobPid", "hostname", "username")
 # A session that vanished from iTerm2 may be an undoable close: iTerm2 keeps it for the profile's
 # undo timeout (KEY_UNDO_TIMEOUT, 5 s by default) and posts TERMINATE_SESSION only after it
 # (PTYSession.m makeTerminationUndoable / hardStop); Undo revives it with the same id. The reader

@@ -61,21 +61,23 @@ def proxy_jump_child(
     return ["ssh", *options, "-W", f"[{host}]:{port}", jump]
 
 
-def job_variables(argv: Sequence[str], children: Sequence[Sequence[str]] = ()) -> dict[str, object]:
+def job_variables(argv: Sequence[str], children: Sequence[Sequence[str]] = (), pid: int = 0) -> dict[str, object]:
     """Session variables for a foreground job and its foreground descendants (deepest last)."""
     deepest = list(children[-1]) if children else list(argv)
     return {
         "jobName": os.path.basename(deepest[0]),
         "processTitle": deepest[0],
         "commandLine": command_line(deepest),
-        "jobPid": next(_pids),
+        "jobPid": pid or next(_pids),  # PTYSession's jobPid: the deepest job's process id
     }
 
 
-def schedule_job(session: FakeSession, argv: Sequence[str], children: Sequence[Sequence[str]] = ()) -> None:
+def schedule_job(
+    session: FakeSession, argv: Sequence[str], children: Sequence[Sequence[str]] = (), pid: int = 0
+) -> None:
     """The session's shell started ``argv`` (which started ``children``): iTerm2 shows it at its
     next poll of the job, up to JOB_POLL_INTERVAL later."""
-    values = job_variables(argv, children)
+    values = job_variables(argv, children, pid)
     loop = asyncio.get_running_loop()
     delay = JOB_POLL_INTERVAL - (loop.time() % JOB_POLL_INTERVAL)
     loop.call_later(delay, lambda: None if session.closed else session.set_variables(values))

@@ -146,10 +146,11 @@ class FakeSession:
         self._server._post_variable_change(pb.VariableScope.Value("SESSION"), self.session_id, name, value)
 
     @_threadsafe
-    def start_job(self, argv: Sequence[str], children: Sequence[Sequence[str]] = ()) -> None:
+    def start_job(self, argv: Sequence[str], children: Sequence[Sequence[str]] = (), pid: int = 0) -> None:
         """The shell in this session started ``argv`` (and it started ``children``, deepest last):
-        ``jobName``/``commandLine`` follow at iTerm2's next job poll (jobs.py)."""
-        jobs.schedule_job(self, argv, children)
+        ``jobName``/``commandLine`` follow at iTerm2's next job poll (jobs.py). ``pid``: the deepest
+        process's real pid, when the test runs it (else a made-up one)."""
+        jobs.schedule_job(self, argv, children, pid)
 
     @_threadsafe
     def set_variables(self, values: Mapping[str, Any]) -> None:
