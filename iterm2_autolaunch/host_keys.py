@@ -59,6 +59,7 @@ class Settings:
     proxied: bool = False  # ProxyJump/ProxyCommand: ssh has no address to check
     algorithms: tuple[str, ...] = ()  # HostKeyAlgorithms, in order
     ca_algorithms: tuple[str, ...] = ()  # CASignatureAlgorithms
+    revoked_file: Path | None = None  # RevokedHostKeys
 
     @property
     def name(self) -> str:
@@ -224,6 +225,7 @@ def settings_for(target: SshTarget) -> Settings:
         proxied=proxied or bool(target.proxy_jump),
         algorithms=tuple(a for a in config.get("hostkeyalgorithms", "").split(",") if a),
         ca_algorithms=tuple(a for a in config.get("casignaturealgorithms", "").split(",") if a),
+        revoked_file=next(iter(_paths(config.get("revokedhostkeys", "none"))), None),
     )
 
 

@@ -49,6 +49,8 @@ class Case:
     extra: str = ""  # more ssh_config lines
     port: int = 22
     via_jump: bool = False  # to the "inner" address through ProxyJump jump (no address for CheckHostIP)
+    revoked_list: str = ""  # RevokedHostKeys as a flat list of keys
+    krl: str = ""  # RevokedHostKeys as a binary KRL (ssh-keygen -k) of this key
     accept: bool = True  # what OpenSSH does (the test checks it against real ssh, too)
 
 
@@ -101,6 +103,13 @@ CASES = [
     Case("jump-inner-accept-new", "", strict="accept-new", via_jump=True),
     Case("jump-inner-accept-new-check-host-ip", "", strict="accept-new", extra="CheckHostIP yes", via_jump=True),
     Case("jump-inner-unknown-ask", "", strict="ask", via_jump=True, accept=False),
+    Case("revoked-host-keys-list", "{A} {R}", revoked_list="# revoked\n{O}\n{R}", accept=False),
+    Case("revoked-host-keys-list-other-key", "{A} {R}", revoked_list="{O}"),
+    Case("revoked-host-keys-krl", "{A} {R}", krl="{R}", accept=False),
+    Case("revoked-host-keys-krl-other-key", "{A} {R}", krl="{O}"),
+    Case("revoked-host-keys-missing-file", "{A} {R}", extra="RevokedHostKeys {D}/no-such-file", accept=False),
+    Case("revoked-host-keys-certificate-key", "@cert-authority * {C}", revoked_list="{R}", port=CERT_PORT,
+         accept=False),
     Case("unknown-yes", "", strict="yes", accept=False),
     Case("unknown-ask", "", strict="ask", accept=False),
     Case("unknown-accept-new", "", strict="accept-new"),
@@ -146,6 +155,14 @@ class Files:
         (self.dir / "kh").write_text(self.fill(self.case.known))
         (self.dir / "gkh").write_text(self.fill(self.case.global_known))
         extra = self.fill(self.case.extra)
+        if self.case.revoked_list:
+            (self.dir / "revoked").write_text(self.fill(self.case.revoked_list))
+            extra = f"RevokedHostKeys {self.dir}/revoked"
+        if self.case.krl:
+            (self.dir / "krl-key.pub").write_text(self.fill(self.case.krl))
+            subprocess.run(["ssh-keygen", "-q", "-k", "-f", str(self.dir / "krl"), str(self.dir / "krl-key.pub")],
+                           check=True, capture_output=True)
+            extra = f"RevokedHostKeys {self.dir}/krl"
         lines = [
             "Host case",
             f"  HostName {self.host.inner_addr if self.case.via_jump else self.host.addr}",
@@ -179,7 +196,8 @@ class Files:
         out: dict[str, list[str]] = {}
         for path in sorted(self.dir.rglob("*")):
             if path.is_file() and path.name != "config":
-                out[str(path.relative_to(self.dir))] = [self._unhash(ln) for ln in path.read_text().splitlines()]
+                text = path.read_text(errors="replace")  # a KRL is binary
+                out[str(path.relative_to(self.dir))] = [self._unhash(ln) for ln in text.splitlines()]
         return out
 
     def _unhash(self, line: str) -> str:

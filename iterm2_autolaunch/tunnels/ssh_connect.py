@@ -25,7 +25,7 @@ from typing import Any
 
 import paramiko
 
-from .. import host_certs, host_keys
+from .. import host_certs, host_keys, revoked_keys
 from ..errors import HostKeyError, ResolveError, TunnelError
 from ..resolve import resolve_target
 from ..sshcmd import parse_argv
@@ -138,9 +138,15 @@ def check_host_key(target: SshTarget, settings: host_keys.Settings, transport: p
     blob = server_key.asbytes()
     found = host_keys.look_up_all(settings, ip)
     verdict = None
-    if transport.host_key_type and transport.host_key_type.endswith(host_certs.CERT_SUFFIX) \
-            and server_key.public_blob is not None:
-        cert = host_certs.read_certificate(server_key.public_blob.key_blob)
+    is_cert = bool(transport.host_key_type and transport.host_key_type.endswith(host_certs.CERT_SUFFIX))
+    cert_blob = server_key.public_blob.key_blob if is_cert and server_key.public_blob is not None else None
+    cert = host_certs.read_certificate(cert_blob) if cert_blob is not None else None
+    ca_blobs = tuple(e.blob for entries in found.values() for e in entries
+                     if cert is not None and host_certs.fingerprint(e.blob) == cert.ca_fingerprint)
+    revoked = revoked_keys.refusal(settings.revoked_file, cert_blob or blob, (blob, *ca_blobs))
+    if revoked is not None:  # sshconnect.c verify_host_key(): before known_hosts is read
+        verdict = host_keys.Verdict(False, revoked)
+    elif cert_blob is not None:
         verdict = host_certs.judge_certificate(settings, cert, blob, found, time.time())
     if verdict is None:  # not a certificate, or not one ssh would take: its plain key is judged
         verdict = host_keys.judge(settings, blob, found, ip)
