@@ -60,6 +60,7 @@ class Settings:
     algorithms: tuple[str, ...] = ()  # HostKeyAlgorithms, in order
     ca_algorithms: tuple[str, ...] = ()  # CASignatureAlgorithms
     revoked_file: Path | None = None  # RevokedHostKeys
+    trust_localhost: bool = False  # NoHostAuthenticationForLocalhost
 
     @property
     def name(self) -> str:
@@ -110,6 +111,8 @@ def judge(settings: Settings, blob: bytes, found: Mapping[str, Sequence[Entry]],
     """Accept or refuse ``blob`` as ``ssh -o BatchMode=yes`` would; ``found`` maps each name of
     ``names_to_look_up`` to its lines. ``ip`` is the peer address (None when unknown)."""
     s = settings
+    if s.trust_localhost and s.alias is None and ip and ipaddress.ip_address(ip).is_loopback:
+        return Verdict(True, "NoHostAuthenticationForLocalhost")  # sshconnect.c: "Forcing accepting"
     host = s.name
     ip_name = put_host_port(ip, s.port) if ip else None
     check_ip = bool(s.check_host_ip and ip_name and not s.proxied and ip != s.hostname)
@@ -226,6 +229,7 @@ def settings_for(target: SshTarget) -> Settings:
         algorithms=tuple(a for a in config.get("hostkeyalgorithms", "").split(",") if a),
         ca_algorithms=tuple(a for a in config.get("casignaturealgorithms", "").split(",") if a),
         revoked_file=next(iter(_paths(config.get("revokedhostkeys", "none"))), None),
+        trust_localhost=flag("nohostauthenticationforlocalhost"),
     )
 
 

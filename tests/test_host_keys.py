@@ -344,3 +344,11 @@ def test_certificate_listing_is_parsed_and_judged() -> None:
     assert judge_certificate(settings(), expired, KEY, found, 1.0) is None
     revoked = judge_certificate(settings(), ca, KEY, {"h": [entry(OTHER, "CA"), entry(KEY, "REVOKED")]}, 1.0)
     assert revoked is not None and not revoked.accept
+
+
+def test_no_host_authentication_for_localhost_accepts_loopback_only() -> None:
+    changed = {"h": [entry(OTHER)]}
+    assert judge(settings(trust_localhost=True), KEY, changed, "127.0.0.2").accept
+    assert not judge(settings(trust_localhost=True), KEY, changed, "10.0.0.1").accept
+    assert not judge(settings(trust_localhost=True, alias="h"), KEY, changed, "127.0.0.1").accept
+    assert not judge(settings(), KEY, changed, "::1").accept
