@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from iterm2_autolaunch import host_keys
+from iterm2_autolaunch import host_key_files
 from iterm2_autolaunch.errors import HostKeyError
 from iterm2_autolaunch.host_certs import Certificate, fingerprint, judge_certificate, order_algorithms, parse_listing
 from iterm2_autolaunch.host_keys import Entry, Settings, judge, known_line, parse_keygen_output
@@ -298,8 +298,8 @@ def test_keygen_output_is_parsed_with_markers() -> None:
 def test_written_line_is_found_by_ssh_keygen(tmp_path: Path) -> None:
     path = tmp_path / "kh"
     path.write_text(known_line("[h.example]:2222", KEY, True))
-    assert host_keys.lookup("[h.example]:2222", [path]) == [Entry(path, 1, "", KEY)]
-    assert host_keys.lookup("h.example", [path]) == []
+    assert host_key_files.lookup("[h.example]:2222", [path]) == [Entry(path, 1, "", KEY)]
+    assert host_key_files.lookup("h.example", [path]) == []
 
 
 def test_algorithms_are_offered_in_openssh_order() -> None:

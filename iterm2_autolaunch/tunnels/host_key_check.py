@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import paramiko
 
-from .. import host_certs, host_keys, revoked_keys
+from .. import host_certs, host_key_files, host_keys, revoked_keys
 from ..errors import HostKeyError
 from .base import SshTarget
 
@@ -37,13 +37,14 @@ def key_types(settings: host_keys.Settings, entries: list[host_keys.Entry], supp
 
 
 def check_host_key(target: SshTarget, settings: host_keys.Settings, transport: paramiko.Transport,
-                   peer: object) -> None:
+                   peer: object, entries: list[host_keys.Entry]) -> None:
     """Accept or refuse the server's host key (or host certificate) as OpenSSH would; record it if ssh would.
-    Raises HostKeyError naming host, key and files."""
+    ``entries``: the lines for the target's name, looked up before the handshake. Raises HostKeyError naming
+    host, key and files."""
     server_key = transport.get_remote_server_key()
-    ip = host_keys.peer_ip(peer)
+    ip = host_key_files.peer_ip(peer)
     blob = server_key.asbytes()
-    found = host_keys.look_up_all(settings, ip)
+    found = host_key_files.look_up_all(settings, ip, {settings.name: entries})
     verdict = None
     is_cert = bool(transport.host_key_type and transport.host_key_type.endswith(host_certs.CERT_SUFFIX))
     cert_blob = server_key.public_blob.key_blob if is_cert and server_key.public_blob is not None else None
@@ -57,7 +58,7 @@ def check_host_key(target: SshTarget, settings: host_keys.Settings, transport: p
         verdict = host_certs.judge_certificate(settings, cert, blob, found, time.time())
     if verdict is None:  # not a certificate, or not one ssh would take: its plain key is judged
         verdict = host_keys.judge(settings, blob, found, ip)
-        host_keys.record(settings, verdict, blob)
+        host_key_files.record(settings, verdict, blob)
     if not verdict.accept:
         offered = f"{server_key.get_name()} {fingerprint(server_key)}"
         raise HostKeyError(f"{target.destination}: refused the host key {offered}: {verdict.reason}. If the key "

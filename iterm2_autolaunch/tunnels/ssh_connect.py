@@ -24,7 +24,7 @@ from typing import Any
 
 import paramiko
 
-from .. import host_keys
+from .. import host_key_files
 from ..errors import ResolveError, TunnelError
 from ..resolve import resolve_target
 from ..sshcmd import parse_argv
@@ -357,8 +357,8 @@ class _Connector:
         with self._lock:
             self._pending.append(transport)
         try:
-            settings = host_keys.settings_for(hop)
-            entries = host_keys.lookup(settings.name.lower(), settings.files)
+            settings = host_key_files.settings_for(hop)
+            entries = host_key_files.lookup(settings.name.lower(), settings.files)
             options = transport.get_security_options()
             options.key_types = key_types(settings, entries, transport._key_info, options.key_types)
             # AES-GCM first: one C call per packet instead of AES-CTR plus a separate HMAC; measured about
@@ -368,7 +368,7 @@ class _Connector:
                 transport.start_client(timeout=timeout)
             except (paramiko.SSHException, OSError, EOFError) as e:
                 raise TunnelError(f"SSH handshake with {hop.hostname}:{hop.port} failed: {e}") from e
-            check_host_key(hop, settings, transport, sock.getpeername() if via is None else None)
+            check_host_key(hop, settings, transport, sock.getpeername() if via is None else None, entries)
             _authenticate(hop, transport)
             transport.set_keepalive(int(hop.server_alive_interval or DEFAULT_KEEPALIVE))
             return transport
