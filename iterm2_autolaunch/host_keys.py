@@ -106,7 +106,10 @@ def judge(settings: Settings, blob: bytes, found: Mapping[str, Sequence[Entry]],
         return Verdict(True, "NoHostAuthenticationForLocalhost")  # sshconnect.c: "Forcing accepting"
     host = s.name
     ip_name = put_host_port(ip, s.port) if ip else None
-    check_ip = bool(s.check_host_ip and ip_name and not s.proxied and ip != s.hostname)
+    # sshconnect.c turns CheckHostIP off for a loopback peer, through a proxy, and when the name is the address
+    # (compared with the port attached: "10.0.0.1" is not "[10.0.0.1]:2222", so that one is checked twice)
+    check_ip = bool(s.check_host_ip and ip and not s.proxied and ip_name != s.hostname
+                    and not ipaddress.ip_address(ip).is_loopback)
     readonly = not s.user_files or bool(_INVALID_NAME_CHARS & set(s.hostname))
     host_status = status(found.get(host, ()), blob)
     ip_status = status(found.get(ip_name or "", ()), blob) if check_ip else host_status
@@ -123,9 +126,11 @@ def judge(settings: Settings, blob: bytes, found: Mapping[str, Sequence[Entry]],
     else:  # NEW
         if s.alias is None and s.port not in (0, 22):
             bare = status(found.get(s.hostname, ()), blob)
-            bare_ip = status(found.get(ip or "", ()), blob) if check_ip else bare
+            bare_ip = status(found.get(ip or "", ()), blob) if check_ip and ip != s.hostname else bare
             if bare == OK and not (bare_ip == CHANGED and s.strict != "no"):
                 return Verdict(True, f"the key of {host} is known for {s.hostname} without the port")
+            if ip == s.hostname:  # that second look turned CheckHostIP off for good (it sets options.check_host_ip)
+                check_ip = False
         if readonly:
             return Verdict(False, f"the host key of {host} is not known and cannot be recorded ({where})")
         if s.strict in ("yes", "ask"):

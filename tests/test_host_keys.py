@@ -116,6 +116,10 @@ CASES = [
     Case("unknown-no", "", strict="no"),
     Case("unknown-accept-new-hashed", "# nothing here\n", strict="accept-new", extra="HashKnownHosts yes"),
     Case("unknown-accept-new-check-host-ip", "", strict="accept-new", extra="CheckHostIP yes"),
+    Case("check-host-ip-port-known", "[{A}]:2222 {R}", extra="CheckHostIP yes", port=OTHER_PORT),
+    Case("check-host-ip-port-accept-new", "", strict="accept-new", extra="CheckHostIP yes", port=OTHER_PORT),
+    Case("check-host-ip-port-accept-new-hashed", "", strict="accept-new", port=OTHER_PORT,
+         extra="CheckHostIP yes\nHashKnownHosts yes"),
     Case("known-hosts-none-unknown", "", strict="accept-new", extra="UserKnownHostsFile none", accept=False),
     Case("known-hosts-none-global", "", global_known="{A} {R}", extra="UserKnownHostsFile none"),
     Case("known-hosts-missing-dir", "", strict="accept-new", extra="UserKnownHostsFile {D}/no/such/dir/kh"),
@@ -258,7 +262,7 @@ def test_verdict_matches_openssh(host: RemoteHost, case: Case, tmp_path: Path) -
     our_files = files.snapshot()
     assert ssh_accepts == case.accept, f"OpenSSH itself: {ssh_said}"
     assert we_accept == ssh_accepts, f"ssh said: {ssh_said!r}; we said: {we_said!r}"
-    assert our_files == ssh_files, f"started from {before}"
+    assert our_files == ssh_files, f"started from {before}; ssh left {ssh_files}; we left {our_files}"
 
 
 # --- the pure part -------------------------------------------------------------------------------------
@@ -285,6 +289,7 @@ def test_check_host_ip_records_a_new_address_and_refuses_a_changed_one() -> None
                  "10.0.0.1").record == ("h", "10.0.0.1")
     assert not judge(s, KEY, {"h": [entry(KEY)], "10.0.0.1": [entry(OTHER)]}, "10.0.0.1").accept
     assert judge(settings(check_host_ip=True, proxied=True), KEY, {"h": [entry(KEY)]}, "10.0.0.1").record == ()
+    assert judge(settings(check_host_ip=True), KEY, {"h": [entry(KEY)]}, "127.0.0.1").record == ()
 
 
 def test_keygen_output_is_parsed_with_markers() -> None:
