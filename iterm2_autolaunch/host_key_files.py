@@ -37,11 +37,15 @@ def settings_for(target: SshTarget) -> Settings:
                 for line in proc.stdout.splitlines():
                     key, _, value = line.partition(" ")
                     config.setdefault(key.lower(), value.strip())
+            else:
+                log.warning("ssh -G %s: %s; host keys judged from the resolved target", target.destination,
+                            proc.stderr.strip()[-300:])
         except (OSError, subprocess.TimeoutExpired) as e:
             log.warning("ssh -G %s failed (%s): host keys judged from the resolved target", target.destination, e)
     if not config:  # no ssh: what the resolver found (its paramiko fallback)
-        return Settings(target.hostname.lower(), target.port, tuple(_paths(" ".join(target.known_hosts_files))),
-                        (), target.strict_host_key_checking, proxied=bool(target.proxy_jump))
+        files = tuple(Path(os.path.expanduser(f)) for f in target.known_hosts_files)
+        return Settings(target.hostname.lower(), target.port, files, (), target.strict_host_key_checking,
+                        proxied=bool(target.proxy_jump))
 
     def flag(key: str) -> bool:
         return config.get(key, "no").lower() in ("yes", "true")

@@ -357,3 +357,13 @@ def test_no_host_authentication_for_localhost_accepts_loopback_only() -> None:
     assert not judge(settings(trust_localhost=True), KEY, changed, "10.0.0.1").accept
     assert not judge(settings(trust_localhost=True, alias="h"), KEY, changed, "127.0.0.1").accept
     assert not judge(settings(), KEY, changed, "::1").accept
+
+
+def test_without_openssh_the_files_are_read_by_paramiko(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = b"\0\0\0\x0bssh-ed25519\0\0\0\x20" + bytes(range(32))
+    path = tmp_path / "kh"
+    name = "[h.example]:2222"
+    path.write_text(known_line(name, key, True) + "@revoked " + known_line(name, key, False))
+    monkeypatch.setattr(host_key_files.shutil, "which", lambda name: None)
+    found = host_key_files.lookup("[h.example]:2222", [path])
+    assert sorted(e.marker for e in found) == ["", "REVOKED"] and {e.blob for e in found} == {key}
