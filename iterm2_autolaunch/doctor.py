@@ -173,7 +173,7 @@ def check_known_hosts(target: SshTarget) -> Check:
         return Check(WARN if revoked else OK, "host key", f"{name} known: {', '.join(keys)}{note}")
     if any(k.marker == "@cert-authority" for k in found):
         return Check(WARN, "host key", f"{name} is known only through a @cert-authority line ({listed}): "
-                                       "the openssh backend accepts it, the sshtunnel backend does not")
+                                       "both backends accept a host certificate it signed, not a plain key")
     hint = f"connect once with plain ssh ({target.destination}) and accept the key"
     if target.strict_host_key_checking in ("no", "accept-new"):
         return Check(WARN, "host key", f"no key for {name} in {listed}; StrictHostKeyChecking "

@@ -15,8 +15,9 @@ What is left to us is the decision, and ``judge`` follows ``check_host_key()`` i
 - CheckHostIP (not through a proxy) also looks up ``ip`` / ``[ip]:port``, records it when new and refuses when
   the address has another key.
 
-The pure part (``judge``) takes the looked-up lines; the effect part (``settings_for``, ``lookup``, ``record``)
-runs ssh and ssh-keygen and appends exactly the lines ssh would append.
+This module is the pure part: ``judge`` takes the looked-up lines. host_key_files.py runs ssh -G and
+ssh-keygen and appends exactly the lines ssh would append; host_certs.py judges host certificates and
+revoked_keys.py the RevokedHostKeys file.
 """
 
 from __future__ import annotations
@@ -25,22 +26,12 @@ import base64
 import hashlib
 import hmac
 import ipaddress
-import logging
 import os
-import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .target import SshTarget
-
-log = logging.getLogger(__name__)
-
-TOOL_TIMEOUT = 10.0
 OK, NEW, CHANGED, REVOKED = "ok", "new", "changed", "revoked"
-_STRICT = {"true": "yes", "yes": "yes", "false": "no", "no": "no", "off": "no", "ask": "ask",
-           "accept-new": "accept-new"}
 _INVALID_NAME_CHARS = set("@?*#[]|'\\\"")  # sshconnect.c: "Don't ever try to write an invalid name"
 
 
@@ -59,6 +50,8 @@ class Settings:
     proxied: bool = False  # ProxyJump/ProxyCommand: ssh has no address to check
     algorithms: tuple[str, ...] = ()  # HostKeyAlgorithms, in order
     ca_algorithms: tuple[str, ...] = ()  # CASignatureAlgorithms
+    revoked_file: Path | None = None  # RevokedHostKeys
+    trust_localhost: bool = False  # NoHostAuthenticationForLocalhost
 
     @property
     def name(self) -> str:
@@ -109,9 +102,14 @@ def judge(settings: Settings, blob: bytes, found: Mapping[str, Sequence[Entry]],
     """Accept or refuse ``blob`` as ``ssh -o BatchMode=yes`` would; ``found`` maps each name of
     ``names_to_look_up`` to its lines. ``ip`` is the peer address (None when unknown)."""
     s = settings
+    if s.trust_localhost and s.alias is None and ip and ipaddress.ip_address(ip).is_loopback:
+        return Verdict(True, "NoHostAuthenticationForLocalhost")  # sshconnect.c: "Forcing accepting"
     host = s.name
     ip_name = put_host_port(ip, s.port) if ip else None
-    check_ip = bool(s.check_host_ip and ip_name and not s.proxied and ip != s.hostname)
+    # sshconnect.c turns CheckHostIP off for a loopback peer, through a proxy, and when the name is the address
+    # (compared with the port attached: "10.0.0.1" is not "[10.0.0.1]:2222", so that one is checked twice)
+    check_ip = bool(s.check_host_ip and ip and not s.proxied and ip_name != s.hostname
+                    and not ipaddress.ip_address(ip).is_loopback)
     readonly = not s.user_files or bool(_INVALID_NAME_CHARS & set(s.hostname))
     host_status = status(found.get(host, ()), blob)
     ip_status = status(found.get(ip_name or "", ()), blob) if check_ip else host_status
@@ -128,9 +126,11 @@ def judge(settings: Settings, blob: bytes, found: Mapping[str, Sequence[Entry]],
     else:  # NEW
         if s.alias is None and s.port not in (0, 22):
             bare = status(found.get(s.hostname, ()), blob)
-            bare_ip = status(found.get(ip or "", ()), blob) if check_ip else bare
+            bare_ip = status(found.get(ip or "", ()), blob) if check_ip and ip != s.hostname else bare
             if bare == OK and not (bare_ip == CHANGED and s.strict != "no"):
                 return Verdict(True, f"the key of {host} is known for {s.hostname} without the port")
+            if ip == s.hostname:  # that second look turned CheckHostIP off for good (it sets options.check_host_ip)
+                check_ip = False
         if readonly:
             return Verdict(False, f"the host key of {host} is not known and cannot be recorded ({where})")
         if s.strict in ("yes", "ask"):
@@ -182,109 +182,3 @@ def parse_keygen_output(text: str, path: Path) -> list[Entry]:
         except (IndexError, ValueError):
             continue
     return entries
-
-
-# --- effects: ssh -G, ssh-keygen -F, appending ------------------------------------------------------------
-def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          timeout=TOOL_TIMEOUT, check=False)
-
-
-def settings_for(target: SshTarget) -> Settings:
-    """Ask ``ssh -G`` for the host-key settings of ``target`` (its own command-line options included)."""
-    config: dict[str, str] = {}
-    exe = shutil.which("ssh")
-    if exe is not None:
-        try:
-            proc = _run([exe, "-G", "-T", *target.ssh_args, "--", target.destination])
-            if proc.returncode == 0:
-                for line in proc.stdout.splitlines():
-                    key, _, value = line.partition(" ")
-                    config.setdefault(key.lower(), value.strip())
-        except (OSError, subprocess.TimeoutExpired) as e:
-            log.warning("ssh -G %s failed (%s): host keys judged from the resolved target", target.destination, e)
-    if not config:  # no ssh: what the resolver found (its paramiko fallback)
-        return Settings(target.hostname.lower(), target.port, tuple(_paths(" ".join(target.known_hosts_files))),
-                        (), target.strict_host_key_checking, proxied=bool(target.proxy_jump))
-
-    def flag(key: str) -> bool:
-        return config.get(key, "no").lower() in ("yes", "true")
-
-    alias = config.get("hostkeyalias")
-    proxied = any(config.get(k, "none").lower() != "none" for k in ("proxyjump", "proxycommand"))
-    return Settings(
-        hostname=config.get("hostname", target.hostname).lower(),
-        port=int(config.get("port", target.port)),
-        user_files=tuple(_paths(config.get("userknownhostsfile", "none"))),
-        global_files=tuple(_paths(config.get("globalknownhostsfile", "none"))),
-        strict=_STRICT.get(config.get("stricthostkeychecking", "ask").lower(), "yes"),
-        alias=None if alias is None or alias.lower() == "none" else alias,
-        check_host_ip=flag("checkhostip"),
-        hash_known_hosts=flag("hashknownhosts"),
-        proxied=proxied or bool(target.proxy_jump),
-        algorithms=tuple(a for a in config.get("hostkeyalgorithms", "").split(",") if a),
-        ca_algorithms=tuple(a for a in config.get("casignaturealgorithms", "").split(",") if a),
-    )
-
-
-def _paths(value: str) -> list[Path]:
-    words = value.split()
-    if [w.lower() for w in words] in ([], ["none"]):
-        return []
-    return [Path(os.path.expanduser(w)) for w in words]
-
-
-def lookup(name: str, files: Sequence[Path]) -> list[Entry]:
-    """Every line about ``name`` in ``files`` (in order), as ``ssh-keygen -F`` finds them."""
-    exe = shutil.which("ssh-keygen")
-    found: list[Entry] = []
-    for path in files:
-        if not path.exists():
-            continue
-        if exe is None:  # no OpenSSH here: paramiko's reading (no wildcards or negation)
-            from . import known_hosts
-
-            found += [Entry(k.path, 0, {"@revoked": "REVOKED", "@cert-authority": "CA"}.get(k.marker, ""),
-                            k.key.asbytes()) for k in known_hosts.keys_for(name, [path])]
-            continue
-        try:
-            proc = _run([exe, "-F", name, "-f", str(path)])
-        except (OSError, subprocess.TimeoutExpired) as e:
-            log.warning("ssh-keygen -F %s -f %s failed: %s", name, path, e)
-            continue
-        if proc.returncode == 0:
-            found += parse_keygen_output(proc.stdout, path)
-        elif proc.returncode != 1:
-            log.warning("ssh-keygen -F %s -f %s: %s", name, path, proc.stderr.strip())
-    return found
-
-
-def look_up_all(settings: Settings, ip: str | None) -> dict[str, list[Entry]]:
-    return {name: lookup(name.lower(), settings.files) for name in names_to_look_up(settings, ip)}
-
-
-def record(settings: Settings, verdict: Verdict, blob: bytes) -> None:
-    """Append the verdict's lines to the first user file, as hostfile.c add_host_to_hostfile() does."""
-    if not verdict.record or not settings.user_files:
-        return
-    path = settings.user_files[0]
-    ssh_dir = Path(os.path.expanduser("~/.ssh"))
-    if path.parent == ssh_dir:  # hostfile_create_user_ssh_dir(): only ~/.ssh is created
-        ssh_dir.mkdir(mode=0o700, exist_ok=True)
-    try:
-        with open(path, "a") as f:
-            for name in verdict.record:
-                f.write(known_line(name, blob, settings.hash_known_hosts))
-        log.warning("permanently added %s to %s", ", ".join(verdict.record), path)
-    except OSError as e:
-        log.warning("could not add the host key of %s to %s: %s", settings.name, path, e)
-
-
-def peer_ip(address: object) -> str | None:
-    """The address part of a socket's peer name, as ssh prints it (getnameinfo NI_NUMERICHOST)."""
-    if isinstance(address, tuple) and address and isinstance(address[0], str):
-        try:
-            return str(ipaddress.ip_address(address[0].split("%")[0]))
-        except ValueError:
-            return None
-    return None

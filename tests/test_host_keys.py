@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from iterm2_autolaunch import host_keys
+from iterm2_autolaunch import host_key_files
 from iterm2_autolaunch.errors import HostKeyError
 from iterm2_autolaunch.host_certs import Certificate, fingerprint, judge_certificate, order_algorithms, parse_listing
 from iterm2_autolaunch.host_keys import Entry, Settings, judge, known_line, parse_keygen_output
@@ -49,6 +49,8 @@ class Case:
     extra: str = ""  # more ssh_config lines
     port: int = 22
     via_jump: bool = False  # to the "inner" address through ProxyJump jump (no address for CheckHostIP)
+    revoked_list: str = ""  # RevokedHostKeys as a flat list of keys
+    krl: str = ""  # RevokedHostKeys as a binary KRL (ssh-keygen -k) of this key
     accept: bool = True  # what OpenSSH does (the test checks it against real ssh, too)
 
 
@@ -101,12 +103,23 @@ CASES = [
     Case("jump-inner-accept-new", "", strict="accept-new", via_jump=True),
     Case("jump-inner-accept-new-check-host-ip", "", strict="accept-new", extra="CheckHostIP yes", via_jump=True),
     Case("jump-inner-unknown-ask", "", strict="ask", via_jump=True, accept=False),
+    Case("revoked-host-keys-list", "{A} {R}", revoked_list="# revoked\n{O}\n{R}", accept=False),
+    Case("revoked-host-keys-list-other-key", "{A} {R}", revoked_list="{O}"),
+    Case("revoked-host-keys-krl", "{A} {R}", krl="{R}", accept=False),
+    Case("revoked-host-keys-krl-other-key", "{A} {R}", krl="{O}"),
+    Case("revoked-host-keys-missing-file", "{A} {R}", extra="RevokedHostKeys {D}/no-such-file", accept=False),
+    Case("revoked-host-keys-certificate-key", "@cert-authority * {C}", revoked_list="{R}", port=CERT_PORT,
+         accept=False),
     Case("unknown-yes", "", strict="yes", accept=False),
     Case("unknown-ask", "", strict="ask", accept=False),
     Case("unknown-accept-new", "", strict="accept-new"),
     Case("unknown-no", "", strict="no"),
     Case("unknown-accept-new-hashed", "# nothing here\n", strict="accept-new", extra="HashKnownHosts yes"),
     Case("unknown-accept-new-check-host-ip", "", strict="accept-new", extra="CheckHostIP yes"),
+    Case("check-host-ip-port-known", "[{A}]:2222 {R}", extra="CheckHostIP yes", port=OTHER_PORT),
+    Case("check-host-ip-port-accept-new", "", strict="accept-new", extra="CheckHostIP yes", port=OTHER_PORT),
+    Case("check-host-ip-port-accept-new-hashed", "", strict="accept-new", port=OTHER_PORT,
+         extra="CheckHostIP yes\nHashKnownHosts yes"),
     Case("known-hosts-none-unknown", "", strict="accept-new", extra="UserKnownHostsFile none", accept=False),
     Case("known-hosts-none-global", "", global_known="{A} {R}", extra="UserKnownHostsFile none"),
     Case("known-hosts-missing-dir", "", strict="accept-new", extra="UserKnownHostsFile {D}/no/such/dir/kh"),
@@ -146,6 +159,14 @@ class Files:
         (self.dir / "kh").write_text(self.fill(self.case.known))
         (self.dir / "gkh").write_text(self.fill(self.case.global_known))
         extra = self.fill(self.case.extra)
+        if self.case.revoked_list:
+            (self.dir / "revoked").write_text(self.fill(self.case.revoked_list))
+            extra = f"RevokedHostKeys {self.dir}/revoked"
+        if self.case.krl:
+            (self.dir / "krl-key.pub").write_text(self.fill(self.case.krl))
+            subprocess.run(["ssh-keygen", "-q", "-k", "-f", str(self.dir / "krl"), str(self.dir / "krl-key.pub")],
+                           check=True, capture_output=True)
+            extra = f"RevokedHostKeys {self.dir}/krl"
         lines = [
             "Host case",
             f"  HostName {self.host.inner_addr if self.case.via_jump else self.host.addr}",
@@ -179,7 +200,8 @@ class Files:
         out: dict[str, list[str]] = {}
         for path in sorted(self.dir.rglob("*")):
             if path.is_file() and path.name != "config":
-                out[str(path.relative_to(self.dir))] = [self._unhash(ln) for ln in path.read_text().splitlines()]
+                text = path.read_text(errors="replace")  # a KRL is binary
+                out[str(path.relative_to(self.dir))] = [self._unhash(ln) for ln in text.splitlines()]
         return out
 
     def _unhash(self, line: str) -> str:
@@ -240,7 +262,7 @@ def test_verdict_matches_openssh(host: RemoteHost, case: Case, tmp_path: Path) -
     our_files = files.snapshot()
     assert ssh_accepts == case.accept, f"OpenSSH itself: {ssh_said}"
     assert we_accept == ssh_accepts, f"ssh said: {ssh_said!r}; we said: {we_said!r}"
-    assert our_files == ssh_files, f"started from {before}"
+    assert our_files == ssh_files, f"started from {before}; ssh left {ssh_files}; we left {our_files}"
 
 
 # --- the pure part -------------------------------------------------------------------------------------
@@ -267,6 +289,7 @@ def test_check_host_ip_records_a_new_address_and_refuses_a_changed_one() -> None
                  "10.0.0.1").record == ("h", "10.0.0.1")
     assert not judge(s, KEY, {"h": [entry(KEY)], "10.0.0.1": [entry(OTHER)]}, "10.0.0.1").accept
     assert judge(settings(check_host_ip=True, proxied=True), KEY, {"h": [entry(KEY)]}, "10.0.0.1").record == ()
+    assert judge(settings(check_host_ip=True), KEY, {"h": [entry(KEY)]}, "127.0.0.1").record == ()
 
 
 def test_keygen_output_is_parsed_with_markers() -> None:
@@ -280,8 +303,8 @@ def test_keygen_output_is_parsed_with_markers() -> None:
 def test_written_line_is_found_by_ssh_keygen(tmp_path: Path) -> None:
     path = tmp_path / "kh"
     path.write_text(known_line("[h.example]:2222", KEY, True))
-    assert host_keys.lookup("[h.example]:2222", [path]) == [Entry(path, 1, "", KEY)]
-    assert host_keys.lookup("h.example", [path]) == []
+    assert host_key_files.lookup("[h.example]:2222", [path]) == [Entry(path, 1, "", KEY)]
+    assert host_key_files.lookup("h.example", [path]) == []
 
 
 def test_algorithms_are_offered_in_openssh_order() -> None:
@@ -326,3 +349,21 @@ def test_certificate_listing_is_parsed_and_judged() -> None:
     assert judge_certificate(settings(), expired, KEY, found, 1.0) is None
     revoked = judge_certificate(settings(), ca, KEY, {"h": [entry(OTHER, "CA"), entry(KEY, "REVOKED")]}, 1.0)
     assert revoked is not None and not revoked.accept
+
+
+def test_no_host_authentication_for_localhost_accepts_loopback_only() -> None:
+    changed = {"h": [entry(OTHER)]}
+    assert judge(settings(trust_localhost=True), KEY, changed, "127.0.0.2").accept
+    assert not judge(settings(trust_localhost=True), KEY, changed, "10.0.0.1").accept
+    assert not judge(settings(trust_localhost=True, alias="h"), KEY, changed, "127.0.0.1").accept
+    assert not judge(settings(), KEY, changed, "::1").accept
+
+
+def test_without_openssh_the_files_are_read_by_paramiko(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = b"\0\0\0\x0bssh-ed25519\0\0\0\x20" + bytes(range(32))
+    path = tmp_path / "kh"
+    name = "[h.example]:2222"
+    path.write_text(known_line(name, key, True) + "@revoked " + known_line(name, key, False))
+    monkeypatch.setattr(host_key_files.shutil, "which", lambda name: None)
+    found = host_key_files.lookup("[h.example]:2222", [path])
+    assert sorted(e.marker for e in found) == ["", "REVOKED"] and {e.blob for e in found} == {key}

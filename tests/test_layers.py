@@ -24,12 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 # Module (dotted, without the package prefix) -> layer. Folders count as a whole unless listed.
 CORE = {
     "errors", "session", "target", "config", "config_parse", "sshcmd", "ssh_wrappers", "detect", "kinds", "lines",
-    "marker", "redact", "budget", "interfaces", "tunnels.base", "__init__",
+    "marker", "redact", "budget", "interfaces", "host_keys", "tunnels.base", "__init__",
 }  # fmt: skip
 ENGINE = {"engine", "server"}
 EFFECTS = {
-    "resolve", "ports", "probe", "browser", "notify", "known_hosts", "host_keys", "host_certs", "control",
-    "control_client", "install", "tunnels",
+    "resolve", "ports", "probe", "browser", "notify", "known_hosts", "host_key_files", "host_certs", "revoked_keys",
+    "control", "control_client", "install", "tunnels",
 }  # fmt: skip
 FRONTENDS = {"frontends"}
 APP = {"cli", "daemon", "doctor", "config_file", "__main__"}

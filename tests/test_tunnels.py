@@ -425,3 +425,29 @@ def test_openssh_child_that_dies_is_restarted_on_the_same_port(jupyter: RemoteHo
     assert forward.is_alive() and forward.restarts == 1
     forward.close()
     assert not forward.is_alive() and port_refuses(port)
+
+
+@pytest.mark.root
+def test_openssh_child_is_not_restarted_against_a_changed_host_key(jupyter: RemoteHost, tmp_path: Path,
+                                                                   opened: list[Forward]) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text(jupyter.known_hosts.read_text())
+    config = tmp_path / "ssh_config"
+    config.write_text(jupyter.ssh_config.read_text().replace(str(jupyter.known_hosts), str(known)))
+    forward = OpenSshBackend().open(spec_for(jupyter, jupyter.target("remote", "-F", str(config))))
+    opened.append(forward)
+    assert isinstance(forward, ChildForward)
+    first = forward.child_pid()
+    assert first is not None and api_version(forward.local_port)
+    known.write_text(jupyter.write_known_hosts("known_hosts_wrong", wrong_key=True).read_text())
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while not isinstance(forward.last_error, HostKeyError):
+        assert time.monotonic() < deadline, f"no host key refusal after the restart: {forward.last_error!r}"
+        time.sleep(0.05)
+    assert not forward.is_alive() and forward.restarts == 0
+    assert port_refuses(forward.local_port)
+    watcher = forward._watcher
+    assert watcher is not None
+    watcher.join(5)
+    assert not watcher.is_alive(), "still retrying against a refused host key"

@@ -110,10 +110,19 @@ class ChildForward:
         if closing:  # close() ran while we started: it did not see this child
             self._stop_child(proc)
             raise TunnelError(f"{what}: closed")
+        try:
+            self._add_forward(proc, timeout)
+        except BaseException:
+            self._stop_child(proc)  # a child stuck logging in, or without our forward, is no use
+            raise
+
+    def _add_forward(self, proc: subprocess.Popen[bytes], timeout: float) -> None:
+        what = f"ssh to {self.spec.target.destination}"
         deadline = time.monotonic() + timeout
         while not os.path.exists(self._control):  # the master listens once it has logged in
             if proc.poll() is not None or self._closing.is_set():
-                reader.join(1.0)
+                if self._reader is not None:
+                    self._reader.join(1.0)
                 raise self._error("\n".join(self._stderr), what)
             if time.monotonic() > deadline:
                 raise TunnelError(f"{what}: not logged in after {timeout:.0f} s "
@@ -172,6 +181,8 @@ class ChildForward:
 
     # --- stopping ----------------------------------------------------------------------------------------
     def _stop_child(self, proc: subprocess.Popen[bytes], budget: float = CLOSE_BUDGET - 0.2) -> None:
+        if proc.stderr is None or proc.stderr.closed:
+            return  # stopped before: its process group id may belong to someone else by now
         deadline = time.monotonic() + budget
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):

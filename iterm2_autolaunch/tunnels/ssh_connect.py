@@ -1,8 +1,8 @@
 """The SSH connection of the sshtunnel backend, on paramiko: as OpenSSH would make it.
 
-ProxyJump chains (each hop's transport over a ``direct-tcpip`` channel of the previous one), host keys checked
-against known_hosts (unknown or changed: refused, naming host and file), identities chosen as OpenSSH chooses
-them (agent, IdentityFile, IdentitiesOnly), TCP_NODELAY and quick ACKs on the socket, AES-GCM first.
+ProxyJump chains (each hop's transport over a ``direct-tcpip`` channel of the previous one), host keys judged as
+OpenSSH judges them (host_key_check.py), identities chosen as OpenSSH chooses them (agent, IdentityFile,
+IdentitiesOnly), TCP_NODELAY and quick ACKs on the socket, AES-GCM first.
 """
 
 from __future__ import annotations
@@ -11,26 +11,25 @@ import base64
 import contextlib
 import errno
 import getpass
-import hashlib
 import logging
 import os
 import select
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import paramiko
 
-from iterm2_autolaunch.target import SshTarget
-
-from .. import host_certs, host_keys
-from ..errors import HostKeyError, ResolveError, TunnelError
+from .. import host_key_files
+from ..errors import ResolveError, TunnelError
 from ..resolve import resolve_target
 from ..sshcmd import parse_argv, parse_hop
+from ..target import SshTarget
+from .host_key_check import check_host_key, fingerprint, key_types
 
 log = logging.getLogger(__name__)
 
@@ -96,46 +95,6 @@ def jump_chain(target: SshTarget, resolve: Callable[[str, tuple[str, ...]], SshT
     return [*jump_chain(last, resolve, depth + 1), last]
 
 
-# --- Host keys ---------------------------------------------------------------------------------------------
-def _fingerprint(key: paramiko.PKey) -> str:
-    digest = hashlib.sha256(key.asbytes()).digest()
-    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
-
-
-def key_types(settings: host_keys.Settings, entries: list[host_keys.Entry], supported: Iterable[str],
-              default: Iterable[str]) -> list[str]:
-    """The host key algorithms to offer, in the order ssh would offer them (host_certs.order_algorithms),
-    limited to what paramiko can do; paramiko's own list with known types first if ssh -G gave none."""
-    supported = set(supported)
-    ordered = host_certs.order_algorithms([a for a in settings.algorithms if a in supported], entries)
-    return ordered or host_certs.order_algorithms(list(default), [e for e in entries if e.marker != "CA"])
-
-
-def check_host_key(target: SshTarget, settings: host_keys.Settings, transport: paramiko.Transport,
-                   peer: object) -> None:
-    """Accept or refuse the server's host key (or host certificate) as OpenSSH would; record it if ssh would.
-    Raises HostKeyError naming host, key and files."""
-    server_key = transport.get_remote_server_key()
-    ip = host_keys.peer_ip(peer)
-    blob = server_key.asbytes()
-    found = host_keys.look_up_all(settings, ip)
-    verdict = None
-    if transport.host_key_type and transport.host_key_type.endswith(host_certs.CERT_SUFFIX) \
-            and server_key.public_blob is not None:
-        cert = host_certs.read_certificate(server_key.public_blob.key_blob)
-        verdict = host_certs.judge_certificate(settings, cert, blob, found, time.time())
-    if verdict is None:  # not a certificate, or not one ssh would take: its plain key is judged
-        verdict = host_keys.judge(settings, blob, found, ip)
-        host_keys.record(settings, verdict, blob)
-    if not verdict.accept:
-        offered = f"{server_key.get_name()} {_fingerprint(server_key)}"
-        raise HostKeyError(f"{target.destination}: refused the host key {offered}: {verdict.reason}. If the key "
-                           f"is right, connect once with ssh {target.destination} in a terminal.")
-    if verdict.record:
-        log.warning("accepted new host key for %s (%s %s), StrictHostKeyChecking=%s", settings.name,
-                    server_key.get_name(), _fingerprint(server_key), settings.strict)
-
-
 # --- Authentication ------------------------------------------------------------------------------------
 _DEFAULT_IDENTITIES = ("~/.ssh/id_rsa", "~/.ssh/id_ecdsa", "~/.ssh/id_ed25519")
 
@@ -178,7 +137,7 @@ def _identities(target: SshTarget, agent: paramiko.Agent | None) -> tuple[list[t
         for key in agent_keys:
             if key.asbytes() not in used:
                 used.add(key.asbytes())
-                result.append((f"agent key {key.get_name()} {_fingerprint(key)}", key))
+                result.append((f"agent key {key.get_name()} {fingerprint(key)}", key))
     return result, notes
 
 
@@ -379,8 +338,8 @@ class _Connector:
         with self._lock:
             self._pending.append(transport)
         try:
-            settings = host_keys.settings_for(hop)
-            entries = host_keys.lookup(settings.name.lower(), settings.files)
+            settings = host_key_files.settings_for(hop)
+            entries = host_key_files.lookup(settings.name.lower(), settings.files)
             options = transport.get_security_options()
             options.key_types = key_types(settings, entries, transport._key_info, options.key_types)
             # AES-GCM first: one C call per packet instead of AES-CTR plus a separate HMAC; measured about
@@ -390,7 +349,7 @@ class _Connector:
                 transport.start_client(timeout=timeout)
             except (paramiko.SSHException, OSError, EOFError) as e:
                 raise TunnelError(f"SSH handshake with {hop.hostname}:{hop.port} failed: {e}") from e
-            check_host_key(hop, settings, transport, sock.getpeername() if via is None else None)
+            check_host_key(hop, settings, transport, sock.getpeername() if via is None else None, entries)
             _authenticate(hop, transport)
             transport.set_keepalive(int(hop.server_alive_interval or DEFAULT_KEEPALIVE))
             return transport
