@@ -112,8 +112,8 @@ def test_every_problem_is_reported_at_once_with_its_line_and_key(tmp_path: Path)
         load_config(path)
     assert str(caught.value).splitlines() == [
         f"{path}: 4 problems:",
-        "  line 2: colour: unknown key; allowed: actions, backend, browser, browsers, close_browser_pane, hosts, kinds, "
-        "limits, marker_identity, markers, port_range, reattach",
+        "  line 2: colour: unknown key; allowed: actions, backend, browser, browsers, close_browser_pane, hosts, "
+        "kinds, limits, marker_identity, markers, port_range, reattach",
         "  line 3: port_range: must be two port numbers [low, high] with 1024 <= low <= high <= 65535, not [80, 90]",
         "  line 6: actions.jupyter: 'launch' is not allowed; use one of: open, notify, silent, ignore",
         "  line 13: hosts[1].trust_variables: must be true or false, not 1",
