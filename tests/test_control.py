@@ -106,12 +106,13 @@ def test_list_shows_the_forward_with_its_token_hidden(sock_dir: Path, capsys: py
         port = world.forwards[0].local_port
         assert forward == {
             "session": "s1", "kind": "jupyter", "ssh_host": "wheeler", "remote": "127.0.0.1:8888",
-            "local_port": port, "url": f"http://localhost:{port}/lab?token=…",
+            "local_port": port, "url": f"http://localhost:{port}/lab?token=…", "browser": "system browser",
         }  # fmt: skip
 
         assert await asyncio.to_thread(list_main, ["--socket", str(path)]) == 0
         out = capsys.readouterr().out
-        assert out.split() == ["s1", "jupyter", "wheeler", "127.0.0.1:8888", "->", forward["url"]]
+        assert out.split() == ["s1", "jupyter", "wheeler", "127.0.0.1:8888", "->", forward["url"], "(in", "system",
+                               "browser)"]
         assert await asyncio.to_thread(list_main, ["--socket", str(path), "--json"]) == 0
         assert json.loads(capsys.readouterr().out) == [forward]
 
