@@ -47,7 +47,7 @@ BROWSER_PROFILE = {"Custom Command": "Browser"}  # KEY_CUSTOM_COMMAND = kProfile
 # for the user's answer inside that call.
 CALL_TIMEOUT = 40.0
 CLOSE_TIMEOUT = 2.0
-PaneKey = tuple[str, str, str]  # ssh host, remote host:port, kind: the same server after a reattach or restart
+PaneKey = tuple[str, str, str]  # ssh host, remote port, kind: the same server after a reattach or restart
 
 
 class Refused(Exception):
@@ -231,8 +231,9 @@ class Iterm2Panes:
 
 
 def _key(server: ServerView) -> PaneKey:
+    """The ssh host, the remote port and the kind: `jupyter server list` may name the host otherwise."""
     about = server.describe()
-    return (str(about.get("ssh_host", "")), str(about.get("remote", "")), server.kind)
+    return (str(about.get("ssh_host", "")), str(about.get("remote", "")).rpartition(":")[2], server.kind)
 
 
 def _title(server: ServerView) -> str:
