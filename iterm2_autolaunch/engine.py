@@ -272,7 +272,7 @@ class Engine:
         del self._servers[server.key]
         if server.health is not None:
             server.health.cancel()
-        if self._effects.panes is not None and server.shown_in:
+        if self._effects.panes is not None and server.shown_in and server.place != "system":
             self._effects.panes.server_gone(server, why)
         if server.forward is not None:
             await asyncio.to_thread(server.forward.close)
