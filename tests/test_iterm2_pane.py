@@ -131,6 +131,18 @@ def test_closing_the_pane_by_hand_keeps_the_forward_and_the_next_open_gets_a_new
     assert fresh.loaded_urls == ["http://localhost:40001/lab?token=again"] and fresh.split_from is not None
 
 
+def test_when_its_session_ends_the_pane_says_so_and_stays(
+    fake: FakeITerm2, start_client: Callable[..., PaneClient]
+) -> None:
+    session = fake.add_session(variables=SSH_CONTEXT)
+    client = start_client('browser = "iterm2-split"', session)
+    banner(session)
+    pane = client.eventually(lambda: next((p for p in browser_panes(fake) if p.loaded_urls), None), "a browser pane")
+    fake.close_session(session, undoable=False)  # ssh exited and the profile closes the session
+    client.eventually(lambda: "stopped (session ended)" in pane.variables["name"], "the pane to say why")
+    assert client.last("forwards") == [True] and not pane.closed
+
+
 @pytest.mark.parametrize(
     ("setup", "why"),
     [

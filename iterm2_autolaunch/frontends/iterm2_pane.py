@@ -20,6 +20,10 @@ What iTerm2 does (gnachman/iTerm2 sources; the iterm2 library 2.30):
 - ``iterm2.set_name(name:)`` names any session (PTYSession.m ``setNameWithCompletion:name:``): a pane whose
   server stopped is named so; it is closed instead with ``close_browser_pane = true``.
 
+Not detectable from here (read from the source, not tried): with a default profile whose session stays open
+when its program ends, the failed browser session of a missing plugin stays, its profile still says
+Browser (``isBrowserSession``), and ``load_url`` may then report success into it.
+
 Anything that keeps the page out of iTerm2 for good (too old, no plugin, the user said no, the profile
 is not a browser) is said once (log and notification) and every later page goes to the system browser:
 no retry loop, no second question. The URL with its token goes only to iTerm2 over its private socket.
