@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from iterm2_autolaunch.detect import KINDS
 
 ACTIONS = ("open", "notify", "silent", "ignore")
+# Where a page opens: the system browser, or iTerm2's built-in browser in a pane split beside the session
+# that printed the banner, or in a new tab of its window (frontends/iterm2_pane.py).
+BROWSER_PLACES = ("system", "iterm2-split", "iterm2-tab")
 REATTACH = ("notify", "open", "ignore")
 # The marker identity is a shared secret between this config and the remote Jupyter config: long enough not
 # to be guessed, and made only of characters that need no quoting in a printf format or an OSC string.
@@ -30,6 +33,8 @@ class HostRule:
     match: str
     backend: str | None = None
     actions: Mapping[str, str] = field(default_factory=dict)
+    browser: str | None = None  # one of BROWSER_PLACES for every kind on these hosts
+    browsers: Mapping[str, str] = field(default_factory=dict)  # kind -> one of BROWSER_PLACES
     # May a session variable (user.sshHost, shell integration's hostname) name this host? Printed text can set
     # those variables, so a host is never taken from them unless a rule like this lists it.
     trust_variables: bool = False
@@ -54,6 +59,10 @@ class Limits:
 class Config:
     backend: str = "auto"
     browser: tuple[str, ...] = ()  # argv; the URL is appended. Empty: macOS `open`, else `webbrowser`.
+    # `browser = "iterm2-split"` in the file: where pages open (BROWSER_PLACES); per kind in `browsers`.
+    open_in: str = "system"
+    browsers: Mapping[str, str] = field(default_factory=dict)
+    close_browser_pane: bool = False  # when its server goes: close the iTerm2 browser pane (else: say so in it)
     actions: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ACTIONS))
     port_range: tuple[int, int] = (49152, 65535)
     kinds: frozenset[str] = frozenset(KIND_NAMES)
@@ -74,6 +83,17 @@ class Config:
     def trusts_variables(self, host: str) -> bool:
         """May ``host``, named only by session variables, be connected to?"""
         return any(rule.trust_variables and rule.applies_to(host) for rule in self.hosts)
+
+    def browser_for(self, kind: str, *names: str) -> str:
+        """Where ``kind``'s page opens for these host names: a host rule's per-kind choice, then its choice
+        for every kind, then the top-level per-kind choice, then the top-level one."""
+        for rule in self.hosts:
+            if rule.applies_to(*names):
+                if kind in rule.browsers:
+                    return rule.browsers[kind]
+                if rule.browser:
+                    return rule.browser
+        return self.browsers.get(kind, self.open_in)
 
     def action_for(self, kind: str, *names: str) -> str:
         if kind not in self.kinds:

@@ -70,7 +70,8 @@ def render_config(config: Config, source: Path | None, path: Path) -> str:
     lines = [
         header,
         f"backend = {_toml(config.backend)}",
-        f"browser = {_toml(list(config.browser))}",
+        f"browser = {_toml(config.open_in if config.open_in != 'system' else list(config.browser))}",
+        f"close_browser_pane = {_toml(config.close_browser_pane)}",
         f"port_range = {_toml(list(config.port_range))}",
         f"kinds = {_toml([name for name in KIND_NAMES if name in config.kinds])}",
         f"markers = {_toml(list(config.markers))}",
@@ -79,12 +80,18 @@ def render_config(config: Config, source: Path | None, path: Path) -> str:
         "[actions]",
         *(f"{name} = {_toml(config.actions[name])}" for name in KIND_NAMES if name in config.actions),
     ]
+    if config.browsers:
+        lines += ["", "[browsers]", *(f"{name} = {_toml(place)}" for name, place in config.browsers.items())]
     for rule in config.hosts:
         lines += ["", "[[hosts]]", f"match = {_toml(rule.match)}"]
         if rule.backend:
             lines.append(f"backend = {_toml(rule.backend)}")
         if rule.actions:
             lines.append(f"actions = {_toml(dict(rule.actions))}")
+        if rule.browser:
+            lines.append(f"browser = {_toml(rule.browser)}")
+        if rule.browsers:
+            lines.append(f"browsers = {_toml(dict(rule.browsers))}")
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from iterm2_autolaunch.config import (
     ACTIONS,
+    BROWSER_PLACES,
     DEFAULT_ACTIONS,
     KIND_NAMES,
     MARKER_IDENTITY,
@@ -31,9 +32,10 @@ else:  # pragma: no cover - exercised only on 3.10
     import tomli as tomllib
 
 TOP_KEYS = {
-    "backend", "browser", "actions", "port_range", "kinds", "markers", "reattach", "hosts", "marker_identity", "limits",
+    "backend", "browser", "browsers", "close_browser_pane", "actions", "port_range", "kinds", "markers", "reattach",
+    "hosts", "marker_identity", "limits",
 }  # fmt: skip
-HOST_KEYS = {"match", "backend", "actions", "trust_variables"}
+HOST_KEYS = {"match", "backend", "actions", "browser", "browsers", "trust_variables"}
 LIMIT_KEYS = {field.name for field in fields(Limits)}
 _INVALID = object()  # what a check returns for a bad value: the default is used, the error is kept
 
@@ -65,14 +67,22 @@ def parse_config(data: Mapping[str, Any], source: str, text: str = "") -> Config
                 match=reader.text(rule.get("match"), key + ".match", "a glob string such as '*.hpc.edu'", "\0"),
                 backend=reader.name(rule.get("backend"), key + ".backend", optional=True),
                 actions=reader.actions(rule.get("actions", {}), key + ".actions"),
+                browser=reader.choice(rule.get("browser"), key + ".browser", BROWSER_PLACES, optional=True),
+                browsers=reader.browsers(rule.get("browsers", {}), key + ".browsers"),
                 trust_variables=reader.typed(
                     rule.get("trust_variables", False), key + ".trust_variables", bool, "true or false", False
                 ),
             )
         )
+    browser, open_in = reader.browser(data.get("browser", []))
     config = Config(
         backend=reader.name(data.get("backend", "auto"), "backend") or "auto",
-        browser=reader.argv(data.get("browser", []), "browser"),
+        browser=browser,
+        open_in=open_in,
+        browsers=reader.browsers(data.get("browsers", {}), "browsers"),
+        close_browser_pane=reader.typed(
+            data.get("close_browser_pane", False), "close_browser_pane", bool, "true or false", False
+        ),
         actions=actions,
         port_range=reader.port_range(data.get("port_range", [49152, 65535])),
         kinds=frozenset(reader.names(data.get("kinds", list(KIND_NAMES)), "kinds", KIND_NAMES)),
@@ -154,6 +164,24 @@ class _Reader:
             if self.choice(kind, f"{key}.{kind}", KIND_NAMES) and self.choice(action, f"{key}.{kind}", ACTIONS):
                 good[kind] = action
         return good
+
+    def browsers(self, value: Any, key: str) -> dict[str, str]:
+        value = self.typed(value, key, dict, "a table of kind = browser", {})
+        good = {}
+        for kind, place in value.items():
+            if self.choice(kind, f"{key}.{kind}", KIND_NAMES) and self.choice(place, f"{key}.{kind}", BROWSER_PLACES):
+                good[kind] = place
+        return good
+
+    def browser(self, value: Any) -> tuple[tuple[str, ...], str]:
+        """``browser``: a list is the system browser's command; a string says where pages open."""
+        if isinstance(value, str):
+            if value not in BROWSER_PLACES:
+                self.fail("browser", f"{_shown(value)} is not allowed; use one of: {', '.join(BROWSER_PLACES)}, "
+                          'or a command as a list of strings, e.g. ["open", "-a", "Firefox"]')
+                return (), "system"
+            return (), value
+        return self.argv(value, "browser"), "system"
 
     def argv(self, value: Any, key: str) -> tuple[str, ...]:
         what = 'a list of non-empty strings without NUL (argv, no shell), e.g. ["open", "-a", "Firefox"]'

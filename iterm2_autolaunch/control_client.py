@@ -92,10 +92,10 @@ def list_main(argv: Sequence[str]) -> int:
 
 
 def format_forwards(forwards: Sequence[Mapping[str, Any]]) -> list[str]:
-    """One aligned line per forward: session, kind, ssh host, remote -> local URL."""
+    """One aligned line per forward: session, kind, ssh host, remote -> local URL, and where its page is open."""
     rows = [
         (str(f.get("session", "")), str(f.get("kind", "")), str(f.get("ssh_host", "")),
-         f"{f.get('remote', '')} -> {f.get('url', '')}")
+         f"{f.get('remote', '')} -> {f.get('url', '')}" + (f"  (in {f['browser']})" if f.get("browser") else ""))
         for f in forwards
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]

@@ -26,6 +26,7 @@ from iterm2_autolaunch.engine import Engine
 from iterm2_autolaunch.errors import ConfigError
 from iterm2_autolaunch.frontends.iterm2_frontend import run
 from iterm2_autolaunch.frontends.iterm2_marker import session_context, watch_markers
+from iterm2_autolaunch.frontends.iterm2_pane import Iterm2Panes
 from iterm2_autolaunch.frontends.iterm2_ui import Ui, start_ui
 from iterm2_autolaunch.interfaces import Effects
 from iterm2_autolaunch.notify import notify
@@ -85,6 +86,7 @@ class DaemonService:
     browser: Browser | None = None
     control: ControlServer | None = None
     ui: Ui | None = None
+    panes: Iterm2Panes | None = None
     markers: asyncio.Task[None] | None = None
     workers: ThreadPoolExecutor = field(default_factory=lambda: _bounded_workers())
 
@@ -99,6 +101,8 @@ class DaemonService:
         if self.control is not None:
             await self.control.close()
         await self.engine.shutdown(timeout=1.0)
+        if self.panes is not None:
+            await self.panes.close()  # the panes themselves stay, as the user's tabs do
         if self.ui is not None:
             await self.ui.close()
         if self.browser is not None:
@@ -125,7 +129,10 @@ async def start_iterm2_service(connection: iterm2.Connection, config: Config) ->
     control = await serve_control(engine)
     ui = await start_ui(connection, engine)
     effects.notify = ui.notify  # iTerm2's own notification (OSC 9) instead of a second desktop one
-    service = DaemonService(engine, browser, control, ui)
+    # iTerm2's built-in browser for `browser = "iterm2-split" | "iterm2-tab"`; the system browser otherwise.
+    panes = Iterm2Panes(connection, browser.open, ui.notify, close_panes=config.close_browser_pane)
+    effects.panes = panes
+    service = DaemonService(engine, browser, control, ui, panes)
     if config.marker_identity:
         tasks: set[asyncio.Task[None]] = set()
 

@@ -223,15 +223,25 @@ class Engine:
     def _act(self, server: Server, action: str, prefix: str) -> None:
         self.last_opened = server
         kind = server.event.kind
+        server.place = self._config.browser_for(kind, server.target.destination, server.target.hostname)
         if action == "open" and self._opens.allow():
-            log.info("%s opening %s", prefix, redact(server.url))
-            self._effects.open_url(server.url)
+            log.info("%s opening %s (%s)", prefix, redact(server.url), server.place)
+            self._show(server)
         elif action in ("open", "notify") and self._notes.allow():
             self._effects.notify(
                 f"{kind} ready", f"{server.target.destination or 'local'}: {redact(server.url)}"
             )
         else:
             log.info("%s %s ready at %s (silent)", prefix, kind, redact(server.url))
+
+    def _show(self, server: Server) -> None:
+        """The system browser, or iTerm2's browser beside the session (which falls back by itself)."""
+        panes = self._effects.panes
+        if server.place != "system" and panes is not None:
+            panes.show(server, server.place)
+        else:
+            server.shown_in = "system browser"
+            self._effects.open_url(server.url)
 
     async def _watch(self, server: Server) -> None:
         """Close the forward once the server stops answering (killed without a stop line, host gone)."""
@@ -261,6 +271,8 @@ class Engine:
         del self._servers[server.key]
         if server.health is not None:
             server.health.cancel()
+        if self._effects.panes is not None and server.shown_in and server.place != "system":
+            self._effects.panes.server_gone(server, why)
         if server.forward is not None:
             await asyncio.to_thread(server.forward.close)
         log.info("[%s] forward closed localhost:%d (%s)", server.session_id[:8], server.local_port, why)
@@ -308,13 +320,13 @@ class Engine:
         """Open one live server's page again (the status bar's Open); it becomes the one "reopen last" means."""
         if isinstance(server, Server) and self._servers.get(server.key) is server:
             self.last_opened = server
-            self._effects.open_url(server.url)
+            self._show(server)
 
     def reopen_last(self) -> bool:
         server = self.last_opened
         if server is None or self._servers.get(server.key) is not server:
             return False
-        self._effects.open_url(server.url)
+        self._show(server)
         return True
 
     def add_listener(self, callback: Callable[[], None]) -> None:

@@ -38,8 +38,10 @@ class Effects:
     choose_port: Callable[[int, tuple[int, int]], int]  # (remote port, allowed range) -> free local port
     remote_host: Callable[[str], str]  # printed host -> host the forward points at, seen from the ssh host
     probe: Callable[[str, Kind], Awaitable[ProbeResult]]
-    open_url: Callable[[str], None]
+    open_url: Callable[[str], None]  # the system browser
     notify: Callable[[str, str], None]  # (title, message); messages never contain a token
+    # iTerm2's built-in browser (frontends/iterm2_pane.py); None: every page goes to the system browser.
+    panes: BrowserPanes | None = None
 
 
 class ServerView(Protocol):
@@ -57,7 +59,22 @@ class ServerView(Protocol):
     @property
     def local_port(self) -> int: ...
 
+    # Where its page is open, for `list` ("system browser", "iterm2-split pane <id>", ...); "" when not opened.
+    shown_in: str
+
     def describe(self) -> dict[str, object]: ...  # everything but the token
+
+
+class BrowserPanes(Protocol):
+    """Pages in iTerm2's built-in browser, beside the session that printed the banner. Neither call blocks;
+    what cannot open there (old iTerm2, no browser plugin, the user said no) opens in the system browser."""
+
+    def show(self, server: ServerView, place: str) -> None:
+        """Open the server's page in ``place`` ("iterm2-split" or "iterm2-tab"); the same server (same ssh
+        host, remote port and kind, e.g. after a reattach or a restart) reuses its pane."""
+
+    def server_gone(self, server: ServerView, why: str) -> None:
+        """The server's forward closed: its pane says so, or closes (``close_browser_pane``)."""
 
 
 class ForwardsView(Protocol):

@@ -26,6 +26,8 @@ class Server:
     probe_url: str
     opened_at: float = field(default_factory=time.monotonic)
     health: asyncio.Task[None] | None = None
+    place: str = "system"  # where its page opens (config.browser_for)
+    shown_in: str = ""  # where it is open now, for `list`
 
     @property
     def key(self) -> ServerKey:
@@ -48,4 +50,5 @@ class Server:
             "remote": f"{self.event.host}:{self.event.port}",
             "local_port": self.local_port,
             "url": redact(self.url),
+            "browser": self.shown_in,
         }

@@ -63,7 +63,14 @@ BAD = [
     pytest.param('colour = "red"', "colour: unknown key; allowed:", id="unknown-key"),
     pytest.param('backend = "putty"', "backend: 'putty' is not allowed; use one of: auto, sshtunnel, openssh",
                  id="bad-backend"),
-    pytest.param('browser = "open -a Firefox"', "browser: must be a list of non-empty strings", id="browser-str"),
+    pytest.param('browser = "open -a Firefox"', "browser: 'open -a Firefox' is not allowed; use one of: system, "
+                 'iterm2-split, iterm2-tab, or a command as a list of strings', id="browser-str"),
+    pytest.param("browser = [1]", "browser: must be a list of non-empty strings", id="browser-list-of-int"),
+    pytest.param('[browsers]\njupyter = "iterm2-window"', "line 2: browsers.jupyter: 'iterm2-window' is not allowed",
+                 id="bad-browser-per-kind"),
+    pytest.param('[[hosts]]\nmatch = "x"\nbrowser = ["open"]', "hosts[0].browser: ['open'] is not allowed; use one "
+                 "of: system, iterm2-split, iterm2-tab", id="host-browser-is-a-place"),
+    pytest.param('close_browser_pane = "yes"', "close_browser_pane: must be true or false", id="close-pane-bool"),
     pytest.param("port_range = [80, 90]", "port_range: must be two port numbers", id="low-ports"),
     pytest.param("port_range = [60000, 50000]", "port_range: must be two port numbers", id="reversed-range"),
     pytest.param('kinds = ["jupyter", "rstudio"]', "kinds: 'rstudio' is not allowed", id="unknown-kind"),
@@ -105,8 +112,8 @@ def test_every_problem_is_reported_at_once_with_its_line_and_key(tmp_path: Path)
         load_config(path)
     assert str(caught.value).splitlines() == [
         f"{path}: 4 problems:",
-        "  line 2: colour: unknown key; allowed: actions, backend, browser, hosts, kinds, limits, marker_identity, "
-        "markers, port_range, reattach",
+        "  line 2: colour: unknown key; allowed: actions, backend, browser, browsers, close_browser_pane, hosts, "
+        "kinds, limits, marker_identity, markers, port_range, reattach",
         "  line 3: port_range: must be two port numbers [low, high] with 1024 <= low <= high <= 65535, not [80, 90]",
         "  line 6: actions.jupyter: 'launch' is not allowed; use one of: open, notify, silent, ignore",
         "  line 13: hosts[1].trust_variables: must be true or false, not 1",
@@ -137,6 +144,41 @@ def test_hostile_config_gives_a_message_not_a_crash(tmp_path: Path, content: byt
     assert str(caught.value).startswith(f"{path}: ") and message in str(caught.value)
 
 
+def test_browser_choice_per_kind_and_per_host(tmp_path: Path) -> None:
+    """`browser` is a command (a list, as before) or where pages open; `[browsers]` and `[[hosts]]` refine it."""
+    config = load_config(write(tmp_path, """
+browser = "iterm2-split"
+close_browser_pane = true
+[browsers]
+tensorboard = "system"
+[[hosts]]
+match = "*.hpc.edu"
+browser = "iterm2-tab"
+browsers = { marimo = "system" }
+"""))
+    assert config.browser == () and config.close_browser_pane
+    assert config.browser_for("jupyter", "laptop") == "iterm2-split"
+    assert config.browser_for("tensorboard", "laptop") == "system"
+    assert config.browser_for("jupyter", "login1.hpc.edu") == "iterm2-tab"
+    assert config.browser_for("tensorboard", "login1.hpc.edu") == "iterm2-tab"  # the host rule beats the kind
+    assert config.browser_for("marimo", "login1.hpc.edu") == "system"
+    assert Config().browser_for("jupyter") == "system"  # the default stays the system browser
+    command = load_config(write(tmp_path, 'browser = ["open", "-a", "Firefox"]\n[browsers]\njupyter = "iterm2-tab"'))
+    assert command.browser == ("open", "-a", "Firefox") and command.browser_for("jupyter") == "iterm2-tab"
+    assert command.browser_for("dash") == "system"
+
+
 def test_limits_are_read() -> None:
     config = parse_config({"limits": {"forwards_total": 4, "opens_per_minute": 2}}, "f")
     assert (config.limits.forwards_total, config.limits.opens_per_minute, config.limits.logins_per_host) == (4, 2, 2)
+
+
+def test_effective_config_with_browser_choices_loads_back_the_same(tmp_path: Path) -> None:
+    from iterm2_autolaunch.config_file import render_config
+
+    path = write(tmp_path, 'browser = "iterm2-tab"\nclose_browser_pane = true\n[browsers]\ndash = "system"\n'
+                           '[[hosts]]\nmatch = "a*"\nbrowser = "iterm2-split"\nbrowsers = { jupyter = "system" }\n')
+    config = load_config(path)
+    again = load_config(write(tmp_path, render_config(config, path, path)))
+    assert (again.open_in, again.browsers, again.close_browser_pane, again.hosts) == (
+        config.open_in, config.browsers, config.close_browser_pane, config.hosts)

@@ -49,3 +49,26 @@ def test_a_second_daemon_is_refused(home: Path) -> None:
         result = subprocess.run(DAEMON, env=env, capture_output=True, text=True, timeout=60)
         assert result.returncode == 1
         assert "another iterm2-autolaunch daemon is already running" in result.stderr
+
+
+def test_the_daemon_opens_the_notebook_in_an_iterm2_pane_beside_its_session_and_list_says_so(home: Path) -> None:
+    """The real daemon process, a real (local) Jupyter, `[browsers] jupyter = "iterm2-split"`: the page loads
+    in a browser pane split from the session (fake iTerm2, tests/fake_iterm2/browser.py), the system browser
+    opens nothing, and `iterm2-autolaunch list` names the pane."""
+    from tests.test_engine import jupyter_start
+
+    config = '[browsers]\njupyter = "iterm2-split"\n'
+    with local_jupyter() as port, daemon_on_fake(home, DAEMON, sys.executable, config) as run:
+        run.session.write("".join(line + "\r\n" for line in jupyter_start(port=port, token="real")))
+        fake = run.fake
+        fake.call(fake.wait_for(lambda: any(s.loaded_urls for s in fake.sessions()), timeout=60))
+        [pane] = [s for s in fake.sessions() if s.browser]
+        assert pane.loaded_urls == [f"http://localhost:{port}/lab?token=real"]
+        assert pane.split_from == (run.session.session_id, True, False)
+        env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(home / "run")}
+        listing = subprocess.run([sys.executable, "-m", "iterm2_autolaunch", "list"], env=env, capture_output=True,
+                                 text=True, timeout=60)
+        assert f"(in iterm2-split pane {pane.session_id})" in listing.stdout, listing
+        assert "token=real" not in listing.stdout
+        assert not run.opened_file.exists(), "the system browser opened it too"
+    assert "token=real" not in run.output[0]

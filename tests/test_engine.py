@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iterm2_autolaunch.config import Config, HostRule
+from iterm2_autolaunch.config_parse import parse_config_text
 from iterm2_autolaunch.detect import Kind
 from iterm2_autolaunch.engine import Engine
 from iterm2_autolaunch.errors import PortTaken, ResolveError, TunnelError
-from iterm2_autolaunch.interfaces import Effects, ProbeResult
+from iterm2_autolaunch.interfaces import Effects, ProbeResult, ServerView
 from iterm2_autolaunch.session import SessionContext
 from iterm2_autolaunch.target import ForwardSpec, SshTarget
 
@@ -66,6 +67,7 @@ class FakeWorld:
     target: SshTarget = WHEELER
     backends_asked: list[str] = field(default_factory=list)
     ports_tried: list[int] = field(default_factory=list)
+    panes: Any = None  # an interfaces.BrowserPanes, or None: every page to the system browser (opened)
 
     name = "fake"
 
@@ -106,6 +108,7 @@ class FakeWorld:
             probe=self.probe,
             open_url=self.opened.append,
             notify=lambda title, message: self.notes.append((title, message)),
+            panes=self.panes,
         )
 
     def live(self) -> list[FakeForward]:
@@ -369,3 +372,54 @@ def test_a_forward_the_user_closed_is_not_reopened_by_its_lines_read_again() -> 
         assert len(world.live()) == 1
 
     run(scenario)
+
+
+@dataclass
+class RecordingPanes:
+    """interfaces.BrowserPanes as the engine sees it: what it was asked to show where, and what went."""
+
+    shown: list[tuple[str, str]] = field(default_factory=list)  # (url, place)
+    gone: list[tuple[str, str]] = field(default_factory=list)  # (url, why)
+
+    def show(self, server: ServerView, place: str) -> None:
+        server.shown_in = f"{place} pane"
+        self.shown.append((server.url, place))
+
+    def server_gone(self, server: ServerView, why: str) -> None:
+        self.gone.append((server.url, why))
+
+
+def test_pages_open_where_the_config_says_and_their_pane_hears_when_the_server_goes() -> None:
+    """`[browsers] jupyter = "iterm2-split"`: a Jupyter page goes to a pane, a TensorBoard page stays in the
+    system browser; the pane is told when its server stops; a host rule can choose otherwise."""
+    config = parse_config_text('[browsers]\njupyter = "iterm2-split"\n[actions]\ntensorboard = "open"\n', "<test>")
+    panes = RecordingPanes()
+    world = FakeWorld(alive={("127.0.0.1", 8888), ("127.0.0.1", 6006)}, panes=panes)
+    tensorboard = ["TensorBoard 2.17.0 at http://localhost:6006/ (Press CTRL+C to quit)"]
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SSH, jupyter_start())
+        engine.session_lines(SSH, tensorboard)
+        await settle(lambda: len(panes.shown) == 1 and len(world.opened) == 1)
+        [(jupyter_url, place)] = panes.shown
+        assert place == "iterm2-split" and jupyter_url.endswith("/lab?token=abc123")
+        assert world.opened[0].endswith("/") and world.opened[0] != jupyter_url  # tensorboard: the system browser
+        assert {s.kind: s.describe()["browser"] for s in engine.servers()} == {
+            "jupyter": "iterm2-split pane", "tensorboard": "system browser"}
+        engine.session_lines(SSH, JUPYTER_STOP)
+        await settle(lambda: bool(panes.gone))
+        assert panes.gone == [(jupyter_url, "server stopped")]
+        engine.session_ended("s1")
+        await settle(lambda: not world.live())
+        assert len(panes.gone) == 1  # the TensorBoard page was in the system browser: no pane to tell
+
+    run(scenario, world, config)
+    tab_for_wheeler = parse_config_text(
+        'browser = "iterm2-split"\n[[hosts]]\nmatch = "wheeler"\nbrowser = "iterm2-tab"', "<test>")
+    world = run(lambda engine, world: settle_one(engine, world), FakeWorld(panes=RecordingPanes()), tab_for_wheeler)
+    assert world.panes.shown == [("http://localhost:40000/lab?token=abc123", "iterm2-tab")]
+
+
+async def settle_one(engine: Engine, world: FakeWorld) -> None:
+    engine.session_lines(SSH, jupyter_start())
+    await settle(lambda: bool(world.panes.shown))

@@ -5,7 +5,9 @@ terminal.py, csi.py, grid.py, reflow.py (the screen: history from the alternate 
 regions, NUL cells, tab fillers, double-width cells, resize), buffer.py (GetBuffer), jobs.py
 (jobName/commandLine polling), lifecycle.py (undoable close, revive, resize, tabs), notify.py
 (refresh cadence, what "all" subscriptions reach), server.py / connection.py / requests.py /
-ui_requests.py / controls.py (the API server and test controls), model.py, layout.py.
+ui_requests.py / controls.py (the API server and test controls), browser.py (split pane and create tab with
+profile customizations, session methods such as ``iterm2.load_url`` in iTerm2's built-in browser, from
+iTerm2 3.7 sources), model.py, layout.py.
 
 ``FakeITerm2(home, legacy=True)`` keeps the older, simpler model some tests were written against:
 blank cells as spaces, nothing from the alternate screen in history, sessions terminated at once,

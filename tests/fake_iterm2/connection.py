@@ -13,6 +13,7 @@ from iterm2 import api_pb2 as pb
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from .browser import BrowserRequests
 from .model import FakeRPCError, _Registration
 from .requests import SessionRequests
 from .ui_requests import UIRequests, _signature, _valid_registration
@@ -38,7 +39,7 @@ _SESSION_NOTIFICATIONS = {pb.NOTIFY_ON_SCREEN_UPDATE, pb.NOTIFY_ON_CUSTOM_ESCAPE
 _NOTIFY_STATUS = pb.NotificationResponse.Status
 
 
-class _Connection(SessionRequests, UIRequests):
+class _Connection(SessionRequests, UIRequests, BrowserRequests):
     """One connected script: its subscriptions, and the handlers for its requests."""
 
     def __init__(self, server: FakeITerm2, websocket: ServerConnection) -> None:

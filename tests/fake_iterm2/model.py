@@ -113,6 +113,16 @@ class FakeSession:
             "path": os.path.expanduser("~"),
         }
         self.variables.update(variables)
+        # Profile customizations it was made with (split pane / create tab), and, when that made it a
+        # browser session (browser.py), the URLs loaded into it.
+        self.profile: dict[str, Any] = {}
+        self.loaded_urls: list[str] = []
+        self.split_from: tuple[str, bool, bool] | None = None  # (session split, vertical, before)
+
+    @property
+    def browser(self) -> bool:
+        """``isBrowserSession``: its profile's Custom Command is "Browser" (NSDictionary+iTerm.m profileIsBrowser)."""
+        return self.profile.get("Custom Command") == "Browser"
 
     def __repr__(self) -> str:
         return f"<FakeSession {self.session_id} {self.terminal.rows}x{self.terminal.columns}>"

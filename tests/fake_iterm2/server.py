@@ -100,6 +100,13 @@ class FakeITerm2(TestControls):
         self.text_input: str | None = ""
         self.poly_modal_result: Any = None
         self.alerts: list[Alert] = []
+        # iTerm2's built-in browser (browser.py): is the Browser Plugin installed, what the user answers
+        # when a script first loads a domain ("OK" or "Cancel"), the domains allowed so far, and each
+        # domain asked about, in order.
+        self.browser_plugin = True
+        self.load_url_answer = "OK"
+        self.allowed_domains: set[str] = set()
+        self.load_url_questions: list[str] = []
         self.popovers: list[Popover] = []
         self.status_bar_components: dict[str, pb.RPCRegistrationRequest] = {}
         self.app_variables: dict[str, Any] = {}

@@ -56,6 +56,9 @@ class UIRequests:
             result.error.status = status.Value("REQUEST_MALFORMED")
             result.error.error_reason = str(exc)
             return
+        if req.WhichOneof("context") == "method":  # a session's own methods: browser.py
+            await self._invoke_method(req.method.receiver, name, arguments, result)  # type: ignore[attr-defined]
+            return
         scope: Mapping[str, Any] = {}
         if req.WhichOneof("context") == "session":
             session = server._find_session(req.session.session_id)
