@@ -27,7 +27,7 @@ URLS = [
 
 
 def wait_for(path: Path) -> None:
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # a python process starting on a loaded machine
     while not path.exists():
         assert time.monotonic() < deadline, f"{path} never appeared"
         time.sleep(0.02)
@@ -58,7 +58,7 @@ def test_pages_are_removed_after_their_lifetime(tmp_path: Path, monkeypatch: pyt
     browser.open(URLS[0])
     wait_for(Path(f"{log}.argv"))
     page = page_path(Path(f"{log}.argv").read_text())
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30
     while page.exists():
         assert time.monotonic() < deadline, "the page outlived its lifetime"
         time.sleep(0.05)
