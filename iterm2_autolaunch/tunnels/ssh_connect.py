@@ -42,6 +42,7 @@ WINDOW_SIZE = 16 * 1024 * 1024
 MAX_PACKET_SIZE = 256 * 1024
 DEFAULT_CONNECT_TIMEOUT = 15.0
 DEFAULT_KEEPALIVE = 15.0
+SERVER_ALIVE_COUNT_MAX = 3  # OpenSSH's default ServerAliveCountMax
 CONNECT_POLL_INTERVAL = 0.1  # how often a TCP connect in progress looks at its cancel flag
 
 
@@ -237,11 +238,13 @@ class _ChannelSocket:
         self._chan = chan
         self._buf = b""
         self._pos = 0
+        self.last_recv = time.monotonic()  # read by AliveProbe
 
     def recv(self, n: int) -> bytes:
         if self._pos >= len(self._buf):
             self._buf = self._chan.recv(READ_SIZE)  # socket.timeout passes through, as paramiko expects
             self._pos = 0
+            self.last_recv = time.monotonic()
             if not self._buf:
                 return b""
         out = self._buf[self._pos : self._pos + n]
@@ -280,6 +283,7 @@ class _SshSocket:
         self._closed = False  # read by Transport.stop_thread()
         self._buf = b""
         self._pos = 0
+        self.last_recv = time.monotonic()  # read by AliveProbe
 
     def recv(self, n: int) -> bytes:
         """Up to ``n`` bytes, from one big read of the socket.
@@ -290,6 +294,7 @@ class _SshSocket:
         """
         if self._pos >= len(self._buf):
             data = self._sock.recv(max(n, RECV_SIZE))  # socket.timeout passes through, as paramiko expects
+            self.last_recv = time.monotonic()
             # A small read means a small packet waits for our ACK: send it now (see the class docstring).
             if len(data) < _QUICKACK_BELOW and _TCP_QUICKACK is not None and data:
                 with contextlib.suppress(OSError):
@@ -322,6 +327,7 @@ class _SshSocket:
 
 
 _TCP_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)  # Linux only
+_TCP_USER_TIMEOUT: int | None = getattr(socket, "TCP_USER_TIMEOUT", None)  # Linux only
 _QUICKACK_BELOW = 4096
 
 
@@ -367,7 +373,14 @@ class _Connector:
                 raise TunnelError(f"SSH handshake with {hop.hostname}:{hop.port} failed: {e}") from e
             check_host_key(hop, settings, transport, sock.getpeername() if via is None else None, entries)
             _authenticate(hop, transport)
-            transport.set_keepalive(int(hop.server_alive_interval or DEFAULT_KEEPALIVE))
+            interval = hop.server_alive_interval or DEFAULT_KEEPALIVE
+            transport.set_keepalive(int(max(1, interval)))
+            if isinstance(sock, _SshSocket) and _TCP_USER_TIMEOUT is not None:
+                # Unacknowledged data (a keepalive into a NAT that forgot us) fails the socket after as long as
+                # OpenSSH would wait for keepalive answers, instead of TCP's ~15 minutes of retransmissions.
+                with contextlib.suppress(OSError):
+                    sock._sock.setsockopt(socket.IPPROTO_TCP, _TCP_USER_TIMEOUT,
+                                          int(interval * SERVER_ALIVE_COUNT_MAX * 1000))
             return transport
         except BaseException:
             transport.close()
@@ -398,6 +411,60 @@ class _Connector:
             pending = list(self._pending)
         for transport in pending:
             transport.close()
+
+
+class AliveProbe:
+    """OpenSSH's ServerAliveInterval / ServerAliveCountMax for a paramiko transport.
+
+    paramiko's own keepalive asks for no answer, so it keeps a NAT entry fresh but never notices that the
+    path is gone: a forward whose NAT entry was dropped stayed "active" and dead. Like OpenSSH we send
+    ``keepalive@openssh.com`` with want-reply (sshd answers it with REQUEST_FAILURE) when the server has
+    been silent for an interval, and call the connection dead after SERVER_ALIVE_COUNT_MAX intervals of
+    silence. Any bytes from the server count as an answer (the socket wrappers note when they last read).
+    """
+
+    def __init__(self, transport: paramiko.Transport, interval: float) -> None:
+        self._transport = transport
+        self._interval = interval
+        self._last_probe = 0.0
+
+    @property
+    def transport(self) -> paramiko.Transport:
+        return self._transport
+
+    def alive(self) -> bool:
+        """False once the server has said nothing for too long; sends a probe when it is due. Never waits."""
+        last_recv = getattr(self._transport.sock, "last_recv", None)
+        if last_recv is None:
+            return True
+        now = time.monotonic()
+        silent = now - last_recv
+        if silent >= self._interval * SERVER_ALIVE_COUNT_MAX:
+            return False
+        if silent >= self._interval and now - self._last_probe >= self._interval:
+            self._last_probe = now
+            self._probe()
+        return True
+
+    def _probe(self) -> None:
+        transport: Any = self._transport
+        m = paramiko.Message()
+        m.add_byte(paramiko.common.cMSG_GLOBAL_REQUEST)
+        m.add_string("keepalive@openssh.com")
+        m.add_boolean(True)
+        # As Transport._send_user_message, but never waiting for a key exchange to end.
+        if not transport.clear_to_send_lock.acquire(blocking=False):
+            return
+        try:
+            if transport.clear_to_send.is_set() and transport.active:
+                with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+                    transport._send_message(m)
+        finally:
+            transport.clear_to_send_lock.release()
+
+
+def alive_probe(target: SshTarget, transport: paramiko.Transport) -> AliveProbe:
+    return AliveProbe(transport, target.server_alive_interval or DEFAULT_KEEPALIVE)
 
 
 def close_chain(chain: list[paramiko.Transport], join_timeout: float = 0.5) -> None:

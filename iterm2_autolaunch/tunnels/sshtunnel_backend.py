@@ -33,7 +33,7 @@ from iterm2_autolaunch.target import ForwardSpec
 from ..errors import HostKeyError, PortTaken, TunnelError
 from ..ports import ensure_port_free
 from .direct_feed import DirectSink
-from .ssh_connect import READ_SIZE, _Connector, close_chain
+from .ssh_connect import READ_SIZE, SERVER_ALIVE_COUNT_MAX, AliveProbe, _Connector, alive_probe, close_chain
 
 log = logging.getLogger(__name__)
 # sshtunnel's own INFO lines repeat ours ("forward up ...", "forward closed ..."); keep its warnings and errors.
@@ -429,11 +429,17 @@ class SshtunnelForward:
     def _watch(self) -> None:
         """Notice a dead transport and reconnect under the same listener (same local port)."""
         backoff = WATCH_INTERVAL
+        probe: AliveProbe | None = None
         while not self._closing.wait(WATCH_INTERVAL):
             with self._cond:
                 chain = self._chain
+            if chain and (probe is None or probe.transport is not chain[-1]):
+                probe = alive_probe(self.spec.target, chain[-1])
             if chain and chain[-1].is_active():
-                continue
+                if probe is None or probe.alive():
+                    continue
+                log.warning("forward %s: no answer from %s for %s keepalive intervals", self._port,
+                            self.spec.target.destination, SERVER_ALIVE_COUNT_MAX)
             if isinstance(self.last_error, HostKeyError):
                 continue  # never retry a refused host key; the engine will see is_alive() == False
             log.warning("forward %s: SSH connection to %s lost, reconnecting",
