@@ -31,6 +31,7 @@ from ..sshcmd import parse_argv, parse_hop
 from ..target import SshTarget
 from .direct_feed import DirectTransport
 from .host_key_check import check_host_key, fingerprint, key_types
+from .keepalive import SERVER_ALIVE_COUNT_MAX
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,6 @@ WINDOW_SIZE = 16 * 1024 * 1024
 MAX_PACKET_SIZE = 256 * 1024
 DEFAULT_CONNECT_TIMEOUT = 15.0
 DEFAULT_KEEPALIVE = 15.0
-SERVER_ALIVE_COUNT_MAX = 3  # OpenSSH's default ServerAliveCountMax
 CONNECT_POLL_INTERVAL = 0.1  # how often a TCP connect in progress looks at its cancel flag
 
 
@@ -411,60 +411,6 @@ class _Connector:
             pending = list(self._pending)
         for transport in pending:
             transport.close()
-
-
-class AliveProbe:
-    """OpenSSH's ServerAliveInterval / ServerAliveCountMax for a paramiko transport.
-
-    paramiko's own keepalive asks for no answer, so it keeps a NAT entry fresh but never notices that the
-    path is gone: a forward whose NAT entry was dropped stayed "active" and dead. Like OpenSSH we send
-    ``keepalive@openssh.com`` with want-reply (sshd answers it with REQUEST_FAILURE) when the server has
-    been silent for an interval, and call the connection dead after SERVER_ALIVE_COUNT_MAX intervals of
-    silence. Any bytes from the server count as an answer (the socket wrappers note when they last read).
-    """
-
-    def __init__(self, transport: paramiko.Transport, interval: float) -> None:
-        self._transport = transport
-        self._interval = interval
-        self._last_probe = 0.0
-
-    @property
-    def transport(self) -> paramiko.Transport:
-        return self._transport
-
-    def alive(self) -> bool:
-        """False once the server has said nothing for too long; sends a probe when it is due. Never waits."""
-        last_recv = getattr(self._transport.sock, "last_recv", None)
-        if last_recv is None:
-            return True
-        now = time.monotonic()
-        silent = now - last_recv
-        if silent >= self._interval * SERVER_ALIVE_COUNT_MAX:
-            return False
-        if silent >= self._interval and now - self._last_probe >= self._interval:
-            self._last_probe = now
-            self._probe()
-        return True
-
-    def _probe(self) -> None:
-        transport: Any = self._transport
-        m = paramiko.Message()
-        m.add_byte(paramiko.common.cMSG_GLOBAL_REQUEST)
-        m.add_string("keepalive@openssh.com")
-        m.add_boolean(True)
-        # As Transport._send_user_message, but never waiting for a key exchange to end.
-        if not transport.clear_to_send_lock.acquire(blocking=False):
-            return
-        try:
-            if transport.clear_to_send.is_set() and transport.active:
-                with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
-                    transport._send_message(m)
-        finally:
-            transport.clear_to_send_lock.release()
-
-
-def alive_probe(target: SshTarget, transport: paramiko.Transport) -> AliveProbe:
-    return AliveProbe(transport, target.server_alive_interval or DEFAULT_KEEPALIVE)
 
 
 def close_chain(chain: list[paramiko.Transport], join_timeout: float = 0.5) -> None:

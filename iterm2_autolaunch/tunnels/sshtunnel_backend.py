@@ -33,7 +33,8 @@ from iterm2_autolaunch.target import ForwardSpec
 from ..errors import HostKeyError, PortTaken, TunnelError
 from ..ports import ensure_port_free
 from .direct_feed import DirectSink
-from .ssh_connect import READ_SIZE, SERVER_ALIVE_COUNT_MAX, AliveProbe, _Connector, alive_probe, close_chain
+from .keepalive import SERVER_ALIVE_COUNT_MAX, AliveProbe
+from .ssh_connect import DEFAULT_KEEPALIVE, READ_SIZE, _Connector, close_chain
 
 log = logging.getLogger(__name__)
 # sshtunnel's own INFO lines repeat ours ("forward up ...", "forward closed ..."); keep its warnings and errors.
@@ -434,7 +435,7 @@ class SshtunnelForward:
             with self._cond:
                 chain = self._chain
             if chain and (probe is None or probe.transport is not chain[-1]):
-                probe = alive_probe(self.spec.target, chain[-1])
+                probe = AliveProbe(chain[-1], self.spec.target.server_alive_interval or DEFAULT_KEEPALIVE)
             if chain and chain[-1].is_active():
                 if probe is None or probe.alive():
                     continue
