@@ -264,6 +264,11 @@ def recovery_s(host: RemoteHost, forward: SshtunnelForward) -> float:
     raise RuntimeError("the forward did not come back within 30 s")
 
 
+def paired(ours: list[float], theirs: list[float]) -> str:
+    """The median of the per-round ratios: robust to load that drifts between rounds (printed beside)."""
+    return f"paired ratio median {statistics.median(a / b for a, b in zip(ours, theirs, strict=True)):.3f}"
+
+
 def spread(values: list[float], digits: int = 1) -> str:
     return f"median {statistics.median(values):.{digits}f} (min {min(values):.{digits}f}, max " \
            f"{max(values):.{digits}f}, n={len(values)})"
@@ -310,8 +315,10 @@ def measure_forwards(host: RemoteHost, runs: int, page_rounds: int) -> dict[str,
                         pairs_ssh.append(download_with_cpu(ssh_dl, lambda: proc_cpu_s(ssh_dl_proc.pid)))
             ours_c, ours_cpu = [p[0] for p in pairs_ours], [p[1] for p in pairs_ours]
             ssh_c, ssh_cpu = [p[0] for p in pairs_ssh], [p[1] for p in pairs_ssh]
-            print(f"(c) {BODY_SIZE >> 20} MiB download MB/s: ours {spread(ours_c, 0)}; ssh -L {spread(ssh_c, 0)}")
-            print(f"(c) forwarder CPU ms per MB: ours {spread(ours_cpu, 2)}; ssh -L {spread(ssh_cpu, 2)}")
+            print(f"(c) {BODY_SIZE >> 20} MiB download MB/s: ours {spread(ours_c, 0)}; ssh -L {spread(ssh_c, 0)}; "
+                  f"{paired(ours_c, ssh_c)}")
+            print(f"(c) forwarder CPU ms per MB: ours {spread(ours_cpu, 2)}; ssh -L {spread(ssh_cpu, 2)}; "
+                  f"{paired(ours_cpu, ssh_cpu)}")
             results["direct_over_forwarded"] = statistics.median(direct) / max(statistics.median(ours_c),
                                                                               statistics.median(ssh_c))
             results["throughput_ratio"] = statistics.median(ours_c) / statistics.median(ssh_c)
@@ -320,13 +327,15 @@ def measure_forwards(host: RemoteHost, runs: int, page_rounds: int) -> dict[str,
             count = 30 if runs < 5 else 60
             ours_d, ssh_d = alternate(runs, lambda: client("latency", "127.0.0.1", ours_port, count, host.token),
                                       lambda: client("latency", "127.0.0.1", ssh_port, count, host.token))
-            print(f"(d) new connection + GET /api, ms: ours {spread(ours_d, 2)}; ssh -L {spread(ssh_d, 2)}")
+            print(f"(d) new connection + GET /api, ms: ours {spread(ours_d, 2)}; ssh -L {spread(ssh_d, 2)}; "
+                  f"{paired(ours_d, ssh_d)}")
             results["new_conn_latency_ratio"] = statistics.median(ours_d) / statistics.median(ssh_d)
 
             urls = [f"http://127.0.0.1:{p}/lab?token={host.token}" for p in (ours_port, ssh_port)]
             loads = page_loads(urls, page_rounds)
             ours_e, ssh_e = loads[urls[0]], loads[urls[1]]
-            print(f"(e) JupyterLab cold load to network idle, ms: ours {spread(ours_e, 0)}; ssh -L {spread(ssh_e, 0)}")
+            print(f"(e) JupyterLab cold load to network idle, ms: ours {spread(ours_e, 0)}; ssh -L {spread(ssh_e, 0)}; "
+                  f"{paired(ours_e, ssh_e)}")
             results["page_load_ratio"] = statistics.median(ours_e) / statistics.median(ssh_e)
         assert isinstance(forward, SshtunnelForward)
         rec = [recovery_s(host, forward) * 1000 for _ in range(3)]
