@@ -193,6 +193,21 @@ def test_controlmaster_forward_and_cancel(jupyter: RemoteHost, control_master: s
 
 
 @pytest.mark.root
+def test_controlmaster_refusing_a_taken_port_is_port_taken(jupyter: RemoteHost, control_master: str) -> None:
+    """The port is taken after the backend chose it: the master itself refuses (MUX_S_FAILURE over the control
+    socket), and that is still PortTaken, which the engine retries on."""
+    target = jupyter.target("remote", "-o", f"ControlPath={control_master}")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        forward = MasterForward(spec_for(jupyter, target, port), port, ["ssh"])
+        with pytest.raises(PortTaken, match=f"127.0.0.1:{port}"):
+            forward._open()
+    assert has_live_master(target)
+
+
+@pytest.mark.root
 @pytest.mark.parametrize("backend_name", list(BACKENDS))
 def test_proxyjump_to_inner_host(jupyter: RemoteHost, backend_name: str, opened: list[Forward]) -> None:
     target = jupyter.target("inner")
