@@ -6,12 +6,20 @@ Builds the real test host (sshd + JupyterLab in a network namespace, tests/remot
     backend, forward, probe /api through it: the whole real path but the browser), versus ``ssh -N -L`` start
     -> first HTTP 200 on /api. Target ratio <= 1.0.
 (b) the same as (a) when the session's ssh rides on a live ControlMaster (the engine picks ``ssh -O
-    forward``), absolute ms (target <= 60).
-(c) throughput of a 200 MiB download through our sshtunnel forward versus ``ssh -L`` (ratio >= 0.8).
+    forward``), absolute ms; and ``controlmaster_ms``: the openssh backend's open on that master
+    (``ssh -O forward``) to the first HTTP 200 on /api through it (target <= 15).
+(c) throughput of a 256 MiB download through our sshtunnel forward versus ``ssh -N -L``, from a server that
+    is not the bottleneck (benchmarks/mem_http_server.py: memfd + sendfile in the namespace; the direct
+    download is printed beside it), and the forwarder's CPU per MB (ours: this process's CPU time, the
+    clients run in their own process; OpenSSH: the ssh process's utime+stime). Targets >= 0.9, <= 1.5.
 (d) new-connection latency (connect, GET /api, full response) through our forward versus ``ssh -L``
-    (ratio <= 2.0).
+    (target <= 1.8).
+(e) JupyterLab cold load (fresh browser context) in headless Chromium, navigation to network idle, through
+    our forward versus ``ssh -L`` to the same Jupyter (benchmarks/page_load.js, playwright-core; target <= 1.1).
+(f) the SSH transport killed (its sshd process): ms until /api answers again on the same local port (<= 2000).
 
-Medians of several runs, ours and OpenSSH's alternated. Ends with ``key=value`` lines.
+Medians of several runs with min/max, ours and OpenSSH's interleaved in one process, who goes first
+alternating. Ends with ``key=value`` lines.
 Run: ``python benchmarks/bench_tunnel.py`` as root (``--quick`` for fewer runs).
 """
 
@@ -20,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import shlex
 import shutil
@@ -40,7 +49,8 @@ from iterm2_autolaunch.daemon import real_effects  # noqa: E402
 from iterm2_autolaunch.engine import Engine  # noqa: E402
 from iterm2_autolaunch.session import SessionContext  # noqa: E402
 from iterm2_autolaunch.target import ForwardSpec  # noqa: E402
-from iterm2_autolaunch.tunnels.sshtunnel_backend import SshtunnelBackend  # noqa: E402
+from iterm2_autolaunch.tunnels.openssh_backend import OpenSshBackend  # noqa: E402
+from iterm2_autolaunch.tunnels.sshtunnel_backend import SshtunnelBackend, SshtunnelForward  # noqa: E402
 from tests.remote_host import JUPYTER_PORT, RemoteHost, free_port, http_get  # noqa: E402
 
 
@@ -58,10 +68,10 @@ def wait_200(port: int, timeout: float = 30.0) -> None:
 
 
 @contextlib.contextmanager
-def ssh_l(host: RemoteHost, port: int) -> Iterator[subprocess.Popen[bytes]]:
+def ssh_l(host: RemoteHost, port: int, remote_port: int = JUPYTER_PORT) -> Iterator[subprocess.Popen[bytes]]:
     """OpenSSH's own ``ssh -N -L`` (the baseline), owned and reaped."""
     proc = subprocess.Popen(
-        ["ssh", "-N", "-L", f"127.0.0.1:{port}:127.0.0.1:{JUPYTER_PORT}", *host.ssh_args(), "remote"],
+        ["ssh", "-N", "-L", f"127.0.0.1:{port}:127.0.0.1:{remote_port}", *host.ssh_args(), "remote"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -147,137 +157,237 @@ def control_master(host: RemoteHost, control_path: str) -> Iterator[None]:
             proc.wait(5)
 
 
+def controlmaster_reuse(host: RemoteHost, control_path: str) -> float:
+    """The openssh backend on a live ControlMaster: open (``ssh -O forward``) -> first HTTP 200 on /api."""
+    target = host.target("remote", "-o", f"ControlPath={control_path}")
+    port = free_port()
+    t0 = time.perf_counter()
+    forward = OpenSshBackend().open(ForwardSpec(target, "127.0.0.1", JUPYTER_PORT, port))
+    try:
+        wait_200(port)
+        return time.perf_counter() - t0
+    finally:
+        forward.close()
+
+
 def measure_controlmaster(host: RemoteHost, control_path: str) -> float:
     """(a) on a live ControlMaster: the engine picks the openssh backend and ``ssh -O forward``."""
     return url_to_browser(host, "-o", f"ControlPath={control_path}")
 
 
-# (c) ------------------------------------------------------------------------------------------------------
-def download_mb_s(port: int, path: str, size: int, token: str) -> float:
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: token {token}\r\n\r\n".encode())
-        t0 = time.perf_counter()
-        buf = bytearray(1 << 20)
-        view = memoryview(buf)
-        got = 0
-        head = b""
-        while b"\r\n\r\n" not in head:
-            n = s.recv_into(view)
-            if not n:
-                raise ConnectionError("closed before headers")
-            head += bytes(view[:n])
-        header, _, rest = head.partition(b"\r\n\r\n")
-        status_line = header.split(b"\r\n", 1)[0]
-        if b" 200 " not in status_line:
-            raise RuntimeError(f"download failed: {status_line!r}")
-        got = len(rest)
-        while got < size:
-            n = s.recv_into(view)
-            if not n:
-                raise ConnectionError(f"closed after {got} bytes")
-            got += n
-        return got / 1e6 / (time.perf_counter() - t0)
+# (c), (d): a download server that is not the bottleneck, clients in their own process -------------------
+BENCH_PORT = 8899
+BODY_SIZE = 256 * 1024 * 1024
+HERE = Path(__file__).resolve().parent
 
 
-# (d) ------------------------------------------------------------------------------------------------------
-def new_connection_ms(port: int, count: int) -> float:
-    for _ in range(3):  # warm up
-        http_get(port, "/api")
-    times = []
-    for _ in range(count):
-        t0 = time.perf_counter()
-        status, _ = http_get(port, "/api")
-        times.append(time.perf_counter() - t0)
-        assert status == 200
-    return statistics.median(times) * 1000
+@contextlib.contextmanager
+def memory_server(host: RemoteHost) -> Iterator[None]:
+    """benchmarks/mem_http_server.py in the remote namespace: a memfd body sent with sendfile(2)."""
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", host.state.namespaces["remote"], sys.executable, str(HERE / "mem_http_server.py"),
+         "0.0.0.0", str(BENCH_PORT), str(BODY_SIZE)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != b"ready":
+            raise RuntimeError("the download server did not start")
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(5)
 
 
-def in_client_process(kind: str, port: int, host: RemoteHost, count: int = 0) -> float:
-    """Run one client measurement in a separate process, as a browser would be: a client in this process
-    would compete with our in-process forward for the GIL (measured: +1 ms per connection)."""
-    env = {**os.environ, "ITA_BENCH_TOKEN": host.token}
-    argv = [sys.executable, __file__, "--client", kind, str(port), str(count or host.big_file_size),
-            f"/files/{host.big_file}"]
+def wait_listening(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def client(kind: str, addr: str, port: int, number: int, token: str = "") -> float:
+    argv = [sys.executable, str(HERE / "bench_clients.py"), kind, addr, str(port), str(number)]
+    env = {**os.environ, "ITA_BENCH_TOKEN": token}
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"client {kind} failed: {proc.stderr.strip()[-500:]}")
     return float(proc.stdout.strip())
 
 
-def client_main(kind: str, port: int, number: int, path: str) -> int:
-    if kind == "download":
-        print(download_mb_s(port, path, number, os.environ["ITA_BENCH_TOKEN"]))
-    else:
-        print(new_connection_ms(port, number))
-    return 0
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process, from /proc/PID/stat (utime, stime: fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def download_with_cpu(port: int, cpu: Callable[[], float]) -> tuple[float, float]:
+    """(MB/s, forwarder CPU ms per MB) of one BODY_SIZE download through ``port``."""
+    c0 = cpu()
+    mb_s = client("download", "127.0.0.1", port, BODY_SIZE)
+    return mb_s, (cpu() - c0) * 1000 / (BODY_SIZE / 1e6)
+
+
+# (e) -------------------------------------------------------------------------------------------------------
+def page_loads(urls: list[str], rounds: int) -> dict[str, list[float]]:
+    """Cold JupyterLab loads in headless Chromium (benchmarks/page_load.js, playwright-core), interleaved."""
+    if not (HERE / "node_modules" / "playwright-core").is_dir():
+        subprocess.run(["npm", "install", "--silent", "--prefix", str(HERE)], check=True, timeout=300)
+    proc = subprocess.run(["node", str(HERE / "page_load.js"), str(rounds), *urls], capture_output=True,
+                          text=True, timeout=900, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"page_load.js failed: {proc.stderr.strip()[-800:]}")
+    times: dict[str, list[float]] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return times
+
+
+# (f) -------------------------------------------------------------------------------------------------------
+def recovery_s(host: RemoteHost, forward: SshtunnelForward) -> float:
+    """Kill the sshd serving our transport; seconds until /api answers again on the same local port."""
+    client_port = forward._transport_now().sock.getsockname()[1]
+    if not host.kill_connection(client_port):
+        raise RuntimeError("no sshd found for our SSH connection")
+    t0 = time.perf_counter()
+    deadline = t0 + 30
+    while time.perf_counter() < deadline:
+        try:
+            if http_get(forward.local_port, "/api", timeout=2)[0] == 200:
+                return time.perf_counter() - t0
+        except OSError:
+            pass
+        time.sleep(0.005)
+    raise RuntimeError("the forward did not come back within 30 s")
+
+
+def paired(ours: list[float], theirs: list[float]) -> str:
+    """The median of the per-round ratios: robust to load that drifts between rounds (printed beside)."""
+    return f"paired ratio median {statistics.median(a / b for a, b in zip(ours, theirs, strict=True)):.3f}"
+
+
+def spread(values: list[float], digits: int = 1) -> str:
+    return f"median {statistics.median(values):.{digits}f} (min {min(values):.{digits}f}, max " \
+           f"{max(values):.{digits}f}, n={len(values)})"
 
 
 def alternate(runs: int, ours: Callable[[], float], theirs: Callable[[], float]) -> tuple[list[float], list[float]]:
+    """Interleaved runs, who goes first alternating, so drifting machine load hits both alike."""
     a: list[float] = []
     b: list[float] = []
-    for _ in range(runs):
-        a.append(ours())
-        b.append(theirs())
+    for i in range(runs):
+        if i % 2:
+            b.append(theirs())
+            a.append(ours())
+        else:
+            a.append(ours())
+            b.append(theirs())
     return a, b
+
+
+def measure_forwards(host: RemoteHost, runs: int, page_rounds: int) -> dict[str, float]:
+    """(c)-(f) on one long-lived forward of each kind, both to the same servers."""
+    results: dict[str, float] = {}
+    ours_port, ssh_port, ours_dl, ssh_dl = free_port(), free_port(), free_port(), free_port()
+    target = host.target()
+    forward = SshtunnelBackend().open(ForwardSpec(target, "127.0.0.1", JUPYTER_PORT, ours_port))
+    download = SshtunnelBackend().open(ForwardSpec(target, "127.0.0.1", BENCH_PORT, ours_dl))
+    try:
+        with memory_server(host), ssh_l(host, ssh_port, JUPYTER_PORT), \
+                ssh_l(host, ssh_dl, BENCH_PORT) as ssh_dl_proc:
+            wait_200(ssh_port)
+            wait_200(ours_port)
+            wait_listening(ssh_dl)
+            direct = [client("download", host.addr, BENCH_PORT, BODY_SIZE) for _ in range(3)]
+            print(f"(c0) direct download from the memory server, MB/s: {spread(direct, 0)}")
+            download_with_cpu(ours_dl, time.process_time)  # warm up
+            download_with_cpu(ssh_dl, lambda: proc_cpu_s(ssh_dl_proc.pid))
+            pairs_ours: list[tuple[float, float]] = []
+            pairs_ssh: list[tuple[float, float]] = []
+            for i in range(runs):
+                for who in (("ours", "ssh") if i % 2 == 0 else ("ssh", "ours")):
+                    if who == "ours":
+                        pairs_ours.append(download_with_cpu(ours_dl, time.process_time))
+                    else:
+                        pairs_ssh.append(download_with_cpu(ssh_dl, lambda: proc_cpu_s(ssh_dl_proc.pid)))
+            ours_c, ours_cpu = [p[0] for p in pairs_ours], [p[1] for p in pairs_ours]
+            ssh_c, ssh_cpu = [p[0] for p in pairs_ssh], [p[1] for p in pairs_ssh]
+            print(f"(c) {BODY_SIZE >> 20} MiB download MB/s: ours {spread(ours_c, 0)}; ssh -L {spread(ssh_c, 0)}; "
+                  f"{paired(ours_c, ssh_c)}")
+            print(f"(c) forwarder CPU ms per MB: ours {spread(ours_cpu, 2)}; ssh -L {spread(ssh_cpu, 2)}; "
+                  f"{paired(ours_cpu, ssh_cpu)}")
+            results["direct_over_forwarded"] = statistics.median(direct) / max(statistics.median(ours_c),
+                                                                              statistics.median(ssh_c))
+            results["throughput_ratio"] = statistics.median(ours_c) / statistics.median(ssh_c)
+            results["cpu_per_mb_ratio"] = statistics.median(ours_cpu) / statistics.median(ssh_cpu)
+
+            count = 30 if runs < 5 else 60
+            ours_d, ssh_d = alternate(runs, lambda: client("latency", "127.0.0.1", ours_port, count, host.token),
+                                      lambda: client("latency", "127.0.0.1", ssh_port, count, host.token))
+            print(f"(d) new connection + GET /api, ms: ours {spread(ours_d, 2)}; ssh -L {spread(ssh_d, 2)}; "
+                  f"{paired(ours_d, ssh_d)}")
+            results["new_conn_latency_ratio"] = statistics.median(ours_d) / statistics.median(ssh_d)
+
+            urls = [f"http://127.0.0.1:{p}/lab?token={host.token}" for p in (ours_port, ssh_port)]
+            loads = page_loads(urls, page_rounds)
+            ours_e, ssh_e = loads[urls[0]], loads[urls[1]]
+            print(f"(e) JupyterLab cold load to network idle, ms: ours {spread(ours_e, 0)}; ssh -L {spread(ssh_e, 0)}; "
+                  f"{paired(ours_e, ssh_e)}")
+            results["page_load_ratio"] = statistics.median(ours_e) / statistics.median(ssh_e)
+        assert isinstance(forward, SshtunnelForward)
+        rec = [recovery_s(host, forward) * 1000 for _ in range(3)]
+        print(f"(f) dead transport -> /api answers again on the same port, ms: {spread(rec, 0)}")
+        results["reconnect_ms"] = statistics.median(rec)
+    finally:
+        forward.close()
+        download.close()
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer runs")
-    parser.add_argument("--client", nargs=4, metavar=("KIND", "PORT", "N", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.client:
-        kind, port, number, path = args.client
-        return client_main(kind, int(port), int(number), path)
     runs = 3 if args.quick else 7
+    print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores shared: compare the ratios, not the ms)")
     host = RemoteHost.up()
     try:
         # (a)
         measure_default_path(host)  # warm up imports and caches on both sides
         measure_openssh_start(host)
         ours_a, ssh_a = alternate(runs, lambda: measure_default_path(host), lambda: measure_openssh_start(host))
-        ours_a_ms, ssh_a_ms = statistics.median(ours_a) * 1000, statistics.median(ssh_a) * 1000
-        print(f"(a) start line -> browser: ours {ours_a_ms:.1f} ms, ssh -N -L {ssh_a_ms:.1f} ms "
-              f"(runs ours {[round(x * 1000) for x in ours_a]}, ssh {[round(x * 1000) for x in ssh_a]})")
+        ours_a_ms = [x * 1000 for x in ours_a]
+        ssh_a_ms = [x * 1000 for x in ssh_a]
+        print(f"(a) start line -> browser, ms: ours {spread(ours_a_ms)}; ssh -N -L {spread(ssh_a_ms)}")
 
         # (b)
         with tempfile.TemporaryDirectory(prefix="ita-cm-", dir="/tmp") as cm_dir:
             control_path = str(Path(cm_dir) / "cm")
             with control_master(host, control_path):
                 measure_controlmaster(host, control_path)
-                cm = [measure_controlmaster(host, control_path) for _ in range(runs)]
-        cm_ms = statistics.median(cm) * 1000
-        print(f"(b) start line -> browser on a ControlMaster: {cm_ms:.1f} ms (runs {[round(x * 1000, 1) for x in cm]})")
+                cm = [measure_controlmaster(host, control_path) * 1000 for _ in range(runs)]
+                controlmaster_reuse(host, control_path)
+                reuse = [controlmaster_reuse(host, control_path) * 1000 for _ in range(runs)]
+        print(f"(b) start line -> browser on a live ControlMaster, ms: {spread(cm)}")
+        print(f"(b) ControlMaster reused: ssh -O forward -> first 200 on /api, ms: {spread(reuse)}")
 
-        # (c) and (d) on one long-lived forward of each kind
-        ours_port, ssh_port = free_port(), free_port()
-        forward = SshtunnelBackend().open(ForwardSpec(host.target(), "127.0.0.1", JUPYTER_PORT, ours_port))
-        try:
-            with ssh_l(host, ssh_port):
-                wait_200(ssh_port)
-                wait_200(ours_port)
-                n = 2 if args.quick else 5
-                ours_c, ssh_c = alternate(n, lambda: in_client_process("download", ours_port, host),
-                                          lambda: in_client_process("download", ssh_port, host))
-                print(f"(c) 200 MiB download: ours {statistics.median(ours_c):.0f} MB/s, ssh -L "
-                      f"{statistics.median(ssh_c):.0f} MB/s (runs ours {[round(x) for x in ours_c]}, ssh "
-                      f"{[round(x) for x in ssh_c]})")
-                count = 30 if args.quick else 60
-                ours_d, ssh_d = alternate(3, lambda: in_client_process("latency", ours_port, host, count),
-                                          lambda: in_client_process("latency", ssh_port, host, count))
-                print(f"(d) new connection + GET /api: ours {statistics.median(ours_d):.2f} ms, ssh -L "
-                      f"{statistics.median(ssh_d):.2f} ms (rounds ours {[round(x, 2) for x in ours_d]}, ssh "
-                      f"{[round(x, 2) for x in ssh_d]})")
-        finally:
-            forward.close()
+        results = measure_forwards(host, runs, 3 if args.quick else 7)
     finally:
         host.down()
         shutil.rmtree(host.workdir, ignore_errors=True)
-
-    print(f"url_to_browser_ratio={ours_a_ms / ssh_a_ms:.3f}")
-    print(f"controlmaster_ms={cm_ms:.1f}")
-    print(f"throughput_ratio={statistics.median(ours_c) / statistics.median(ssh_c):.3f}")
-    print(f"new_conn_latency_ratio={statistics.median(ours_d) / statistics.median(ssh_d):.3f}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print(f"url_to_browser_ratio={statistics.median(ours_a_ms) / statistics.median(ssh_a_ms):.3f}")
+    print(f"throughput_ratio={results['throughput_ratio']:.3f}")
+    print(f"cpu_per_mb_ratio={results['cpu_per_mb_ratio']:.3f}")
+    print(f"new_conn_latency_ratio={results['new_conn_latency_ratio']:.3f}")
+    print(f"page_load_ratio={results['page_load_ratio']:.3f}")
+    print(f"controlmaster_ms={statistics.median(reuse):.1f}")
+    print(f"url_to_browser_controlmaster_ms={statistics.median(cm):.1f}")
+    print(f"reconnect_ms={results['reconnect_ms']:.0f}")
+    print(f"direct_over_forwarded={results['direct_over_forwarded']:.1f}")
     return 0
 
 

@@ -193,6 +193,21 @@ def test_controlmaster_forward_and_cancel(jupyter: RemoteHost, control_master: s
 
 
 @pytest.mark.root
+def test_controlmaster_refusing_a_taken_port_is_port_taken(jupyter: RemoteHost, control_master: str) -> None:
+    """The port is taken after the backend chose it: the master itself refuses (MUX_S_FAILURE over the control
+    socket), and that is still PortTaken, which the engine retries on."""
+    target = jupyter.target("remote", "-o", f"ControlPath={control_master}")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        forward = MasterForward(spec_for(jupyter, target, port), port, ["ssh"])
+        with pytest.raises(PortTaken, match=f"127.0.0.1:{port}"):
+            forward._open()
+    assert has_live_master(target)
+
+
+@pytest.mark.root
 @pytest.mark.parametrize("backend_name", list(BACKENDS))
 def test_proxyjump_to_inner_host(jupyter: RemoteHost, backend_name: str, opened: list[Forward]) -> None:
     target = jupyter.target("inner")
@@ -301,10 +316,8 @@ def test_transport_killed_forward_comes_back_on_same_port(jupyter: RemoteHost, o
         time.sleep(0.02)
     else:
         pytest.fail(f"forward did not answer again within 10 s: {last_error!r}")
-    elapsed = time.monotonic() - t0
-    assert forward.local_port == port
+    assert forward.local_port == port  # how fast it came back: benchmarks/bench_tunnel.py reconnect_ms
     assert forward._transport_now() is not transport and not transport.is_active()
-    assert elapsed < 2.0, f"answered again only after {elapsed:.2f} s"
 
 
 @pytest.mark.root

@@ -32,7 +32,9 @@ from iterm2_autolaunch.target import ForwardSpec
 
 from ..errors import HostKeyError, PortTaken, TunnelError
 from ..ports import ensure_port_free
-from .ssh_connect import READ_SIZE, _Connector, close_chain
+from .direct_feed import DirectSink
+from .keepalive import SERVER_ALIVE_COUNT_MAX, AliveProbe
+from .ssh_connect import DEFAULT_KEEPALIVE, READ_SIZE, _Connector, close_chain
 
 log = logging.getLogger(__name__)
 # sshtunnel's own INFO lines repeat ours ("forward up ...", "forward closed ..."); keep its warnings and errors.
@@ -100,27 +102,36 @@ _install_pipe_guard()
 def _pump(local: socket.socket, chan: paramiko.Channel, closing: threading.Event) -> None:
     """Copy both ways until the remote side ends. Local EOF is passed on as a half-close.
 
-    poll(), not select(): a long-running daemon may hold file descriptors above select's limit of 1024.
-    Waiting on the channel uses its fileno(), i.e. paramiko's PosixPipe (hence the guard above).
+    Data from the remote side mostly goes straight from the transport thread to ``local`` (direct_feed.py);
+    this thread sends on what the local socket did not take at once, holding the sink's lock so the two
+    never reorder bytes. poll(), not select(): a long-running daemon may hold file descriptors above
+    select's limit of 1024. Waiting on the channel uses its fileno(), i.e. paramiko's PosixPipe (hence the
+    guard above).
     """
-    poller = select.poll()
-    local_fd, chan_fd = local.fileno(), chan.fileno()
-    poller.register(local_fd, select.POLLIN)
-    poller.register(chan_fd, select.POLLIN)
-    while not closing.is_set():
-        ready = {fd for fd, _ in poller.poll(1000)}
-        if local_fd in ready:
-            data = local.recv(READ_SIZE)
-            if data:
-                chan.sendall(data)
-            else:
-                poller.unregister(local_fd)
-                chan.shutdown_write()
-        if chan_fd in ready:
-            data = chan.recv(READ_SIZE)
-            if not data:
-                return
-            local.sendall(data)
+    sink = DirectSink(local)
+    sink.attach(chan)
+    try:
+        poller = select.poll()
+        local_fd, chan_fd = local.fileno(), chan.fileno()
+        poller.register(local_fd, select.POLLIN)
+        poller.register(chan_fd, select.POLLIN)
+        while not closing.is_set():
+            ready = {fd for fd, _ in poller.poll(1000)}
+            if local_fd in ready:
+                data = local.recv(READ_SIZE)
+                if data:
+                    chan.sendall(data)
+                else:
+                    poller.unregister(local_fd)
+                    chan.shutdown_write()
+            if chan_fd in ready:
+                with sink.lock:
+                    data = chan.recv(READ_SIZE)
+                    if not data:
+                        return
+                    local.sendall(data)
+    finally:
+        sink.detach(chan)
 
 
 class _Handler(sshtunnel._ForwardHandler):
@@ -419,11 +430,17 @@ class SshtunnelForward:
     def _watch(self) -> None:
         """Notice a dead transport and reconnect under the same listener (same local port)."""
         backoff = WATCH_INTERVAL
+        probe: AliveProbe | None = None
         while not self._closing.wait(WATCH_INTERVAL):
             with self._cond:
                 chain = self._chain
+            if chain and (probe is None or probe.transport is not chain[-1]):
+                probe = AliveProbe(chain[-1], self.spec.target.server_alive_interval or DEFAULT_KEEPALIVE)
             if chain and chain[-1].is_active():
-                continue
+                if probe is None or probe.alive():
+                    continue
+                log.warning("forward %s: no answer from %s for %s keepalive intervals", self._port,
+                            self.spec.target.destination, SERVER_ALIVE_COUNT_MAX)
             if isinstance(self.last_error, HostKeyError):
                 continue  # never retry a refused host key; the engine will see is_alive() == False
             log.warning("forward %s: SSH connection to %s lost, reconnecting",
