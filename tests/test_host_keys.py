@@ -152,6 +152,7 @@ class Files:
         return raw.replace("A", self.host.addr)
 
     def write(self) -> None:
+        krl = (self.dir / "krl").read_bytes() if (self.dir / "krl").exists() else None
         for stale in self.dir.glob("*"):
             if stale.is_file():
                 stale.unlink()
@@ -164,8 +165,11 @@ class Files:
             extra = f"RevokedHostKeys {self.dir}/revoked"
         if self.case.krl:
             (self.dir / "krl-key.pub").write_text(self.fill(self.case.krl))
-            subprocess.run(["ssh-keygen", "-q", "-k", "-f", str(self.dir / "krl"), str(self.dir / "krl-key.pub")],
-                           check=True, capture_output=True)
+            if krl is not None:  # the same KRL for ssh and for us: ssh-keygen stamps each one it makes with the time
+                (self.dir / "krl").write_bytes(krl)
+            else:
+                subprocess.run(["ssh-keygen", "-q", "-k", "-f", str(self.dir / "krl"), str(self.dir / "krl-key.pub")],
+                               check=True, capture_output=True)
             extra = f"RevokedHostKeys {self.dir}/krl"
         lines = [
             "Host case",
