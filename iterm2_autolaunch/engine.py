@@ -162,9 +162,9 @@ class Engine:
             raise
 
     async def _reach(self, session_id: str, event: Event, target: SshTarget, prefix: str) -> Server | None:
-        """Open a forward (unless local) and probe through it; the printed host name is the fallback."""
+        """Open a forward (unless local) and probe through it: the printed host first, loopback last."""
         kind = KIND_BY_NAME[event.kind]
-        hosts = [event.host] + ([event.hint_host] if event.hint_host else [])
+        hosts = list(event.alt_hosts) or [event.host]  # printed host first, loopback last (hosts.py)
         reason = ""
         for host in hosts:
             forward = None

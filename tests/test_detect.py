@@ -32,7 +32,7 @@ def scan_json(path: Path) -> list[dict[str, Any]]:
 def test_capture_gives_one_announcement_per_server(entry: dict[str, Any]) -> None:
     events = scan_json(CAPTURES / entry["file"])
     for event in events:
-        assert set(event) == {"event", "kind", "url", "scheme", "host", "port", "path", "token", "line"}
+        assert set(event) == {"event", "kind", "url", "scheme", "host", "port", "path", "token", "line", "alt_hosts"}
     announced = [e for e in events if e["event"] == "announce"]
     got = [{key: e[key] for key in ("kind", "url", "scheme", "port", "path", "token")} for e in announced]
     want = [{key: server[key] for key in ("kind", "url", "scheme", "port", "path", "token")}
@@ -60,11 +60,18 @@ def test_line_batches_do_not_change_the_result(entry: dict[str, Any], batch: int
     assert got == expected
 
 
-def test_hostname_printed_by_jupyter_is_kept_as_hint() -> None:
-    entry = next(e for e in INDEX if "ip_hostname" in e["file"])
+@pytest.mark.parametrize(("name", "printed_first"), [
+    ("jupyterlab_ip_hostname.raw", True),  # "http://<hostname>:PORT/lab?..." then "http://127.0.0.1:..."
+    ("jupyterlab_ip_any.raw", False),  # "http://0.0.0.0:PORT/..." then loopback: nothing else to try
+])  # fmt: skip
+def test_host_the_server_printed_is_tried_first_then_loopback(name: str, printed_first: bool) -> None:
+    """HPC: the compute node's name first; the login node's loopback may hold another user's server."""
+    entry = next(e for e in INDEX if e["file"] == name)
     lines = list(bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()]))
     (event,) = [e for e in Detector().feed(lines) if e.event == "announce"]
-    assert event.host == "127.0.0.1" and event.hint_host not in (None, "127.0.0.1")
+    printed = entry["expect"][0]["alt_urls"][0].split("//")[1].split(":")[0]
+    assert event.host == "127.0.0.1"
+    assert event.alt_hosts == ((printed, "127.0.0.1") if printed_first else ("127.0.0.1",))
 
 
 def test_base_url_is_where_the_probe_goes() -> None:

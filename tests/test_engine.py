@@ -202,19 +202,33 @@ def test_stale_url_opens_nothing_and_says_why() -> None:
     run(scenario)
 
 
-def test_compute_node_name_is_tried_when_loopback_does_not_answer() -> None:
-    lines = [
-        "[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.21.1 is running at:",
-        "[I 2026-11-28 03:39:05.553 ServerApp] http://node042:8888/lab?token=t",
-        "[I 2026-11-28 03:39:05.553 ServerApp]     http://127.0.0.1:8888/lab?token=t",
-        "[I 2026-11-28 03:39:05.553 ServerApp] Use Control-C to stop this server.",
-    ]
+COMPUTE_NODE_START = [
+    "[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.21.1 is running at:",
+    "[I 2026-11-28 03:39:05.553 ServerApp] http://node042:8888/lab?token=t",
+    "[I 2026-11-28 03:39:05.553 ServerApp]     http://127.0.0.1:8888/lab?token=t",
+    "[I 2026-11-28 03:39:05.553 ServerApp] Use Control-C to stop this server.",
+]
+
+
+def test_compute_node_name_is_tried_before_loopback() -> None:
+    """HPC: the login node's loopback may hold another user's server on the same port: never ask it first."""
 
     async def scenario(engine: Engine, world: FakeWorld) -> None:
-        world.alive = {("node042", 8888)}
-        engine.session_lines(SSH, lines)
+        world.alive = {("node042", 8888), ("127.0.0.1", 8888)}
+        engine.session_lines(SSH, COMPUTE_NODE_START)
         await settle(lambda: bool(world.opened))
-        assert [f.spec.remote_host for f in world.forwards] == ["127.0.0.1", "node042"]
+        assert [f.spec.remote_host for f in world.forwards] == ["node042"]
+        assert [f.closed for f in world.forwards] == [False]
+
+    run(scenario)
+
+
+def test_loopback_is_the_fallback_when_the_printed_name_does_not_answer() -> None:
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.alive = {("127.0.0.1", 8888)}
+        engine.session_lines(SSH, COMPUTE_NODE_START)
+        await settle(lambda: bool(world.opened))
+        assert [f.spec.remote_host for f in world.forwards] == ["node042", "127.0.0.1"]
         assert [f.closed for f in world.forwards] == [True, False]
 
     run(scenario)

@@ -87,6 +87,7 @@ ENVS: dict[str, EnvSpec] = {
     e.name: e
     for e in [
         EnvSpec("lab", ("jupyterlab>=4,<5",), ("jupyterlab", "jupyter_server")),
+        EnvSpec("lab3", ("jupyterlab>=3,<4", "jupyter_server>=1,<2"), ("jupyterlab", "jupyter_server")),
         EnvSpec("server", ("jupyter_server>=2,<3",), ("jupyter_server",)),
         EnvSpec("notebook7", ("notebook>=7,<8",), ("notebook", "jupyter_server", "jupyterlab")),
         EnvSpec("notebook6", ("notebook<7",), ("notebook", "nbclassic", "jupyter_server")),
@@ -251,6 +252,24 @@ class PtyProcess:
         self.drain()
         return answered
 
+    def terminate(self) -> None:
+        """SIGTERM to the server (as ``kill PID`` would), wait; SIGKILL after STOP_TIMEOUT."""
+        self.proc.send_signal(signal.SIGTERM)
+        self.wait_exit(STOP_TIMEOUT)
+        if self.proc.poll() is None:
+            self.kill()
+        self.drain()
+
+    def hang_up(self) -> None:
+        """Close the terminal under the server (a closed window, a dropped ssh): nothing more is read."""
+        os.close(self.master)
+        self.master = os.open(os.devnull, os.O_RDONLY)
+        self.eof = True
+        try:
+            self.proc.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.killed = True
@@ -347,6 +366,7 @@ class Case:
     extra_env: dict[str, str] = field(default_factory=dict)
     stop_re: str = ""  # the server's own stop lines; "shutdown" in the index is whether it matched
     notes: str = ""
+    stop: str = "ctrl-c"  # how the server is stopped: "ctrl-c" (answering y), "sigterm", "close" (the pty)
 
 
 @dataclass
@@ -486,7 +506,7 @@ NOTEBOOK = json.dumps(
     indent=1,
 )  # fmt: skip
 
-JUPYTER_STOP = r"Shutdown confirmed|Shutting down \d+ kernel"
+JUPYTER_STOP = r"Shutdown confirmed|Shutting down \d+ (?:kernel|extension)"
 NB6_STOP = r"Shutdown confirmed|Shutting down \d+ kernel"
 
 CASES: list[Case] = [
@@ -667,6 +687,51 @@ CASES: list[Case] = [
              """),
          notes="Dash has no token; Flask/werkzeug then prints ' * Running on' with the same server; "
                "the request line is the capture script's probe"),
+    # ---- modes and versions beyond the first capture of each tool (issue 13)
+    Case("jupyterlab_sigterm", "lab", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
+         stop_re=JUPYTER_STOP, stop="sigterm", notes="stopped with SIGTERM (kill PID): no ^C echo"),
+    Case("jupyterlab_closed_pty", "lab", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
+         stop="close", notes="terminal closed under the server: it prints no stop line"),
+    Case("jupyterlab_custom_display_url", "lab",
+         lambda ctx: jlab(f"--ServerApp.custom_display_url=http://127.0.0.1:{ctx.port}")(ctx),
+         lambda ctx, text: regex_expect("jupyter", "http://127.0.0.1:{port}/lab?token={token}",
+                                        r"\?token=([0-9a-f]+)",
+                                        alt=("http://localhost:{port}/lab?token={token}",))(ctx, text),
+         host="localhost", stop_re=JUPYTER_STOP, notes="custom_display_url replaces the first URL"),
+    Case("jupyterlab_60cols_sigterm", "lab", jlab("--ip=0.0.0.0"),
+         lambda ctx, text: jupyter_expect("jupyter", "/lab", host="127.0.0.1",
+                                          alt_host=socket.gethostname())(ctx, text),
+         host="0.0.0.0", columns=60, stop_re=JUPYTER_STOP, stop="sigterm"),
+    Case("jupyterlab3_token_auto", "lab3", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
+         stop_re=JUPYTER_STOP, notes="JupyterLab 3 on Jupyter Server 1.x ('or http://127.0.0.1...')"),
+    Case("jupyterlab3_sigterm", "lab3", jlab("--ServerApp.base_url=/user/alice/"),
+         jupyter_expect("jupyter", "/lab", base="/user/alice/"), host="localhost",
+         stop_re=JUPYTER_STOP, stop="sigterm", notes="JupyterHub-style /user/NAME/ prefix, SIGTERM"),
+    Case("marimo_edit_file", "marimo",
+         lambda ctx: ["marimo", "edit", "nb.py", "--headless", "--port", str(ctx.port)],
+         regex_expect("marimo", "http://localhost:{port}?access_token={token}", r"access_token=([\w-]+)"),
+         setup=setup_file("nb.py", "import marimo\n\napp = marimo.App()\n"),
+         stop_re=r"Thanks for using marimo", notes="marimo edit FILE: 'Edit nb.py in your browser'"),
+    Case("marimo_run_file", "marimo",
+         lambda ctx: ["marimo", "run", "nb.py", "--headless", "--port", str(ctx.port)],
+         regex_expect("marimo", "http://localhost:{port}"),
+         setup=setup_file("nb.py", "import marimo\n\napp = marimo.App()\n"),
+         stop_re=r"Thanks for using marimo", notes="marimo run FILE: 'Running nb.py', no token"),
+    Case("marimo_sigterm", "marimo",
+         lambda ctx: ["marimo", "edit", "--headless", "--port", str(ctx.port)],
+         regex_expect("marimo", "http://localhost:{port}?access_token={token}", r"access_token=([\w-]+)"),
+         stop_re=r"Thanks for using marimo", stop="sigterm", notes="marimo edit, stopped with SIGTERM"),
+    Case("streamlit_hello", "streamlit",
+         lambda ctx: ["streamlit", "hello", "--server.headless", "true", "--server.port", str(ctx.port),
+                      "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+         regex_expect("streamlit", "http://127.0.0.1:{port}"),
+         stop_re=r"Stopping", notes="streamlit hello: 'Welcome to Streamlit. Check out our demo...'"),
+    Case("streamlit_sigterm", "streamlit",
+         lambda ctx: ["streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+                      str(ctx.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+         regex_expect("streamlit", "http://127.0.0.1:{port}"),
+         setup=setup_file("app.py", "import streamlit as st\n\nst.write('hello from streamlit')\n"),
+         stop_re=r"Stopping", stop="sigterm", columns=60),
 ]  # fmt: skip
 
 LISTINGS: list[ListingCase] = [
@@ -674,7 +739,9 @@ LISTINGS: list[ListingCase] = [
         "lab",
         servers=[jlab(), jlab("--ServerApp.base_url=/user/bob/")],
         commands=[("jupyter_server_list", ["jupyter", "server", "list"]),
-                  ("jupyter_lab_list", ["jupyter", "lab", "list"])],
+                  ("jupyter_lab_list", ["jupyter", "lab", "list"]),
+                  ("jupyter_server_list_json", ["jupyter", "server", "list", "--json"]),
+                  ("jupyter_server_list_jsonlist", ["jupyter", "server", "list", "--jsonlist"])],
         notes="two jupyter lab servers running (one with base_url /user/bob/)",
     ),
     ListingCase(
@@ -773,7 +840,13 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
         expect = case.expect(ctx, proc.text())
         statuses = [probe(e["url"]) for e in expect]
         proc.settle(SETTLE)
-        answered = proc.interrupt(answer=True)
+        answered = False
+        if case.stop == "sigterm":
+            proc.terminate()
+        elif case.stop == "close":
+            proc.hang_up()
+        else:
+            answered = proc.interrupt(answer=True)
     finally:
         proc.close()
     data = bytes(proc.data)
@@ -787,6 +860,7 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
         expect=expect,
         shutdown=bool(case.stop_re and re.search(case.stop_re, text)),
         listing=0,
+        stop=case.stop,
         answered_confirmation=answered,
         killed_after_timeout=proc.killed,
         exit_status=proc.proc.returncode,
@@ -817,7 +891,7 @@ def run_listing(listing: ListingCase, venv: Venv, out: Path, tmp: Path) -> list[
             finally:
                 proc.close()
             data = bytes(proc.data)
-            shown = len(re.findall(r"^https?://\S+", clean(data), re.M))
+            shown = len(re.findall(r"^https?://\S+|\"url\": \"https?://", clean(data), re.M))
             if shown != len(listing.servers):
                 raise RuntimeError(f"{name}: {shown} servers listed, expected {len(listing.servers)}")
             (out / f"{name}.raw").write_bytes(data)
