@@ -30,18 +30,22 @@ from iterm2_autolaunch.kinds import (
     any_prefix,
     layout,
 )
-from iterm2_autolaunch.listings import JsonListings
+from iterm2_autolaunch.listings import JSON_URL_KEY, JsonListings
 from iterm2_autolaunch.streams import LineNumbers, NoLineNumbers, StopWindows, last_lines, nth_newline_back
 
 __all__ = ["KINDS", "LOOPBACK_NAMES", "Detector", "Event", "Kind", "is_local_looking", "is_loopback", "redact"]
 _URL = URL  # the marker parser matches the same URLs
 
-# A candidate: "://", a host, ":" and a port. Bounded, so a hostile line costs linear time; the whole-line
-# layouts check the rest. The literal "://" first lets the regex engine skip ahead as fast as str.find.
+# A candidate: "://", a host, ":" and a port, a path and query of the characters a layout's URL may hold,
+# then the end of the line, a known suffix ("(Press CTRL+C", " :: dir") or a JSON string's closing quote.
+# Linear on hostile input: the path cannot hold ":", so candidates never overlap and backtracking stops
+# at the first character that is no URL character. The literal "://" first lets the regex engine skip
+# ahead as fast as str.find.
 _CANDIDATE = re.compile(
     r"://(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|\[[0-9A-Fa-f:.]{2,45}\]"
-    r"|\([A-Za-z0-9][A-Za-z0-9.-]{0,252}[ ]or[ ]127\.0\.0\.1\)):[0-9]{1,5}(?![0-9])",
-    re.ASCII,
+    r"|\([A-Za-z0-9][A-Za-z0-9.-]{0,252}[ ]or[ ]127\.0\.0\.1\)):[0-9]{1,5}"
+    r"(?:/[A-Za-z0-9._~%/+,=-]*)?(?:\?[A-Za-z0-9._~/+,=&-]*)?(?=[ \t]*(?:$|\(Press|::)|\")",
+    re.ASCII | re.MULTILINE,
 )
 MAX_PREFIX = 200  # no layout's prefix is longer: text further left of a URL cannot make it a start line
 MAX_LINE = 64 * 1024  # lines.py caps logical lines here too
@@ -116,6 +120,8 @@ class Detector:
         self._stop_lines_left = 0  # lines of a Ctrl-C's stop window that run on into the next batch
         self._seen: set[tuple[str, int, str | None]] = set()  # servers announced and not yet stopped
         self._running: dict[str, Event] = {}  # per kind: the last server announced, for its stop line
+        self._stoppable: list[Kind] = []  # the running kinds that print a stop line (kept with _running)
+        self._cues: frozenset[str] = frozenset()  # and the cues that start their stop windows
         self._held: Event | None = None  # a non-loopback Jupyter URL waiting for its loopback twin
         self._held_number = 0  # and its line number
 
@@ -134,19 +140,18 @@ class Detector:
             return []
         self._numbers.next_batch(text, line_count)
         events: list[Event] = []
-        queue = sorted(self._candidate_lines(text))
+        queue, json_hits = self._candidate_lines(text)
         if self._held is not None:
             queue = sorted({0, *queue})  # the first line decides whether the held URL gets its twin
         stops = StopWindows(text, self._stop_lines_left)
-        if self._json.wanted(text):
-            for match, start in self._json.scan(text, self._recent):
+        if json_hits or self._json.pending:
+            for match, start in self._json.scan(text, json_hits, self._recent):
                 event = _event("listing", JUPYTER, match)
                 events.extend([replace(event, line=self._numbers.at(start))] if event else [])
         k = 0
         while True:
             next_candidate = queue[k] if k < len(queue) else len(text) + 1
-            cues = {cue for kind in self._running_kinds() if kind.stop_line is not None for cue in kind.stop_cues}
-            stop_at = stops.next_line(cues, before=next_candidate) if cues else None
+            stop_at = stops.next_line(self._cues, before=next_candidate) if self._cues else None
             if stop_at is not None:
                 events.extend(self._match_stop(stops.line(stop_at), stop_at))
                 continue
@@ -168,13 +173,15 @@ class Detector:
         """End of stream: a held announcement goes out as it is."""
         return self._release_held()
 
-    def _candidate_lines(self, text: str) -> set[int]:
-        """Starts of the lines where an http(s) URL with a port follows text that fits some layout.
+    def _candidate_lines(self, text: str) -> tuple[list[int], list[int]]:
+        """Starts of the lines where an http(s) URL with a port follows text that fits some layout, in
+        order, and of the lines where one is a JSON listing's ``"url": "..."`` (listings.py).
 
         Linear: no layout's prefix holds "://", so only the first candidate of a line can be its URL;
         the search goes on from the next line, and a line's start is found once.
         """
-        starts = set()
+        starts: list[int] = []
+        json_hits: list[int] = []
         prefix = self._prefix
         search = _CANDIDATE.search
         line_start = 0  # start of the line holding ``searched_to``
@@ -185,22 +192,23 @@ class Detector:
             if newline != -1:
                 line_start = newline + 1
             scheme_start = at - 5 if text.startswith("https", at - 5) else at - 4
-            if (
-                scheme_start - line_start <= MAX_PREFIX
-                and text.startswith("http", scheme_start)
-                and prefix.fullmatch(text, line_start, scheme_start)
-            ):
-                starts.add(line_start)
+            if not text.startswith("http", scheme_start):
+                pass
+            elif scheme_start - line_start <= MAX_PREFIX and prefix.fullmatch(text, line_start, scheme_start):
+                starts.append(line_start)
+            elif text.endswith(JSON_URL_KEY, line_start, scheme_start):
+                json_hits.append(line_start)
             end = text.find("\n", at)
             if end == -1:
                 break
             searched_to = line_start = end + 1
-        return starts
+        return starts, json_hits
 
     # -- scanning -------------------------------------------------------------------------------
 
-    def _running_kinds(self) -> list[Kind]:
-        return [kind for kind in self._kinds if kind.name in self._running]
+    def _running_changed(self) -> None:
+        self._stoppable = [k for k in self._kinds if k.name in self._running and k.stop_line is not None]
+        self._cues = frozenset(cue for kind in self._stoppable for cue in kind.stop_cues)
 
     def _examine(self, line: str, text: str, start: int) -> list[Event]:
         events: list[Event] = []
@@ -271,9 +279,10 @@ class Detector:
 
     def _match_stop(self, line: str, start: int) -> list[Event]:
         line = line[:MAX_LINE].removeprefix("^C")  # the terminal's echo of Ctrl-C often starts the stop line
-        for kind in self._running_kinds():
+        for kind in self._stoppable:
             if kind.stop_line is not None and kind.stop_line.match(line):
                 server = self._running.pop(kind.name)
+                self._running_changed()
                 self._seen.discard(server.key)
                 return [replace(server, event="shutdown", line=self._numbers.at(start))]
         return []
@@ -305,6 +314,7 @@ class Detector:
         event = replace(event, line=number, alt_hosts=event.alt_hosts or forward_order([event.host]))
         self._seen.add(event.key)
         self._running[event.kind] = event
+        self._running_changed()
         return [event]
 
 

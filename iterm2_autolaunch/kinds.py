@@ -100,13 +100,16 @@ JUPYTER = Kind(
         layout(rf"{JUPYTER_LOG}[ \t]+The[ \t]Jupyter[ \t]Notebook[ \t]is[ \t]running[ \t]at:[ \t]+"),
     ),
     token_param="token",
+    # The "is running at:" line is always logged with the prefix (each line of running_server_info goes
+    # through self.log.info): an unprefixed one is quoted text, such as an exception message.
     banner=re.compile(
-        r"is running at:[ \t]*$|^[ \t]*Or copy and paste one of these URLs:[ \t]*$"
-        r"|^[ \t]*Or copy and paste this URL:[ \t]*$|^[ \t]*To access the (?:server|notebook|Jupyter Server)"
+        rf"^{JUPYTER_LOG}[ \t]+\S.*is running at:[ \t]*$|^[ \t]*Or copy and paste one of these URLs:[ \t]*$"
+        r"|^[ \t]*Or copy and paste this URL:[ \t]*$|^[ \t]*To access the (?:server|notebook|Jupyter Server)",
+        re.ASCII,
     ),
     stop_line=JUPYTER_STOP,
     # jupyter_server 2.21.1 serverapp.py:2534 "received signal %s, stopping" (SIGTERM); 1.24.0 :2127.
-    stop_cues=("^C", "received signal", "Shutdown confirmed", "Shutting down "),
+    stop_cues=("^C", "received signal", "Shutdown confirmed"),
     probe_path="api",
     probe_expect='"version"',  # GET /api answers {"version": "..."} (jupyter_server handlers/api)
     default_action="open",
@@ -122,7 +125,7 @@ VOILA = Kind(
     banner=re.compile(r"Voil[aà] is running at:[ \t]*$"),
     # voila 0.5.13 voila/app.py:958 self.log.info("Stopping...")
     stop_line=re.compile(r"^\[Voila\][ \t]+(?:Shutting down|Stopping)"),
-    stop_cues=("^C", "[Voila] Stopping", "[Voila] Shutting down"),
+    stop_cues=("^C", "[Voila] Stopping"),
     probe_path="",
     probe_expect="voila",  # the page names its template assets (voila/...)
     default_action="open",
@@ -193,7 +196,6 @@ GRADIO = Kind(
     url_lines=(layout(r"\*?[ \t]*Running[ \t]+on[ \t]+local[ \t]+URL:[ \t]+"),),
     # gradio 4.44.1 gradio/blocks.py:2711 "Keyboard interruption in main thread... closing server."
     stop_line=re.compile(r"^Keyboard interruption in main thread\.\.\. closing server\.[ \t]*$"),
-    stop_cues=("^C", "Keyboard interruption"),
     probe_path="config",
     probe_expect='"components"',  # gradio routes.py /config: the Blocks config
     default_action="open",
@@ -206,7 +208,6 @@ PANEL = Kind(
     url_lines=(layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+)?Bokeh[ \t]+app[ \t]+running[ \t]+at:[ \t]+"),),
     # bokeh/server/server.py run_until_shutdown: print("\nInterrupted, shutting down")
     stop_line=re.compile(r"^Interrupted, shutting down[ \t]*$"),
-    stop_cues=("^C", "Interrupted, shutting down"),
     probe_path="",
     probe_header=("Server", "TornadoServer"),
     default_action="open",

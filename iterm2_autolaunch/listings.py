@@ -19,7 +19,7 @@ import re
 
 from iterm2_autolaunch.kinds import URL
 
-HIT = '"url": "http'  # present in both forms; cheap to find
+JSON_URL_KEY = '"url": "'  # the detector's candidate search reports lines where a URL follows this
 MAX_OBJECT_LINES = 30  # an --jsonlist object has 13 lines; a few more for future keys
 MAX_OBJECT = 8192
 _REQUIRED = {"url": str, "port": int, "base_url": str, "pid": int, "secure": bool}
@@ -53,12 +53,13 @@ class JsonListings:
     def __init__(self) -> None:
         self._pending: list[str] | None = None  # lines of an object whose closing brace is still to come
 
-    def wanted(self, text: str) -> bool:
-        return self._pending is not None or HIT in text
+    @property
+    def pending(self) -> bool:
+        return self._pending is not None
 
-    def scan(self, text: str, before: list[str]) -> list[tuple[re.Match[str], int]]:
-        """(URL match, offset of the line with the object's url) for each object; ``before`` is the
-        previous batch's last lines, for an object that began there."""
+    def scan(self, text: str, hits: list[int], before: list[str]) -> list[tuple[re.Match[str], int]]:
+        """(URL match, offset of the line with the object's url) for each object; ``hits`` are the starts
+        of the lines with a ``"url": "http...`` (in order); ``before`` the previous batch's last lines."""
         found: list[tuple[re.Match[str], int]] = []
         lines = text.split("\n")
         offsets = [0]
@@ -71,24 +72,26 @@ class JsonListings:
                     match = server_url("\n".join([*pending, *lines[: i + 1]]).rstrip(","))
                     found.extend([(match, 0)] if match else [])
                     break
-        at, index, counted_to = text.find(HIT), 0, 0
-        while at != -1:
-            index += text.count("\n", counted_to, at)  # counted onwards only: linear in the batch
-            counted_to = at
+        index, counted_to = 0, 0
+        for start in hits:
+            index += text.count("\n", counted_to, start)  # counted onwards only: linear in the batch
+            counted_to = start
             line = lines[index]
             if line.startswith("{") and line.rstrip().endswith("}"):  # --json: the object is the line
                 match = server_url(line)
-                found.extend([(match, offsets[index])] if match else [])
+                found.extend([(match, start)] if match else [])
             elif line.startswith('    "url": '):  # --jsonlist: the object spans lines around this one
                 match = self._object_around(lines, index, before)
-                found.extend([(match, offsets[index])] if match else [])
-            end = text.find("\n", at)
-            at = -1 if end == -1 else text.find(HIT, end)
+                found.extend([(match, start)] if match else [])
         return found
 
     def _object_around(self, lines: list[str], index: int, before: list[str]) -> re.Match[str] | None:
+        if len(lines[index]) > MAX_OBJECT:
+            return None
         head: list[str] = []
         for back in range(index, max(-1, index - MAX_OBJECT_LINES), -1):
+            if len(lines[back]) > MAX_OBJECT:  # bounded work per hit, whatever the lines around it
+                return None
             head.insert(0, lines[back])
             if lines[back] == "  {":
                 break
@@ -99,6 +102,8 @@ class JsonListings:
                 return None
             head = earlier[opened[-1] :] + head
         for forward in range(index + 1, min(len(lines), index + MAX_OBJECT_LINES)):
+            if len(lines[forward]) > MAX_OBJECT:
+                return None
             head.append(lines[forward])
             if lines[forward] in ("  }", "  },"):
                 return server_url("\n".join(head).rstrip(","))

@@ -179,3 +179,18 @@ def test_daemon_mode_finds_the_same_events_without_line_numbers(entry: dict[str,
     unnumbered = Detector(number_lines=False)
     expected = [replace(e, line=0) for e in numbered.feed(lines) + numbered.finish()]
     assert unnumbered.feed(lines) + unnumbered.finish() == expected
+
+
+NEGATIVES = sorted((DATA / "negative").glob("*.raw"))
+
+
+def test_negative_corpus_covers_the_listed_sources() -> None:
+    names = {path.stem for path in NEGATIVES}
+    assert {"pip_download", "git_clone_local", "curl_verbose", "apt_policy", "pip_help", "http_client_log",
+            "traceback_quoting_banner"} <= names  # fmt: skip
+
+
+@pytest.mark.parametrize("path", NEGATIVES, ids=lambda p: p.stem)
+def test_real_output_that_mentions_urls_announces_nothing(path: Path) -> None:
+    """Recorded by tools/capture_negatives.py from the real commands (pip, git, curl, apt, ...)."""
+    assert scan_json(path) == []

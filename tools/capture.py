@@ -83,10 +83,18 @@ class EnvSpec:
     versions_of: tuple[str, ...]  # distributions whose installed version the index records; first = tool
 
 
+# Notebook 5.x needs the pre-2021 Jinja2/nbconvert/jupyter_client APIs and six (which its deps dropped).
+NB5_DEPS = ("six", "jinja2<3.1", "nbconvert<6", "jupyter_client<7")
 ENVS: dict[str, EnvSpec] = {
     e.name: e
     for e in [
         EnvSpec("lab", ("jupyterlab>=4,<5",), ("jupyterlab", "jupyter_server")),
+        EnvSpec("nb50", ("notebook==5.0.0", *NB5_DEPS), ("notebook", "tornado")),
+        EnvSpec("nb54", ("notebook==5.4.1", *NB5_DEPS), ("notebook", "tornado")),
+        EnvSpec("nb55", ("notebook==5.5.0", *NB5_DEPS), ("notebook", "tornado")),
+        EnvSpec("nb57", ("notebook==5.7.16", *NB5_DEPS), ("notebook", "tornado")),
+        EnvSpec("marimo08", ("marimo==0.8.22",), ("marimo",)),
+        EnvSpec("streamlit120", ("streamlit==1.20.0", "altair<5"), ("streamlit",)),
         EnvSpec("lab3", ("jupyterlab>=3,<4", "jupyter_server>=1,<2"), ("jupyterlab", "jupyter_server")),
         EnvSpec("server", ("jupyter_server>=2,<3",), ("jupyter_server",)),
         EnvSpec("notebook7", ("notebook>=7,<8",), ("notebook", "jupyter_server", "jupyterlab")),
@@ -453,6 +461,14 @@ def jlab(*extra: str) -> Callable[[Ctx], list[str]]:
     return argv
 
 
+def nb5(*extra: str) -> Callable[[Ctx], list[str]]:
+    def argv(ctx: Ctx) -> list[str]:
+        return ["jupyter", "notebook", "--no-browser", f"--port={ctx.port}", "--NotebookApp.port_retries=0",
+                *allow_root(), *extra]  # fmt: skip
+
+    return argv
+
+
 def write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
@@ -732,6 +748,38 @@ CASES: list[Case] = [
          regex_expect("streamlit", "http://127.0.0.1:{port}"),
          setup=setup_file("app.py", "import streamlit as st\n\nst.write('hello from streamlit')\n"),
          stop_re=r"Stopping", stop="sigterm", columns=60),
+    # ---- classic Notebook 5.x: URL on the banner line (<= 5.0), hostname URL (5.1-5.5), "(NAME or 127.0.0.1)"
+    Case("notebook5_0_token_auto", "nb50", nb5(), jupyter_expect("jupyter", "/", alt_host=None), host="localhost",
+         stop_re=NB6_STOP, notes="notebook 5.0: 'The Jupyter Notebook is running at: URL' on one line"),
+    Case("notebook5_0_ip_any", "nb50", nb5("--ip=0.0.0.0"),
+         lambda ctx, text: jupyter_expect("jupyter", "/", host=socket.gethostname(), alt_host=None)(ctx, text),
+         host="0.0.0.0", stop_re=NB6_STOP, stop="sigterm",
+         notes="--ip=0.0.0.0: the hostname URL only, on the banner line; SIGTERM"),
+    Case("notebook5_4_token_auto", "nb54", nb5(), jupyter_expect("jupyter", "/", alt_host=None), host="localhost",
+         stop_re=NB6_STOP),
+    Case("notebook5_5_ip_any", "nb55", nb5("--ip=0.0.0.0"),
+         lambda ctx, text: jupyter_expect("jupyter", "/", host=socket.gethostname(), alt_host=None)(ctx, text),
+         host="0.0.0.0", stop_re=NB6_STOP, columns=60),
+    Case("notebook5_7_ip_any", "nb57", nb5("--ip=0.0.0.0"),
+         lambda ctx, text: jupyter_expect("jupyter", "/", host="127.0.0.1", alt_host=None)(ctx, text),
+         host="0.0.0.0", stop_re=NB6_STOP,
+         notes="notebook 5.7: 'http://(HOSTNAME or 127.0.0.1):PORT/?token=...'; the 127.0.0.1 URL is expected"),
+    Case("notebook5_7_sigterm", "nb57", nb5("--NotebookApp.base_url=/user/alice/"),
+         jupyter_expect("jupyter", "/", alt_host=None, base="/user/alice/"), host="localhost", stop_re=NB6_STOP,
+         stop="sigterm"),
+    Case("marimo08_edit_file", "marimo08",
+         lambda ctx: ["marimo", "edit", "nb.py", "--headless", "--port", str(ctx.port)],
+         regex_expect("marimo", "http://localhost:{port}?access_token={token}", r"access_token=([\w-]+)"),
+         setup=setup_file("nb.py", "import marimo\n\napp = marimo.App()\n"), stop_re=r"Thanks for using marimo"),
+    Case("marimo08_run_file", "marimo08",
+         lambda ctx: ["marimo", "run", "nb.py", "--headless", "--port", str(ctx.port)],
+         regex_expect("marimo", "http://localhost:{port}"),
+         setup=setup_file("nb.py", "import marimo\n\napp = marimo.App()\n"), stop_re=r"Thanks for using marimo",
+         stop="sigterm"),
+    Case("streamlit120_hello", "streamlit120",
+         lambda ctx: ["streamlit", "hello", "--server.headless", "true", "--server.port", str(ctx.port),
+                      "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+         regex_expect("streamlit", "http://127.0.0.1:{port}"), stop_re=r"Stopping"),
 ]  # fmt: skip
 
 LISTINGS: list[ListingCase] = [
@@ -798,7 +846,7 @@ def probe(url: str) -> int | str:
 
 
 def url_ready(ctx: Ctx) -> Callable[[str], bool]:
-    pattern = re.compile(rf"https?://[^\s/?#]*:{ctx.port}(?![0-9])")
+    pattern = re.compile(rf"https?://(?:[^\s/?#]*|\([^()\n]{1,200} or 127\.0\.0\.1\)):{ctx.port}(?![0-9])")
     return lambda text: bool(pattern.search(text))
 
 
