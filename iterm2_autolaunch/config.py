@@ -30,9 +30,8 @@ REATTACH = ("notify", "open", "ignore")
 # to be guessed, and made only of characters that need no quoting in a printf format or an OSC string.
 MARKER_IDENTITY = re.compile(r"[A-Za-z0-9_-]{16,128}")
 KIND_NAMES = tuple(kind.name for kind in KINDS)
-DEFAULT_ACTIONS: Mapping[str, str] = {
-    name: ("open" if name == "jupyter" else "notify") for name in KIND_NAMES
-}
+# Each kind's own default (kinds.py): "open" for notebooks and dashboards, "notify" for generic dev servers.
+DEFAULT_ACTIONS: Mapping[str, str] = {kind.name: kind.default_action for kind in KINDS}
 
 
 @dataclass(frozen=True)

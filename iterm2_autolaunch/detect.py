@@ -44,7 +44,7 @@ _URL = URL  # the marker parser matches the same URLs
 _CANDIDATE = re.compile(
     r"://(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|\[[0-9A-Fa-f:.]{2,45}\]"
     r"|\([A-Za-z0-9][A-Za-z0-9.-]{0,252}[ ]or[ ]127\.0\.0\.1\)):[0-9]{1,5}"
-    r"(?:/[A-Za-z0-9._~%/+,=-]*)?(?:\?[A-Za-z0-9._~/+,=&-]*)?(?=[ \t]*(?:$|\(Press|::)|\")",
+    r"(?:/[A-Za-z0-9._~%/+,=-]*)?(?:\?[A-Za-z0-9._~/+,=&-]*)?(?=[ \t]*(?:$|\(Press|::)|\"|\)[ ]\.\.\.)",
     re.ASCII | re.MULTILINE,
 )
 MAX_PREFIX = 200  # no layout's prefix is longer: text further left of a URL cannot make it a start line
@@ -111,6 +111,7 @@ class Detector:
 
     def __init__(self, kinds: Sequence[Kind] = KINDS, markers: Sequence[str] = (), number_lines: bool = True) -> None:
         self._kinds = tuple(kinds)
+        self._kind_of = {kind.name: kind for kind in (*self._kinds, JUPYTER)}
         marker_prefix = rf"(?:{'|'.join(re.escape(m) for m in markers)})[ \t]+"
         self._marker_line = layout(marker_prefix) if markers else None
         self._prefix = any_prefix([marker_prefix] if markers else [])
@@ -292,6 +293,8 @@ class Detector:
     def _announce(self, event: Event, start: int) -> list[Event]:
         if event.key in self._seen:
             return []
+        if self._kind_of[event.kind].generic and any(s.port == event.port for s in self._running.values()):
+            return []  # Dash's Flask, an app's uvicorn: the same server, already announced as what it is
         held = self._held
         if held is not None and held.key == event.key:
             # The held non-loopback URL's twin: announce the loopback one; the name is tried first.

@@ -67,6 +67,8 @@ class Kind:
     probe_expect: str = ""  # a substring the probe's response body must contain
     probe_header: tuple[str, str] = ("", "")  # (header, substring of its value) the server must send
     default_action: str = "notify"  # "open" for notebooks and dashboards
+    generic: bool = False  # a web server under some app: yields to a specific kind on the same port
+    example: tuple[str, ...] = ()  # start lines with "{url}" in place of the URL (doctor --url)
     pages_in_path: bool = False  # Jupyter-style: /lab, /tree ... after the base_url
 
 
@@ -84,6 +86,10 @@ JUPYTER_STOP = re.compile(
 JUPYTER = Kind(
     name="jupyter",
     label="Jupyter",
+    example=(
+        "[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.0.0 is running at:",
+        "[I 2026-11-28 03:39:05.553 ServerApp] {url}",
+    ),
     url_lines=(
         # jupyter_server 2.21.1 serverapp.py:2923 "Jupyter Server {version} is running at:\n{url}" with
         # display_url (:2416) "{public}\n    {local}"; 1.24.0 serverapp.py:2483 with display_url (:2036)
@@ -119,6 +125,7 @@ JUPYTER = Kind(
 VOILA = Kind(
     name="voila",
     label="Voilà",
+    example=("[Voila] Voilà is running at:", "[Voila] {url}"),
     # voila 0.5.13 voila/app.py:922 self.log.info("Voilà is running at:\n%s" % display_url)
     url_lines=(layout(r"(?:\[Voila\][ \t]+)?[ \t]*"),),
     token_param="token",
@@ -135,6 +142,7 @@ VOILA = Kind(
 TENSORBOARD = Kind(
     name="tensorboard",
     label="TensorBoard",
+    example=("TensorBoard 2.0.0 at {url} (Press CTRL+C to quit)",),
     url_lines=(
         # tensorboard 2.18.0 tensorboard/program.py:593 "TensorBoard %s at %s (Press CTRL+C to quit)\n"
         # (same text in the captured 2.21.0).
@@ -154,6 +162,7 @@ TENSORBOARD = Kind(
 MARIMO = Kind(
     name="marimo",
     label="marimo",
+    example=("        Create or edit notebooks in your browser", "        ➜  URL: {url}"),
     # marimo 0.25.2 marimo/_server/print.py:48 print_tabbed(f"➜  URL: {url}")
     url_lines=(layout(r"[ \t]*(?:\S{1,3}[ \t]+)?URL:[ \t]+"),),
     token_param="access_token",
@@ -176,6 +185,7 @@ MARIMO = Kind(
 STREAMLIT = Kind(
     name="streamlit",
     label="Streamlit",
+    example=("  You can now view your Streamlit app in your browser.", "", "  Local URL: {url}"),
     # streamlit bootstrap.py _print_url: "  Local URL: ", "  Network URL: ", "  External URL: ", "  URL: "
     url_lines=(layout(r"[ \t]+(?:Local[ \t]+|Network[ \t]+|External[ \t]+)?URL:[ \t]+"),),
     # streamlit 1.5x streamlit/web/bootstrap.py:290 "Welcome to Streamlit. Check out our demo in your
@@ -192,6 +202,7 @@ STREAMLIT = Kind(
 GRADIO = Kind(
     name="gradio",
     label="Gradio",
+    example=("* Running on local URL:  {url}",),
     # gradio 4.44.1 gradio/strings.py:12 "Running on local URL:  {}" (5.x prints "* Running on ...").
     url_lines=(layout(r"\*?[ \t]*Running[ \t]+on[ \t]+local[ \t]+URL:[ \t]+"),),
     # gradio 4.44.1 gradio/blocks.py:2711 "Keyboard interruption in main thread... closing server."
@@ -204,6 +215,7 @@ GRADIO = Kind(
 PANEL = Kind(
     name="panel",
     label="Panel/Bokeh",
+    example=("Bokeh app running at: {url}",),
     # bokeh/server/server.py / bokeh command/subcommands/serve.py: log.info("Bokeh app running at: %s")
     url_lines=(layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+)?Bokeh[ \t]+app[ \t]+running[ \t]+at:[ \t]+"),),
     # bokeh/server/server.py run_until_shutdown: print("\nInterrupted, shutting down")
@@ -216,6 +228,7 @@ PANEL = Kind(
 DASH = Kind(
     name="dash",
     label="Dash",
+    example=("Dash is running on {url}",),
     # dash/dash.py run(): self.logger.info("Dash is running on %s://%s%s%s\n", ...)
     url_lines=(layout(r"Dash[ \t]+is[ \t]+running[ \t]+on[ \t]+"),),
     probe_path="_dash-layout",
@@ -223,7 +236,54 @@ DASH = Kind(
     default_action="open",
 )
 
-KINDS: tuple[Kind, ...] = (JUPYTER, VOILA, TENSORBOARD, MARIMO, STREAMLIT, GRADIO, PANEL, DASH)
+# -- generic development servers: "notify" by default (they serve whatever app; opening may surprise) --
+
+UVICORN = Kind(
+    name="uvicorn",
+    label="Uvicorn",
+    example=("INFO:     Uvicorn running on {url} (Press CTRL+C to quit)",),
+    # uvicorn 0.55.0 uvicorn/config.py:607 logger.info(f"Uvicorn running on {addr_format} (Press CTRL+C to
+    # quit)") under the default log format "%(levelprefix)s %(message)s" ("INFO:     ").
+    url_lines=(layout(r"INFO:[ \t]+Uvicorn[ \t]running[ \t]on[ \t]", r"[ \t]+\(Press[ \t]CTRL\+C[ \t]to[ \t]quit\)"),),
+    # uvicorn 0.55.0 uvicorn/server.py:111 "Finished server process [%d]"
+    stop_line=re.compile(r"^INFO:[ \t]+Finished server process \[[0-9]+\][ \t]*$"),
+    stop_cues=("Finished server process",),
+    probe_path="",
+    probe_header=("server", "uvicorn"),  # uvicorn sends "server: uvicorn" unless --no-server-header
+    generic=True,
+)
+
+WERKZEUG = Kind(
+    name="werkzeug",
+    label="Flask/Werkzeug",
+    example=(" * Running on {url}",),
+    # werkzeug 3.1.9 werkzeug/serving.py:862/867 f" * Running on {scheme}://{host}:{self.port}", then
+    # :1113 "Press CTRL+C to quit"; it prints no stop line.
+    url_lines=(layout(r"[ \t]\*[ \t]Running[ \t]on[ \t]"),),
+    probe_path="",
+    probe_header=("Server", "Werkzeug"),  # werkzeug serving.py WSGIRequestHandler.version_string
+    generic=True,
+)
+
+HTTP_SERVER = Kind(
+    name="http_server",
+    label="python -m http.server",
+    example=("Serving HTTP on 127.0.0.1 port 8000 ({url}) ...",),
+    # CPython 3.11 Lib/http/server.py:1264 f"Serving HTTP on {host} port {port} (http://{url_host}:{port}/) ..."
+    url_lines=(
+        layout(r"Serving[ \t]HTTP[ \t]on[ \t][0-9A-Fa-f.:]{2,45}[ \t]port[ \t][0-9]{1,5}[ \t]\(", r"\)[ \t]\.\.\."),
+    ),
+    # http/server.py:1270 print("\nKeyboard interrupt received, exiting.")
+    stop_line=re.compile(r"^Keyboard interrupt received, exiting\.[ \t]*$"),
+    stop_cues=("Keyboard interrupt received",),
+    probe_path="",
+    probe_header=("Server", "SimpleHTTP/"),  # http.server SimpleHTTPRequestHandler.server_version
+    generic=True,
+)
+
+KINDS: tuple[Kind, ...] = (
+    JUPYTER, VOILA, TENSORBOARD, MARIMO, STREAMLIT, GRADIO, PANEL, DASH, UVICORN, WERKZEUG, HTTP_SERVER,
+)  # fmt: skip
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
 
 # Lines that may stand between a banner and its URLs: blank, a bare log prefix, the redirect file.

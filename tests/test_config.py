@@ -19,7 +19,8 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_no_file_means_defaults(tmp_path: Path) -> None:
     config = load_config(tmp_path / "missing.toml")
     assert config == Config()
-    assert config.action_for("jupyter") == "open" and config.action_for("streamlit") == "notify"
+    assert config.action_for("jupyter") == "open" and config.action_for("streamlit") == "open"
+    assert config.action_for("uvicorn") == "notify"  # generic dev servers only tell
     assert config.backend_for("anyhost") == "auto"
 
 
