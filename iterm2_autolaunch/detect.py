@@ -30,7 +30,7 @@ from iterm2_autolaunch.kinds import (
     any_prefix,
     layout,
 )
-from iterm2_autolaunch.listings import JSON_URL_KEY, JsonListings
+from iterm2_autolaunch.listings import JSON_URL_KEY, MAX_OBJECT_LINES, JsonListings
 from iterm2_autolaunch.streams import LineNumbers, NoLineNumbers, StopWindows, last_lines, nth_newline_back
 
 __all__ = ["KINDS", "LOOPBACK_NAMES", "Detector", "Event", "Kind", "is_local_looking", "is_loopback", "redact"]
@@ -49,6 +49,7 @@ _CANDIDATE = re.compile(
 )
 MAX_PREFIX = 200  # no layout's prefix is longer: text further left of a URL cannot make it a start line
 MAX_LINE = 64 * 1024  # lines.py caps logical lines here too
+RECENT_LINES = max(BANNER_WINDOW, MAX_OBJECT_LINES)  # kept from one batch for the next one
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ class Detector:
         self._prefix = any_prefix([marker_prefix] if markers else [])
         self._numbers = LineNumbers() if number_lines else NoLineNumbers()
         self._json = JsonListings()
-        self._recent: list[str] = []  # the last BANNER_WINDOW lines of the previous batch
+        self._recent: list[str] = []  # the last RECENT_LINES lines of the previous batch
         self._stop_lines_left = 0  # lines of a Ctrl-C's stop window that run on into the next batch
         self._seen: set[tuple[str, int, str | None]] = set()  # servers announced and not yet stopped
         self._running: dict[str, Event] = {}  # per kind: the last server announced, for its stop line
@@ -167,7 +168,7 @@ class Detector:
             if self._held is not None and end < len(text) and end + 1 not in queue[k : k + 1]:
                 queue.insert(k, end + 1)  # the very next line decides whether the held URL gets its twin
         self._stop_lines_left = stops.left_after_batch()
-        self._recent = (self._recent + last_lines(text, BANNER_WINDOW))[-BANNER_WINDOW:]
+        self._recent = (self._recent + last_lines(text, RECENT_LINES))[-RECENT_LINES:]
         return events
 
     def finish(self) -> list[Event]:

@@ -11,6 +11,7 @@ and anything else only when the config allows it.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Sequence
 
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost", "localhost.localdomain"})
@@ -25,6 +26,7 @@ _METADATA_NAMES = frozenset({"metadata", "metadata.google.internal", "metadata.g
 _METADATA_ADDRESSES = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),
                                  ipaddress.ip_address("100.100.100.200")})  # fmt: skip
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_NUMERIC = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}")
 
 
 def is_loopback(host: str) -> bool:
@@ -63,7 +65,9 @@ def forward_allowed(host: str, *, allow_any: bool = False) -> bool:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return host.lower().rstrip(".") not in _METADATA_NAMES
+        name = host.lower().rstrip(".")
+        # "2852039166", "0xa9.0xfe.0xa9.0xfe": inet_aton() reads these as addresses (169.254.169.254).
+        return name not in _METADATA_NAMES and not _NUMERIC.fullmatch(name)
     return not (address.is_link_local or address in _METADATA_ADDRESSES)
 
 

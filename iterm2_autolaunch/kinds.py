@@ -236,6 +236,41 @@ DASH = Kind(
     default_action="open",
 )
 
+DASK = Kind(
+    name="dask",
+    label="Dask dashboard",
+    example=("2026-12-04 12:57:05,951 - distributed.scheduler - INFO -   dashboard at:  {url}",),
+    # distributed scheduler.py:4447 logger.info("%11s at:  %25s", name, link) under the CLI's log format
+    # "%(asctime)s - %(name)s - %(levelname)s - %(message)s" (distributed/config.py logging).
+    url_lines=(
+        layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]-[ \t])?distributed\.scheduler[ \t]-[ \t]INFO[ \t]-[ \t]+"
+               r"dashboard[ \t]at:[ \t]+"),
+    ),  # fmt: skip
+    # distributed cli/dask_scheduler.py:247 logger.info("End scheduler")
+    stop_line=re.compile(r"^(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]-[ \t])?distributed\.scheduler - INFO - End scheduler"),
+    stop_cues=("End scheduler",),
+    probe_path="info/main/workers.html",  # distributed/http/scheduler/info.py: the workers page
+    probe_expect="Dask",
+    default_action="open",
+)
+
+MLFLOW = Kind(
+    name="mlflow",
+    label="MLflow",
+    example=("2026/12/04 12:57:12 INFO:     Uvicorn running on {url} (Press CTRL+C to quit)",),
+    # mlflow 3.17.2 mlflow/server/__init__.py _run_server starts uvicorn in a child process; its
+    # "Uvicorn running on ..." (uvicorn config.py:607) arrives with MLflow's "%Y/%m/%d %H:%M:%S" date
+    # (mlflow/utils/logging_utils.py:18) in front, which tells it apart from a bare uvicorn.
+    url_lines=(
+        layout(r"[0-9]{4}/[0-9]{2}/[0-9]{2}[ \t][0-9:]{8}[ \t]INFO:[ \t]+Uvicorn[ \t]running[ \t]on[ \t]",
+               r"[ \t]+\(Press[ \t]CTRL\+C[ \t]to[ \t]quit\)"),
+    ),  # fmt: skip
+    stop_line=re.compile(r"^[0-9/]{10}[ \t][0-9:]{8}[ \t]INFO:[ \t]+(?:Shutting down|Finished server process)"),
+    stop_cues=("Shutting down", "Finished server process"),
+    probe_path="version",  # mlflow/server/__init__.py:111: the MLflow version as plain text
+    default_action="open",
+)
+
 # -- generic development servers: "notify" by default (they serve whatever app; opening may surprise) --
 
 UVICORN = Kind(
@@ -282,7 +317,8 @@ HTTP_SERVER = Kind(
 )
 
 KINDS: tuple[Kind, ...] = (
-    JUPYTER, VOILA, TENSORBOARD, MARIMO, STREAMLIT, GRADIO, PANEL, DASH, UVICORN, WERKZEUG, HTTP_SERVER,
+    JUPYTER, VOILA, TENSORBOARD, MARIMO, STREAMLIT, GRADIO, PANEL, DASH, DASK, MLFLOW, UVICORN, WERKZEUG,
+    HTTP_SERVER,
 )  # fmt: skip
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
 

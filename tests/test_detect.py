@@ -194,3 +194,37 @@ def test_negative_corpus_covers_the_listed_sources() -> None:
 def test_real_output_that_mentions_urls_announces_nothing(path: Path) -> None:
     """Recorded by tools/capture_negatives.py from the real commands (pip, git, curl, apt, ...)."""
     assert scan_json(path) == []
+
+
+WORST_CASES = [
+    pytest.param(b"http://a:1 ::" * 5000 + b"\n", id="64KiB-of-listing-lookalikes"),
+    pytest.param(b"\r" * 2_000_000 + b"http://127.0.0.1:8888/lab?token=x\n", id="bare-CR-stream"),
+    pytest.param(b"://a:1/" * 10_000 + b" x\n", id="run-of-failing-candidates"),
+    pytest.param(b'    "url": "http://localhost:1/",\n' * 2000, id="jsonlist-lookalikes"),
+    pytest.param(b"x" * 200_000 + b"\n", id="endless-line"),
+]
+
+
+@pytest.mark.parametrize("data", WORST_CASES)
+def test_hostile_worst_cases_announce_nothing(data: bytes) -> None:
+    """The inputs benchmarks/bench_scan.py times for worst_case_ratio; here only what they produce."""
+    detector = Detector()
+    assert [e for e in detector.feed(list(bytes_to_lines([data]))) + detector.finish() if e.event == "announce"] == []
+
+
+def test_server_after_a_truncated_line_is_still_found() -> None:
+    banner = "[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.21.1 is running at:"
+    data = ("x" * 100_000 + "\n" + banner + "\n[I 2026-11-28 03:39:05.553 ServerApp] http://127.0.0.1:8888/lab?token=t\n")
+    lines = list(bytes_to_lines([data.encode()]))
+    assert lines[0].endswith("[line truncated]")
+    (event,) = Detector().feed(lines)
+    assert (event.kind, event.port, event.token) == ("jupyter", 8888, "t")
+
+
+def test_jsonlist_cut_by_a_batch_end_is_completed_from_the_next_batch() -> None:
+    entry = next(e for e in INDEX if e["file"] == "jupyter_server_list_jsonlist.raw")
+    lines = list(bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()]))
+    for cut in range(1, len(lines)):
+        detector = Detector()
+        events = detector.feed(lines[:cut]) + detector.feed(lines[cut:])
+        assert len([e for e in events if e.event == "listing"]) == entry["listing"], cut

@@ -95,6 +95,10 @@ ENVS: dict[str, EnvSpec] = {
         EnvSpec("nb57", ("notebook==5.7.16", *NB5_DEPS), ("notebook", "tornado")),
         EnvSpec("marimo08", ("marimo==0.8.22",), ("marimo",)),
         EnvSpec("streamlit120", ("streamlit==1.20.0", "altair<5"), ("streamlit",)),
+        EnvSpec("uvicorn", ("uvicorn",), ("uvicorn",)),
+        EnvSpec("flask", ("flask",), ("flask", "werkzeug")),
+        EnvSpec("dask", ("distributed", "bokeh>=3.1"), ("distributed", "bokeh")),
+        EnvSpec("mlflow", ("mlflow",), ("mlflow", "uvicorn")),
         EnvSpec("lab3", ("jupyterlab>=3,<4", "jupyter_server>=1,<2"), ("jupyterlab", "jupyter_server")),
         EnvSpec("server", ("jupyter_server>=2,<3",), ("jupyter_server",)),
         EnvSpec("notebook7", ("notebook>=7,<8",), ("notebook", "jupyter_server", "jupyterlab")),
@@ -781,6 +785,43 @@ CASES: list[Case] = [
          lambda ctx: ["streamlit", "hello", "--server.headless", "true", "--server.port", str(ctx.port),
                       "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
          regex_expect("streamlit", "http://127.0.0.1:{port}"), stop_re=r"Stopping"),
+    # ---- generic servers and more dashboards (issue 13.4)
+    Case("http_server", "uvicorn", lambda ctx: ["python", "-m", "http.server", str(ctx.port), "--bind", "127.0.0.1"],
+         regex_expect("http_server", "http://127.0.0.1:{port}/"), stop_re=r"Keyboard interrupt received",
+         notes="python -m http.server of the venv's CPython"),
+    Case("uvicorn_app", "uvicorn", lambda ctx: ["uvicorn", "app:app", "--port", str(ctx.port)],
+         regex_expect("uvicorn", "http://127.0.0.1:{port}"),
+         setup=setup_file("app.py", "async def app(scope, receive, send):\n    pass\n"),
+         stop_re=r"Finished server process"),
+    Case("uvicorn_sigterm", "uvicorn", lambda ctx: ["uvicorn", "app:app", "--port", str(ctx.port)],
+         regex_expect("uvicorn", "http://127.0.0.1:{port}"),
+         setup=setup_file("app.py", "async def app(scope, receive, send):\n    pass\n"),
+         stop_re=r"Finished server process", stop="sigterm", columns=60),
+    Case("flask_run", "flask", lambda ctx: ["flask", "--app", "app", "run", "--port", str(ctx.port)],
+         regex_expect("werkzeug", "http://127.0.0.1:{port}"),
+         setup=setup_file("app.py", """\
+             from flask import Flask
+
+             app = Flask(__name__)
+
+
+             @app.get("/")
+             def index():
+                 return "hello from flask"
+             """),
+         notes="Werkzeug prints no stop line"),
+    Case("dask_scheduler", "dask",
+         lambda ctx: ["dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
+                      "--dashboard-address", f"127.0.0.1:{ctx.port}"],
+         regex_expect("dask", "http://127.0.0.1:{port}/status"), stop_re=r"End scheduler"),
+    Case("dask_scheduler_sigterm", "dask",
+         lambda ctx: ["dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
+                      "--dashboard-address", f"127.0.0.1:{ctx.port}"],
+         regex_expect("dask", "http://127.0.0.1:{port}/status"), stop_re=r"End scheduler", stop="sigterm"),
+    Case("mlflow_server", "mlflow",
+         lambda ctx: ["mlflow", "server", "--host", "127.0.0.1", "--port", str(ctx.port)],
+         regex_expect("mlflow", "http://127.0.0.1:{port}"), stop_re=r"Shutting down|Finished server process",
+         notes="MLflow 3 runs uvicorn in a child process and prefixes its lines with the date"),
 ]  # fmt: skip
 
 LISTINGS: list[ListingCase] = [
