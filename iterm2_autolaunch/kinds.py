@@ -249,8 +249,8 @@ DASK = Kind(
     # distributed cli/dask_scheduler.py:247 logger.info("End scheduler")
     stop_line=re.compile(r"^(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]-[ \t])?distributed\.scheduler - INFO - End scheduler"),
     stop_cues=("End scheduler",),
-    probe_path="info/main/workers.html",  # distributed/http/scheduler/info.py: the workers page
-    probe_expect="Dask",
+    probe_path="status",  # the dashboard page; its template distributed/http/templates/base.html
+    probe_expect="Dask Diagnostic UI",
     default_action="open",
 )
 
@@ -267,7 +267,8 @@ MLFLOW = Kind(
     ),  # fmt: skip
     stop_line=re.compile(r"^[0-9/]{10}[ \t][0-9:]{8}[ \t]INFO:[ \t]+(?:Shutting down|Finished server process)"),
     stop_cues=("Shutting down", "Finished server process"),
-    probe_path="version",  # mlflow/server/__init__.py:111: the MLflow version as plain text
+    probe_path="",  # the UI's index.html (mlflow/server/js/build), checked on MLflow 3.17.2
+    probe_expect="<title>MLflow</title>",
     default_action="open",
 )
 
