@@ -130,9 +130,9 @@ VOILA = Kind(
     url_lines=(layout(r"(?:\[Voila\][ \t]+)?[ \t]*"),),
     token_param="token",
     banner=re.compile(r"Voil[aà] is running at:[ \t]*$"),
-    # voila 0.5.13 voila/app.py:958 self.log.info("Stopping...")
-    stop_line=re.compile(r"^\[Voila\][ \t]+(?:Shutting down|Stopping)"),
-    stop_cues=("^C", "[Voila] Stopping"),
+    # voila 0.5.13 voila/app.py:958 self.log.info("Stopping..."); :896 "Handle signal %s." (SIGTERM)
+    stop_line=re.compile(r"^\[Voila\][ \t]+(?:Shutting down|Stopping|Handle signal [0-9]+\.)"),
+    stop_cues=("^C", "[Voila] Stopping", "[Voila] Handle signal"),
     probe_path="",
     probe_expect="voila",  # the page names its template assets (voila/...)
     default_action="open",

@@ -99,6 +99,11 @@ ENVS: dict[str, EnvSpec] = {
         EnvSpec("flask", ("flask",), ("flask", "werkzeug")),
         EnvSpec("dask", ("distributed", "bokeh>=3.1"), ("distributed", "bokeh")),
         EnvSpec("mlflow", ("mlflow",), ("mlflow", "uvicorn")),
+        EnvSpec("gradio4", ("gradio==4.44.1",), ("gradio",)),
+        EnvSpec("tb214", ("tensorboard==2.14.0",), ("tensorboard",)),
+        EnvSpec("dash2", ("dash<3",), ("dash",)),
+        EnvSpec("panel014", ("panel<1.0", "bokeh<3"), ("panel", "bokeh")),
+        EnvSpec("voila04", ("voila<0.5", "ipykernel"), ("voila", "jupyter_server")),
         EnvSpec("lab3", ("jupyterlab>=3,<4", "jupyter_server>=1,<2"), ("jupyterlab", "jupyter_server")),
         EnvSpec("server", ("jupyter_server>=2,<3",), ("jupyter_server",)),
         EnvSpec("notebook7", ("notebook>=7,<8",), ("notebook", "jupyter_server", "jupyterlab")),
@@ -526,6 +531,22 @@ NOTEBOOK = json.dumps(
     indent=1,
 )  # fmt: skip
 
+GRADIO_APP = """\
+    import gradio as gr
+
+    gr.Interface(fn=lambda name: "Hello " + name, inputs="text", outputs="text").launch(server_port={port})
+    """
+DASH_APP = """\
+    from dash import Dash, html
+
+    app = Dash(__name__)
+    app.layout = html.Div("hello from dash")
+
+    if __name__ == "__main__":
+        app.run(port={port})
+    """
+PANEL_APP = "import panel as pn\n\npn.panel('hello from panel').servable()\n"
+
 JUPYTER_STOP = r"Shutdown confirmed|Shutting down \d+ (?:kernel|extension)"
 NB6_STOP = r"Shutdown confirmed|Shutting down \d+ kernel"
 
@@ -822,6 +843,42 @@ CASES: list[Case] = [
          lambda ctx: ["mlflow", "server", "--host", "127.0.0.1", "--port", str(ctx.port)],
          regex_expect("mlflow", "http://127.0.0.1:{port}"), stop_re=r"Shutting down|Finished server process",
          notes="MLflow 3 runs uvicorn in a child process and prefixes its lines with the date"),
+    # ---- the first-captured tools in other modes (SIGTERM, 200 columns) and older major versions
+    Case("tensorboard_sigterm_200cols", "tensorboard",
+         lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--host", "127.0.0.1"],
+         regex_expect("tensorboard", "http://127.0.0.1:{port}/"), setup=lambda ctx: (ctx.work / "logs").mkdir(),
+         columns=200, stop="sigterm"),
+    Case("tensorboard214", "tb214",
+         lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--host", "127.0.0.1"],
+         regex_expect("tensorboard", "http://127.0.0.1:{port}/"), setup=lambda ctx: (ctx.work / "logs").mkdir()),
+    Case("gradio_sigterm", "gradio", lambda ctx: ["python", "app.py"], regex_expect("gradio", "http://127.0.0.1:{port}"),
+         setup=setup_file("app.py", GRADIO_APP), extra_env={"GRADIO_ANALYTICS_ENABLED": "False"}, stop="sigterm",
+         columns=200, notes="SIGTERM: Gradio prints no stop line"),
+    Case("gradio4", "gradio4", lambda ctx: ["python", "app.py"], regex_expect("gradio", "http://127.0.0.1:{port}"),
+         setup=setup_file("app.py", GRADIO_APP), extra_env={"GRADIO_ANALYTICS_ENABLED": "False"},
+         stop_re=r"Keyboard interruption|closing server"),
+    Case("dash_sigterm", "dash", lambda ctx: ["python", "app.py"],
+         regex_expect("dash", "http://127.0.0.1:{port}/"), setup=setup_file("app.py", DASH_APP), stop="sigterm",
+         columns=60),
+    Case("dash2", "dash2", lambda ctx: ["python", "app.py"],
+         regex_expect("dash", "http://127.0.0.1:{port}/"), setup=setup_file("app.py", DASH_APP)),
+    Case("panel_sigterm", "panel",
+         lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
+         regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=setup_file("app.py", PANEL_APP),
+         stop="sigterm", columns=200),
+    Case("panel014", "panel014",
+         lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
+         regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=setup_file("app.py", PANEL_APP),
+         stop_re=r"Interrupted, shutting down"),
+    Case("voila_sigterm", "voila",
+         lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"],
+         regex_expect("voila", "http://localhost:{port}/"), host="localhost",
+         setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), stop="sigterm",
+         stop_re=r"(?i)shut(?:ting)? ?down|stopping"),
+    Case("voila04", "voila04",
+         lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"],
+         regex_expect("voila", "http://localhost:{port}/"), host="localhost",
+         setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), stop_re=r"(?i)shut(?:ting)? ?down|stopping"),
 ]  # fmt: skip
 
 LISTINGS: list[ListingCase] = [

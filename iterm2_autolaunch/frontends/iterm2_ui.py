@@ -38,6 +38,7 @@ from iterm2.util import invocation_string
 
 from iterm2_autolaunch.detect import redact
 from iterm2_autolaunch.engine import Engine, Server
+from iterm2_autolaunch.kinds import KINDS
 
 log = logging.getLogger(__name__)
 
@@ -56,16 +57,7 @@ FUNCTION_TIMEOUT = 30.0
 MAX_NOTIFICATION = 240  # characters; Notification Center truncates long bodies anyway
 MAX_PENDING_NOTIFICATIONS = 20
 
-DISPLAY_NAMES = {
-    "jupyter": "Jupyter",
-    "tensorboard": "TensorBoard",
-    "marimo": "marimo",
-    "streamlit": "Streamlit",
-    "gradio": "Gradio",
-    "voila": "Voilà",
-    "panel": "Panel",
-    "dash": "Dash",
-}
+DISPLAY_NAMES = {kind.name: kind.label for kind in KINDS}  # one place for a kind: kinds.py
 
 # The app variable as seen from a session's status bar ("iterm2." reaches the app's scope; "?": may be unset).
 _FORWARDS_REFERENCE = iterm2.Reference(f"iterm2.{APP_VARIABLE}?")
