@@ -177,19 +177,28 @@ def _make_controlling_tty() -> None:
 
 
 class PtyProcess:
-    """A command running on its own pseudo-terminal, with every byte it writes recorded."""
+    """A command running on its own pseudo-terminal, with every byte it writes recorded.
 
-    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path, columns: int, rows: int) -> None:
+    With ``pipe`` its output goes to a pipe instead (``jupyter lab 2>&1 | tee log``): tools print
+    differently when stdout is no terminal (no colours, other buffering); Ctrl-C still comes from the pty.
+    """
+
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path, columns: int, rows: int,
+                 pipe: bool = False) -> None:  # fmt: skip
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        reader, out = os.pipe() if pipe else (master, slave)
         try:
             self.proc = subprocess.Popen(
-                argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=str(cwd),
+                argv, stdin=slave, stdout=out, stderr=out, env=env, cwd=str(cwd),
                 start_new_session=True, preexec_fn=_make_controlling_tty, close_fds=True,
             )  # fmt: skip
         finally:
             os.close(slave)
+            if pipe:
+                os.close(out)
         self.master = master
+        self.reader = reader
         self.data = bytearray()
         self.eof = False
         self.last_output = time.monotonic()
@@ -200,11 +209,11 @@ class PtyProcess:
         if self.eof:
             time.sleep(timeout)
             return
-        ready, _, _ = select.select([self.master], [], [], timeout)
+        ready, _, _ = select.select([self.reader], [], [], timeout)
         if not ready:
             return
         try:
-            chunk = os.read(self.master, 65536)
+            chunk = os.read(self.reader, 65536)
         except OSError as exc:  # EIO: every holder of the slave side has closed it
             if exc.errno != errno.EIO:
                 raise
@@ -280,7 +289,9 @@ class PtyProcess:
     def hang_up(self) -> None:
         """Close the terminal under the server (a closed window, a dropped ssh): nothing more is read."""
         os.close(self.master)
-        self.master = os.open(os.devnull, os.O_RDONLY)
+        if self.reader != self.master:
+            os.close(self.reader)
+        self.master = self.reader = os.open(os.devnull, os.O_RDONLY)
         self.eof = True
         try:
             self.proc.wait(STOP_TIMEOUT)
@@ -308,10 +319,11 @@ class PtyProcess:
 
     def close(self) -> None:
         self.kill()
-        try:
-            os.close(self.master)
-        except OSError:
-            pass
+        for fd in {self.master, self.reader}:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 # --------------------------------------------------------------------------- capture cases
@@ -384,6 +396,7 @@ class Case:
     stop_re: str = ""  # the server's own stop lines; "shutdown" in the index is whether it matched
     notes: str = ""
     stop: str = "ctrl-c"  # how the server is stopped: "ctrl-c" (answering y), "sigterm", "close" (the pty)
+    pipe: bool = False  # output to a pipe, not the terminal (mode "pipe" in the index)
 
 
 @dataclass
@@ -547,6 +560,7 @@ DASH_APP = """\
     """
 PANEL_APP = "import panel as pn\n\npn.panel('hello from panel').servable()\n"
 
+VOILA_STOP = r"\[Voila\] (?:Shutting down|Stopping|Handle signal)"  # not the kernel's own lines
 JUPYTER_STOP = r"Shutdown confirmed|Shutting down \d+ (?:kernel|extension)"
 NB6_STOP = r"Shutdown confirmed|Shutting down \d+ kernel"
 
@@ -688,12 +702,12 @@ CASES: list[Case] = [
     Case("voila_no_token", "voila",
          lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"],
          regex_expect("voila", "http://localhost:{port}/"), host="localhost",
-         setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), stop_re=r"(?i)shut(?:ting)? ?down|stopping"),
+         setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), stop_re=VOILA_STOP),
     Case("voila_token_auto", "voila",
          lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}", "--token"],
          regex_expect("voila", "http://localhost:{port}/?token={token}", r"\?token=([0-9a-f]+)"),
          host="localhost", setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK),
-         stop_re=r"(?i)shut(?:ting)? ?down|stopping", notes="--token: auto-generated token"),
+         stop_re=VOILA_STOP, notes="--token: auto-generated token"),
     Case("panel", "panel",
          lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
          regex_expect("panel", "http://127.0.0.1:{port}/app"),
@@ -874,11 +888,29 @@ CASES: list[Case] = [
          lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"],
          regex_expect("voila", "http://localhost:{port}/"), host="localhost",
          setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), stop="sigterm",
-         stop_re=r"(?i)shut(?:ting)? ?down|stopping"),
+         stop_re=VOILA_STOP),
     Case("voila04", "voila04",
          lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"],
          regex_expect("voila", "http://localhost:{port}/"), host="localhost",
-         setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), stop_re=r"(?i)shut(?:ting)? ?down|stopping"),
+         setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), stop_re=VOILA_STOP),
+    # ---- output to a pipe (`... 2>&1 | tee log`)
+    Case("jupyterlab_pipe", "lab", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
+         stop_re=JUPYTER_STOP, pipe=True, notes="stdout and stderr to a pipe; Ctrl-C from the terminal"),
+    Case("streamlit_pipe", "streamlit",
+         lambda ctx: ["streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+                      str(ctx.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+         regex_expect("streamlit", "http://127.0.0.1:{port}"),
+         setup=setup_file("app.py", "import streamlit as st\n\nst.write('hello from streamlit')\n"),
+         stop_re=r"Stopping", pipe=True),
+    Case("marimo_pipe", "marimo",
+         lambda ctx: ["marimo", "edit", "nb.py", "--headless", "--port", str(ctx.port)],
+         regex_expect("marimo", "http://localhost:{port}?access_token={token}", r"access_token=([\w-]+)"),
+         setup=setup_file("nb.py", "import marimo\n\napp = marimo.App()\n"),
+         stop_re=r"Thanks for using marimo", pipe=True),
+    Case("uvicorn_pipe", "uvicorn", lambda ctx: ["uvicorn", "app:app", "--port", str(ctx.port)],
+         regex_expect("uvicorn", "http://127.0.0.1:{port}"),
+         setup=setup_file("app.py", "async def app(scope, receive, send):\n    pass\n"),
+         stop_re=r"Finished server process", pipe=True),
 ]  # fmt: skip
 
 LISTINGS: list[ListingCase] = [
@@ -949,8 +981,9 @@ def url_ready(ctx: Ctx) -> Callable[[str], bool]:
     return lambda text: bool(pattern.search(text))
 
 
-def start_server(ctx: Ctx, argv: list[str], columns: int, rows: int, extra_env: dict[str, str]) -> PtyProcess:
-    proc = PtyProcess(argv, ctx.env(extra_env), ctx.work, columns, rows)
+def start_server(ctx: Ctx, argv: list[str], columns: int, rows: int, extra_env: dict[str, str],
+                 pipe: bool = False) -> PtyProcess:  # fmt: skip
+    proc = PtyProcess(argv, ctx.env(extra_env), ctx.work, columns, rows, pipe)
     if not proc.wait_for(url_ready(ctx), START_TIMEOUT):
         proc.close()
         raise RuntimeError(f"no URL on port {ctx.port} within {START_TIMEOUT}s; output:\n{proc.text()[-3000:]}")
@@ -982,7 +1015,7 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
     if case.setup:
         case.setup(ctx)
     argv = case.argv(ctx)
-    proc = start_server(ctx, argv, case.columns, case.rows, case.extra_env)
+    proc = start_server(ctx, argv, case.columns, case.rows, case.extra_env, case.pipe)
     try:
         expect = case.expect(ctx, proc.text())
         statuses = [probe(e["url"]) for e in expect]
@@ -1009,6 +1042,7 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
         shutdown=bool(case.stop_re and re.search(case.stop_re, text)),
         listing=0,
         stop=case.stop,
+        mode="pipe" if case.pipe else "tty",
         answered_confirmation=answered,
         killed_after_timeout=proc.killed,
         exit_status=proc.proc.returncode,
