@@ -209,8 +209,11 @@ class Detector:
     # -- scanning -------------------------------------------------------------------------------
 
     def _running_changed(self) -> None:
+        """Stop windows open at the cues of the server in the foreground, the last one announced: each cue
+        is one more search through all output. Any running server's stop line counts inside a window."""
         self._stoppable = [k for k in self._kinds if k.name in self._running and k.stop_line is not None]
-        self._cues = frozenset(cue for kind in self._stoppable for cue in kind.stop_cues)
+        foreground = next(reversed(self._running), None)
+        self._cues = frozenset(cue for k in self._stoppable if k.name == foreground for cue in k.stop_cues)
 
     def _examine(self, line: str, text: str, start: int) -> list[Event]:
         events: list[Event] = []
@@ -317,6 +320,7 @@ class Detector:
     def _emit(self, event: Event, number: int) -> list[Event]:
         event = replace(event, line=number, alt_hosts=event.alt_hosts or forward_order([event.host]))
         self._seen.add(event.key)
+        self._running.pop(event.kind, None)  # re-inserted last: the foreground server
         self._running[event.kind] = event
         self._running_changed()
         return [event]

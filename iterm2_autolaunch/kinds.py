@@ -60,9 +60,10 @@ class Kind:
     banner: re.Pattern[str] | None = None  # must appear within BANNER_WINDOW lines before the URL
     own_lines: tuple[re.Pattern[str], ...] = ()  # banner and URL on one line: no banner above needed
     stop_line: re.Pattern[str] | None = None
-    # Text that starts a stop window: the terminal's echo of Ctrl-C, a signal's log line, or a stop line
-    # itself (SIGTERM, ``kill``, a terminal that does not echo ^C).
-    stop_cues: tuple[str, ...] = ("^C",)
+    # Text that starts a stop window (STOP_WINDOW lines checked against stop_line): a stop line itself or
+    # a line the tool prints first whether it is stopped by Ctrl-C, SIGTERM or ``kill``, with or without
+    # a ^C echo. Each cue is one more search through all output, so one per kind where one suffices.
+    stop_cues: tuple[str, ...] = ()
     probe_path: str = ""  # relative to the server's base path
     probe_expect: str = ""  # a substring the probe's response body must contain
     probe_header: tuple[str, str] = ("", "")  # (header, substring of its value) the server must send
@@ -114,8 +115,10 @@ JUPYTER = Kind(
         re.ASCII,
     ),
     stop_line=JUPYTER_STOP,
-    # jupyter_server 2.21.1 serverapp.py:2534 "received signal %s, stopping" (SIGTERM); 1.24.0 :2127.
-    stop_cues=("^C", "received signal", "Shutdown confirmed"),
+    # The critical-level log prefix "[C ": every way of stopping logs at that level first:
+    # "Shutdown confirmed" (Ctrl-C, y), "received signal %s, stopping" (SIGTERM, a second Ctrl-C) in
+    # jupyter_server 2.21.1 serverapp.py:2508/:2534, 1.24.0 :2112/:2127, notebook 5.5.0 :1417/:1432.
+    stop_cues=("[C ",),
     probe_path="api",
     probe_expect='"version"',  # GET /api answers {"version": "..."} (jupyter_server handlers/api)
     default_action="open",
@@ -132,7 +135,7 @@ VOILA = Kind(
     banner=re.compile(r"Voil[aà] is running at:[ \t]*$"),
     # voila 0.5.13 voila/app.py:958 self.log.info("Stopping..."); :896 "Handle signal %s." (SIGTERM)
     stop_line=re.compile(r"^\[Voila\][ \t]+(?:Shutting down|Stopping|Handle signal [0-9]+\.)"),
-    stop_cues=("^C", "[Voila] Stopping", "[Voila] Handle signal"),
+    stop_cues=("[Voila] Stopping", "[Voila] Handle signal"),
     probe_path="",
     probe_expect="voila",  # the page names its template assets (voila/...)
     default_action="open",
@@ -176,7 +179,7 @@ MARIMO = Kind(
     # marimo 0.25.2 marimo/_server/print.py:69 "Thanks for using marimo!"; the Ctrl-C question is
     # marimo/_server/api/interrupt.py:73 "Are you sure you want to quit? (y/N): ".
     stop_line=re.compile(r"^[ \t]*Thanks for using marimo"),
-    stop_cues=("want to quit?", "Thanks for using marimo"),
+    stop_cues=("Thanks for using marimo",),
     probe_path="health",
     probe_expect='"status"',  # marimo _server/api/endpoints/health.py: {"status": "healthy", ...}
     default_action="open",
@@ -193,7 +196,7 @@ STREAMLIT = Kind(
     banner=re.compile(r"You can now view your Streamlit app in your browser|Check out our demo in your browser"),
     # streamlit/web/server/server.py:120 print_to_cli("  Stopping...")
     stop_line=re.compile(r"^[ \t]*Stopping\.\.\.[ \t]*$"),
-    stop_cues=("^C", "Stopping..."),
+    stop_cues=("Stopping...",),
     probe_path="_stcore/health",
     probe_expect="ok",
     default_action="open",
@@ -207,6 +210,7 @@ GRADIO = Kind(
     url_lines=(layout(r"\*?[ \t]*Running[ \t]+on[ \t]+local[ \t]+URL:[ \t]+"),),
     # gradio 4.44.1 gradio/blocks.py:2711 "Keyboard interruption in main thread... closing server."
     stop_line=re.compile(r"^Keyboard interruption in main thread\.\.\. closing server\.[ \t]*$"),
+    stop_cues=("Keyboard interruption",),
     probe_path="config",
     probe_expect='"components"',  # gradio routes.py /config: the Blocks config
     default_action="open",
@@ -220,6 +224,7 @@ PANEL = Kind(
     url_lines=(layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+)?Bokeh[ \t]+app[ \t]+running[ \t]+at:[ \t]+"),),
     # bokeh/server/server.py run_until_shutdown: print("\nInterrupted, shutting down")
     stop_line=re.compile(r"^Interrupted, shutting down[ \t]*$"),
+    stop_cues=("Interrupted, shutting down",),
     probe_path="",
     probe_header=("Server", "TornadoServer"),
     default_action="open",
@@ -266,7 +271,7 @@ MLFLOW = Kind(
                r"[ \t]+\(Press[ \t]CTRL\+C[ \t]to[ \t]quit\)"),
     ),  # fmt: skip
     stop_line=re.compile(r"^[0-9/]{10}[ \t][0-9:]{8}[ \t]INFO:[ \t]+(?:Shutting down|Finished server process)"),
-    stop_cues=("Shutting down", "Finished server process"),
+    stop_cues=("Finished server process",),
     probe_path="",  # the UI's index.html (mlflow/server/js/build), checked on MLflow 3.17.2
     probe_expect="<title>MLflow</title>",
     default_action="open",
