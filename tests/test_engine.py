@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from iterm2_autolaunch.config import Config, HostRule
 from iterm2_autolaunch.detect import Kind
 from iterm2_autolaunch.engine import Effects, Engine
 from iterm2_autolaunch.errors import ResolveError, TunnelError
+from iterm2_autolaunch.lines import bytes_to_lines
 from iterm2_autolaunch.probe import ProbeResult
 from iterm2_autolaunch.session import SessionContext
 from iterm2_autolaunch.tunnels.base import ForwardSpec, SshTarget
@@ -338,3 +344,34 @@ def test_listed_server_that_is_gone_is_not_reported_as_a_failure() -> None:
         assert world.notes == [] and world.opened == []
 
     run(scenario, config=Config(reattach="open"))
+
+
+CAPTURES = Path(__file__).parent / "data" / "captures"
+
+
+@pytest.mark.parametrize(("capture", "action"), [
+    ("dask_scheduler.raw", "open"),  # a dashboard: opened
+    ("mlflow_server.raw", "open"),
+    ("uvicorn_app.raw", "notify"),  # a generic dev server: only told
+    ("http_server.raw", "notify"),  # its capture has no stop line after the ^C
+])  # fmt: skip
+def test_new_kinds_end_to_end_from_their_real_captures(capture: str, action: str) -> None:
+    """The real tool's output through the engine: forward, the kind's default action, closed at its stop."""
+    entry = next(e for e in json.loads((CAPTURES / "index.json").read_text()) if e["file"] == capture)
+    lines = list(bytes_to_lines([(CAPTURES / capture).read_bytes()]))
+    port = entry["expect"][0]["port"]
+    stops = [i for i, line in enumerate(lines) if re.search(r"End scheduler|Finished server|Keyboard interrupt", line)]
+    stop_at = min(stops, default=len(lines))
+    assert bool(stops) == entry["shutdown"]
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.alive = {("127.0.0.1", port)}
+        engine.session_lines(SSH, lines[:stop_at])
+        await settle(lambda: bool(world.opened or world.notes))
+        assert [(f.spec.remote_host, f.spec.remote_port) for f in world.forwards] == [("127.0.0.1", port)]
+        assert bool(world.opened) == (action == "open") and bool(world.notes) == (action == "notify")
+        if stops:
+            engine.session_lines(SSH, lines[stop_at:])
+            await settle(lambda: not world.live())
+
+    run(scenario)
