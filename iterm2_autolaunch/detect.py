@@ -12,11 +12,11 @@ The scan is built for throughput: one regex with a literal ``://`` prefix finds 
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from iterm2_autolaunch.events import Event, make_event, redact
 from iterm2_autolaunch.hosts import LOOPBACK_NAMES, forward_order, is_local_looking, is_loopback
 from iterm2_autolaunch.kinds import (
     BANNER_WINDOW,
@@ -35,6 +35,7 @@ from iterm2_autolaunch.streams import LineNumbers, NoLineNumbers, StopWindows, l
 
 __all__ = ["KINDS", "LOOPBACK_NAMES", "Detector", "Event", "Kind", "is_local_looking", "is_loopback", "redact"]
 _URL = URL  # the marker parser matches the same URLs
+_event = make_event
 
 # A candidate: "://", a host, ":" and a port, a path and query of the characters a layout's URL may hold,
 # then the end of the line, a known suffix ("(Press CTRL+C", " :: dir") or a JSON string's closing quote.
@@ -50,56 +51,6 @@ _CANDIDATE = re.compile(
 MAX_PREFIX = 200  # no layout's prefix is longer: text further left of a URL cannot make it a start line
 MAX_LINE = 64 * 1024  # lines.py caps logical lines here too
 RECENT_LINES = max(BANNER_WINDOW, MAX_OBJECT_LINES)  # kept from one batch for the next one
-
-
-@dataclass(frozen=True)
-class Event:
-    """A server seen in the output. ``event`` is "announce", "shutdown" or "listing".
-
-    ``host`` is the URL's host (loopback preferred when the server printed several); ``alt_hosts`` every
-    host the banner offered that a forward may go to, in the order to try them: the printed name first
-    (a compute node's server is reachable only by it; another user's may answer on the login node's
-    loopback), loopback last (see hosts.forward_order).
-    ``base_path`` is the server's root (Jupyter's base_url), where probe paths are resolved.
-    """
-
-    event: str
-    kind: str
-    url: str
-    scheme: str
-    host: str
-    port: int
-    path: str
-    query: str
-    token: str | None
-    line: int
-    alt_hosts: tuple[str, ...] = ()
-    base_path: str = "/"
-
-    @property
-    def key(self) -> tuple[str, int, str | None]:
-        """What makes a server the same server: printed twice -> same key; restarted -> new token."""
-        return (self.kind, self.port, self.token)
-
-    def to_json(self) -> dict[str, object]:
-        """The stable ``scan --json`` form: exactly these keys."""
-        return {
-            "event": self.event,
-            "kind": self.kind,
-            "url": self.url,
-            "scheme": self.scheme,
-            "host": self.host,
-            "port": self.port,
-            "path": self.path,
-            "token": self.token,
-            "line": self.line,
-            "alt_hosts": list(self.alt_hosts),
-        }
-
-
-def redact(url: str) -> str:
-    """The URL with any token's value hidden, for logs and notifications."""
-    return re.sub(r"((?:access_)?token=)[^&\s]+", r"\1…", url)
 
 
 class Detector:
@@ -148,7 +99,7 @@ class Detector:
         stops = StopWindows(text, self._stop_lines_left)
         if json_hits or self._json.pending:
             for match, start in self._json.scan(text, json_hits, self._recent):
-                event = _event("listing", JUPYTER, match)
+                event = make_event("listing", JUPYTER, match)
                 events.extend([replace(event, line=self._numbers.at(start))] if event else [])
         k = 0
         while True:
@@ -223,7 +174,7 @@ class Detector:
         if announcement is not None:
             events.extend(self._announce(announcement, start))
         elif (listing := LISTING_LINE.match(line)) and self._listed_below_header(text, start):
-            event = _event("listing", JUPYTER, listing)
+            event = make_event("listing", JUPYTER, listing)
             events.extend([replace(event, line=self._numbers.at(start))] if event else [])
         else:
             events.extend(self._match_stop(line, start))
@@ -236,19 +187,19 @@ class Detector:
         for kind in self._kinds:
             for own in kind.own_lines:
                 if match := own.match(line):
-                    return _event("announce", kind, match)
+                    return make_event("announce", kind, match)
             for url_line in kind.url_lines:
                 match = url_line.match(line)
                 if match is None:
                     continue
-                event = _event("announce", kind, match)
+                event = make_event("announce", kind, match)
                 # A server already announced is dropped anyway; only a new one needs its banner checked.
                 if event and (event.key in self._seen or not kind.banner or self._banner_before(kind, text, start)):
                     return event
         if self._marker_line is not None:
             match = self._marker_line.match(line)
             if match:
-                return _event("announce", JUPYTER, match)
+                return make_event("announce", JUPYTER, match)
         return None
 
     def _lines_before(self, text: str, end: int) -> list[str]:
@@ -324,61 +275,3 @@ class Detector:
         self._running[event.kind] = event
         self._running_changed()
         return [event]
-
-
-MAX_URL = 2048  # real start URLs are < 200 characters; a 10 kB "URL" is not one
-# Control characters (%00-%1F, %7F) or a ".." segment, plain or %-encoded, in a path: not a server's own URL.
-_BAD_PATH = re.compile(r"%[01][0-9A-Fa-f]|%7[Ff]|(?:^|/)(?:\.|%2[Ee]){2}(?:/|$)")
-
-
-def _event(name: str, kind: Kind, match: re.Match[str]) -> Event | None:
-    port = int(match["port"])
-    if not 0 < port < 65536 or match["port"].startswith("0"):
-        return None
-    host = match["host"].strip("[]")
-    url = match["url"]
-    if match["twin"]:  # "http://(NAME or 127.0.0.1):PORT/...": the loopback URL, NAME tried first
-        url = url.replace(f"({match['twin']} or ", "", 1).replace(")", "", 1)
-    if match["host"].startswith("["):
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            return None
-    if len(url) > MAX_URL or (match["path"] is None and kind.pages_in_path):
-        return None  # Jupyter always prints a path: a URL ending at the port was cut short
-    path = match["path"] or "/"
-    if _BAD_PATH.search(path):
-        return None
-    query = match["query"] or ""
-    token = None
-    if kind.token_param and query:
-        found = re.search(rf"(?:^|&){kind.token_param}=([^&]+)", query)
-        if found is None:
-            return None  # "?tok", "?token=": cut short, or not this kind's URL
-        token = found[1]
-        if token == "...":  # Jupyter masks a token given on its command line: the user knows it
-            token, query = None, ""
-    return Event(
-        event=name,
-        kind=kind.name,
-        url=url,
-        scheme=match["scheme"],
-        host=host,
-        port=port,
-        path=path,
-        query=query,
-        token=token,
-        line=0,
-        alt_hosts=forward_order([match["twin"], host]) if match["twin"] else (),
-        base_path=_base_path(kind, path),
-    )
-
-
-# The page part of a Jupyter URL; what comes before it is the base_url.
-_JUPYTER_PAGE = re.compile(r"(?:lab|tree|notebooks|doc|voila)(?:/.*)?$|\?.*$")
-
-
-def _base_path(kind: Kind, path: str) -> str:
-    if kind.pages_in_path:
-        return _JUPYTER_PAGE.sub("", path) or "/"
-    return path if path.endswith("/") else path.rsplit("/", 1)[0] + "/"
