@@ -906,6 +906,20 @@ CASES: list[Case] = [
          regex_expect("uvicorn", "http://127.0.0.1:{port}"),
          setup=setup_file("app.py", "async def app(scope, receive, send):\n    pass\n"),
          stop_re=r"Finished server process", pipe=True),
+    # ---- a terminal that does not echo ^C (stty -echoctl), and a wide one
+    Case("jupyterlab_no_echoctl", "lab",
+         lambda ctx: ["sh", "-c", 'stty -echoctl; exec "$@"', "sh", *jlab()(ctx)],
+         jupyter_expect("jupyter", "/lab"), host="localhost", stop_re=JUPYTER_STOP,
+         notes="stty -echoctl: Ctrl-C stops the server but the terminal prints no ^C"),
+    Case("jupyterlab_200cols", "lab", jlab("--ServerApp.base_url=/user/bob/"),
+         jupyter_expect("jupyter", "/lab", base="/user/bob/"), host="localhost", columns=200, stop_re=JUPYTER_STOP),
+    Case("streamlit_no_echoctl", "streamlit",
+         lambda ctx: ["sh", "-c", 'stty -echoctl; exec "$@"', "sh", "streamlit", "run", "app.py",
+                      "--server.headless", "true", "--server.port", str(ctx.port), "--server.address", "127.0.0.1",
+                      "--browser.gatherUsageStats", "false"],
+         regex_expect("streamlit", "http://127.0.0.1:{port}"),
+         setup=setup_file("app.py", "import streamlit as st\n\nst.write('hello from streamlit')\n"),
+         stop_re=r"Stopping", columns=200),
 ]  # fmt: skip
 
 LISTINGS: list[ListingCase] = [
