@@ -55,6 +55,9 @@ class Config:
     kinds: frozenset[str] = frozenset(KIND_NAMES)
     markers: tuple[str, ...] = ()
     reattach: str = "notify"
+    # A printed host that does not look local to the remote (a public name) is a forward target only when
+    # this is true; link-local and cloud-metadata hosts never are (hosts.forward_allowed).
+    forward_public_hosts: bool = False
     hosts: tuple[HostRule, ...] = ()
     # Secret identity of the invisible marker (OSC 1337 ; Custom=id=<identity>:<url> ST); None: markers off.
     marker_identity: str | None = field(default=None, repr=False)
@@ -101,7 +104,8 @@ def parse_config(data: Mapping[str, Any], source: str) -> Config:
     reader.no_unknown(
         data,
         "",
-        {"backend", "browser", "actions", "port_range", "kinds", "markers", "reattach", "hosts", "marker_identity"},
+        {"backend", "browser", "actions", "port_range", "kinds", "markers", "reattach", "hosts", "marker_identity",
+         "forward_public_hosts"},
     )
     actions = dict(DEFAULT_ACTIONS)
     actions.update(reader.actions(data.get("actions", {}), "actions"))
@@ -127,6 +131,9 @@ def parse_config(data: Mapping[str, Any], source: str) -> Config:
         kinds=frozenset(reader.names(data.get("kinds", list(KIND_NAMES)), "kinds", KIND_NAMES)),
         markers=reader.markers(data.get("markers", [])),
         reattach=reader.choice(data.get("reattach", "notify"), "reattach", REATTACH) or "notify",
+        forward_public_hosts=reader.typed(
+            data.get("forward_public_hosts", False), "forward_public_hosts", bool, "true or false"
+        ),
         hosts=tuple(hosts),
         marker_identity=reader.marker_identity(data.get("marker_identity")),
         source=source,

@@ -254,10 +254,11 @@ class Detector:
         if held is not None and held.key == event.key:
             # The held non-loopback URL's twin: announce the loopback one; the name is tried first.
             self._held = None
-            hosts = forward_order([held.host, event.host])
+            printed = (held.host, event.host)
+            hosts = forward_order(printed)
             if is_loopback(event.host):
-                return self._emit(replace(event, alt_hosts=hosts), self._numbers.at(start))
-            return self._emit(replace(held, alt_hosts=hosts), self._held_number)
+                return self._emit(replace(event, alt_hosts=hosts, printed_hosts=printed), self._numbers.at(start))
+            return self._emit(replace(held, alt_hosts=hosts, printed_hosts=printed), self._held_number)
         if event.kind == "jupyter" and not is_loopback(event.host):
             # Jupyter prints "http://<name>:port/..." and then "http://127.0.0.1:port/...": wait one line.
             self._held, self._held_number = event, self._numbers.at(start)
@@ -269,7 +270,12 @@ class Detector:
         return self._emit(held, self._held_number) if held is not None and is_local_looking(held.host) else []
 
     def _emit(self, event: Event, number: int) -> list[Event]:
-        event = replace(event, line=number, alt_hosts=event.alt_hosts or forward_order([event.host]))
+        event = replace(
+            event,
+            line=number,
+            alt_hosts=event.alt_hosts or forward_order([event.host]),
+            printed_hosts=event.printed_hosts or (event.host,),
+        )
         self._seen.add(event.key)
         self._running.pop(event.kind, None)  # re-inserted last: the foreground server
         self._running[event.kind] = event

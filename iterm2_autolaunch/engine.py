@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from iterm2_autolaunch.config import Config
 from iterm2_autolaunch.detect import KINDS, Detector, Event, Kind, is_loopback, redact
 from iterm2_autolaunch.errors import AutolaunchError, TunnelError
+from iterm2_autolaunch.hosts import forward_order
 from iterm2_autolaunch.probe import ProbeResult, probe_url
 from iterm2_autolaunch.session import SessionContext
 from iterm2_autolaunch.tunnels.base import Backend, Forward, ForwardSpec, SshTarget
@@ -164,7 +165,9 @@ class Engine:
     async def _reach(self, session_id: str, event: Event, target: SshTarget, prefix: str) -> Server | None:
         """Open a forward (unless local) and probe through it: the printed host first, loopback last."""
         kind = KIND_BY_NAME[event.kind]
-        hosts = list(event.alt_hosts) or [event.host]  # printed host first, loopback last (hosts.py)
+        # The printed host first, loopback last; public names only when the config allows them (hosts.py).
+        allow_any = self._config.forward_public_hosts
+        hosts = list(forward_order(event.printed_hosts, allow_any=allow_any) if event.printed_hosts else [event.host])
         reason = ""
         for host in hosts:
             forward = None

@@ -32,6 +32,7 @@ class Event:
     token: str | None
     line: int
     alt_hosts: tuple[str, ...] = ()
+    printed_hosts: tuple[str, ...] = ()  # every host the banner printed, in order (for a config that allows more)
     base_path: str = "/"
 
     @property
@@ -105,6 +106,7 @@ def make_event(name: str, kind: Kind, match: re.Match[str]) -> Event | None:
         token=token,
         line=0,
         alt_hosts=forward_order([match["twin"], host]) if match["twin"] else (),
+        printed_hosts=(match["twin"], host) if match["twin"] else (),
         base_path=base_path_of(kind, path),
     )
 

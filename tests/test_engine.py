@@ -375,3 +375,34 @@ def test_new_kinds_end_to_end_from_their_real_captures(capture: str, action: str
             await settle(lambda: not world.live())
 
     run(scenario)
+
+
+PUBLIC_NAME_START = [
+    "[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.21.1 is running at:",
+    "[I 2026-11-28 03:39:05.553 ServerApp] http://jupyter.example.org:8888/lab?token=t",
+    "[I 2026-11-28 03:39:05.553 ServerApp]     http://127.0.0.1:8888/lab?token=t",
+]
+
+
+@pytest.mark.parametrize(("allow", "tried"), [(False, ["127.0.0.1"]), (True, ["jupyter.example.org", "127.0.0.1"])])
+def test_public_printed_name_is_a_target_only_when_the_config_allows_it(allow: bool, tried: list[str]) -> None:
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.alive = {("127.0.0.1", 8888)}
+        engine.session_lines(SSH, PUBLIC_NAME_START)
+        await settle(lambda: bool(world.opened))
+        assert [f.spec.remote_host for f in world.forwards] == tried
+
+    run(scenario, config=Config(forward_public_hosts=allow))
+
+
+def test_metadata_name_is_never_a_target() -> None:
+    lines = [PUBLIC_NAME_START[0], PUBLIC_NAME_START[1].replace("jupyter.example.org", "metadata.google.internal"),
+             PUBLIC_NAME_START[2]]  # fmt: skip
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.alive = {("127.0.0.1", 8888), ("metadata.google.internal", 8888)}
+        engine.session_lines(SSH, lines)
+        await settle(lambda: bool(world.opened))
+        assert [f.spec.remote_host for f in world.forwards] == ["127.0.0.1"]
+
+    run(scenario, config=Config(forward_public_hosts=True))
