@@ -152,9 +152,9 @@ TENSORBOARD = Kind(
         layout(
             r"TensorBoard[ \t]+[0-9][0-9a-z.+-]{0,30}[ \t]+at[ \t]+", r"[ \t]+\(Press[ \t]CTRL\+C[ \t]to[ \t]quit\)"
         ),  # fmt: skip
-        # TensorFlow 1.0-1.2 tensorflow/tensorboard/tensorboard.py and tensorboard 0.1.x main.py:
-        # print('Starting TensorBoard %s at http://%s:%d' % (tag, host, port)); tag is a bytes repr
-        # such as b'47' on Python 3. Not installable on Python 3.11: from the source text only.
+        # Old TensorBoard (TensorFlow 1.x era): "Starting TensorBoard b'47' at http://host:6006", the tag a
+        # bytes repr on Python 3 (the form quoted in issue 13). NOT verified against its source or a
+        # capture: no such version installs on Python 3.11 and its source was not fetched.
         layout(r"Starting[ \t]+TensorBoard[ \t]+(?:b'[0-9]{1,6}'|[0-9][0-9a-z.+-]{0,30})[ \t]+at[ \t]+"),
     ),
     probe_path="data/environment",
