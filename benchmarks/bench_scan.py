@@ -5,7 +5,11 @@ output) with the real server start-ups from tests/data/captures scattered throug
 logical lines with the same LineAssembler the frontends use, then times, on the same text in the same
 run: ``str.count('://')`` (the baseline), ``re.finditer(r'https?://\\S+')``, and ``Detector.feed_text`` as the
 daemon runs it (no line numbers) and as ``scan`` runs it (numbering lines costs one more pass over the text).
-The last line is ``ratio_vs_count=<daemon detector MB/s / count MB/s>`` (target >= 0.5).
+The last lines are ``ratio_vs_count=<daemon detector MB/s / count MB/s>`` (target >= 0.5) and
+``worst_case_ratio=<hostile MB/s / normal MB/s>`` (target >= 0.5): the whole path from bytes
+(LineAssembler, then the daemon's detector) on hostile input (64 KiB lines of ``http://a:1 ::``, a 2 MB
+bare-CR stream, runs of ``://a:1/``, JSON listing look-alikes, Ctrl-C echoes after a live banner) against
+the same path on the normal text, in the same run.
 
 Run: python benchmarks/bench_scan.py [--mb 10] [--repeat 7]
 """
@@ -104,6 +108,37 @@ def build_text(megabytes: float, seed: int = 7) -> tuple[str, int]:
     return "\n".join(lines), inserted
 
 
+def hostile_bytes(megabytes: float) -> bytes:
+    """Input built to hit every place a detector or line assembler can go quadratic."""
+    banner = (
+        b"[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.21.1 is running at:\n"
+        b"[I 2026-11-28 03:39:05.553 ServerApp] http://localhost:8888/lab?token=abc\n"
+    )
+    pieces = [
+        b"http://a:1 ::" * 5000 + b"\n",  # 64 KiB of candidates followed by a listing's "::"
+        b"\r" * 2_000_000 + b"\n",  # a bare-CR stream
+        b"://a:1/" * 10_000 + b" x\n",  # one run of candidates that all fail at the end
+        b"    http://(a or 127.0.0.1):1" * 2000 + b"\n",
+        b'    "url": "http://localhost:1/",\n' * 2000,  # JSON listing look-alikes
+        banner + b"^C\n" * 20_000,  # stop cues while a server runs
+        b"x" * 3_000_000 + b"\n",  # one endless line
+    ]
+    out = bytearray()
+    while len(out) < megabytes * 1_000_000:
+        for piece in pieces:
+            out += piece
+    return bytes(out)
+
+
+def through_assembler(data: bytes) -> None:
+    """The daemon's whole path: bytes in 64 KiB chunks -> logical lines -> detector."""
+    assembler = LineAssembler()
+    detector = Detector(number_lines=False)
+    for at in range(0, len(data), 65536):
+        detector.feed(assembler.feed(data[at : at + 65536]))
+    detector.feed(assembler.finish())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=10.0)
@@ -136,6 +171,19 @@ def main() -> None:
     baseline = rate["str.count('://')"]
     print(f"ratio_vs_count_with_line_numbers={rate['detector, scan (with line numbers)'] / baseline:.2f}")
     print(f"ratio_vs_count={rate['detector, daemon (no line numbers)'] / baseline:.2f}")
+
+    normal = text.encode()
+    hostile = hostile_bytes(args.mb)
+    paths: dict[str, tuple[bytes, list[float]]] = {"normal": (normal, []), "hostile": (hostile, [])}
+    for _ in range(max(3, args.repeat // 3)):
+        for data, times in paths.values():
+            start = time.perf_counter()
+            through_assembler(data)
+            times.append(time.perf_counter() - start)
+    path_rate = {name: len(data) / 1e6 / statistics.median(times) for name, (data, times) in paths.items()}
+    for name, value in path_rate.items():
+        print(f"bytes -> lines -> detector, {name:<8} {value:8.1f} MB/s  ({len(paths[name][0]) / 1e6:.1f} MB)")
+    print(f"worst_case_ratio={path_rate['hostile'] / path_rate['normal']:.2f}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from iterm2_autolaunch.detect import KINDS
+from iterm2_autolaunch.kinds import KINDS
 
 ACTIONS = ("open", "notify", "silent", "ignore")
 # Where a page opens: the system browser, or iTerm2's built-in browser in a pane split beside the session
@@ -21,9 +21,8 @@ REATTACH = ("notify", "open", "ignore")
 # to be guessed, and made only of characters that need no quoting in a printf format or an OSC string.
 MARKER_IDENTITY = re.compile(r"[A-Za-z0-9_-]{16,128}")
 KIND_NAMES = tuple(kind.name for kind in KINDS)
-DEFAULT_ACTIONS: Mapping[str, str] = {
-    name: ("open" if name == "jupyter" else "notify") for name in KIND_NAMES
-}
+# Each kind's own default (kinds.py): "open" for notebooks and dashboards, "notify" for generic dev servers.
+DEFAULT_ACTIONS: Mapping[str, str] = {kind.name: kind.default_action for kind in KINDS}
 
 
 @dataclass(frozen=True)
@@ -68,6 +67,9 @@ class Config:
     kinds: frozenset[str] = frozenset(KIND_NAMES)
     markers: tuple[str, ...] = ()
     reattach: str = "notify"
+    # A printed host that does not look local to the remote (a public name) is a forward target only when
+    # this is true; link-local and cloud-metadata hosts never are (hosts.forward_allowed).
+    forward_public_hosts: bool = False
     hosts: tuple[HostRule, ...] = ()
     limits: Limits = field(default_factory=Limits)
     # Secret identity of the invisible marker (OSC 1337 ; Custom=id=<identity>:<url> ST); None: markers off.

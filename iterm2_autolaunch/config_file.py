@@ -76,6 +76,7 @@ def render_config(config: Config, source: Path | None, path: Path) -> str:
         f"kinds = {_toml([name for name in KIND_NAMES if name in config.kinds])}",
         f"markers = {_toml(list(config.markers))}",
         f"reattach = {_toml(config.reattach)}",
+        f"forward_public_hosts = {_toml(config.forward_public_hosts)}",
         "",
         "[actions]",
         *(f"{name} = {_toml(config.actions[name])}" for name in KIND_NAMES if name in config.actions),

@@ -34,6 +34,7 @@ else:  # pragma: no cover - exercised only on 3.10
 TOP_KEYS = {
     "backend", "browser", "browsers", "close_browser_pane", "actions", "port_range", "kinds", "markers", "reattach",
     "hosts", "marker_identity", "limits",
+    "forward_public_hosts",
 }  # fmt: skip
 HOST_KEYS = {"match", "backend", "actions", "browser", "browsers", "trust_variables"}
 LIMIT_KEYS = {field.name for field in fields(Limits)}
@@ -90,6 +91,9 @@ def parse_config(data: Mapping[str, Any], source: str, text: str = "") -> Config
         reattach=reader.choice(data.get("reattach", "notify"), "reattach", REATTACH) or "notify",
         hosts=tuple(hosts),
         limits=reader.limits(data.get("limits", {})),
+        forward_public_hosts=reader.typed(
+            data.get("forward_public_hosts", False), "forward_public_hosts", bool, "true or false", False
+        ),
         marker_identity=reader.marker_identity(data.get("marker_identity")),
         source=source,
     )

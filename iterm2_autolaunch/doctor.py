@@ -211,17 +211,6 @@ def check_control_master(target: SshTarget, config: Config, ssh: str = "ssh") ->
 _LOG = "[I 2026-01-01 00:00:00.000 ServerApp]"
 # Each kind's start lines as the real server prints them, with {url} where its URL goes; fed to the real
 # Detector so `doctor --url` accepts exactly what the daemon accepts.
-_START_LINES: Mapping[str, tuple[str, ...]] = {
-    "jupyter": (f"{_LOG} Jupyter Server 2.0.0 is running at:", f"{_LOG} {{url}}"),
-    "voila": ("[Voila] Voilà is running at:", "[Voila] {url}"),
-    "tensorboard": ("TensorBoard 2.0.0 at {url} (Press CTRL+C to quit)",),
-    "marimo": ("        Create or edit notebooks in your browser", "        ➜  URL: {url}"),
-    "streamlit": ("  You can now view your Streamlit app in your browser.", "", "  Local URL: {url}"),
-    "gradio": ("* Running on local URL:  {url}",),
-    "panel": ("Bokeh app running at: {url}",),
-    "dash": ("Dash is running on {url}",),
-}
-
 _ACTIONS = {
     "open": "opens the browser at it",
     "notify": "shows a notification with it (token hidden); nothing opens",
@@ -233,8 +222,9 @@ def parse_url(url: str, kind: str = "jupyter") -> Event | None:
     """The event the daemon would see if a ``kind`` server printed ``url`` in its start lines, else None."""
     if any(c.isspace() or not c.isprintable() for c in url):
         return None  # a line break would make a second line; a real server prints one URL per line
-    detector = Detector(kinds=[k for k in KINDS if k.name == kind])
-    events = detector.feed([line.replace("{url}", url) for line in _START_LINES[kind]]) + detector.finish()
+    spec = next(k for k in KINDS if k.name == kind)
+    detector = Detector(kinds=[spec])
+    events = detector.feed([line.replace("{url}", url) for line in spec.example]) + detector.finish()
     return next((event for event in events if event.event == "announce"), None)
 
 

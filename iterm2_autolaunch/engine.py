@@ -19,6 +19,7 @@ from iterm2_autolaunch.budget import Budget, Once, forward_refusal
 from iterm2_autolaunch.config import Config
 from iterm2_autolaunch.detect import KINDS, Detector, Event, is_loopback
 from iterm2_autolaunch.errors import AutolaunchError, PortTaken
+from iterm2_autolaunch.hosts import forward_order
 from iterm2_autolaunch.interfaces import Effects, ServerView, probe_url
 from iterm2_autolaunch.redact import redact
 from iterm2_autolaunch.server import Server, ServerKey
@@ -147,9 +148,11 @@ class Engine:
             raise
 
     async def _reach(self, session_id: str, event: Event, target: SshTarget, prefix: str) -> Server | None:
-        """Open a forward (unless local) and probe through it; the printed host name is the fallback."""
+        """Open a forward (unless local) and probe through it: the printed host first, loopback last."""
         kind = KIND_BY_NAME[event.kind]
-        hosts = [event.host] + ([event.hint_host] if event.hint_host else [])
+        # The printed host first, loopback last; public names only when the config allows them (hosts.py).
+        allow_any = self._config.forward_public_hosts
+        hosts = list(forward_order(event.printed_hosts, allow_any=allow_any) if event.printed_hosts else [event.host])
         reason = ""
         for host in hosts:
             forward = None

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from iterm2_autolaunch.detect import Kind
+from iterm2_autolaunch.kinds import Kind
 from iterm2_autolaunch.session import SessionContext
 from iterm2_autolaunch.target import SshTarget
 from iterm2_autolaunch.tunnels.base import AnyBackend

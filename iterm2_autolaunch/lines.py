@@ -3,8 +3,9 @@
 Shared by ``scan`` and the pty frontend. Escape sequences (CSI, OSC, DCS/SOS/PM/APC and the short ESC
 forms) are removed, ``\\r\\n`` ends a line, a bare ``\\r`` returns to column 0 so that a redraw
 overwrites what was there, and backspace moves left. Invalid UTF-8 becomes U+FFFD. Work is linear in the
-input: a logical line longer than ``max_line`` keeps its first ``max_line`` characters, the rest of it
-is dropped, and an escape sequence that never ends is given up after ``MAX_SEQUENCE`` characters.
+input: a logical line longer than ``max_line`` keeps its first ``max_line`` characters followed by
+``TRUNCATED`` (so it can never pass for a server's start line), the rest of it is dropped, and an escape
+sequence that never ends is given up after ``MAX_SEQUENCE`` characters.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import codecs
 import re
 from collections.abc import Iterable, Iterator
 
-MAX_LINE = 16 * 1024
+MAX_LINE = 64 * 1024
+TRUNCATED = " [line truncated]"
 MAX_SEQUENCE = 4096
 
 # One complete escape sequence. The string-type sequences (OSC, DCS, ...) are bounded so that a hostile
@@ -31,7 +33,6 @@ _ESCAPE = re.compile(
 _BROKEN_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*|\x1b.?", re.DOTALL)
 # Control characters other than the ones the line logic handles (\n \r \b \t): dropped.
 _CONTROL = re.compile(r"[\x00-\x07\x0b-\x0c\x0e-\x1f\x7f\x80-\x9f]")
-_NEWLINE = re.compile(r"\r*\n")
 
 
 class LineAssembler:
@@ -57,18 +58,19 @@ class LineAssembler:
         self._pending_escape = ""
         lines = self._lines(_strip_escapes(text))
         if self._partial:
-            lines.append(_render(self._partial[: self._max_line * 2], self._max_line))
+            lines.append(_render(self._partial, self._max_line))
             self._partial = ""
         return lines
 
     def _lines(self, text: str) -> list[str]:
-        pieces = _NEWLINE.split(text)
-        pieces[0] = self._partial + pieces[0]
+        # Split on "\n" and drop the "\r"s before it ("\r*\n" as a regex is quadratic on a run of bare "\r").
+        pieces = text.split("\n")
+        pieces[0] = self._partial + pieces[0][: self._max_line * 2 + 1]
         self._partial = pieces.pop()
         if len(self._partial) > self._max_line * 2:
             # Keep memory bounded on an endless line; what lies past the cap is never shown anyway.
-            self._partial = self._partial[: self._max_line * 2]
-        return [_render(piece, self._max_line) for piece in pieces]
+            self._partial = self._partial[: self._max_line * 2 + 1]
+        return [_render(piece.rstrip("\r"), self._max_line) for piece in pieces]
 
 
 def bytes_to_lines(chunks: Iterable[bytes]) -> Iterator[str]:
@@ -98,9 +100,32 @@ def _unfinished_escape_start(text: str) -> int | None:
 
 
 def _render(line: str, max_line: int) -> str:
-    """Apply bare carriage returns and backspaces the way a terminal would, and cap the length."""
-    if "\r" not in line and "\b" not in line:
-        return line[:max_line]
+    """Apply bare carriage returns and backspaces the way a terminal would, and cap the length.
+
+    Only the first ``2 * max_line`` characters are looked at, so a hostile line costs bounded work.
+    """
+    cut = len(line) > max_line * 2
+    line = line[: max_line * 2]
+    if "\b" in line:
+        visible = _render_backspaces(line, max_line)
+    elif "\r" in line:
+        # Each "\r" returns to column 0: column i shows the last segment longer than i. Walk the segments
+        # from the last one, keeping only what sticks out beyond the longer ones: linear in the line.
+        parts: list[str] = []
+        shown = 0
+        for segment in reversed(line.split("\r")):
+            if len(segment) > shown:
+                parts.append(segment[shown:])
+                shown = len(segment)
+        visible = "".join(parts)
+    else:
+        visible = line
+    if cut or len(visible) > max_line:
+        return visible[:max_line] + TRUNCATED
+    return visible
+
+
+def _render_backspaces(line: str, max_line: int) -> str:
     cells: list[str] = []
     cursor = 0
     for char in line:
@@ -111,7 +136,7 @@ def _render(line: str, max_line: int) -> str:
         elif cursor < len(cells):
             cells[cursor] = char
             cursor += 1
-        elif cursor < max_line:
+        elif cursor <= max_line:
             cells.append(char)
             cursor += 1
         # else: past the cap; dropped

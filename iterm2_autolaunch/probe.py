@@ -7,11 +7,19 @@ import ssl
 import urllib.error
 import urllib.request
 
-from iterm2_autolaunch.detect import Kind
 from iterm2_autolaunch.interfaces import ProbeResult
+from iterm2_autolaunch.kinds import Kind
 
-# Straight to the forward: never through a proxy from the environment.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a place to go: following it could reach any host and port."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+# Straight to the forward: never through a proxy from the environment, never on to a redirect's target.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
 # Servers on a cluster use self-signed certificates; the probe checks liveness, not identity (the SSH
 # host key already vouches for the remote end, and the forward is ours).
 _TLS = ssl.create_default_context()
@@ -23,22 +31,35 @@ MAX_BODY = 64 * 1024
 
 
 def probe_once(url: str, kind: Kind, timeout: float) -> ProbeResult:
-    """One blocking GET. Any answer with the kind's expected body counts; errors say why."""
+    """One blocking GET, redirects not followed. It counts only when the answer carries what that kind of
+    server alone sends (kinds.py): a header, or a body of a 200 answer; errors say why."""
     try:
         with _OPENER.open(url, timeout=timeout) as response:
             body = response.read(MAX_BODY).decode("utf-8", "replace")
-            status = response.status
-    except urllib.error.HTTPError as error:
-        # An auth wall (401/403) still proves a live server; the kind check needs a body, though.
-        if kind.probe_expect or error.code not in (401, 403):
-            return ProbeResult(False, f"HTTP {error.code} from {kind.name} probe")
-        return ProbeResult(True, f"HTTP {error.code}")
+            status, headers = response.status, response.headers
+    except urllib.error.HTTPError as error:  # 3xx (not followed), 4xx, 5xx: still an answer with headers
+        status, headers, body = error.code, error.headers, ""
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
         return ProbeResult(False, f"no answer ({reason})")
-    if kind.probe_expect and kind.probe_expect not in body:
+    return judge(kind, status, headers.get(kind.probe_header[0], "") if kind.probe_header[0] else "", body)
+
+
+def judge(kind: Kind, status: int, header_value: str, body: str) -> ProbeResult:
+    """Is this answer from a server of ``kind``? Pure, for the tests and ``doctor``."""
+    name, expected = kind.probe_header
+    if name:
+        if expected.lower() in header_value.lower():
+            return ProbeResult(True, f"HTTP {status}")
+        return ProbeResult(False, f"HTTP {status}, but no {name}: {expected}... header: not a {kind.name} server")
+    if kind.probe_expect:
+        if status == 200 and kind.probe_expect in body:
+            return ProbeResult(True, f"HTTP {status}")
         return ProbeResult(False, f"HTTP {status}, but not a {kind.name} server")
-    return ProbeResult(True, f"HTTP {status}")
+    # No check of its own (none known): any direct answer but a redirect or a server error.
+    if status < 300 or status in (401, 403):
+        return ProbeResult(True, f"HTTP {status}")
+    return ProbeResult(False, f"HTTP {status} from {kind.name} probe")
 
 
 async def probe(

@@ -21,7 +21,8 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_no_file_means_defaults(tmp_path: Path) -> None:
     config = load_config(tmp_path / "missing.toml")
     assert config == Config()
-    assert config.action_for("jupyter") == "open" and config.action_for("streamlit") == "notify"
+    assert config.action_for("jupyter") == "open" and config.action_for("streamlit") == "open"
+    assert config.action_for("uvicorn") == "notify"  # generic dev servers only tell
     assert config.backend_for("anyhost") == "auto"
 
 
@@ -112,8 +113,8 @@ def test_every_problem_is_reported_at_once_with_its_line_and_key(tmp_path: Path)
         load_config(path)
     assert str(caught.value).splitlines() == [
         f"{path}: 4 problems:",
-        "  line 2: colour: unknown key; allowed: actions, backend, browser, browsers, close_browser_pane, hosts, "
-        "kinds, limits, marker_identity, markers, port_range, reattach",
+        "  line 2: colour: unknown key; allowed: actions, backend, browser, browsers, close_browser_pane, "
+        "forward_public_hosts, hosts, kinds, limits, marker_identity, markers, port_range, reattach",
         "  line 3: port_range: must be two port numbers [low, high] with 1024 <= low <= high <= 65535, not [80, 90]",
         "  line 6: actions.jupyter: 'launch' is not allowed; use one of: open, notify, silent, ignore",
         "  line 13: hosts[1].trust_variables: must be true or false, not 1",

@@ -286,7 +286,7 @@ def test_url_is_walked_through_with_the_token_hidden(home: Path, capsys: pytest.
 
 
 def test_url_with_session_and_host_rule(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write_config(home, '[[hosts]]\nmatch = "wheel*"\nactions = { tensorboard = "notify" }\n')
+    write_config(home, '[[hosts]]\nmatch = "*wheel*"\nactions = { tensorboard = "notify" }\n')
     command_line = ssh_setup(home, host_key_line("[127.0.0.1]:2222"))
     status, checks, out = doctor(
         capsys, "--command-line", command_line, "--kind", "tensorboard", "--url", "http://node042:6006/"

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from iterm2_autolaunch.config import Config, HostRule
 from iterm2_autolaunch.config_parse import parse_config_text
@@ -13,6 +18,7 @@ from iterm2_autolaunch.detect import Kind
 from iterm2_autolaunch.engine import Engine
 from iterm2_autolaunch.errors import PortTaken, ResolveError, TunnelError
 from iterm2_autolaunch.interfaces import Effects, ProbeResult, ServerView
+from iterm2_autolaunch.lines import bytes_to_lines
 from iterm2_autolaunch.session import SessionContext
 from iterm2_autolaunch.target import ForwardSpec, SshTarget
 
@@ -67,6 +73,7 @@ class FakeWorld:
     target: SshTarget = WHEELER
     backends_asked: list[str] = field(default_factory=list)
     ports_tried: list[int] = field(default_factory=list)
+    ports_chosen: int = 0
     panes: Any = None  # an interfaces.BrowserPanes, or None: every page to the system browser (opened)
 
     name = "fake"
@@ -80,6 +87,11 @@ class FakeWorld:
         forward = FakeForward(spec)
         self.forwards.append(forward)
         return forward
+
+    def choose_port(self, remote_port: int, port_range: tuple[int, int]) -> int:
+        """40000, 40001, ...: every forward, and every retry, gets a port of its own."""
+        self.ports_chosen += 1
+        return 40000 + self.ports_chosen - 1
 
     def resolve(self, context: SessionContext) -> SshTarget:
         if self.resolve_error:
@@ -103,7 +115,7 @@ class FakeWorld:
         return Effects(
             resolve=self.resolve,
             backend=self.backend,
-            choose_port=lambda port, _range: 40000 + len(self.ports_tried),
+            choose_port=self.choose_port,
             remote_host=lambda host: "127.0.0.1" if host in ("localhost", "0.0.0.0") else host,
             probe=self.probe,
             open_url=self.opened.append,
@@ -210,19 +222,33 @@ def test_stale_url_opens_nothing_and_says_why() -> None:
     run(scenario)
 
 
-def test_compute_node_name_is_tried_when_loopback_does_not_answer() -> None:
-    lines = [
-        "[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.21.1 is running at:",
-        "[I 2026-11-28 03:39:05.553 ServerApp] http://node042:8888/lab?token=t",
-        "[I 2026-11-28 03:39:05.553 ServerApp]     http://127.0.0.1:8888/lab?token=t",
-        "[I 2026-11-28 03:39:05.553 ServerApp] Use Control-C to stop this server.",
-    ]
+COMPUTE_NODE_START = [
+    "[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.21.1 is running at:",
+    "[I 2026-11-28 03:39:05.553 ServerApp] http://node042:8888/lab?token=t",
+    "[I 2026-11-28 03:39:05.553 ServerApp]     http://127.0.0.1:8888/lab?token=t",
+    "[I 2026-11-28 03:39:05.553 ServerApp] Use Control-C to stop this server.",
+]
+
+
+def test_compute_node_name_is_tried_before_loopback() -> None:
+    """HPC: the login node's loopback may hold another user's server on the same port: never ask it first."""
 
     async def scenario(engine: Engine, world: FakeWorld) -> None:
-        world.alive = {("node042", 8888)}
-        engine.session_lines(SSH, lines)
+        world.alive = {("node042", 8888), ("127.0.0.1", 8888)}
+        engine.session_lines(SSH, COMPUTE_NODE_START)
         await settle(lambda: bool(world.opened))
-        assert [f.spec.remote_host for f in world.forwards] == ["127.0.0.1", "node042"]
+        assert [f.spec.remote_host for f in world.forwards] == ["node042"]
+        assert [f.closed for f in world.forwards] == [False]
+
+    run(scenario)
+
+
+def test_loopback_is_the_fallback_when_the_printed_name_does_not_answer() -> None:
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.alive = {("127.0.0.1", 8888)}
+        engine.session_lines(SSH, COMPUTE_NODE_START)
+        await settle(lambda: bool(world.opened))
+        assert [f.spec.remote_host for f in world.forwards] == ["node042", "127.0.0.1"]
         assert [f.closed for f in world.forwards] == [True, False]
 
     run(scenario)
@@ -398,8 +424,9 @@ def test_pages_open_where_the_config_says_and_their_pane_hears_when_the_server_g
     tensorboard = ["TensorBoard 2.17.0 at http://localhost:6006/ (Press CTRL+C to quit)"]
 
     async def scenario(engine: Engine, world: FakeWorld) -> None:
-        engine.session_lines(SSH, jupyter_start())
+        # TensorBoard first: a stop line (after ^C) belongs to the server announced last, the foreground one
         engine.session_lines(SSH, tensorboard)
+        engine.session_lines(SSH, jupyter_start())
         await settle(lambda: len(panes.shown) == 1 and len(world.opened) == 1)
         [(jupyter_url, place)] = panes.shown
         assert place == "iterm2-split" and jupyter_url.endswith("/lab?token=abc123")
@@ -423,3 +450,65 @@ def test_pages_open_where_the_config_says_and_their_pane_hears_when_the_server_g
 async def settle_one(engine: Engine, world: FakeWorld) -> None:
     engine.session_lines(SSH, jupyter_start())
     await settle(lambda: bool(world.panes.shown))
+
+
+CAPTURES = Path(__file__).parent / "data" / "captures"
+
+
+@pytest.mark.parametrize(("capture", "action"), [
+    ("dask_scheduler.raw", "open"),  # a dashboard: opened
+    ("mlflow_server.raw", "open"),
+    ("uvicorn_app.raw", "notify"),  # a generic dev server: only told
+    ("http_server.raw", "notify"),  # its capture has no stop line after the ^C
+])  # fmt: skip
+def test_new_kinds_end_to_end_from_their_real_captures(capture: str, action: str) -> None:
+    """The real tool's output through the engine: forward, the kind's default action, closed at its stop."""
+    entry = next(e for e in json.loads((CAPTURES / "index.json").read_text()) if e["file"] == capture)
+    lines = list(bytes_to_lines([(CAPTURES / capture).read_bytes()]))
+    port = entry["expect"][0]["port"]
+    stops = [i for i, line in enumerate(lines) if re.search(r"End scheduler|Finished server|Keyboard interrupt", line)]
+    stop_at = min(stops, default=len(lines))
+    assert bool(stops) == entry["shutdown"]
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.alive = {("127.0.0.1", port)}
+        engine.session_lines(SSH, lines[:stop_at])
+        await settle(lambda: bool(world.opened or world.notes))
+        assert [(f.spec.remote_host, f.spec.remote_port) for f in world.forwards] == [("127.0.0.1", port)]
+        assert bool(world.opened) == (action == "open") and bool(world.notes) == (action == "notify")
+        if stops:
+            engine.session_lines(SSH, lines[stop_at:])
+            await settle(lambda: not world.live())
+
+    run(scenario)
+
+
+PUBLIC_NAME_START = [
+    "[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.21.1 is running at:",
+    "[I 2026-11-28 03:39:05.553 ServerApp] http://jupyter.example.org:8888/lab?token=t",
+    "[I 2026-11-28 03:39:05.553 ServerApp]     http://127.0.0.1:8888/lab?token=t",
+]
+
+
+@pytest.mark.parametrize(("allow", "tried"), [(False, ["127.0.0.1"]), (True, ["jupyter.example.org", "127.0.0.1"])])
+def test_public_printed_name_is_a_target_only_when_the_config_allows_it(allow: bool, tried: list[str]) -> None:
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.alive = {("127.0.0.1", 8888)}
+        engine.session_lines(SSH, PUBLIC_NAME_START)
+        await settle(lambda: bool(world.opened))
+        assert [f.spec.remote_host for f in world.forwards] == tried
+
+    run(scenario, config=Config(forward_public_hosts=allow))
+
+
+def test_metadata_name_is_never_a_target() -> None:
+    lines = [PUBLIC_NAME_START[0], PUBLIC_NAME_START[1].replace("jupyter.example.org", "metadata.google.internal"),
+             PUBLIC_NAME_START[2]]  # fmt: skip
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.alive = {("127.0.0.1", 8888), ("metadata.google.internal", 8888)}
+        engine.session_lines(SSH, lines)
+        await settle(lambda: bool(world.opened))
+        assert [f.spec.remote_host for f in world.forwards] == ["127.0.0.1"]
+
+    run(scenario, config=Config(forward_public_hosts=True))

@@ -221,10 +221,12 @@ def test_key_binding_functions_reopen_and_close_all(fake: FakeITerm2, start_ui_c
     jupyter_badge = "http://localhost:40000/lab"
     client.eventually(lambda: session_variable(fake, session, SESSION_VARIABLE) == jupyter_badge, "the badge")
 
-    # The last server made ready is the TensorBoard (notified, not opened): "reopen" opens it.
+    # The last server made ready is the TensorBoard (a dashboard: opened by default, kinds.py): "reopen"
+    # opens it again.
+    client.wait_for(lambda: (o := client.last("opened")) and len(o) == 2, "the TensorBoard to open")
     assert invoke(fake, "autolaunch_reopen_last") == "reopened http://localhost:40001/"
-    opened = client.wait_for(lambda: (o := client.last("opened")) and len(o) == 2 and o, "a second open")
-    assert opened == [f"http://localhost:40000/lab?token={TOKEN}", "http://localhost:40001/"]
+    opened = client.wait_for(lambda: (o := client.last("opened")) and len(o) == 3 and o, "a third open")
+    assert opened == [f"http://localhost:40000/lab?token={TOKEN}", "http://localhost:40001/", "http://localhost:40001/"]
 
     assert invoke(fake, "autolaunch_close_all") == "closed 2 forwards"
     assert status_text(fake, session) == "no forwards"

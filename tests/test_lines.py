@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iterm2_autolaunch.lines import MAX_LINE, LineAssembler, bytes_to_lines
+from iterm2_autolaunch.lines import MAX_LINE, TRUNCATED, LineAssembler, bytes_to_lines
 
 
 def lines_of(data: bytes, chunk: int | None = None) -> list[str]:
@@ -54,9 +54,16 @@ def test_escape_sequence_split_across_chunks_is_removed() -> None:
 
 def test_very_long_line_is_capped() -> None:
     got = lines_of(b"x" * (5 * 1024 * 1024) + b"\nnext\n", chunk=65536)
-    assert got == ["x" * MAX_LINE, "next"]
-    carriage = lines_of(b"spinner\r" * 200_000 + b"done\n")
+    assert got == ["x" * MAX_LINE + TRUNCATED, "next"]
+    carriage = lines_of(b"spinner\r" * 10_000 + b"done\n")
     assert carriage == ["donener"]
+    endless = lines_of(b"spinner\r" * 200_000 + b"done\n")  # past the cap: cut, and it says so
+    assert endless == ["spinner" + TRUNCATED]
+
+
+def test_bare_carriage_returns_keep_what_sticks_out() -> None:
+    assert lines_of(b"0123456789\rabc\rX\r\r\n") == ["Xbc3456789"]
+    assert lines_of(b"abc\r\r\r\n") == ["abc"]
 
 
 def test_unterminated_osc_does_not_swallow_the_stream() -> None:

@@ -14,21 +14,13 @@ from urllib.parse import urlsplit, urlunsplit
 from iterm2.util import invocation_string
 
 from iterm2_autolaunch.interfaces import ServerView
+from iterm2_autolaunch.kinds import KINDS
 from iterm2_autolaunch.redact import redact
 
 NO_FORWARDS = "no forwards"
 MAX_NOTIFICATION = 240  # characters; Notification Center truncates long bodies anyway
 
-DISPLAY_NAMES = {
-    "jupyter": "Jupyter",
-    "tensorboard": "TensorBoard",
-    "marimo": "marimo",
-    "streamlit": "Streamlit",
-    "gradio": "Gradio",
-    "voila": "Voilà",
-    "panel": "Panel",
-    "dash": "Dash",
-}
+DISPLAY_NAMES = {kind.name: kind.label for kind in KINDS}  # one place for a kind: kinds.py
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 

@@ -1,0 +1,337 @@
+"""Every kind of server, as one table entry: how its start, stop and listing lines look (with the tool's
+own format string each pattern comes from), how to probe it, its label and its default action.
+
+Adding a kind is one entry here plus its captures in tests/data/captures. The patterns are whole-line
+layouts: a fixed prefix the tool prints, the URL, an optional fixed suffix, nothing else. Sources are
+cited as ``package version path:line`` of the installed wheel (grep them with tools/capture.py's venvs).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# A URL as servers print it: scheme, a host (name, IPv4 or bracketed IPv6), an explicit port, then a
+# path and query of plain URL characters (no %-escapes in the query: tokens are plain). Quotes, spaces,
+# `;`, `|`, `$`, backticks and `@` cannot occur, which rules out shell tricks and `user@host` confusions.
+# Notebook 5.6/5.7 print a wildcard server as ``http://(NAME or 127.0.0.1):8888/`` (notebook 5.7.16
+# notebook/notebookapp.py:1435 ``ip = "(%s or 127.0.0.1)" % socket.gethostname()``): ``twin`` is NAME.
+# re.ASCII: no look-alike digits or letters.
+URL = r"""
+    (?P<url>
+      (?P<scheme>https?)://
+      (?:\((?P<twin>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)[ ]or[ ](?=127\.0\.0\.1\)))?
+      (?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])? | \[[0-9A-Fa-f:.]{2,45}\])
+      (?(twin)\))
+      :(?P<port>[0-9]{1,5})
+      (?P<path>/[A-Za-z0-9._~%/+,=-]*)?
+      (?:\?(?P<query>[A-Za-z0-9._~/+,=&-]*))?
+    )"""
+
+# Jupyter's log prefix: "[I 2026-11-28 03:39:05.553 ServerApp] " or "[I 12:34:56.789 NotebookApp] ", and a
+# JupyterHub single-user server's "[I 2026-11-28 03:39:05.553 SingleUserLabApp serverapp:2923] "
+# (jupyterhub 5.2.1 jupyterhub/singleuser/mixins.py:362: "[%(levelname)1.1s %(asctime)s.%(msecs).03d
+# %(name)s %(module)s:%(lineno)d]").
+JUPYTER_LOG = r"\[[DIWEC]\ [0-9 :.-]{8,30}\ [A-Za-z]{2,40}(?:\ [A-Za-z0-9_.]{1,40}:[0-9]{1,6})?\]"
+
+PREFIXES: list[str] = []  # every layout's prefix, for the detector's quick first check of a candidate
+
+
+def layout(prefix: str, suffix: str = "") -> re.Pattern[str]:
+    """A whole-line pattern: ``prefix``, the URL, ``suffix``, optional trailing blanks, nothing else."""
+    PREFIXES.append(prefix)
+    return re.compile(rf"^{prefix}{URL}{suffix}[ \t]*$", re.ASCII | re.VERBOSE)
+
+
+def any_prefix(extra: Sequence[str] = ()) -> re.Pattern[str]:
+    """One pattern for "the text before the URL could belong to some layout" (fullmatch it)."""
+    return re.compile("|".join(f"(?:{prefix})" for prefix in (*PREFIXES, *extra)), re.ASCII | re.VERBOSE)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of server, as data."""
+
+    name: str
+    label: str
+    url_lines: tuple[re.Pattern[str], ...]  # after the banner (when there is one)
+    token_param: str | None = None
+    banner: re.Pattern[str] | None = None  # must appear within BANNER_WINDOW lines before the URL
+    own_lines: tuple[re.Pattern[str], ...] = ()  # banner and URL on one line: no banner above needed
+    stop_line: re.Pattern[str] | None = None
+    # Text that starts a stop window (STOP_WINDOW lines checked against stop_line): a stop line itself or
+    # a line the tool prints first whether it is stopped by Ctrl-C, SIGTERM or ``kill``, with or without
+    # a ^C echo. Each cue is one more search through all output, so one per kind where one suffices.
+    stop_cues: tuple[str, ...] = ()
+    probe_path: str = ""  # relative to the server's base path
+    probe_expect: str = ""  # a substring the probe's response body must contain
+    probe_header: tuple[str, str] = ("", "")  # (header, substring of its value) the server must send
+    default_action: str = "notify"  # "open" for notebooks and dashboards
+    generic: bool = False  # a web server under some app: yields to a specific kind on the same port
+    example: tuple[str, ...] = ()  # start lines with "{url}" in place of the URL (doctor --url)
+    pages_in_path: bool = False  # Jupyter-style: /lab, /tree ... after the base_url
+
+
+BANNER_WINDOW = 8
+
+JUPYTER_STOP = re.compile(
+    # jupyter_server 2.21.1 serverapp.py:2508 "Shutdown confirmed", :2898 "Shutting down %d kernel(s)",
+    # :2909 "... %d extension(s)"; 1.24.0 serverapp.py:2112, :2440, :2457 "... %d terminal(s)";
+    # notebook 6.5.7 notebookapp.py:1977, :2185, :2200; notebook 5.5.0 notebookapp.py:1417, :1551.
+    rf"^{JUPYTER_LOG}[ \t]+"
+    r"(?:Shutdown confirmed|Shutting down [0-9]+ (?:kernels?|extensions?|terminals?))",
+    re.ASCII,
+)
+
+JUPYTER = Kind(
+    name="jupyter",
+    label="Jupyter",
+    example=(
+        "[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.0.0 is running at:",
+        "[I 2026-11-28 03:39:05.553 ServerApp] {url}",
+    ),
+    url_lines=(
+        # jupyter_server 2.21.1 serverapp.py:2923 "Jupyter Server {version} is running at:\n{url}" with
+        # display_url (:2416) "{public}\n    {local}"; 1.24.0 serverapp.py:2483 with display_url (:2036)
+        # "{public}\n or {local}"; notebook 6.5.7 notebookapp.py:2213; notebook 5.2-5.7 "The Jupyter
+        # Notebook is running at:\n%s" (5.5.0 notebookapp.py:1563). Each line logged with the prefix.
+        layout(rf"{JUPYTER_LOG}[ \t]{{1,16}}(?:or[ \t]+)?"),
+        # The copy-and-paste block: jupyter_server 2.21.1 serverapp.py:3184-3197 "    %s" % connect_url;
+        # 1.24.0 serverapp.py:2735; notebook 6.5.7 notebookapp.py:2383/2391.
+        layout(r"[ \t]{1,16}(?:or[ \t]+)?"),
+    ),
+    own_lines=(
+        # notebook 4.4.1 notebookapp.py:1161 / 5.0.0 notebookapp.py:1315
+        # "The Jupyter Notebook is running at: %s" % display_url: banner and URL on one line.
+        layout(rf"{JUPYTER_LOG}[ \t]+The[ \t]Jupyter[ \t]Notebook[ \t]is[ \t]running[ \t]at:[ \t]+"),
+    ),
+    token_param="token",
+    # The "is running at:" line is always logged with the prefix (each line of running_server_info goes
+    # through self.log.info): an unprefixed one is quoted text, such as an exception message.
+    banner=re.compile(
+        rf"^{JUPYTER_LOG}[ \t]+\S.*is running at:[ \t]*$|^[ \t]*Or copy and paste one of these URLs:[ \t]*$"
+        r"|^[ \t]*Or copy and paste this URL:[ \t]*$|^[ \t]*To access the (?:server|notebook|Jupyter Server)",
+        re.ASCII,
+    ),
+    stop_line=JUPYTER_STOP,
+    # The critical-level log prefix "[C ": every way of stopping logs at that level first:
+    # "Shutdown confirmed" (Ctrl-C, y), "received signal %s, stopping" (SIGTERM, a second Ctrl-C) in
+    # jupyter_server 2.21.1 serverapp.py:2508/:2534, 1.24.0 :2112/:2127, notebook 5.5.0 :1417/:1432.
+    stop_cues=("[C ",),
+    probe_path="api",
+    probe_expect='"version"',  # GET /api answers {"version": "..."} (jupyter_server handlers/api)
+    default_action="open",
+    pages_in_path=True,
+)
+
+VOILA = Kind(
+    name="voila",
+    label="Voilà",
+    example=("[Voila] Voilà is running at:", "[Voila] {url}"),
+    # voila 0.5.13 voila/app.py:922 self.log.info("Voilà is running at:\n%s" % display_url)
+    url_lines=(layout(r"(?:\[Voila\][ \t]+)?[ \t]*"),),
+    token_param="token",
+    banner=re.compile(r"Voil[aà] is running at:[ \t]*$"),
+    # voila 0.5.13 voila/app.py:958 self.log.info("Stopping..."); :896 "Handle signal %s." (SIGTERM)
+    stop_line=re.compile(r"^\[Voila\][ \t]+(?:Shutting down|Stopping|Handle signal [0-9]+\.)"),
+    stop_cues=("[Voila] Stopping", "[Voila] Handle signal"),
+    probe_path="",
+    probe_expect="voila",  # the page names its template assets (voila/...)
+    default_action="open",
+    pages_in_path=True,
+)
+
+TENSORBOARD = Kind(
+    name="tensorboard",
+    label="TensorBoard",
+    example=("TensorBoard 2.0.0 at {url} (Press CTRL+C to quit)",),
+    url_lines=(
+        # tensorboard 2.18.0 tensorboard/program.py:593 "TensorBoard %s at %s (Press CTRL+C to quit)\n"
+        # (same text in the captured 2.21.0).
+        layout(
+            r"TensorBoard[ \t]+[0-9][0-9a-z.+-]{0,30}[ \t]+at[ \t]+", r"[ \t]+\(Press[ \t]CTRL\+C[ \t]to[ \t]quit\)"
+        ),  # fmt: skip
+        # Old TensorBoard (TensorFlow 1.x era): "Starting TensorBoard b'47' at http://host:6006", the tag a
+        # bytes repr on Python 3 (the form quoted in issue 13). NOT verified against its source or a
+        # capture: no such version installs on Python 3.11 and its source was not fetched.
+        layout(r"Starting[ \t]+TensorBoard[ \t]+(?:b'[0-9]{1,6}'|[0-9][0-9a-z.+-]{0,30})[ \t]+at[ \t]+"),
+    ),
+    probe_path="data/environment",
+    probe_expect='"data_location"',  # tensorboard/plugins/core/core_plugin.py _serve_environment
+    default_action="open",
+)
+
+MARIMO = Kind(
+    name="marimo",
+    label="marimo",
+    example=("        Create or edit notebooks in your browser", "        ➜  URL: {url}"),
+    # marimo 0.25.2 marimo/_server/print.py:48 print_tabbed(f"➜  URL: {url}")
+    url_lines=(layout(r"[ \t]*(?:\S{1,3}[ \t]+)?URL:[ \t]+"),),
+    token_param="access_token",
+    # marimo 0.25.2 marimo/_server/print.py:33 "Edit {file} in your browser" (edit FILE), :37 "Running
+    # {file}" (run FILE), :41 "Create a new notebook in your browser" (new), :45 "Create or edit
+    # notebooks in your browser" (edit).
+    banner=re.compile(
+        r"Create or edit notebooks in your browser|Create a new notebook in your browser"
+        r"|Edit \S.* in your browser|^[ \t]*Running \S+(?: \S{1,3})?[ \t]*$|Running .* in your browser"
+    ),
+    # marimo 0.25.2 marimo/_server/print.py:69 "Thanks for using marimo!"; the Ctrl-C question is
+    # marimo/_server/api/interrupt.py:73 "Are you sure you want to quit? (y/N): ".
+    stop_line=re.compile(r"^[ \t]*Thanks for using marimo"),
+    stop_cues=("Thanks for using marimo",),
+    probe_path="health",
+    probe_expect='"status"',  # marimo _server/api/endpoints/health.py: {"status": "healthy", ...}
+    default_action="open",
+)
+
+STREAMLIT = Kind(
+    name="streamlit",
+    label="Streamlit",
+    example=("  You can now view your Streamlit app in your browser.", "", "  Local URL: {url}"),
+    # streamlit bootstrap.py _print_url: "  Local URL: ", "  Network URL: ", "  External URL: ", "  URL: "
+    url_lines=(layout(r"[ \t]+(?:Local[ \t]+|Network[ \t]+|External[ \t]+)?URL:[ \t]+"),),
+    # streamlit 1.5x streamlit/web/bootstrap.py:290 "Welcome to Streamlit. Check out our demo in your
+    # browser." (streamlit hello), :292 "You can now view your Streamlit app in your browser."
+    banner=re.compile(r"You can now view your Streamlit app in your browser|Check out our demo in your browser"),
+    # streamlit/web/server/server.py:120 print_to_cli("  Stopping...")
+    stop_line=re.compile(r"^[ \t]*Stopping\.\.\.[ \t]*$"),
+    stop_cues=("Stopping...",),
+    probe_path="_stcore/health",
+    probe_expect="ok",
+    default_action="open",
+)
+
+GRADIO = Kind(
+    name="gradio",
+    label="Gradio",
+    example=("* Running on local URL:  {url}",),
+    # gradio 4.44.1 gradio/strings.py:12 "Running on local URL:  {}" (5.x prints "* Running on ...").
+    url_lines=(layout(r"\*?[ \t]*Running[ \t]+on[ \t]+local[ \t]+URL:[ \t]+"),),
+    # gradio 4.44.1 gradio/blocks.py:2711 "Keyboard interruption in main thread... closing server."
+    stop_line=re.compile(r"^Keyboard interruption in main thread\.\.\. closing server\.[ \t]*$"),
+    stop_cues=("Keyboard interruption",),
+    probe_path="config",
+    probe_expect='"components"',  # gradio routes.py /config: the Blocks config
+    default_action="open",
+)
+
+PANEL = Kind(
+    name="panel",
+    label="Panel/Bokeh",
+    example=("Bokeh app running at: {url}",),
+    # bokeh/server/server.py / bokeh command/subcommands/serve.py: log.info("Bokeh app running at: %s")
+    url_lines=(layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+)?Bokeh[ \t]+app[ \t]+running[ \t]+at:[ \t]+"),),
+    # bokeh/server/server.py run_until_shutdown: print("\nInterrupted, shutting down")
+    stop_line=re.compile(r"^Interrupted, shutting down[ \t]*$"),
+    stop_cues=("Interrupted, shutting down",),
+    probe_path="",
+    probe_header=("Server", "TornadoServer"),
+    default_action="open",
+)
+
+DASH = Kind(
+    name="dash",
+    label="Dash",
+    example=("Dash is running on {url}",),
+    # dash/dash.py run(): self.logger.info("Dash is running on %s://%s%s%s\n", ...)
+    url_lines=(layout(r"Dash[ \t]+is[ \t]+running[ \t]+on[ \t]+"),),
+    probe_path="_dash-layout",
+    probe_expect='"props"',  # the layout JSON of a Dash app
+    default_action="open",
+)
+
+DASK = Kind(
+    name="dask",
+    label="Dask dashboard",
+    example=("2026-12-04 12:57:05,951 - distributed.scheduler - INFO -   dashboard at:  {url}",),
+    # distributed scheduler.py:4447 logger.info("%11s at:  %25s", name, link) under the CLI's log format
+    # "%(asctime)s - %(name)s - %(levelname)s - %(message)s" (distributed/config.py logging).
+    url_lines=(
+        layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]-[ \t])?distributed\.scheduler[ \t]-[ \t]INFO[ \t]-[ \t]+"
+               r"dashboard[ \t]at:[ \t]+"),
+    ),  # fmt: skip
+    # distributed cli/dask_scheduler.py:247 logger.info("End scheduler")
+    stop_line=re.compile(r"^(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]-[ \t])?distributed\.scheduler - INFO - End scheduler"),
+    stop_cues=("End scheduler",),
+    probe_path="status",  # the dashboard page; its template distributed/http/templates/base.html
+    probe_expect="Dask Diagnostic UI",
+    default_action="open",
+)
+
+MLFLOW = Kind(
+    name="mlflow",
+    label="MLflow",
+    example=("2026/12/04 12:57:12 INFO:     Uvicorn running on {url} (Press CTRL+C to quit)",),
+    # mlflow 3.17.2 mlflow/server/__init__.py _run_server starts uvicorn in a child process; its
+    # "Uvicorn running on ..." (uvicorn config.py:607) arrives with MLflow's "%Y/%m/%d %H:%M:%S" date
+    # (mlflow/utils/logging_utils.py:18) in front, which tells it apart from a bare uvicorn.
+    url_lines=(
+        layout(r"[0-9]{4}/[0-9]{2}/[0-9]{2}[ \t][0-9:]{8}[ \t]INFO:[ \t]+Uvicorn[ \t]running[ \t]on[ \t]",
+               r"[ \t]+\(Press[ \t]CTRL\+C[ \t]to[ \t]quit\)"),
+    ),  # fmt: skip
+    stop_line=re.compile(r"^[0-9/]{10}[ \t][0-9:]{8}[ \t]INFO:[ \t]+(?:Shutting down|Finished server process)"),
+    stop_cues=("Finished server process",),
+    probe_path="",  # the UI's index.html (mlflow/server/js/build), checked on MLflow 3.17.2
+    probe_expect="<title>MLflow</title>",
+    default_action="open",
+)
+
+# -- generic development servers: "notify" by default (they serve whatever app; opening may surprise) --
+
+UVICORN = Kind(
+    name="uvicorn",
+    label="Uvicorn",
+    example=("INFO:     Uvicorn running on {url} (Press CTRL+C to quit)",),
+    # uvicorn 0.55.0 uvicorn/config.py:607 logger.info(f"Uvicorn running on {addr_format} (Press CTRL+C to
+    # quit)") under the default log format "%(levelprefix)s %(message)s" ("INFO:     ").
+    url_lines=(layout(r"INFO:[ \t]+Uvicorn[ \t]running[ \t]on[ \t]", r"[ \t]+\(Press[ \t]CTRL\+C[ \t]to[ \t]quit\)"),),
+    # uvicorn 0.55.0 uvicorn/server.py:111 "Finished server process [%d]"
+    stop_line=re.compile(r"^INFO:[ \t]+Finished server process \[[0-9]+\][ \t]*$"),
+    stop_cues=("Finished server process",),
+    probe_path="",
+    probe_header=("server", "uvicorn"),  # uvicorn sends "server: uvicorn" unless --no-server-header
+    generic=True,
+)
+
+WERKZEUG = Kind(
+    name="werkzeug",
+    label="Flask/Werkzeug",
+    example=(" * Running on {url}",),
+    # werkzeug 3.1.9 werkzeug/serving.py:862/867 f" * Running on {scheme}://{host}:{self.port}", then
+    # :1113 "Press CTRL+C to quit"; it prints no stop line.
+    url_lines=(layout(r"[ \t]\*[ \t]Running[ \t]on[ \t]"),),
+    probe_path="",
+    probe_header=("Server", "Werkzeug"),  # werkzeug serving.py WSGIRequestHandler.version_string
+    generic=True,
+)
+
+HTTP_SERVER = Kind(
+    name="http_server",
+    label="python -m http.server",
+    example=("Serving HTTP on 127.0.0.1 port 8000 ({url}) ...",),
+    # CPython 3.11 Lib/http/server.py:1264 f"Serving HTTP on {host} port {port} (http://{url_host}:{port}/) ..."
+    url_lines=(
+        layout(r"Serving[ \t]HTTP[ \t]on[ \t][0-9A-Fa-f.:]{2,45}[ \t]port[ \t][0-9]{1,5}[ \t]\(", r"\)[ \t]\.\.\."),
+    ),
+    # http/server.py:1270 print("\nKeyboard interrupt received, exiting.")
+    stop_line=re.compile(r"^Keyboard interrupt received, exiting\.[ \t]*$"),
+    stop_cues=("Keyboard interrupt received",),
+    probe_path="",
+    probe_header=("Server", "SimpleHTTP/"),  # http.server SimpleHTTPRequestHandler.server_version
+    generic=True,
+)
+
+KINDS: tuple[Kind, ...] = (
+    JUPYTER, VOILA, TENSORBOARD, MARIMO, STREAMLIT, GRADIO, PANEL, DASH, DASK, MLFLOW, UVICORN, WERKZEUG,
+    HTTP_SERVER,
+)  # fmt: skip
+KIND_BY_NAME = {kind.name: kind for kind in KINDS}
+
+# Lines that may stand between a banner and its URLs: blank, a bare log prefix, the redirect file.
+BLOCK_FILLER = re.compile(rf"^(?:{JUPYTER_LOG})?[ \t]*(?:file://\S*)?[ \t]*$", re.ASCII | re.VERBOSE)
+
+# `jupyter server list` / `jupyter lab list` / `jupyter notebook list`: a header, then "URL :: directory"
+# (jupyter_server 2.21.1 serverapp.py:798 "Currently running servers:", notebook 6.5.7 notebookapp.py).
+LISTING_HEADER = re.compile(r"^[ \t]*Currently running (?:servers|Jupyter \w+ servers):[ \t]*$")
+LISTING_LINE = layout("", r"[ \t]+::[ \t]+\S.*")

@@ -1,0 +1,39 @@
+"""Where a forward may go: the printed host first when it looks local to the remote, loopback last."""
+
+from __future__ import annotations
+
+import pytest
+
+from iterm2_autolaunch.hosts import forward_allowed, forward_order
+
+
+@pytest.mark.parametrize("host", [
+    "node042", "gpu-a100-7", "10.1.2.3", "192.168.0.10", "172.16.5.4", "100.64.0.9", "fd12:3456::1",
+    "login1.cluster", "n12.hpc.local", "3f2a1b4c5d6e",  # a container id as Docker sets the hostname
+])  # fmt: skip
+def test_hosts_local_to_the_remote_are_allowed(host: str) -> None:
+    assert forward_allowed(host)
+
+
+@pytest.mark.parametrize("host", [
+    "169.254.169.254", "metadata.google.internal", "metadata", "fd00:ec2::254", "100.100.100.200",
+    "fe80::1", "169.254.10.1",
+])  # fmt: skip
+def test_link_local_and_metadata_never_even_when_the_config_allows_any(host: str) -> None:
+    assert not forward_allowed(host) and not forward_allowed(host, allow_any=True)
+
+
+@pytest.mark.parametrize("host", ["github.com", "example.org", "8.8.8.8", "2130706433"])
+def test_public_hosts_only_when_the_config_allows_them(host: str) -> None:
+    assert not forward_allowed(host)
+    assert forward_allowed(host, allow_any=True) == (host != "2130706433")
+
+
+def test_order_is_printed_hosts_first_then_loopback() -> None:
+    assert forward_order(["node042", "127.0.0.1"]) == ("node042", "127.0.0.1")
+    assert forward_order(["127.0.0.1", "node042"]) == ("node042", "127.0.0.1")
+    assert forward_order(["0.0.0.0"]) == ("127.0.0.1",)
+    assert forward_order(["localhost"]) == ("localhost",)
+    assert forward_order(["169.254.169.254", "127.0.0.1"]) == ("127.0.0.1",)
+    assert forward_order(["github.com"]) == ("127.0.0.1",)
+    assert forward_order(["github.com"], allow_any=True) == ("github.com", "127.0.0.1")
