@@ -7,10 +7,8 @@ IdentitiesOnly), TCP_NODELAY and quick ACKs on the socket, AES-GCM first.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import errno
-import getpass
 import logging
 import os
 import select
@@ -19,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import paramiko
@@ -30,15 +27,15 @@ from ..resolve import resolve_target
 from ..sshcmd import parse_argv, parse_hop
 from ..target import SshTarget
 from .direct_feed import DirectTransport
-from .host_key_check import check_host_key, fingerprint, key_types
+from .host_key_check import check_host_key, key_types
 from .keepalive import SERVER_ALIVE_COUNT_MAX
+from .ssh_auth import authenticate
+from .ssh_sockets import _TCP_USER_TIMEOUT, ChannelSocket, SshSocket
 
 log = logging.getLogger(__name__)
 
 # Measured with benchmarks/bench_tunnel.py: a 16 MiB channel window and 256 KiB max packet, together with
 # 256 KiB reads in the forwarding loop, roughly triple paramiko's throughput (alone they make it slower).
-READ_SIZE = 1024 * 1024
-RECV_SIZE = 1024 * 1024  # one read of the SSH socket serves many packets (_SshSocket.recv)
 WINDOW_SIZE = 16 * 1024 * 1024
 MAX_PACKET_SIZE = 256 * 1024
 DEFAULT_CONNECT_TIMEOUT = 15.0
@@ -98,86 +95,6 @@ def jump_chain(target: SshTarget, resolve: Callable[[str, tuple[str, ...]], SshT
     return [*jump_chain(last, resolve, depth + 1), last]
 
 
-# --- Authentication ------------------------------------------------------------------------------------
-_DEFAULT_IDENTITIES = ("~/.ssh/id_rsa", "~/.ssh/id_ecdsa", "~/.ssh/id_ed25519")
-
-
-def _public_blob(path: Path, key: paramiko.PKey | None) -> bytes | None:
-    if key is not None:
-        return key.asbytes()
-    pub = Path(f"{path}.pub")
-    try:
-        return base64.b64decode(pub.read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _identities(target: SshTarget, agent: paramiko.Agent | None) -> tuple[list[tuple[str, Any]], list[str]]:
-    """Keys to try, in OpenSSH's order: IdentityFiles (agent copy if any), then other agent keys unless
-    IdentitiesOnly. Returns (label, key) pairs and notes about keys that could not be used."""
-    notes: list[str] = []
-    agent_keys = list(agent.get_keys()) if agent is not None else []
-    used: set[bytes] = set()
-    result: list[tuple[str, Any]] = []
-    for name in target.identity_files or _DEFAULT_IDENTITIES:
-        path = Path(os.path.expanduser(name))
-        if not path.exists():
-            continue
-        key: paramiko.PKey | None = None
-        try:
-            key = paramiko.PKey.from_path(path)
-        except paramiko.PasswordRequiredException:
-            notes.append(f"{path} is encrypted (add it to ssh-agent)")
-        except (paramiko.SSHException, OSError, ValueError) as e:
-            notes.append(f"{path} could not be loaded ({e})")
-        blob = _public_blob(path, key)
-        from_agent = next((k for k in agent_keys if blob is not None and k.asbytes() == blob), None)
-        chosen = from_agent or key
-        if chosen is not None and chosen.asbytes() not in used:
-            used.add(chosen.asbytes())
-            result.append((f"{path}{' (agent)' if from_agent else ''}", chosen))
-    if not target.identities_only:
-        for key in agent_keys:
-            if key.asbytes() not in used:
-                used.add(key.asbytes())
-                result.append((f"agent key {key.get_name()} {fingerprint(key)}", key))
-    return result, notes
-
-
-def _authenticate(target: SshTarget, transport: paramiko.Transport) -> None:
-    user = target.user or getpass.getuser()
-    where = f"{user}@{target.hostname}"
-    agent = paramiko.Agent() if os.environ.get("SSH_AUTH_SOCK") else None
-    try:
-        keys, notes = _identities(target, agent)
-        tried: list[str] = []
-        for label, key in keys:
-            tried.append(label)
-            try:
-                transport.auth_publickey(user, key)
-            except paramiko.BadAuthenticationType as e:
-                raise TunnelError(
-                    f"{where} does not accept public keys (allowed: {', '.join(e.allowed_types)}); "
-                    "use the openssh backend with a ControlMaster"
-                ) from e
-            except paramiko.AuthenticationException:
-                continue
-            except (paramiko.SSHException, OSError, EOFError) as e:
-                raise TunnelError(f"authentication to {where} failed: {e}") from e
-            if transport.is_authenticated():
-                return
-            raise TunnelError(
-                f"{where} wants more than a public key (2FA?); use the openssh backend with a ControlMaster"
-            )
-        detail = f"tried {', '.join(tried)}" if tried else "no usable key (IdentityFile / ssh-agent)"
-        if notes:
-            detail += "; " + "; ".join(notes)
-        raise TunnelError(f"Permission denied (publickey) for {where}: {detail}")
-    finally:
-        if agent is not None:
-            agent.close()
-
-
 # --- Connecting ----------------------------------------------------------------------------------------
 class _Cancelled(TunnelError):
     pass
@@ -225,112 +142,6 @@ def _tcp_connect(target: SshTarget, timeout: float, cancel: threading.Event) -> 
     raise TunnelError(f"cannot connect to {where} (ssh {target.destination}): {reason}")
 
 
-class _ChannelSocket:
-    """A jump host's direct-tcpip channel used as the socket of the next hop's Transport.
-
-    Reads are taken from the channel in big chunks and handed out in the small pieces paramiko's Packetizer
-    asks for: BufferedPipe.read() deletes from the front of its whole buffer on every call, and with a
-    16 MiB window that made ProxyJump downloads four times slower (measured: 25 vs 108 MB/s).
-    Only the next hop's transport thread reads from it.
-    """
-
-    def __init__(self, chan: paramiko.Channel) -> None:
-        self._chan = chan
-        self._buf = b""
-        self._pos = 0
-        self.last_recv = time.monotonic()  # read by AliveProbe
-
-    def recv(self, n: int) -> bytes:
-        if self._pos >= len(self._buf):
-            self._buf = self._chan.recv(READ_SIZE)  # socket.timeout passes through, as paramiko expects
-            self._pos = 0
-            self.last_recv = time.monotonic()
-            if not self._buf:
-                return b""
-        out = self._buf[self._pos : self._pos + n]
-        self._pos += len(out)
-        return out
-
-    def send(self, data: bytes) -> int:
-        return int(self._chan.send(data))
-
-    def settimeout(self, timeout: float | None) -> None:
-        self._chan.settimeout(timeout)
-
-    def getpeername(self) -> Any:
-        return self._chan.getpeername()
-
-    @property
-    def _closed(self) -> bool:  # read by Transport.stop_thread()
-        return bool(self._chan.closed)
-
-    def close(self) -> None:
-        self._chan.close()
-
-
-class _SshSocket:
-    """The TCP socket of an SSH connection, as paramiko's Packetizer reads it, with quick ACKs.
-
-    sshd does not set TCP_NODELAY on a forwarding-only connection, so a small packet it sends right after
-    another (the channel-open confirmation after its post-auth hostkeys message, EOF after the last data)
-    waits for our ACK, which Linux delays by 40 ms. Measured: the first request through a fresh forward took
-    45 ms instead of 2 ms, and every EOF came 40 ms late. So after reading a small packet we ACK at once
-    (TCP_QUICKACK); bulk transfers are left alone (an ACK per packet cost ~15% throughput).
-    """
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-        self._closed = False  # read by Transport.stop_thread()
-        self._buf = b""
-        self._pos = 0
-        self.last_recv = time.monotonic()  # read by AliveProbe
-
-    def recv(self, n: int) -> bytes:
-        """Up to ``n`` bytes, from one big read of the socket.
-
-        paramiko's Packetizer asks for each packet's header, then its body; read straight from the socket
-        that is two system calls per packet, and a body arriving in pieces is joined with ``+=``. One
-        RECV_SIZE read serves many packets (measured: CPU per MB down by a fifth).
-        """
-        if self._pos >= len(self._buf):
-            data = self._sock.recv(max(n, RECV_SIZE))  # socket.timeout passes through, as paramiko expects
-            self.last_recv = time.monotonic()
-            # A small read means a small packet waits for our ACK: send it now (see the class docstring).
-            if len(data) < _QUICKACK_BELOW and _TCP_QUICKACK is not None and data:
-                with contextlib.suppress(OSError):
-                    self._sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
-            if len(data) <= n:
-                return data
-            self._buf, self._pos = data, 0
-        out = self._buf[self._pos : self._pos + n]
-        self._pos += len(out)
-        return out
-
-    def send(self, data: bytes) -> int:
-        return self._sock.send(data)
-
-    def settimeout(self, timeout: float | None) -> None:
-        self._sock.settimeout(timeout)
-
-    def getpeername(self) -> Any:
-        return self._sock.getpeername()
-
-    def getsockname(self) -> Any:
-        return self._sock.getsockname()
-
-    def shutdown(self, how: int) -> None:
-        self._sock.shutdown(how)
-
-    def close(self) -> None:
-        self._closed = True
-        self._sock.close()
-
-
-_TCP_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)  # Linux only
-_TCP_USER_TIMEOUT: int | None = getattr(socket, "TCP_USER_TIMEOUT", None)  # Linux only
-_QUICKACK_BELOW = 4096
-
-
 class _Connector:
     """Builds the transport chain for one target: jump hops first, the destination last."""
 
@@ -344,10 +155,10 @@ class _Connector:
     def _hop(self, hop: SshTarget, via: paramiko.Transport | None) -> paramiko.Transport:
         timeout = hop.connect_timeout or DEFAULT_CONNECT_TIMEOUT
         if via is None:
-            sock: Any = _SshSocket(_tcp_connect(hop, timeout, self.cancel))
+            sock: Any = SshSocket(_tcp_connect(hop, timeout, self.cancel))
         else:
             try:
-                sock = _ChannelSocket(
+                sock = ChannelSocket(
                     via.open_channel("direct-tcpip", (hop.hostname, hop.port), ("127.0.0.1", 0), timeout=timeout)
                 )
             except (paramiko.SSHException, OSError, EOFError) as e:
@@ -372,10 +183,10 @@ class _Connector:
             except (paramiko.SSHException, OSError, EOFError) as e:
                 raise TunnelError(f"SSH handshake with {hop.hostname}:{hop.port} failed: {e}") from e
             check_host_key(hop, settings, transport, sock.getpeername() if via is None else None, entries)
-            _authenticate(hop, transport)
+            authenticate(hop, transport)
             interval = hop.server_alive_interval or DEFAULT_KEEPALIVE
             transport.set_keepalive(int(max(1, interval)))
-            if isinstance(sock, _SshSocket) and _TCP_USER_TIMEOUT is not None:
+            if isinstance(sock, SshSocket) and _TCP_USER_TIMEOUT is not None:
                 # Unacknowledged data (a keepalive into a NAT that forgot us) fails the socket after as long as
                 # OpenSSH would wait for keepalive answers, instead of TCP's ~15 minutes of retransmissions.
                 with contextlib.suppress(OSError):
