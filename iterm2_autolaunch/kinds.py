@@ -225,8 +225,11 @@ PANEL = Kind(
     # bokeh/server/server.py run_until_shutdown: print("\nInterrupted, shutting down")
     stop_line=re.compile(r"^Interrupted, shutting down[ \t]*$"),
     stop_cues=("Interrupted, shutting down",),
-    probe_path="",
-    probe_header=("Server", "TornadoServer"),
+    # Every Bokeh server (Panel's too) serves its own client library at this fixed path (bokeh/server/
+    # urls.py: the static route), whose first lines carry its copyright; Jupyter and Voila, also on Tornado,
+    # do not. Checked against panel 1.9.4 (Bokeh 3) here.
+    probe_path="static/js/bokeh.min.js",
+    probe_expect="Bokeh Contributors",
     default_action="open",
 )
 

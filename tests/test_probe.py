@@ -72,3 +72,13 @@ def test_redirect_is_not_followed(file_server: str) -> None:
 def test_every_kind_checks_a_mark_of_its_own() -> None:
     assert [k.name for k in KIND_BY_NAME.values() if not (k.probe_expect or k.probe_header[0])] == []
     assert judge(KIND_BY_NAME["mlflow"], 302, "", "<title>MLflow</title>").ok is False  # only a 200 body counts
+
+
+def test_panel_is_not_taken_for_another_tornado_server() -> None:
+    """Jupyter and Voila also answer with "Server: TornadoServer": Panel's mark is Bokeh's own client library
+    at its fixed path (checked by hand against panel 1.9.4: HTTP 200, "Bokeh Contributors" in its header)."""
+    panel = KIND_BY_NAME["panel"]
+    assert panel.probe_path == "static/js/bokeh.min.js"
+    assert judge(panel, 200, "TornadoServer/6.4", "/*! Copyright (c) Anaconda, Inc., and Bokeh Contributors").ok
+    assert not judge(panel, 200, "TornadoServer/6.4", '{"version": "2.14.0"}').ok  # Jupyter's /api
+    assert not judge(panel, 404, "TornadoServer/6.4", "404: Not Found").ok
