@@ -18,14 +18,14 @@ from typing import Any
 from iterm2_autolaunch.budget import Budget, Once, forward_refusal
 from iterm2_autolaunch.config import Config
 from iterm2_autolaunch.detect import KINDS, Detector, Event, is_loopback
-from iterm2_autolaunch.errors import AutolaunchError, PortTaken
+from iterm2_autolaunch.errors import AutolaunchError
 from iterm2_autolaunch.hosts import forward_order
 from iterm2_autolaunch.interfaces import Effects, ServerView, probe_url
+from iterm2_autolaunch.opener import Opener
 from iterm2_autolaunch.redact import redact
 from iterm2_autolaunch.server import Server, ServerKey
 from iterm2_autolaunch.session import SessionContext
-from iterm2_autolaunch.target import ForwardSpec, SshTarget
-from iterm2_autolaunch.tunnels.base import AnyBackend, Forward, open_forward
+from iterm2_autolaunch.target import SshTarget
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class Engine:
         self._listeners: list[Callable[[], None]] = []
         self.last_opened: Server | None = None
         limits = config.limits
-        self._logins: dict[tuple[str, int], asyncio.Semaphore] = {}  # per ssh host: logins in flight
+        self._opener = Opener(config, effects, self._track)
         self._opens = Budget("browser opens", limits.opens_per_minute, log)
         self._notes = Budget("notifications", limits.notifications_per_minute, log)
         self._refused = Once(log)
@@ -161,7 +161,7 @@ class Engine:
                     continue  # only a local server on loopback is opened without a tunnel
                 origin = f"{event.scheme}://localhost:{event.port}"
             else:
-                forward = await self._open_forward(target, self._effects.remote_host(host), event.port)
+                forward = await self._opener.open(target, self._effects.remote_host(host), event.port)
                 origin = f"{event.scheme}://localhost:{forward.local_port}"
             url_for_probe = probe_url(origin, event.base_path, kind)
             try:
@@ -194,34 +194,6 @@ class Engine:
             server.event.port == port and (server.target.hostname, server.target.port) == (target.hostname, target.port)
             for server in self._servers.values()
         )
-
-    async def _open_forward(self, target: SshTarget, remote_host: str, remote_port: int) -> Forward:
-        backend = await asyncio.to_thread(
-            self._effects.backend, self._config.backend_for(target.destination), target
-        )
-        logins = self._logins.setdefault((target.hostname, target.port),
-                                         asyncio.Semaphore(self._config.limits.logins_per_host))
-        async with logins:  # a start cancelled while waiting here never logs in
-            for attempt in (1, 2):
-                local_port = self._effects.choose_port(remote_port, self._config.port_range)
-                spec = ForwardSpec(target, remote_host, remote_port, local_port)
-                try:
-                    return await self._owned_open(backend, spec)
-                except PortTaken:
-                    # Taken between our check and the bind: one more try on another port.
-                    if attempt == 2:
-                        raise
-        raise AssertionError("unreachable")
-
-    async def _owned_open(self, backend: AnyBackend, spec: ForwardSpec) -> Forward:
-        """Open, owning the result even when the start is cancelled meanwhile: a blocking open goes on in its
-        thread, so a cancelled start leaves a task that waits for it and closes what it made."""
-        opening = asyncio.ensure_future(open_forward(backend, spec))
-        try:
-            return await asyncio.shield(opening)
-        except asyncio.CancelledError:
-            self._track(_close_when_opened(opening))
-            raise
 
     def _act(self, server: Server, action: str, prefix: str) -> None:
         self.last_opened = server
@@ -346,13 +318,3 @@ class Engine:
         log.error("%s: %s", title, message)
         if self._notes.allow():
             self._effects.notify(title, message)
-
-
-async def _close_when_opened(opening: asyncio.Future[Forward]) -> None:
-    """Wait for an open nobody wants any more, then close what it made (a failed open made nothing)."""
-    try:
-        forward = await opening
-    except Exception:
-        return
-    await asyncio.to_thread(forward.close)
-    log.info("closed localhost:%d: its start was cancelled while it opened", forward.local_port)

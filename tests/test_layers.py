@@ -27,7 +27,7 @@ CORE = {
     "marker", "redact", "budget", "interfaces", "host_keys", "events", "hosts", "listings", "streams",
     "tunnels.base", "__init__",
 }  # fmt: skip
-ENGINE = {"engine", "server"}
+ENGINE = {"engine", "server", "opener"}
 EFFECTS = {
     "resolve", "ports", "probe", "browser", "notify", "known_hosts", "host_key_files", "host_certs", "revoked_keys",
     "control", "control_client", "install", "tunnels",
