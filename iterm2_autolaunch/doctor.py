@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from iterm2_autolaunch import known_hosts
+from iterm2_autolaunch import host_key_files
 from iterm2_autolaunch.config import KIND_NAMES, Config
 from iterm2_autolaunch.config_file import config_path, load_config
 from iterm2_autolaunch.control import control_socket_path
@@ -160,25 +160,33 @@ def check_target(command_line: str, ssh: str = "ssh") -> tuple[list[Check], SshT
 
 
 def check_known_hosts(target: SshTarget) -> Check:
-    files = known_hosts.files_of(target)
-    if not files:
+    """Is the target's host key known? Asked as the forward asks: ``ssh -G`` for the files and the name (with
+    HostKeyAlias and [host]:port), ``ssh-keygen -F`` for the lines (hashed, wildcards, negation, markers)."""
+    settings = host_key_files.settings_for(target)
+    if not settings.files:
         return Check(WARN, "host key", "UserKnownHostsFile none: no host key can be checked")
-    name = known_hosts.lookup_name(target)
-    found = known_hosts.keys_for(name, files)
-    keys = [f"{k.key.get_name()} in {k.path}" for k in found if not k.marker]
-    revoked = [f"{k.key.get_name()} in {k.path}" for k in found if k.marker == "@revoked"]
-    listed = ", ".join(f"{path}{'' if path.exists() else ' (missing)'}" for path in files)
+    name = settings.name
+    found = host_key_files.lookup(name, settings.files)
+    keys = [f"{_key_type(entry.blob)} in {entry.path}" for entry in found if not entry.marker]
+    revoked = [f"{_key_type(entry.blob)} in {entry.path}" for entry in found if entry.marker == "REVOKED"]
+    listed = ", ".join(f"{path}{'' if path.exists() else ' (missing)'}" for path in settings.files)
     if keys:
         note = f"; @revoked: {', '.join(revoked)}" if revoked else ""
         return Check(WARN if revoked else OK, "host key", f"{name} known: {', '.join(keys)}{note}")
-    if any(k.marker == "@cert-authority" for k in found):
+    if any(entry.marker == "CA" for entry in found):
         return Check(WARN, "host key", f"{name} is known only through a @cert-authority line ({listed}): "
                                        "both backends accept a host certificate it signed, not a plain key")
     hint = f"connect once with plain ssh ({target.destination}) and accept the key"
-    if target.strict_host_key_checking in ("no", "accept-new"):
+    if settings.strict in ("no", "accept-new"):
         return Check(WARN, "host key", f"no key for {name} in {listed}; StrictHostKeyChecking "
-                                       f"{target.strict_host_key_checking}, but the forward may still refuse: {hint}")
+                                       f"{settings.strict}, but the forward may still refuse: {hint}")
     return Check(FAIL, "host key", f"no key for {name} in {listed}: a forward would be refused; {hint}")
+
+
+def _key_type(blob: bytes) -> str:
+    """The key's type, the first string of its SSH wire form (RFC 4253 6.6)."""
+    size = int.from_bytes(blob[:4], "big")
+    return blob[4 : 4 + size].decode("ascii", "replace") or "key"
 
 
 # -- ControlMaster --------------------------------------------------------------------------------------
