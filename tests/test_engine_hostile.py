@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
@@ -22,6 +21,7 @@ from iterm2_autolaunch.probe import probe
 from iterm2_autolaunch.session import SessionContext
 from iterm2_autolaunch.target import ForwardSpec, SshTarget
 from iterm2_autolaunch.tunnels.openssh_backend import OpenSshBackend
+from tests.processes import argv_of, children
 from tests.remote_host import RemoteHost
 from tests.test_engine import SSH, FakeForward, FakeWorld, jupyter_start
 
@@ -196,20 +196,8 @@ class _Opener:
 
 
 def ssh_children() -> list[int]:
-    """Our child processes that run ssh (from /proc: PPid and the command)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        ppid = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), 0)
-        if ppid == os.getpid() and cmdline and os.path.basename(cmdline[0]) == b"ssh":
-            found.append(int(entry.name))
-    return found
+    """Our child processes that run ssh."""
+    return [pid for pid in children(os.getpid()) if os.path.basename((argv_of(pid) or [""])[0]) == "ssh"]
 
 
 @pytest.mark.root

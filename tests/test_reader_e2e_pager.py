@@ -26,8 +26,8 @@ import pytest
 
 from tests.conftest import require
 from tests.daemon_harness import daemon_on_fake
-from tests.fake_iterm2 import FakeSession
 from tests.fake_jupyter import local_jupyter
+from tests.processes import pump
 
 DAEMON = [sys.executable, "-m", "iterm2_autolaunch", "daemon"]
 ROWS, COLUMNS = 20, 100
@@ -38,18 +38,6 @@ def home() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(dir="/tmp"))  # short: the iTerm2 socket path must fit in 108 bytes
     yield path
     shutil.rmtree(path, ignore_errors=True)
-
-
-def pump(master: int, session: FakeSession, seen: bytearray) -> None:
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:
-            return
-        if not data:
-            return
-        seen.extend(data)
-        session.write(data)
 
 
 def test_url_paged_over_in_less_opens_once(home: Path) -> None:

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.daemon_harness import daemon_on_fake
-from tests.fake_iterm2 import FakeSession
+from tests.processes import argv_of, children, pump
 from tests.remote_host import RemoteHost, http_get
 
 DAEMON = [sys.executable, "-m", "iterm2_autolaunch", "daemon"]
@@ -53,28 +53,6 @@ def config_for_the_address(host: RemoteHost, path: Path) -> Path:
     block = "".join(line + "\n" for line in kept)
     path.write_text(text + block)
     return path
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(p) for p in (task / "children").read_text().split()]
-    return found
-
-
-def argv_of(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
-
-
-def pump(master: int, session: FakeSession) -> None:
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:
-            return
-        if not data:
-            return
-        session.write(data)
 
 
 @pytest.mark.parametrize(
