@@ -12,13 +12,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .host_keys import Entry, Settings, Verdict, known_line, names_to_look_up, parse_keygen_output
-from .target import SshTarget
+from .target import STRICT_HOST_KEY_CHECKING, SshTarget
 
 log = logging.getLogger(__name__)
 
 TOOL_TIMEOUT = 10.0
-_STRICT = {"true": "yes", "yes": "yes", "false": "no", "no": "no", "off": "no", "ask": "ask",
-           "accept-new": "accept-new"}
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
@@ -27,10 +25,11 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 def settings_for(target: SshTarget) -> Settings:
-    """Ask ``ssh -G`` for the host-key settings of ``target`` (its own command-line options included)."""
-    config: dict[str, str] = {}
+    """The host-key settings of ``target`` from ``ssh -G`` (its own command-line options included): what the
+    resolver already got from it, else asked now."""
+    config: dict[str, str] = dict(target.ssh_g)
     exe = shutil.which("ssh")
-    if exe is not None:
+    if not config and exe is not None:
         try:
             proc = _run([exe, "-G", "-T", *target.ssh_args, "--", target.destination])
             if proc.returncode == 0:
@@ -57,7 +56,7 @@ def settings_for(target: SshTarget) -> Settings:
         port=int(config.get("port", target.port)),
         user_files=tuple(_paths(config.get("userknownhostsfile", "none"))),
         global_files=tuple(_paths(config.get("globalknownhostsfile", "none"))),
-        strict=_STRICT.get(config.get("stricthostkeychecking", "ask").lower(), "yes"),
+        strict=STRICT_HOST_KEY_CHECKING.get(config.get("stricthostkeychecking", "ask").lower(), "yes"),
         alias=None if alias is None or alias.lower() == "none" else alias,
         check_host_ip=flag("checkhostip"),
         hash_known_hosts=flag("hashknownhosts"),

@@ -18,7 +18,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from iterm2_autolaunch.errors import ResolveError
@@ -50,6 +50,9 @@ class SshTarget:
     server_alive_interval: float = 0
     ssh_args: tuple[str, ...] = ()
     local: bool = False
+    # The first value of every key ``ssh -G`` printed (empty when paramiko resolved it): the host-key check
+    # reads its settings here instead of asking ssh -G a second time.
+    ssh_g: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ class LocalMachine:
 LOCAL_TARGET = SshTarget(destination="", hostname="localhost", local=True)
 
 # ssh -G prints yes/no as true/false; config files may also say off.
-_STRICT_HOST_KEY_CHECKING = {
+STRICT_HOST_KEY_CHECKING = {
     "yes": "yes", "true": "yes", "no": "no", "false": "no", "off": "no",
     "ask": "ask", "accept-new": "accept-new",
 }  # fmt: skip
@@ -139,7 +142,7 @@ def target_from_config(
         known_hosts = [path(p) for p in known_hosts]
         control_path = control_path and path(control_path)
     strict = one("stricthostkeychecking", "ask")
-    if strict.lower() not in _STRICT_HOST_KEY_CHECKING:
+    if strict.lower() not in STRICT_HOST_KEY_CHECKING:
         raise ResolveError(f"{cmd.destination}: StrictHostKeyChecking {strict!r} is not yes/no/ask/accept-new")
     timeout = optional("connecttimeout")
     return SshTarget(
@@ -150,12 +153,13 @@ def target_from_config(
         identity_files=tuple(path(p) for p in config.get("identityfile", []) if p.lower() != "none"),
         identities_only=one("identitiesonly", "no").lower() in ("yes", "true"),
         known_hosts_files=tuple(known_hosts),
-        strict_host_key_checking=_STRICT_HOST_KEY_CHECKING[strict.lower()],
+        strict_host_key_checking=STRICT_HOST_KEY_CHECKING[strict.lower()],
         proxy_jump=proxy_jump,
         control_path=control_path,
         connect_timeout=None if timeout is None else _number(timeout, "ConnectTimeout", cmd, float),
         server_alive_interval=_number(one("serveraliveinterval", "0"), "ServerAliveInterval", cmd, float),
         ssh_args=cmd.options,
+        ssh_g=tuple((key, values[0]) for key, values in config.items() if values) if expanded_by_ssh else (),
     )
 
 
