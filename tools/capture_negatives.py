@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,14 @@ from capture import PtyProcess, free_port  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
+JUPYTER = str(Path(PY).parent / "jupyter")  # the running venv's JupyterLab
+
+
+def version_of(program: str) -> str:
+    """The first line the program prints about its own version, for the index."""
+    argv = [JUPYTER, "lab", "--version"] if program == JUPYTER else [program, "--version"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    return (done.stdout or done.stderr).strip().splitlines()[0]
 
 TRACEBACK = """\
 def start():
@@ -45,12 +54,22 @@ with urllib.request.urlopen(url) as r:
     print("    " + url)
     logging.getLogger("client").info("done: %s :: ok", url)
 """
+# requests' own debug logging (urllib3 names host:port and logs each request line).
+REQUESTS_DEBUG = """\
+import logging, sys
+import requests
+logging.basicConfig(level=logging.DEBUG)
+requests.get(sys.argv[1], timeout=10)
+requests.get(sys.argv[1] + "missing?token=abc", timeout=10)
+"""
 
 
 def commands(port: int, work: Path) -> dict[str, list[str]]:
     url = f"http://127.0.0.1:{port}/"
     (work / "tb.py").write_text(TRACEBACK)
     (work / "client.py").write_text(HTTP_CLIENT)
+    (work / "requests_debug.py").write_text(REQUESTS_DEBUG)
+    root = ["--allow-root"] if os.geteuid() == 0 else []
     return {
         "pip_download": [PY, "-m", "pip", "download", "--no-deps", "--no-cache-dir", "-d", str(work / "dl"), "six"],
         "pip_verbose_index": [PY, "-m", "pip", "index", "versions", "six"],
@@ -62,6 +81,15 @@ def commands(port: int, work: Path) -> dict[str, list[str]]:
         "pip_help": [PY, "-m", "pip", "help", "install"],
         "http_client_log": [PY, str(work / "client.py"), url],
         "traceback_quoting_banner": [PY, str(work / "tb.py")],
+        "wget_local": ["wget", "-O", "/dev/null", url],
+        "git_clone_http_404": ["git", "clone", f"{url}nope.git", str(work / "nope")],
+        "requests_debug": [PY, str(work / "requests_debug.py"), url],
+        "jupyter_lab_help_all": [JUPYTER, "lab", "--help-all"],
+        "jupyter_server_list_none": [JUPYTER, "server", "list"],
+        # The port is the http.server's: Jupyter logs its start-up, then refuses, printing no URL.
+        "jupyter_lab_port_busy": [JUPYTER, "lab", "--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
+                                  *root],
+        "npm_view": ["npm", "view", "vite@7.0.0"],
     }
 
 
@@ -86,7 +114,8 @@ def main() -> int:
             finally:
                 proc.close()
             (args.out / f"{name}.raw").write_bytes(bytes(proc.data))
-            index.append({"file": f"{name}.raw", "command": [Path(a).name if a == PY else a for a in argv]})
+            index.append({"file": f"{name}.raw", "command": [Path(a).name if a in (PY, JUPYTER) else a for a in argv],
+                          "version": version_of(argv[0])})
             print(f"[{name}] {len(proc.data)} bytes", flush=True)
     finally:
         server.terminate()
