@@ -38,14 +38,15 @@ _URL = URL  # the marker parser matches the same URLs
 _event = make_event
 
 # A candidate: "://", a host, ":" and a port, a path and query of the characters a layout's URL may hold,
-# then the end of the line, a known suffix ("(Press CTRL+C", " :: dir") or a JSON string's closing quote.
+# then the end of the line, a known suffix ("(Press CTRL+C", " :: dir", webpack-dev-server's ", http://[::1]...")
+# or a JSON string's closing quote.
 # Linear on hostile input: the path cannot hold ":", so candidates never overlap and backtracking stops
 # at the first character that is no URL character. The literal "://" first lets the regex engine skip
 # ahead as fast as str.find.
 _CANDIDATE = re.compile(
     r"://(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|\[[0-9A-Fa-f:.]{2,45}\]"
     r"|\([A-Za-z0-9][A-Za-z0-9.-]{0,252}[ ]or[ ]127\.0\.0\.1\)):[0-9]{1,5}"
-    r"(?:/[A-Za-z0-9._~%/+,=-]*)?(?:\?[A-Za-z0-9._~/+,=&-]*)?(?=[ \t]*(?:$|\(Press|::)|\"|\)[ ]\.\.\.)",
+    r"(?:/[A-Za-z0-9._~%/+,=-]*)?(?:\?[A-Za-z0-9._~/+,=&-]*)?(?=[ \t]*(?:$|\(Press|::)|\"|\)[ ]\.\.\.|,[ ]https?://)",
     re.ASCII | re.MULTILINE,
 )
 MAX_PREFIX = 200  # no layout's prefix is longer: text further left of a URL cannot make it a start line
