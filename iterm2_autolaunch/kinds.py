@@ -373,7 +373,8 @@ WEBPACK = Kind(
 RAY = Kind(
     name="ray",
     label="Ray dashboard",
-    example=("2026-12-04 14:28:02,939\tINFO worker.py:2029 -- Started a local Ray instance. View the dashboard at {url}",),
+    example=("2026-12-04 14:28:02,939\tINFO worker.py:2029 -- Started a local Ray instance. View the dashboard at "
+             "{url}",),
     # ray 2.60.0 ray/_private/worker.py:2029-2031 logger.info(info_str + " View the dashboard at %s%s%s %s%s", ...)
     # with info_str "Started a local Ray instance." or "Connected to Ray cluster." (:2025-2027), the URL bold
     # green and followed by a blank; under ray/_private/ray_constants.py:396 LOGGER_FORMAT "%(asctime)s\t
@@ -393,9 +394,27 @@ RAY = Kind(
     default_action="open",
 )
 
+CODE_SERVER = Kind(
+    name="code_server",
+    label="code-server",
+    example=("[2026-12-04T14:40:00.000Z] info  HTTP server listening on {url}",),
+    # code-server 4.100.3 out/node/main.js:143 (src/node/main.ts) logger.info(`${protocol.toUpperCase()} server
+    # listening on ${serverAddress.toString()}`) through @coder/logger 3.0.1 out/logger.js:200 "[%s] " with
+    # new Date().toISOString(), then the level tag padded to 5 (:95-99): "[...Z] info  HTTP server ...".
+    url_lines=(
+        layout(r"\[[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\][ \t]info[ \t]+"
+               r"HTTPS?[ \t]server[ \t]listening[ \t]on[ \t]"),
+    ),  # fmt: skip
+    # code-server 4.100.3 out/node/routes/index.js:163 mounts /healthz before the login check (:93), answering
+    # out/node/routes/health.js {"status": "alive"|"expired", "lastHeartbeat": ...}.
+    probe_path="healthz",
+    probe_expect='"lastHeartbeat"',
+    default_action="open",
+)
+
 KINDS: tuple[Kind, ...] = (
     JUPYTER, VOILA, TENSORBOARD, MARIMO, STREAMLIT, GRADIO, PANEL, DASH, DASK, MLFLOW, UVICORN, WERKZEUG,
-    HTTP_SERVER, VITE, WEBPACK, RAY,
+    HTTP_SERVER, VITE, WEBPACK, RAY, CODE_SERVER,
 )  # fmt: skip
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
 

@@ -1218,10 +1218,19 @@ ENVS.update({e.name: e for e in [
             ("webpack-dev-server", "webpack", "webpack-cli")),
     NpmSpec("wds4", ("webpack@5", "webpack-cli@4", "webpack-dev-server@4"),
             ("webpack-dev-server", "webpack", "webpack-cli")),
+    # code-server's postinstall.sh (npm install in lib/vscode) needs root's npm_config_unsafe_perm=true,
+    # libkrb5-dev (kerberos), npx node-gyp (node-pty) and GitHub (@vscode/ripgrep downloads rg): without
+    # GitHub it fails, so the environment was made by hand, see CODE_SERVER_INSTALL.
     NpmSpec("codeserver", ("code-server",), ("code-server",)),
     EnvSpec("ray", ("ray[default]",), ("ray",)),
 ]})  # fmt: skip
 
+CODE_SERVER_INSTALL = (
+    "installed without GitHub: npm install --ignore-scripts code-server (npm picked 4.100.3, engines node 20; "
+    "the latest, 4.139.1, wants node 24); "
+    "npm rebuild argon2; in lib/vscode npm install --ignore-scripts --omit=dev, Debian's /usr/bin/rg linked "
+    "as node_modules/@vscode/ripgrep/bin/rg, npm_config_yes=true npm rebuild, then postinstall.sh's symlinks "
+    "and npm install --omit=dev in lib/vscode/extensions")
 VITE_PAGE = "<!doctype html>\n<title>capture</title>\n<p>hello from vite</p>\n"
 WEBPACK_ENTRY = "console.log('hello from webpack');\n"
 WDS_STOP = r"\[webpack-dev-server\] Gracefully shutting down"
@@ -1249,6 +1258,11 @@ def ray_start(host: str) -> Callable[[Ctx], list[str]]:
     return lambda ctx: ["ray", "start", "--head", "--block", "--port", "0", "--include-dashboard", "true",
                         "--dashboard-host", host, "--dashboard-port", str(ctx.port), "--disable-usage-stats",
                         "--temp-dir", f"/tmp/ray-{ctx.port}"]  # short: Ray's socket paths must fit 107 bytes
+
+
+def code_server(host: str, *extra: str) -> Callable[[Ctx], list[str]]:
+    return lambda ctx: ["code-server", "--bind-addr", f"{host}:{ctx.port}", "--disable-telemetry",
+                        "--disable-update-check", "--disable-workspace-trust", *extra, str(ctx.work)]
 
 
 def host_address() -> str:
@@ -1290,6 +1304,15 @@ CASES += [
          stop_re=WDS_STOP),
     Case("webpack_dev_server4_sigterm", "wds4", webpack_serve("--host", "0.0.0.0"), WDS_URL, host="0.0.0.0",
          setup=webpack_entry, stop_re=WDS_STOP, stop="sigterm"),
+    Case("code_server", "codeserver", code_server("127.0.0.1"), regex_expect("code_server", "http://127.0.0.1:{port}/"),
+         notes="default auth: a password in the generated ~/.config/code-server/config.yaml; " + CODE_SERVER_INSTALL),
+    Case("code_server_sigterm", "codeserver", code_server("127.0.0.1"),
+         regex_expect("code_server", "http://127.0.0.1:{port}/"), stop="sigterm", columns=60),
+    Case("code_server_pipe", "codeserver", code_server("127.0.0.1"),
+         regex_expect("code_server", "http://127.0.0.1:{port}/"), pipe=True),
+    Case("code_server_bind_any", "codeserver", code_server("0.0.0.0", "--auth", "none"),
+         regex_expect("code_server", "http://0.0.0.0:{port}/"), host="0.0.0.0",
+         notes="--bind-addr 0.0.0.0:PORT --auth none: the wildcard address is printed as it is"),
     Case("ray_start_block", "ray", ray_start("127.0.0.1"), regex_expect("ray", "http://127.0.0.1:{port}"),
          extra_env={"RAY_USAGE_STATS_ENABLED": "0"},
          notes="ray start --head --block: the dashboard URL below 'view the dashboard at'"),
