@@ -71,9 +71,19 @@ class Kind:
     generic: bool = False  # a web server under some app: yields to a specific kind on the same port
     example: tuple[str, ...] = ()  # start lines with "{url}" in place of the URL (doctor --url)
     pages_in_path: bool = False  # Jupyter-style: /lab, /tree ... after the base_url
+    # A line ending in this text is followed by the server's address with no scheme, alone on its line
+    # ("    127.0.0.1:8265", BARE_ADDRESS): read as http://ADDRESS. One more search through all output.
+    address_cue: str = ""
 
 
 BANNER_WINDOW = 8
+
+# An address as `ray start` prints its dashboard below its cue: indented, host and port only, no scheme.
+BARE_ADDRESS = re.compile(
+    r"^[ \t]{1,16}((?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\]):[0-9]{1,5})[ \t]*$",
+    re.ASCII,
+)
+BARE_URL = re.compile(rf"^{URL}$", re.ASCII | re.VERBOSE)  # "http://" + a BARE_ADDRESS, read as a URL
 
 JUPYTER_STOP = re.compile(
     # jupyter_server 2.21.1 serverapp.py:2508 "Shutdown confirmed", :2898 "Shutting down %d kernel(s)",
@@ -378,14 +388,17 @@ RAY = Kind(
     # ray 2.60.0 ray/_private/worker.py:2029-2031 logger.info(info_str + " View the dashboard at %s%s%s %s%s", ...)
     # with info_str "Started a local Ray instance." or "Connected to Ray cluster." (:2025-2027), the URL bold
     # green and followed by a blank; under ray/_private/ray_constants.py:396 LOGGER_FORMAT "%(asctime)s\t
-    # %(levelname)s %(filename)s:%(lineno)s -- %(message)s". `ray start --head` prints its dashboard without
-    # a scheme (ray/scripts/scripts.py:1151-1156 "view the dashboard at " then "  127.0.0.1:8265"): not matched.
+    # %(levelname)s %(filename)s:%(lineno)s -- %(message)s".
     url_lines=(
         layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+INFO[ \t]worker\.py:[0-9]{1,6}[ \t]--[ \t])?"
                r"(?:Started[ \t]a[ \t]local[ \t]Ray[ \t]instance|Connected[ \t]to[ \t]Ray[ \t]cluster)\."
                r"[ \t]View[ \t]the[ \t]dashboard[ \t]at[ \t]"),
     ),  # fmt: skip
-    # Ray prints no stop line of its own (Ctrl-C: a KeyboardInterrupt traceback).
+    # `ray start --head` (ray 2.60.0 ray/scripts/scripts.py:1151-1156): cli_logger.print("To monitor and debug
+    # Ray, view the dashboard at ") then cli_logger.print("  {}".format(cf.bold(dashboard_url))), the URL
+    # being webui_url, "127.0.0.1:8265" with no scheme (indented 4 in the output: cli_logger's group indent).
+    address_cue="view the dashboard at",
+    # Ray prints no stop line of its own (Ctrl-C: a KeyboardInterrupt traceback, or click's "Aborted!").
     # The dashboard's page, ray 2.60.0 ray/dashboard/client/build/index.html "<title>Ray Dashboard</title>": it
     # answers without a token, where /api/version (dashboard/modules/job/job_head.py:345) answers 401
     # "Missing authentication token" under the token authentication ray.init turns on by default (2.60.0).
