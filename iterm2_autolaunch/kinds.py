@@ -343,11 +343,18 @@ VITE = Kind(
     # ${colorUrl(url)}`) and :17780 the same with "Network: "; vite 6.4.6 dist/node/chunks/dep-Cohbwjf9.js:7640,
     # vite 7.3.8 dist/node/chunks/logger.js:321, vite 8.4.1 dist/node/chunks/node.js:14801 (8.x may add blanks
     # and an interface name after a Network URL: those lines are not matched, the Local line comes first).
-    url_lines=(layout(r"[ \t]{1,4}➜[ \t]{1,4}(?:Local|Network):[ \t]+"),),
+    # vite 2.9.18 dist/node/chunks/dep-0a035c79.js:18990 info(`  > Local: ${cyan(url)}`), :19006-19009
+    # `  > ${"Local:   " or "Network: "} ${url}` (--host).
+    url_lines=(layout(r"[ \t]{1,4}(?:➜|>)[ \t]{1,4}(?:Local|Network):[ \t]+"),),
     # The dev server's banner, above the URLs: vite 5.4.21 dist/node/cli.js:761 / 6.4.6 :780 / 7.3.8 :590 /
     # 8.4.1 :982 `  ${green(`${bold("VITE")} v${VERSION}`)}${modeString}  ${startupDurationString}` ("ready in
-    # N ms"). `vite preview` prints the URLs without it and serves no /@vite/client: it is not matched.
-    banner=re.compile(r"^[ \t]*VITE v[0-9][0-9A-Za-z.+-]{0,40}[ \t].{0,80}ready in ", re.ASCII),
+    # N ms"); vite 2.9.18 dist/node/cli.js:703 `\n  vite v${version}` + ` dev server running at:\n`.
+    # `vite preview` prints the URLs without it and serves no /@vite/client: it is not matched.
+    banner=re.compile(
+        r"^[ \t]*(?:VITE v[0-9][0-9A-Za-z.+-]{0,40}[ \t].{0,80}ready in "
+        r"|vite v[0-9][0-9A-Za-z.+-]{0,40} dev server running at:)",
+        re.ASCII,
+    ),
     # Vite prints nothing when it stops (Ctrl-C or SIGTERM): no stop line.
     # The dev server's own HMR client module, relative to --base: vite 5.4.21 dist/client/client.mjs:495,
     # 8.4.1 :934 console.debug("[vite] connecting...").
@@ -369,15 +376,21 @@ WEBPACK = Kind(
         # (IPv4): ...` / `(IPv6): ...`; 4.15.2 lib/Server.js:2923/:2941/:2946/:2952. The URL announced is the first.
         layout(rf"{WEBPACK_LOG}(?:Loopback|Server|On[ \t]Your[ \t]Network[ \t]\(IPv[46]\)):[ \t]",
                r"(?:,[ ]https?://[A-Za-z0-9.:\[\]/-]{1,300}){0,2}"),
+        # webpack-dev-server 3.11.3 lib/utils/status.js:25 log.info(`Project is running at ${uri}`) through
+        # webpack-log 2.0.0 src/index.js:31 `{{level}} ${gray('｢{{name}}｣')}: `, the level an ansi-colors 3.2.4
+        # symbol (symbols.js:31 "ℹ", :12 "i" on Windows).
+        layout(r"(?:ℹ|i)[ \t]｢wds｣:[ \t]Project[ \t]is[ \t]running[ \t]at[ \t]"),
     ),  # fmt: skip
     # webpack-dev-server 5.2.7 lib/Server.js:1825 / 4.15.2 :1907 logger.info("Gracefully shutting down. To force
     # exit, press ^C again. Please wait...") on SIGINT and SIGTERM.
     stop_line=re.compile(rf"^{WEBPACK_LOG}Gracefully shutting down\.", re.ASCII),
     stop_cues=("Gracefully shutting down",),
-    # webpack-dev-server 5.2.7 lib/Server.js:2257-2300 (4.15.2 the same route): GET /webpack-dev-server answers
-    # an HTML page "<h1>Assets Report:</h1>" once the bundle is built.
+    # 3.11.3 prints no stop line (lib/utils/setupExitSignals.js).
+    # GET /webpack-dev-server answers the dev server's own page, which starts with this fixed head (no title,
+    # no script): webpack-dev-server 5.2.7 lib/Server.js:2287 (an "Assets Report"), 4.15.2 :2107, 3.11.3
+    # lib/utils/routes.js:46 (a list of the bundle's files).
     probe_path="webpack-dev-server",
-    probe_expect="<h1>Assets Report:</h1>",
+    probe_expect='<!DOCTYPE html><html><head><meta charset="utf-8"/></head><body>',
 )
 
 RAY = Kind(
