@@ -79,3 +79,17 @@ def test_ray_start_address_below_its_cue_whatever_the_batches(batch: int) -> Non
 
 def address_port(lines: list[str]) -> int:
     return int(next(line for line in lines if line.strip().startswith("127.0.0.1:")).strip().split(":")[1])
+
+
+@pytest.mark.parametrize("lines", [
+    ["  ➜ Local:    http://localhost:3000/"],  # Nuxt's listhen: one blank after the arrow, no Vite banner
+    ["Build done.", "  ➜  Local:   http://localhost:5173/"],  # Vite's layout without its banner above
+    ["  VITE v5.4.21  ready in 517 ms", "", "  ➜  Local:   http://localhost:5173/ (copy this)"],  # text after
+    ["[webpack-dev-server] Loopback: http://localhost:8080/"],  # no "<i> " level of webpack's logger
+    ["<i> [webpack-dev-server] Loopback: http://localhost:8080/, see below"],
+    ["[2026-12-04T14:39:05.036Z] info  HTTP server listening on http://127.0.0.1:8080/ now"],
+    ["View the dashboard at http://127.0.0.1:8265"],  # Ray's sentence without its "Started ..." before it
+])  # fmt: skip
+def test_look_alikes_of_the_new_layouts_are_not_announced(lines: list[str]) -> None:
+    """Hand-written near misses: the start lines are whole-line layouts, and Vite's needs its banner above."""
+    assert Detector().feed(lines) == []

@@ -1318,6 +1318,8 @@ CASES += [
          regex_expect("code_server", "http://0.0.0.0:{port}/"), host="0.0.0.0",
          notes="--bind-addr 0.0.0.0:PORT --auth none: the wildcard address is printed as it is"),
     Case("vite4", "vite4", vite(), VITE_URL, host="localhost", setup=vite_page),
+    Case("vite8_base", "vite8", vite("--base", "/app/"), regex_expect("vite", "http://localhost:{port}/app/"),
+         host="localhost", setup=vite_page, columns=200, notes="--base /app/: the URL and the probe path under it"),
     Case("vite2", "vite2", vite(), VITE_URL, host="localhost", setup=vite_page,
          notes="Vite 2: 'vite v2.9.18 dev server running at:' and '  > Local: URL'"),
     Case("vite2_host", "vite2", vite("--host"), regex_expect("vite", "http://localhost:{port}/"), host="0.0.0.0",
