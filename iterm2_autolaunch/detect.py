@@ -20,6 +20,8 @@ from iterm2_autolaunch.events import Event, make_event
 from iterm2_autolaunch.hosts import LOOPBACK_NAMES, forward_order, is_local_looking, is_loopback
 from iterm2_autolaunch.kinds import (
     BANNER_WINDOW,
+    BARE_ADDRESS,
+    BARE_URL,
     BLOCK_FILLER,
     JUPYTER,
     KINDS,
@@ -38,14 +40,15 @@ _URL = URL  # the marker parser matches the same URLs
 _event = make_event
 
 # A candidate: "://", a host, ":" and a port, a path and query of the characters a layout's URL may hold,
-# then the end of the line, a known suffix ("(Press CTRL+C", " :: dir") or a JSON string's closing quote.
+# then the end of the line, a known suffix ("(Press CTRL+C", " :: dir", webpack-dev-server's ", http://[::1]...")
+# or a JSON string's closing quote.
 # Linear on hostile input: the path cannot hold ":", so candidates never overlap and backtracking stops
 # at the first character that is no URL character. The literal "://" first lets the regex engine skip
 # ahead as fast as str.find.
 _CANDIDATE = re.compile(
     r"://(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|\[[0-9A-Fa-f:.]{2,45}\]"
     r"|\([A-Za-z0-9][A-Za-z0-9.-]{0,252}[ ]or[ ]127\.0\.0\.1\)):[0-9]{1,5}"
-    r"(?:/[A-Za-z0-9._~%/+,=-]*)?(?:\?[A-Za-z0-9._~/+,=&-]*)?(?=[ \t]*(?:$|\(Press|::)|\"|\)[ ]\.\.\.)",
+    r"(?:/[A-Za-z0-9._~%/+,=-]*)?(?:\?[A-Za-z0-9._~/+,=&-]*)?(?=[ \t]*(?:$|\(Press|::)|\"|\)[ ]\.\.\.|,[ ]https?://)",
     re.ASCII | re.MULTILINE,
 )
 MAX_PREFIX = 200  # no layout's prefix is longer: text further left of a URL cannot make it a start line
@@ -67,6 +70,7 @@ class Detector:
         marker_prefix = rf"(?:{'|'.join(re.escape(m) for m in markers)})[ \t]+"
         self._marker_line = layout(marker_prefix) if markers else None
         self._prefix = any_prefix([marker_prefix] if markers else [])
+        self._address_kinds = tuple(kind for kind in self._kinds if kind.address_cue)
         self._numbers = LineNumbers() if number_lines else NoLineNumbers()
         self._json = JsonListings()
         self._recent: list[str] = []  # the last RECENT_LINES lines of the previous batch
@@ -94,6 +98,8 @@ class Detector:
         self._numbers.next_batch(text, line_count)
         events: list[Event] = []
         queue, json_hits = self._candidate_lines(text)
+        if self._address_kinds and (below := self._below_address_cues(text)):
+            queue = sorted({*queue, *below})
         if self._held is not None:
             queue = sorted({0, *queue})  # the first line decides whether the held URL gets its twin
         stops = StopWindows(text, self._stop_lines_left)
@@ -157,6 +163,21 @@ class Detector:
             searched_to = line_start = end + 1
         return starts, json_hits
 
+    def _below_address_cues(self, text: str) -> list[int]:
+        """Starts of the lines right below a line ending in an address cue (one search per cue); the batch's
+        first line too when the previous batch ended with such a line."""
+        starts = [0] if self._recent and self._address_cue_of(self._recent[-1]) else []
+        for cue in {kind.address_cue for kind in self._address_kinds}:
+            at = text.find(cue)
+            while at != -1 and (end := text.find("\n", at)) != -1:
+                starts.append(end + 1)
+                at = text.find(cue, end)
+        return starts
+
+    def _address_cue_of(self, line: str) -> Kind | None:
+        tail = line[-200:].rstrip()
+        return next((kind for kind in self._address_kinds if tail.endswith(kind.address_cue)), None)
+
     # -- scanning -------------------------------------------------------------------------------
 
     def _running_changed(self) -> None:
@@ -196,6 +217,11 @@ class Detector:
                 # A server already announced is dropped anyway; only a new one needs its banner checked.
                 if event and (event.key in self._seen or not kind.banner or self._banner_before(kind, text, start)):
                     return event
+        if self._address_kinds and (bare := BARE_ADDRESS.match(line)):
+            above = self._lines_before(text, start)[:1]
+            kind_above = self._address_cue_of(above[0]) if above else None
+            if kind_above is not None and (match := BARE_URL.match(f"http://{bare[1]}")):
+                return make_event("announce", kind_above, match)
         if self._marker_line is not None:
             match = self._marker_line.match(line)
             if match:

@@ -17,6 +17,11 @@ from collections.abc import Sequence
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost", "localhost.localdomain"})
 WILDCARDS = frozenset({"0.0.0.0", "::"})
 LOOPBACK = "127.0.0.1"
+# Names that are 127.0.0.1 and ::1 at once. A server told to listen on one binds only the first address the
+# remote's resolver gives, and that is ::1 under Debian's /etc/hosts (glibc sorts by RFC 6724): Vite 8 on
+# Node 20 printed "http://localhost:PORT/" and listened on [::1] alone. So after the name (which the forward
+# maps to 127.0.0.1, target.remote_forward_host), ::1 is tried too.
+_DUAL_STACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
 # Name suffixes that only exist inside a site (RFC 6762, RFC 8375, common cluster conventions).
 _PRIVATE_SUFFIXES = (".local", ".lan", ".internal", ".intranet", ".localdomain", ".home.arpa", ".cluster", ".corp")
@@ -73,7 +78,8 @@ def forward_allowed(host: str, *, allow_any: bool = False) -> bool:
 
 def forward_order(printed: Sequence[str], *, allow_any: bool = False) -> tuple[str, ...]:
     """The hosts to try, in order: every allowed non-loopback host the banner printed, in the order it
-    printed them, then loopback (a wildcard address means loopback). Duplicates are dropped."""
+    printed them, then loopback (a wildcard address means loopback; "localhost" means 127.0.0.1, then ::1).
+    Duplicates are dropped."""
     order: list[str] = []
     loopback = None
     for host in printed:
@@ -81,4 +87,6 @@ def forward_order(printed: Sequence[str], *, allow_any: bool = False) -> tuple[s
             loopback = loopback or (host if is_loopback(host) else LOOPBACK)
         elif forward_allowed(host, allow_any=allow_any) and host not in order:
             order.append(host)
+    if loopback is not None and loopback.lower() in _DUAL_STACK_NAMES:
+        return (*order, loopback, "::1")
     return (*order, loopback or LOOPBACK)

@@ -71,9 +71,19 @@ class Kind:
     generic: bool = False  # a web server under some app: yields to a specific kind on the same port
     example: tuple[str, ...] = ()  # start lines with "{url}" in place of the URL (doctor --url)
     pages_in_path: bool = False  # Jupyter-style: /lab, /tree ... after the base_url
+    # A line ending in this text is followed by the server's address with no scheme, alone on its line
+    # ("    127.0.0.1:8265", BARE_ADDRESS): read as http://ADDRESS. One more search through all output.
+    address_cue: str = ""
 
 
 BANNER_WINDOW = 8
+
+# An address as `ray start` prints its dashboard below its cue: indented, host and port only, no scheme.
+BARE_ADDRESS = re.compile(
+    r"^[ \t]{1,16}((?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\]):[0-9]{1,5})[ \t]*$",
+    re.ASCII,
+)
+BARE_URL = re.compile(rf"^{URL}$", re.ASCII | re.VERBOSE)  # "http://" + a BARE_ADDRESS, read as a URL
 
 JUPYTER_STOP = re.compile(
     # jupyter_server 2.21.1 serverapp.py:2508 "Shutdown confirmed", :2898 "Shutting down %d kernel(s)",
@@ -325,9 +335,112 @@ HTTP_SERVER = Kind(
     generic=True,
 )
 
+VITE = Kind(
+    name="vite",
+    label="Vite",
+    example=("  VITE v8.4.1  ready in 703 ms", "", "  ➜  Local:   {url}"),
+    # vite 5.4.21 dist/node/chunks/dep-BK3b2jBa.js:17777 (printServerUrls) info(`  ${green("➜")}  ${bold("Local")}:
+    # ${colorUrl(url)}`) and :17780 the same with "Network: "; vite 6.4.6 dist/node/chunks/dep-Cohbwjf9.js:7640,
+    # vite 7.3.8 dist/node/chunks/logger.js:321, vite 8.4.1 dist/node/chunks/node.js:14801 (8.x may add blanks
+    # and an interface name after a Network URL: those lines are not matched, the Local line comes first).
+    # vite 2.9.18 dist/node/chunks/dep-0a035c79.js:18990 info(`  > Local: ${cyan(url)}`), :19006-19009
+    # `  > ${"Local:   " or "Network: "} ${url}` (--host).
+    url_lines=(layout(r"[ \t]{1,4}(?:➜|>)[ \t]{1,4}(?:Local|Network):[ \t]+"),),
+    # The dev server's banner, above the URLs: vite 5.4.21 dist/node/cli.js:761 / 6.4.6 :780 / 7.3.8 :590 /
+    # 8.4.1 :982 `  ${green(`${bold("VITE")} v${VERSION}`)}${modeString}  ${startupDurationString}` ("ready in
+    # N ms"); vite 2.9.18 dist/node/cli.js:703 `\n  vite v${version}` + ` dev server running at:\n`.
+    # `vite preview` prints the URLs without it and serves no /@vite/client: it is not matched.
+    banner=re.compile(
+        r"^[ \t]*(?:VITE v[0-9][0-9A-Za-z.+-]{0,40}[ \t].{0,80}ready in "
+        r"|vite v[0-9][0-9A-Za-z.+-]{0,40} dev server running at:)",
+        re.ASCII,
+    ),
+    # Vite prints nothing when it stops (Ctrl-C or SIGTERM): no stop line.
+    # The dev server's own HMR client module, relative to --base: vite 5.4.21 dist/client/client.mjs:495,
+    # 8.4.1 :934 console.debug("[vite] connecting...").
+    probe_path="@vite/client",
+    probe_expect="[vite] connecting",
+)
+
+# webpack's infrastructure logger: webpack 5.113.0 lib/node/nodeConsole.js:175 info: writeColored("<i> ", ...)
+# and lib/logging/createConsoleLogger.js:118 `[${name}] ${args[0]}`.
+WEBPACK_LOG = r"<i>[ \t]\[webpack-dev-server\][ \t]"
+
+WEBPACK = Kind(
+    name="webpack",
+    label="webpack-dev-server",
+    example=("<i> [webpack-dev-server] Project is running at:", "<i> [webpack-dev-server] Loopback: {url}"),
+    url_lines=(
+        # webpack-dev-server 5.2.7 lib/Server.js:3120 `Loopback: ${loopbacks.join(", ")}` (localhost, then the
+        # loopback address it listens on), :3102 `Server: ${host}` (a host name), :3125/:3131 `On Your Network
+        # (IPv4): ...` / `(IPv6): ...`; 4.15.2 lib/Server.js:2923/:2941/:2946/:2952. The URL announced is the first.
+        layout(rf"{WEBPACK_LOG}(?:Loopback|Server|On[ \t]Your[ \t]Network[ \t]\(IPv[46]\)):[ \t]",
+               r"(?:,[ ]https?://[A-Za-z0-9.:\[\]/-]{1,300}){0,2}"),
+        # webpack-dev-server 3.11.3 lib/utils/status.js:25 log.info(`Project is running at ${uri}`) through
+        # webpack-log 2.0.0 src/index.js:31 `{{level}} ${gray('｢{{name}}｣')}: `, the level an ansi-colors 3.2.4
+        # symbol (symbols.js:31 "ℹ", :12 "i" on Windows).
+        layout(r"(?:ℹ|i)[ \t]｢wds｣:[ \t]Project[ \t]is[ \t]running[ \t]at[ \t]"),
+    ),  # fmt: skip
+    # webpack-dev-server 5.2.7 lib/Server.js:1825 / 4.15.2 :1907 logger.info("Gracefully shutting down. To force
+    # exit, press ^C again. Please wait...") on SIGINT and SIGTERM.
+    stop_line=re.compile(rf"^{WEBPACK_LOG}Gracefully shutting down\.", re.ASCII),
+    stop_cues=("Gracefully shutting down",),
+    # 3.11.3 prints no stop line (lib/utils/setupExitSignals.js).
+    # GET /webpack-dev-server answers the dev server's own page, which starts with this fixed head (no title,
+    # no script): webpack-dev-server 5.2.7 lib/Server.js:2287 (an "Assets Report"), 4.15.2 :2107, 3.11.3
+    # lib/utils/routes.js:46 (a list of the bundle's files).
+    probe_path="webpack-dev-server",
+    probe_expect='<!DOCTYPE html><html><head><meta charset="utf-8"/></head><body>',
+)
+
+RAY = Kind(
+    name="ray",
+    label="Ray dashboard",
+    example=("2026-12-04 14:28:02,939\tINFO worker.py:2029 -- Started a local Ray instance. View the dashboard at "
+             "{url}",),
+    # ray 2.60.0 ray/_private/worker.py:2029-2031 logger.info(info_str + " View the dashboard at %s%s%s %s%s", ...)
+    # with info_str "Started a local Ray instance." or "Connected to Ray cluster." (:2025-2027), the URL bold
+    # green and followed by a blank; under ray/_private/ray_constants.py:396 LOGGER_FORMAT "%(asctime)s\t
+    # %(levelname)s %(filename)s:%(lineno)s -- %(message)s".
+    url_lines=(
+        layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+INFO[ \t]worker\.py:[0-9]{1,6}[ \t]--[ \t])?"
+               r"(?:Started[ \t]a[ \t]local[ \t]Ray[ \t]instance|Connected[ \t]to[ \t]Ray[ \t]cluster)\."
+               r"[ \t]View[ \t]the[ \t]dashboard[ \t]at[ \t]"),
+    ),  # fmt: skip
+    # `ray start --head` (ray 2.60.0 ray/scripts/scripts.py:1151-1156): cli_logger.print("To monitor and debug
+    # Ray, view the dashboard at ") then cli_logger.print("  {}".format(cf.bold(dashboard_url))), the URL
+    # being webui_url, "127.0.0.1:8265" with no scheme (indented 4 in the output: cli_logger's group indent).
+    address_cue="view the dashboard at",
+    # Ray prints no stop line of its own (Ctrl-C: a KeyboardInterrupt traceback, or click's "Aborted!").
+    # The dashboard's page, ray 2.60.0 ray/dashboard/client/build/index.html "<title>Ray Dashboard</title>": it
+    # answers without a token, where /api/version (dashboard/modules/job/job_head.py:345) answers 401
+    # "Missing authentication token" under the token authentication ray.init turns on by default (2.60.0).
+    probe_path="",
+    probe_expect="<title>Ray Dashboard</title>",
+    default_action="open",
+)
+
+CODE_SERVER = Kind(
+    name="code_server",
+    label="code-server",
+    example=("[2026-12-04T14:40:00.000Z] info  HTTP server listening on {url}",),
+    # code-server 4.100.3 out/node/main.js:143 (src/node/main.ts) logger.info(`${protocol.toUpperCase()} server
+    # listening on ${serverAddress.toString()}`) through @coder/logger 3.0.1 out/logger.js:200 "[%s] " with
+    # new Date().toISOString(), then the level tag padded to 5 (:95-99): "[...Z] info  HTTP server ...".
+    url_lines=(
+        layout(r"\[[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\][ \t]info[ \t]+"
+               r"HTTPS?[ \t]server[ \t]listening[ \t]on[ \t]"),
+    ),  # fmt: skip
+    # code-server 4.100.3 out/node/routes/index.js:163 mounts /healthz before the login check (:93), answering
+    # out/node/routes/health.js {"status": "alive"|"expired", "lastHeartbeat": ...}.
+    probe_path="healthz",
+    probe_expect='"lastHeartbeat"',
+    default_action="open",
+)
+
 KINDS: tuple[Kind, ...] = (
     JUPYTER, VOILA, TENSORBOARD, MARIMO, STREAMLIT, GRADIO, PANEL, DASH, DASK, MLFLOW, UVICORN, WERKZEUG,
-    HTTP_SERVER,
+    HTTP_SERVER, VITE, WEBPACK, RAY, CODE_SERVER,
 )  # fmt: skip
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
 

@@ -183,3 +183,16 @@ def test_effective_config_with_browser_choices_loads_back_the_same(tmp_path: Pat
     again = load_config(write(tmp_path, render_config(config, path, path)))
     assert (again.open_in, again.browsers, again.close_browser_pane, again.hosts) == (
         config.open_in, config.browsers, config.close_browser_pane, config.hosts)
+
+
+@pytest.mark.parametrize(("kind", "default"), [
+    ("vite", "notify"), ("webpack", "notify"),  # generic dev servers: they serve whatever app, so only tell
+    ("ray", "open"), ("code_server", "open"),  # a dashboard and an IDE in the browser, like a notebook
+])  # fmt: skip
+def test_new_kinds_have_their_default_action_and_the_file_changes_it(tmp_path: Path, kind: str, default: str) -> None:
+    assert Config().action_for(kind) == default
+    other = "open" if default == "notify" else "notify"
+    config = load_config(write(tmp_path, f'kinds = ["{kind}"]\n[actions]\n{kind} = "{other}"\n'
+                                         f'[[hosts]]\nmatch = "gpu*"\nactions = {{ {kind} = "silent" }}\n'))
+    assert config.action_for(kind) == other and config.action_for(kind, "gpu7") == "silent"
+    assert config.action_for("jupyter") == "ignore"  # `kinds` names only this one

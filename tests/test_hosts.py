@@ -33,7 +33,7 @@ def test_order_is_printed_hosts_first_then_loopback() -> None:
     assert forward_order(["node042", "127.0.0.1"]) == ("node042", "127.0.0.1")
     assert forward_order(["127.0.0.1", "node042"]) == ("node042", "127.0.0.1")
     assert forward_order(["0.0.0.0"]) == ("127.0.0.1",)
-    assert forward_order(["localhost"]) == ("localhost",)
+    assert forward_order(["localhost"]) == ("localhost", "::1")  # a Node server may listen on ::1 only
     assert forward_order(["169.254.169.254", "127.0.0.1"]) == ("127.0.0.1",)
     assert forward_order(["github.com"]) == ("127.0.0.1",)
     assert forward_order(["github.com"], allow_any=True) == ("github.com", "127.0.0.1")

@@ -134,6 +134,8 @@ class Venv:
 
 def ensure_venv(spec: EnvSpec, root: Path, python: str) -> Venv:
     """Create (or reuse) ROOT/NAME with the spec's requirements installed; raise on failure."""
+    if isinstance(spec, NpmSpec):
+        return ensure_npm(spec, root)
     path = root / spec.name
     stamp = path / ".capture-requirements"
     wanted = "\n".join(spec.requirements)
@@ -1166,6 +1168,197 @@ def main(argv: list[str] | None = None) -> int:
     for f in failures:
         print(f"FAILED: {f}", file=sys.stderr)
     return 1 if failures else 0
+
+
+# --------------------------------------------------------------------------- npm tools (issue 13.4 "more kinds")
+
+
+@dataclass(frozen=True)
+class NpmSpec(EnvSpec):
+    """Node tools: ``requirements`` are npm package specs, installed with ``npm install --prefix ROOT/NAME``."""
+
+
+@dataclass
+class NpmEnv(Venv):
+    @property
+    def bin(self) -> Path:
+        return self.path / "node_modules" / ".bin"
+
+
+def ensure_npm(spec: NpmSpec, root: Path) -> Venv:
+    """Create (or reuse) ROOT/NAME/node_modules with the spec's packages; ``python`` records the node version."""
+    path = root / spec.name
+    stamp = path / ".capture-requirements"
+    wanted = "\n".join(spec.requirements)
+    if not (stamp.exists() and stamp.read_text() == wanted):
+        print(f"[{spec.name}] npm install {' '.join(spec.requirements)}", flush=True)
+        path.mkdir(parents=True, exist_ok=True)
+        log = root / f"{spec.name}.npm.log"
+        with open(log, "wb") as fh:
+            res = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(path),
+                                  *spec.requirements], stdout=fh, stderr=subprocess.STDOUT)  # fmt: skip
+        if res.returncode != 0:
+            tail = log.read_text(errors="replace").strip().splitlines()[-15:]
+            raise RuntimeError(f"npm install failed for {spec.name}:\n" + "\n".join(tail))
+        stamp.write_text(wanted)
+    versions = {
+        name: json.loads((path / "node_modules" / name / "package.json").read_text())["version"]
+        for name in spec.versions_of
+    }
+    node = subprocess.run(["node", "--version"], check=True, capture_output=True, text=True).stdout.strip()
+    return NpmEnv(spec, path, versions, f"node {node}")
+
+
+ENVS.update({e.name: e for e in [
+    NpmSpec("vite2", ("vite@2",), ("vite",)),
+    NpmSpec("vite4", ("vite@4",), ("vite",)),
+    NpmSpec("wds3", ("webpack@4", "webpack-cli@3", "webpack-dev-server@3"),
+            ("webpack-dev-server", "webpack", "webpack-cli")),
+    NpmSpec("vite5", ("vite@5",), ("vite",)),
+    NpmSpec("vite6", ("vite@6",), ("vite",)),
+    NpmSpec("vite7", ("vite@7",), ("vite",)),
+    NpmSpec("vite8", ("vite@8",), ("vite",)),
+    NpmSpec("wds5", ("webpack@5", "webpack-cli@5", "webpack-dev-server@5"),
+            ("webpack-dev-server", "webpack", "webpack-cli")),
+    NpmSpec("wds4", ("webpack@5", "webpack-cli@4", "webpack-dev-server@4"),
+            ("webpack-dev-server", "webpack", "webpack-cli")),
+    # code-server's postinstall.sh (npm install in lib/vscode) needs root's npm_config_unsafe_perm=true,
+    # libkrb5-dev (kerberos), npx node-gyp (node-pty) and GitHub (@vscode/ripgrep downloads rg): without
+    # GitHub it fails, so the environment was made by hand, see CODE_SERVER_INSTALL.
+    NpmSpec("codeserver", ("code-server",), ("code-server",)),
+    EnvSpec("ray", ("ray[default]",), ("ray",)),
+]})  # fmt: skip
+
+CODE_SERVER_INSTALL = (
+    "installed without GitHub: npm install --ignore-scripts code-server (npm picked 4.100.3, engines node 20; "
+    "the latest, 4.139.1, wants node 24); "
+    "npm rebuild argon2; in lib/vscode npm install --ignore-scripts --omit=dev, Debian's /usr/bin/rg linked "
+    "as node_modules/@vscode/ripgrep/bin/rg, npm_config_yes=true npm rebuild, then postinstall.sh's symlinks "
+    "and npm install --omit=dev in lib/vscode/extensions")
+VITE_PAGE = "<!doctype html>\n<title>capture</title>\n<p>hello from vite</p>\n"
+WEBPACK_ENTRY = "console.log('hello from webpack');\n"
+WDS_STOP = r"\[webpack-dev-server\] Gracefully shutting down"
+RAY_SCRIPT = """\
+    import sys
+    import time
+
+    import ray
+
+    ray.init(include_dashboard=True, dashboard_host=sys.argv[1], dashboard_port={port},
+             _temp_dir="/tmp/ray-{port}")
+    time.sleep(3600)
+    """
+
+
+def vite(*extra: str) -> Callable[[Ctx], list[str]]:
+    return lambda ctx: ["vite", "--port", str(ctx.port), "--strictPort", *extra]
+
+
+def webpack_serve(*extra: str) -> Callable[[Ctx], list[str]]:
+    return lambda ctx: ["webpack", "serve", "--mode", "development", "--port", str(ctx.port), *extra]
+
+
+def ray_start(host: str) -> Callable[[Ctx], list[str]]:
+    return lambda ctx: ["ray", "start", "--head", "--block", "--port", "0", "--include-dashboard", "true",
+                        "--dashboard-host", host, "--dashboard-port", str(ctx.port), "--disable-usage-stats",
+                        "--temp-dir", f"/tmp/ray-{ctx.port}"]  # short: Ray's socket paths must fit 107 bytes
+
+
+def code_server(host: str, *extra: str) -> Callable[[Ctx], list[str]]:
+    return lambda ctx: ["code-server", "--bind-addr", f"{host}:{ctx.port}", "--disable-telemetry",
+                        "--disable-update-check", "--disable-workspace-trust", *extra, str(ctx.work)]
+
+
+def host_address() -> str:
+    """The address this machine's servers print for "every interface" (its first non-loopback IPv4)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outgoing interface
+        address: str = s.getsockname()[0]
+    return address
+
+
+vite_page = setup_file("index.html", VITE_PAGE)
+webpack_entry = setup_file("src/index.js", WEBPACK_ENTRY)
+VITE_URL = regex_expect("vite", "http://localhost:{port}/")
+WDS_URL = regex_expect("webpack", "http://localhost:{port}/")
+
+CASES += [
+    Case("vite5", "vite5", vite(), VITE_URL, host="localhost", setup=vite_page,
+         notes="vite with no config: binds 'localhost'; Vite prints no stop line"),
+    Case("vite6", "vite6", vite(), VITE_URL, host="localhost", setup=vite_page),
+    Case("vite7", "vite7", vite(), VITE_URL, host="localhost", setup=vite_page),
+    Case("vite8", "vite8", vite(), VITE_URL, host="localhost", setup=vite_page),
+    Case("vite8_sigterm", "vite8", vite(), VITE_URL, host="localhost", setup=vite_page, stop="sigterm", columns=60),
+    Case("vite8_pipe", "vite8", vite(), VITE_URL, host="localhost", setup=vite_page, pipe=True),
+    Case("vite8_host", "vite8", vite("--host"), VITE_URL, host="0.0.0.0", setup=vite_page,
+         notes="--host: every interface; Local: then a Network: line per address"),
+    Case("vite5_host", "vite5", vite("--host"), VITE_URL, host="0.0.0.0", setup=vite_page, stop="sigterm"),
+    Case("webpack_dev_server5", "wds5", webpack_serve(), WDS_URL, host="0.0.0.0", setup=webpack_entry,
+         stop_re=WDS_STOP, notes="no host option: listens on '::'; 'Loopback: http://localhost:P/, http://[::1]:P/'"),
+    Case("webpack_dev_server5_sigterm", "wds5", webpack_serve(), WDS_URL, host="0.0.0.0", setup=webpack_entry,
+         stop_re=WDS_STOP, stop="sigterm", columns=60),
+    Case("webpack_dev_server5_pipe", "wds5", webpack_serve(), WDS_URL, host="0.0.0.0", setup=webpack_entry,
+         stop_re=WDS_STOP, pipe=True),
+    Case("webpack_dev_server5_host_any", "wds5", webpack_serve("--host", "0.0.0.0"), WDS_URL, host="0.0.0.0",
+         setup=webpack_entry, stop_re=WDS_STOP),
+    Case("webpack_dev_server5_host_localhost", "wds5", webpack_serve("--host", "localhost"), WDS_URL,
+         host="localhost", setup=webpack_entry, stop_re=WDS_STOP,
+         notes="--host localhost: the Loopback line names localhost and the address it resolved to"),
+    Case("webpack_dev_server4", "wds4", webpack_serve(), WDS_URL, host="0.0.0.0", setup=webpack_entry,
+         stop_re=WDS_STOP),
+    Case("webpack_dev_server4_sigterm", "wds4", webpack_serve("--host", "0.0.0.0"), WDS_URL, host="0.0.0.0",
+         setup=webpack_entry, stop_re=WDS_STOP, stop="sigterm"),
+    Case("code_server", "codeserver", code_server("127.0.0.1"), regex_expect("code_server", "http://127.0.0.1:{port}/"),
+         notes="default auth: a password in the generated ~/.config/code-server/config.yaml; " + CODE_SERVER_INSTALL),
+    Case("code_server_sigterm", "codeserver", code_server("127.0.0.1"),
+         regex_expect("code_server", "http://127.0.0.1:{port}/"), stop="sigterm", columns=60),
+    Case("code_server_pipe", "codeserver", code_server("127.0.0.1"),
+         regex_expect("code_server", "http://127.0.0.1:{port}/"), pipe=True),
+    Case("code_server_bind_any", "codeserver", code_server("0.0.0.0", "--auth", "none"),
+         regex_expect("code_server", "http://0.0.0.0:{port}/"), host="0.0.0.0",
+         notes="--bind-addr 0.0.0.0:PORT --auth none: the wildcard address is printed as it is"),
+    Case("vite4", "vite4", vite(), VITE_URL, host="localhost", setup=vite_page),
+    Case("vite8_base", "vite8", vite("--base", "/app/"), regex_expect("vite", "http://localhost:{port}/app/"),
+         host="localhost", setup=vite_page, columns=200, notes="--base /app/: the URL and the probe path under it"),
+    Case("vite2", "vite2", vite(), VITE_URL, host="localhost", setup=vite_page,
+         notes="Vite 2: 'vite v2.9.18 dev server running at:' and '  > Local: URL'"),
+    Case("vite2_host", "vite2", vite("--host"), regex_expect("vite", "http://localhost:{port}/"), host="0.0.0.0",
+         setup=vite_page, stop="sigterm"),
+    Case("webpack_dev_server3", "wds3", lambda ctx: ["webpack-dev-server", "--mode", "development", "--port",
+                                                     str(ctx.port)],
+         WDS_URL, host="localhost", setup=webpack_entry, extra_env={"NODE_OPTIONS": "--openssl-legacy-provider"},
+         notes="webpack 4 needs NODE_OPTIONS=--openssl-legacy-provider on Node 17+ (md4)"),
+    Case("webpack_dev_server3_sigterm", "wds3", lambda ctx: ["webpack-dev-server", "--mode", "development",
+                                                             "--port", str(ctx.port), "--host", "0.0.0.0"],
+         regex_expect("webpack", "http://0.0.0.0:{port}/"), host="0.0.0.0", setup=webpack_entry,
+         extra_env={"NODE_OPTIONS": "--openssl-legacy-provider"}, stop="sigterm"),
+    Case("code_server_https", "codeserver", code_server("127.0.0.1", "--cert", "--cert-host", "127.0.0.1"),
+         regex_expect("code_server", "https://127.0.0.1:{port}/"), stop="sigterm",
+         notes="--cert with no file: code-server makes a self-signed certificate; 'HTTPS server listening on'"),
+    Case("ray_start_block", "ray", ray_start("127.0.0.1"), regex_expect("ray", "http://127.0.0.1:{port}"),
+         extra_env={"RAY_USAGE_STATS_ENABLED": "0"},
+         notes="ray start --head --block: the dashboard URL below 'view the dashboard at'"),
+    Case("ray_start_block_sigterm", "ray", ray_start("127.0.0.1"), regex_expect("ray", "http://127.0.0.1:{port}"),
+         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, stop="sigterm", columns=60),
+    Case("ray_start_block_pipe", "ray", ray_start("127.0.0.1"), regex_expect("ray", "http://127.0.0.1:{port}"),
+         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, pipe=True),
+    Case("ray_start_dashboard_host_any", "ray", ray_start("0.0.0.0"),
+         lambda ctx, text: regex_expect("ray", f"http://{host_address()}:{{port}}")(ctx, text), host="0.0.0.0",
+         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, notes="--dashboard-host 0.0.0.0: Ray prints the node's IP"),
+    Case("ray_init", "ray", lambda ctx: ["python", "app.py", "127.0.0.1"], regex_expect("ray", "http://127.0.0.1:{port}"),
+         setup=setup_file("app.py", RAY_SCRIPT), extra_env={"RAY_USAGE_STATS_ENABLED": "0"},
+         notes="ray.init(include_dashboard=True) in a script: 'Started a local Ray instance. View the dashboard at'"),
+    Case("ray_init_sigterm", "ray", lambda ctx: ["python", "app.py", "127.0.0.1"],
+         regex_expect("ray", "http://127.0.0.1:{port}"), setup=setup_file("app.py", RAY_SCRIPT),
+         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, stop="sigterm", columns=60),
+    Case("ray_init_pipe", "ray", lambda ctx: ["python", "app.py", "127.0.0.1"],
+         regex_expect("ray", "http://127.0.0.1:{port}"), setup=setup_file("app.py", RAY_SCRIPT),
+         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, pipe=True),
+    Case("ray_init_dashboard_host_any", "ray", lambda ctx: ["python", "app.py", "0.0.0.0"],
+         lambda ctx, text: regex_expect("ray", f"http://{host_address()}:{{port}}")(ctx, text), host="0.0.0.0",
+         setup=setup_file("app.py", RAY_SCRIPT), extra_env={"RAY_USAGE_STATS_ENABLED": "0"},
+         notes="dashboard_host='0.0.0.0': Ray prints the node's IP"),
+]  # fmt: skip
 
 
 if __name__ == "__main__":

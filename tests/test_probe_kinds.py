@@ -1,0 +1,95 @@
+"""The probe checks of the dev-server and dashboard kinds, against what the real servers answered.
+
+tests/data/probe/NAME.json holds one real server's answers (status, Server and Content-Type headers, the
+start of the body) at every probe path of these kinds, with the tool's version and command; it is written by
+tools/record_probes.py. Each kind's check must accept its own server's answer and refuse every other's,
+including a Vite dev server that answers 200 with its index page at any path.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iterm2_autolaunch.config import Config
+from iterm2_autolaunch.detect import Detector
+from iterm2_autolaunch.engine import Engine
+from iterm2_autolaunch.kinds import KIND_BY_NAME
+from iterm2_autolaunch.lines import bytes_to_lines
+from iterm2_autolaunch.probe import judge
+from tests.test_engine import SSH, FakeWorld, run, settle
+
+PROBES = Path(__file__).parent / "data" / "probe"
+RECORDED: dict[str, dict[str, Any]] = {p.stem: json.loads(p.read_text()) for p in sorted(PROBES.glob("*.json"))}
+CHECKED = ("vite", "webpack", "ray", "code_server", "jupyter")
+
+
+def answer_ok(kind_name: str, server: dict[str, Any]) -> bool:
+    kind = KIND_BY_NAME[kind_name]
+    answer = server["answers"][kind.probe_path]
+    header = {k.lower(): v for k, v in answer["headers"].items()}.get(kind.probe_header[0].lower(), "")
+    return judge(kind, answer["status"], header, answer["body"]).ok
+
+
+def test_every_new_kind_has_a_recorded_server() -> None:
+    assert {server["kind"] for server in RECORDED.values()} >= set(CHECKED)
+
+
+@pytest.mark.parametrize("name", list(RECORDED))
+@pytest.mark.parametrize("kind_name", CHECKED)
+def test_probe_accepts_its_own_server_and_refuses_the_others(name: str, kind_name: str) -> None:
+    server = RECORDED[name]
+    assert answer_ok(kind_name, server) == (server["kind"] == kind_name), (server["tool"], server["version"])
+
+
+def test_vite_on_ipv6_loopback_only_is_reached() -> None:
+    """Vite on Node binds the first address of "localhost" only; under Debian's /etc/hosts that is ::1 (Vite
+    8.4.1 on Node 20 listened on [::1] alone and printed http://localhost:PORT/). The forward goes to
+    127.0.0.1 first, then to ::1, where the server answers, and the page opens."""
+    raw = (Path(__file__).parent / "data" / "captures" / "vite8.raw").read_bytes()
+    lines = list(bytes_to_lines([raw]))
+    port = next(int(line.split(":")[-1].strip("/ ")) for line in lines if "Local:" in line)
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.alive = {("::1", port)}
+        engine.session_lines(SSH, lines)
+        await settle(lambda: bool(world.opened or world.notes))
+        assert [f.spec.remote_host for f in world.forwards] == ["127.0.0.1", "::1"]
+        assert [f.closed for f in world.forwards] == [True, False]
+
+    world = run(scenario, config=Config(actions={"vite": "open"}))
+    assert world.opened and world.opened[0].startswith("http://localhost:")
+
+
+@pytest.mark.parametrize("batch", [1, 2, 1000])
+def test_ray_start_address_below_its_cue_whatever_the_batches(batch: int) -> None:
+    """`ray start` prints its dashboard as "127.0.0.1:PORT" on the line below "view the dashboard at"."""
+    raw = (Path(__file__).parent / "data" / "captures" / "ray_start_block.raw").read_bytes()
+    lines = list(bytes_to_lines([raw]))
+    detector = Detector()
+    events = [e for start in range(0, len(lines), batch) for e in detector.feed(lines[start : start + batch])]
+    assert [(e.kind, e.url) for e in events] == [("ray", f"http://127.0.0.1:{address_port(lines)}")]
+    cue = next(i for i, line in enumerate(lines) if line.rstrip().endswith("view the dashboard at"))
+    assert Detector().feed(lines[:cue] + ["", *lines[cue + 1 :]]) == []  # the address only right below it
+    assert Detector().feed(["  127.0.0.1:8265"]) == []  # no cue above: any text
+
+
+def address_port(lines: list[str]) -> int:
+    return int(next(line for line in lines if line.strip().startswith("127.0.0.1:")).strip().split(":")[1])
+
+
+@pytest.mark.parametrize("lines", [
+    ["  ➜ Local:    http://localhost:3000/"],  # Nuxt's listhen: one blank after the arrow, no Vite banner
+    ["Build done.", "  ➜  Local:   http://localhost:5173/"],  # Vite's layout without its banner above
+    ["  VITE v5.4.21  ready in 517 ms", "", "  ➜  Local:   http://localhost:5173/ (copy this)"],  # text after
+    ["[webpack-dev-server] Loopback: http://localhost:8080/"],  # no "<i> " level of webpack's logger
+    ["<i> [webpack-dev-server] Loopback: http://localhost:8080/, see below"],
+    ["[2026-12-04T14:39:05.036Z] info  HTTP server listening on http://127.0.0.1:8080/ now"],
+    ["View the dashboard at http://127.0.0.1:8265"],  # Ray's sentence without its "Started ..." before it
+])  # fmt: skip
+def test_look_alikes_of_the_new_layouts_are_not_announced(lines: list[str]) -> None:
+    """Hand-written near misses: the start lines are whole-line layouts, and Vite's needs its banner above."""
+    assert Detector().feed(lines) == []
