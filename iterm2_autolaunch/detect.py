@@ -34,7 +34,7 @@ from iterm2_autolaunch.kinds import (
     layout,
 )
 from iterm2_autolaunch.listings import JSON_URL_KEY, MAX_OBJECT_LINES, JsonListings
-from iterm2_autolaunch.streams import LineNumbers, NoLineNumbers, StopWindows, last_lines, nth_newline_back
+from iterm2_autolaunch.streams import CueSearch, LineNumbers, NoLineNumbers, last_lines, nth_newline_back
 
 __all__ = ["KINDS", "LOOPBACK_NAMES", "Detector", "Event", "Kind", "is_local_looking", "is_loopback"]
 _URL = URL  # the marker parser matches the same URLs
@@ -66,6 +66,8 @@ _CANDIDATE = re.compile(
 MAX_PREFIX = 200  # no layout's prefix is longer: text further left of a URL cannot make it a start line
 MAX_LINE = 64 * 1024  # lines.py caps logical lines here too
 RECENT_LINES = max(BANNER_WINDOW, MAX_OBJECT_LINES)  # kept from one batch for the next one
+MAX_RUNNING = 64  # servers remembered for their stop lines; beyond that the oldest is forgotten
+_PORT_IN_LINE = re.compile(r"(?<![0-9]):([0-9]{1,5})(?![0-9])", re.ASCII)  # a stop line naming its port
 
 
 class Detector:
@@ -78,7 +80,7 @@ class Detector:
 
     def __init__(self, kinds: Sequence[Kind] = KINDS, markers: Sequence[str] = (), number_lines: bool = True) -> None:
         self._kinds = tuple(kinds)
-        self._kind_of = {kind.name: kind for kind in (*self._kinds, JUPYTER)}
+        self._kind_of = {kind.name: kind for kind in (JUPYTER, *self._kinds)}  # the table given wins
         marker_prefix = rf"(?:{'|'.join(re.escape(m) for m in markers)})[ \t]+"
         self._marker_line = layout(marker_prefix) if markers else None
         self._prefix = any_prefix([marker_prefix] if markers else [])
@@ -86,11 +88,11 @@ class Detector:
         self._numbers = LineNumbers() if number_lines else NoLineNumbers()
         self._json = JsonListings()
         self._recent: list[str] = []  # the last RECENT_LINES lines of the previous batch
-        self._stop_lines_left = 0  # lines of a Ctrl-C's stop window that run on into the next batch
         self._seen: set[tuple[str, int, str | None]] = set()  # servers announced and not yet stopped
-        self._running: dict[str, Event] = {}  # per kind: the last server announced, for its stop line
-        self._stoppable: list[Kind] = []  # the running kinds that print a stop line (kept with _running)
-        self._cues: frozenset[str] = frozenset()  # and the cues that start their stop windows
+        # Every server announced and not yet stopped, oldest first, each waiting for its stop line.
+        self._running: dict[tuple[str, int, str | None], Event] = {}
+        self._stoppable: list[Kind] = []  # the kinds of those with a stop line, latest announced first
+        self._cues: frozenset[str] = frozenset()  # the literals their stop lines hold (kept with _running)
         self._held: Event | None = None  # a non-loopback Jupyter URL waiting for its loopback twin
         self._held_number = 0  # and its line number
 
@@ -101,8 +103,8 @@ class Detector:
     def feed_text(self, text: str, line_count: int | None = None) -> list[Event]:
         """Scan a batch of logical lines joined by newlines (the fast path; ``feed`` calls it).
 
-        Cost: one regex pass with a literal prefix over the text, plus, only while a server is running,
-        a search for the next ``^C`` (stop lines follow the terminal's echo of Ctrl-C). Line numbers are
+        Cost: one regex pass with a literal prefix over the text, plus, while servers run, one
+        ``str.find`` pass per stop cue of their kinds (kinds share cues where they can). Line numbers are
         counted lazily, only as far as an event needs them.
         """
         if not text:
@@ -114,7 +116,8 @@ class Detector:
             queue = sorted({*queue, *below})
         if self._held is not None:
             queue = sorted({0, *queue})  # the first line decides whether the held URL gets its twin
-        stops = StopWindows(text, self._stop_lines_left)
+        stops = CueSearch(text)
+        stops.watch(self._cues)
         if json_hits or self._json.pending:
             for match, start in self._json.scan(text, json_hits, self._recent):
                 event = make_event("listing", JUPYTER, match)
@@ -122,9 +125,11 @@ class Detector:
         k = 0
         while True:
             next_candidate = queue[k] if k < len(queue) else len(text) + 1
-            stop_at = stops.next_line(self._cues, before=next_candidate) if self._cues else None
+            stop_at = stops.next_line(before=next_candidate)
             if stop_at is not None:
-                events.extend(self._match_stop(stops.line(stop_at), stop_at))
+                end = text.find("\n", stop_at)
+                events.extend(self._match_stop(text[stop_at : end if end != -1 else len(text)], stop_at))
+                stops.watch(self._cues)
                 continue
             if k == len(queue):
                 break
@@ -134,9 +139,9 @@ class Detector:
             end = len(text) if end == -1 else end
             events.extend(self._examine(text[start:end], text, start))
             stops.skip_to(end + 1)
+            stops.watch(self._cues)
             if self._held is not None and end < len(text) and end + 1 not in queue[k : k + 1]:
                 queue.insert(k, end + 1)  # the very next line decides whether the held URL gets its twin
-        self._stop_lines_left = stops.left_after_batch()
         self._recent = (self._recent + last_lines(text, RECENT_LINES))[-RECENT_LINES:]
         return events
 
@@ -193,11 +198,16 @@ class Detector:
     # -- scanning -------------------------------------------------------------------------------
 
     def _running_changed(self) -> None:
-        """Stop windows open at the cues of the server in the foreground, the last one announced: each cue
-        is one more search through all output. Any running server's stop line counts inside a window."""
-        self._stoppable = [k for k in self._kinds if k.name in self._running and k.stop_line is not None]
-        foreground = next(reversed(self._running), None)
-        self._cues = frozenset(cue for k in self._stoppable if k.name == foreground for cue in k.stop_cues)
+        """The kinds whose stop lines are looked for, and the cues to search: a cue that holds another
+        cue is left out, since every line holding it is found by the other one's search."""
+        kinds: dict[str, Kind] = {}
+        for server in reversed(self._running.values()):
+            kind = self._kind_of[server.kind]
+            if kind.stop_line is not None:
+                kinds.setdefault(kind.name, kind)
+        self._stoppable = list(kinds.values())
+        cues = {cue for kind in self._stoppable for cue in kind.stop_cues}
+        self._cues = frozenset(cue for cue in cues if not any(other != cue and other in cue for other in cues))
 
     def _examine(self, line: str, text: str, start: int) -> list[Event]:
         events: list[Event] = []
@@ -272,14 +282,23 @@ class Detector:
         return False
 
     def _match_stop(self, line: str, start: int) -> list[Event]:
+        """A stop line of a running server's kind stops one server of that kind: the one whose port the
+        line names, else the latest announced (a stop line rarely names its server; when two of a kind
+        run, the newer one is the likelier to be in the foreground, where Ctrl-C reaches it)."""
         line = line[:MAX_LINE].removeprefix("^C")  # the terminal's echo of Ctrl-C often starts the stop line
         for kind in self._stoppable:
             if kind.stop_line is not None and kind.stop_line.match(line):
-                server = self._running.pop(kind.name)
-                self._running_changed()
-                self._seen.discard(server.key)
+                servers = [s for s in reversed(self._running.values()) if s.kind == kind.name]
+                ports = {int(port) for port in _PORT_IN_LINE.findall(line)}
+                server = next((s for s in servers if s.port in ports), servers[0])
+                self._forget(server)
                 return [replace(server, event="shutdown", line=self._numbers.at(start))]
         return []
+
+    def _forget(self, server: Event) -> None:
+        del self._running[server.key]
+        self._seen.discard(server.key)
+        self._running_changed()
 
     # -- one announcement per server ------------------------------------------------------------
 
@@ -314,8 +333,12 @@ class Detector:
             alt_hosts=event.alt_hosts or forward_order([event.host]),
             printed_hosts=event.printed_hosts or (event.host,),
         )
+        # One server per port: an older one of this kind on this port has gone without a stop line we saw.
+        for old in [s for s in self._running.values() if s.kind == event.kind and s.port == event.port]:
+            self._forget(old)
+        if len(self._running) >= MAX_RUNNING:
+            self._forget(next(iter(self._running.values())))
         self._seen.add(event.key)
-        self._running.pop(event.kind, None)  # re-inserted last: the foreground server
-        self._running[event.kind] = event
+        self._running[event.key] = event
         self._running_changed()
         return [event]

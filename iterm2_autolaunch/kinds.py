@@ -60,9 +60,9 @@ class Kind:
     banner: re.Pattern[str] | None = None  # must appear within BANNER_WINDOW lines before the URL
     own_lines: tuple[re.Pattern[str], ...] = ()  # banner and URL on one line: no banner above needed
     stop_line: re.Pattern[str] | None = None
-    # Text that starts a stop window (STOP_WINDOW lines checked against stop_line): a stop line itself or
-    # a line the tool prints first whether it is stopped by Ctrl-C, SIGTERM or ``kill``, with or without
-    # a ^C echo. Each cue is one more search through all output, so one per kind where one suffices.
+    # Literals that every stop line of the kind holds (only lines holding one are checked against
+    # stop_line, besides candidate lines). While a server of the kind runs, each cue is one more search
+    # through all output: one per kind where one suffices, shared between kinds where the lines allow.
     stop_cues: tuple[str, ...] = ()
     probe_path: str = ""  # relative to the server's base path
     probe_expect: str = ""  # a substring the probe's response body must contain
@@ -125,10 +125,12 @@ JUPYTER = Kind(
         re.ASCII,
     ),
     stop_line=JUPYTER_STOP,
-    # The critical-level log prefix "[C ": every way of stopping logs at that level first:
-    # "Shutdown confirmed" (Ctrl-C, y), "received signal %s, stopping" (SIGTERM, a second Ctrl-C) in
-    # jupyter_server 2.21.1 serverapp.py:2508/:2534, 1.24.0 :2112/:2127, notebook 5.5.0 :1417/:1432.
-    stop_cues=("[C ",),
+    # Every way of stopping (Ctrl-C and y, a second Ctrl-C, SIGTERM) ends in the cleanup that logs
+    # "Shutting down %d extensions/kernels" (jupyter_server 2.21.1 serverapp.py:3202 _cleanup, :2898,
+    # :2909; notebook 6.5.7 notebookapp.py:2185 cleanup_kernels): "hutting down", shared with Panel.
+    # "Shutdown confirmed" too (notebook 5.4.1 notebookapp.py:1387, before cleanup_kernels' :1521):
+    # notebook 5.0 may exit before cleaning up (capture notebook5_0_token_auto.raw ends there).
+    stop_cues=("hutting down", "Shutdown confirmed"),
     probe_path="api",
     probe_expect='"version"',  # GET /api answers {"version": "..."} (jupyter_server handlers/api)
     default_action="open",
@@ -145,7 +147,7 @@ VOILA = Kind(
     banner=re.compile(r"Voil[aà] is running at:[ \t]*$"),
     # voila 0.5.13 voila/app.py:958 self.log.info("Stopping..."); :896 "Handle signal %s." (SIGTERM)
     stop_line=re.compile(r"^\[Voila\][ \t]+(?:Shutting down|Stopping|Handle signal [0-9]+\.)"),
-    stop_cues=("[Voila] Stopping", "[Voila] Handle signal"),
+    stop_cues=("[Voila] ",),  # every stop line starts so, and few other lines do
     probe_path="",
     probe_expect="voila",  # the page names its template assets (voila/...)
     default_action="open",
@@ -206,7 +208,7 @@ STREAMLIT = Kind(
     banner=re.compile(r"You can now view your Streamlit app in your browser|Check out our demo in your browser"),
     # streamlit/web/server/server.py:120 print_to_cli("  Stopping...")
     stop_line=re.compile(r"^[ \t]*Stopping\.\.\.[ \t]*$"),
-    stop_cues=("Stopping...",),
+    stop_cues=("Stopping",),
     probe_path="_stcore/health",
     probe_expect="ok",
     default_action="open",
@@ -220,7 +222,7 @@ GRADIO = Kind(
     url_lines=(layout(r"\*?[ \t]*Running[ \t]+on[ \t]+local[ \t]+URL:[ \t]+"),),
     # gradio 4.44.1 gradio/blocks.py:2711 "Keyboard interruption in main thread... closing server."
     stop_line=re.compile(r"^Keyboard interruption in main thread\.\.\. closing server\.[ \t]*$"),
-    stop_cues=("Keyboard interruption",),
+    stop_cues=("Keyboard interrupt",),  # shared with http.server
     probe_path="config",
     probe_expect='"components"',  # gradio routes.py /config: the Blocks config
     default_action="open",
@@ -234,7 +236,7 @@ PANEL = Kind(
     url_lines=(layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+)?Bokeh[ \t]+app[ \t]+running[ \t]+at:[ \t]+"),),
     # bokeh/server/server.py run_until_shutdown: print("\nInterrupted, shutting down")
     stop_line=re.compile(r"^Interrupted, shutting down[ \t]*$"),
-    stop_cues=("Interrupted, shutting down",),
+    stop_cues=("hutting down",),
     # Every Bokeh server (Panel's too) serves its own client library at this fixed path (bokeh/server/
     # urls.py: the static route), whose first lines carry its copyright; Jupyter and Voila, also on Tornado,
     # do not. Checked against panel 1.9.4 (Bokeh 3) here.
@@ -329,7 +331,7 @@ HTTP_SERVER = Kind(
     ),
     # http/server.py:1270 print("\nKeyboard interrupt received, exiting.")
     stop_line=re.compile(r"^Keyboard interrupt received, exiting\.[ \t]*$"),
-    stop_cues=("Keyboard interrupt received",),
+    stop_cues=("Keyboard interrupt",),
     probe_path="",
     probe_header=("Server", "SimpleHTTP/"),  # http.server SimpleHTTPRequestHandler.server_version
     generic=True,

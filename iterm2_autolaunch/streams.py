@@ -1,58 +1,60 @@
-"""Stream helpers of the detector: stop windows, lazy line numbers, looking back a few lines. Pure."""
+"""Stream helpers of the detector: stop cues, lazy line numbers, looking back a few lines. Pure."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
-STOP_WINDOW = 40  # lines from a stop cue in which a server's stop lines may appear
 
+class CueSearch:
+    """The lines of one batch that hold a stop cue, in order: each cue is one ``str.find`` pass.
 
-class StopWindows:
-    """The lines of one batch from a stop cue (the ``^C`` echo) on, STOP_WINDOW lines at most, in order.
-
-    Found by searching for the next cue only when asked, so a batch with no running server, or no
-    Ctrl-C, costs nothing here. A window that starts in one batch runs on into the next.
+    A cue's next hit is looked up only when the previous one has been used, and kept while the cue is
+    not watched, so a cue costs at most one pass over the batch however often it is asked or dropped
+    and watched again, plus a line per hit.
     """
 
-    def __init__(self, text: str, carried_lines: int) -> None:
+    def __init__(self, text: str) -> None:
         self.text = text
-        self.position = 0  # offset of the next line to consider
-        self.left = carried_lines  # lines left in the current window
+        self.position = 0  # lines before this offset are done
+        self.hits: dict[str, int] = {}  # cue -> its first hit at or after where it was last searched from
+        self.watched: Collection[str] = ()
+        self.nearest = -1  # the first hit of a watched cue (-1: none)
 
-    def next_line(self, cues: Collection[str], before: int) -> int | None:
-        """Start of the next line inside a window, if it starts before offset ``before``."""
-        if self.position > len(self.text):
+    def watch(self, cues: Collection[str]) -> None:
+        """Look for exactly these cues from ``position`` on (a server announced or stopped)."""
+        if cues is self.watched:
+            return
+        self.watched = cues
+        for cue in cues:
+            at = self.hits.get(cue)
+            if at is None or -1 < at < self.position:
+                self.hits[cue] = self.text.find(cue, self.position)
+        self._nearest()
+
+    def next_line(self, before: int) -> int | None:
+        """Start of the next line holding a watched cue, if it starts before offset ``before`` (a line
+        start); that line is then done."""
+        hit = self.nearest
+        if hit == -1 or hit >= before:
             return None
-        if self.left == 0:
-            hits = [at for cue in cues if (at := self.text.find(cue, self.position, before)) != -1]
-            hit = min(hits, default=-1)
-            if hit == -1:
-                self.position = max(self.position, before)
-                return None
-            self.position = self.text.rfind("\n", 0, hit) + 1
-            self.left = STOP_WINDOW
-        if self.position >= before:
-            return None
-        start = self.position
-        end = self.text.find("\n", start)
-        self.position = len(self.text) + 1 if end == -1 else end + 1
-        self.left -= 1
+        start = self.text.rfind("\n", self.position, hit) + 1 or self.position
+        self.skip_to(self.text.find("\n", hit) + 1 or len(self.text) + 1)
         return start
 
-    def line(self, start: int) -> str:
-        end = self.text.find("\n", start)
-        return self.text[start : end if end != -1 else len(self.text)]
-
     def skip_to(self, offset: int) -> None:
-        """The caller examined everything before ``offset`` itself; count those lines as seen."""
-        while self.left and self.position < offset:
-            end = self.text.find("\n", self.position)
-            self.position = len(self.text) + 1 if end == -1 else end + 1
-            self.left -= 1
-        self.position = max(self.position, offset)
+        """Everything before ``offset`` is done: look for the watched cues hit before it again."""
+        if offset <= self.position:
+            return
+        self.position = offset
+        if self.nearest == -1 or self.nearest >= offset:
+            return
+        for cue in self.watched:
+            if -1 < self.hits[cue] < offset:
+                self.hits[cue] = self.text.find(cue, offset)
+        self._nearest()
 
-    def left_after_batch(self) -> int:
-        return self.left if self.position > len(self.text) else 0
+    def _nearest(self) -> None:
+        self.nearest = min((at for cue in self.watched if (at := self.hits[cue]) != -1), default=-1)
 
 
 class LineNumbers:

@@ -1,0 +1,139 @@
+"""Stops of every running server, not only the last one announced: a server started in the background
+(``jupyter lab &``, then ``streamlit run`` in the same shell) or two of a kind on two ports.
+
+The sessions are real captures (tests/data/captures) cut where the stop begins and interleaved, as one
+terminal shows two servers' output; hand-written lines only for the hostile cases at the end.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iterm2_autolaunch.detect import Detector, Event
+from iterm2_autolaunch.lines import bytes_to_lines
+
+CAPTURES = Path(__file__).parent / "data" / "captures"
+NEGATIVE = Path(__file__).parent / "data" / "negative"
+INDEX: dict[str, dict[str, Any]] = {e["file"]: e for e in json.loads((CAPTURES / "index.json").read_text())}
+
+
+def session(name: str) -> tuple[list[str], list[str], int]:
+    """A capture's lines before its stop begins, the lines from its stop line on, and its port."""
+    entry = INDEX[name]
+    lines = list(bytes_to_lines([(CAPTURES / name).read_bytes()]))
+    events = Detector().feed(lines)
+    stops = [e.line for e in events if e.event == "shutdown"]
+    cut = stops[0] - 1 if stops else len(lines)
+    assert entry["shutdown"] == bool(stops)  # the capture alone stops as its manifest says
+    return lines[:cut], lines[cut:], entry["expect"][0]["port"]
+
+
+def other_output() -> list[str]:
+    """What the user runs meanwhile in the same session (real captures of pip and git)."""
+    names = ["pip_help.raw", "git_clone_local.raw", "pip_verbose_index.raw"]
+    return [line for name in names for line in bytes_to_lines([(NEGATIVE / name).read_bytes()])]
+
+
+def run(lines: list[str], batch: int = 0) -> list[tuple[str, str, int]]:
+    detector = Detector()
+    events: list[Event] = []
+    for start in range(0, len(lines), batch or len(lines) or 1):
+        events += detector.feed(lines[start : start + (batch or len(lines))])
+    events += detector.finish()
+    return [(e.event, e.kind, e.port) for e in events]
+
+
+BACKGROUND = ["jupyterlab_token_auto.raw", "jupyterlab_sigterm.raw", "notebook5_7_sigterm.raw"]
+FOREGROUND = ["streamlit.raw", "streamlit_sigterm.raw", "uvicorn_app.raw", "marimo_sigterm.raw"]
+
+
+@pytest.mark.parametrize("background", BACKGROUND)
+@pytest.mark.parametrize("foreground", FOREGROUND)
+def test_background_server_stops_while_another_runs(background: str, foreground: str) -> None:
+    """``jupyter lab &``, then another server: Jupyter stopped (``kill %1``, or ``fg`` and Ctrl-C) while
+    the other still runs. Its forward must go, and the other server's must stay until its own stop."""
+    bg_start, bg_stop, bg_port = session(background)
+    fg_start, fg_stop, fg_port = session(foreground)
+    got = run(bg_start + fg_start + other_output() + bg_stop + other_output() + fg_stop)
+    kinds = {e[1] for e in got}
+    assert got == [
+        ("announce", "jupyter", bg_port),
+        ("announce", next(iter(kinds - {"jupyter"})), fg_port),
+        ("shutdown", "jupyter", bg_port),
+        ("shutdown", next(iter(kinds - {"jupyter"})), fg_port),
+    ]
+
+
+@pytest.mark.parametrize("batch", [0, 1, 7, 100])
+def test_two_jupyters_on_two_ports_each_stop_is_its_own(batch: int) -> None:
+    """Two Jupyters in one session. Their stop lines name no port ("Shutting down 4 extensions"): the
+    stop goes to the latest announced one still running, the one Ctrl-C in the foreground reaches."""
+    first_start, first_stop, first_port = session("jupyterlab_token_auto.raw")
+    second_start, second_stop, second_port = session("jupyterlab_sigterm.raw")
+    assert first_port != second_port
+    got = run(first_start + second_start + other_output() + second_stop + other_output() + first_stop, batch)
+    assert got == [
+        ("announce", "jupyter", first_port),
+        ("announce", "jupyter", second_port),
+        ("shutdown", "jupyter", second_port),
+        ("shutdown", "jupyter", first_port),
+    ]
+
+
+def test_background_stop_output_interleaved_line_by_line() -> None:
+    """Two servers writing at once: the lines of both stops alternate."""
+    bg_start, bg_stop, bg_port = session("jupyterlab3_sigterm.raw")
+    fg_start, fg_stop, fg_port = session("uvicorn_sigterm.raw")
+    mixed = [line for pair in zip(bg_stop, fg_stop, strict=False) for line in pair]
+    mixed += bg_stop[len(fg_stop) :] + fg_stop[len(bg_stop) :]
+    got = run(bg_start + fg_start + other_output() + mixed)
+    assert sorted(got[2:]) == [("shutdown", "jupyter", bg_port), ("shutdown", "uvicorn", fg_port)]
+
+
+def test_a_server_gone_without_a_stop_line_does_not_take_another_ones_stop() -> None:
+    """The closed pty left no stop line: that Jupyter stays as it was, and a later server's stop is
+    that server's alone."""
+    gone_start, gone_stop, gone_port = session("jupyterlab_closed_pty.raw")
+    assert gone_stop == []
+    other_start, other_stop, other_port = session("streamlit_sigterm.raw")
+    assert run(gone_start + other_start + other_output() + other_stop) == [
+        ("announce", "jupyter", gone_port),
+        ("announce", "streamlit", other_port),
+        ("shutdown", "streamlit", other_port),
+    ]
+
+
+def test_stop_line_of_a_kind_that_is_not_running_stops_nothing() -> None:
+    """A Streamlit runs; Jupyter's stop lines (another session's log being shown) stop nothing."""
+    _, jupyter_stop, _ = session("jupyterlab_sigterm.raw")
+    start, stop, port = session("streamlit.raw")
+    got = run(start + other_output() + jupyter_stop + stop)
+    assert got == [("announce", "streamlit", port), ("shutdown", "streamlit", port)]
+
+
+# -- hostile ---------------------------------------------------------------------------------------------
+
+
+def test_stop_text_quoted_in_a_command_or_grep_output_stops_nothing() -> None:
+    start, stop, port = session("jupyterlab_token_auto.raw")
+    quoted = [
+        "$ grep 'Shutting down 2 kernels' jupyter.log",
+        "jupyter.log:[I 2026-12-04 12:41:38.029 ServerApp] Shutting down 2 kernels",
+        'echo "[C 12:47:26.313 NotebookApp] Shutdown confirmed"',
+        "Keyboard interrupt received, exiting. Stopping... Thanks for using marimo",
+    ]
+    assert run(start + quoted) == [("announce", "jupyter", port)]
+    assert run(start + quoted + stop)[-1] == ("shutdown", "jupyter", port)
+
+
+def test_many_cue_lines_cost_linear_time() -> None:
+    """Every line holding a stop cue of a running server is checked: lines and one 64 KiB line full of
+    cues find nothing and take time in proportion to their length."""
+    start, _, port = session("jupyterlab_token_auto.raw")
+    hostile = ["hutting down Stopping Keyboard interrupt Handle signal"] * 20_000
+    hostile += ["hutting down " * 5000]
+    assert run(start + hostile) == [("announce", "jupyter", port)]
