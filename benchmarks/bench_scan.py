@@ -8,7 +8,8 @@ daemon runs it (no line numbers) and as ``scan`` runs it (numbering lines costs 
 The last lines are ``ratio_vs_count=<daemon detector MB/s / count MB/s>`` (target >= 0.5) and
 ``worst_case_ratio=<hostile MB/s / normal MB/s>`` (target >= 0.5): the whole path from bytes
 (LineAssembler, then the daemon's detector) on hostile input (64 KiB lines of ``http://a:1 ::``, a 2 MB
-bare-CR stream, runs of ``://a:1/``, JSON listing look-alikes, Ctrl-C echoes after a live banner) against
+bare-CR stream, runs of ``://a:1/``, JSON listing look-alikes, Ctrl-C echoes and lines holding stop cues
+after a live banner, a 64 KiB line of stop cues) against
 the same path on the normal text, in the same run.
 
 Run: python benchmarks/bench_scan.py [--mb 10] [--repeat 7]
@@ -120,7 +121,9 @@ def hostile_bytes(megabytes: float) -> bytes:
         b"://a:1/" * 10_000 + b" x\n",  # one run of candidates that all fail at the end
         b"    http://(a or 127.0.0.1):1" * 2000 + b"\n",
         b'    "url": "http://localhost:1/",\n' * 2000,  # JSON listing look-alikes
-        banner + b"^C\n" * 20_000,  # stop cues while a server runs
+        banner + b"^C\n" * 20_000,  # Ctrl-C echoes while a server runs
+        banner + b"[I 2026-11-28 03:39:06.001 ServerApp] Not shutting down: Shutdown confirmed? no\n" * 20_000,
+        b"Shutdown confirmed Shutting down " * 2000 + b"\n",  # a 64 KiB line of stop cues
         b"x" * 3_000_000 + b"\n",  # one endless line
     ]
     out = bytearray()
