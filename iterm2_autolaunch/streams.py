@@ -4,57 +4,68 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+LOOKAHEAD = 1 << 15  # characters a cue is searched past what is needed: one find serves many candidates
+
 
 class CueSearch:
-    """The lines of one batch that hold a stop cue, in order: each cue is one ``str.find`` pass.
+    """The lines of one batch that hold a watched stop cue, in order, with one ``str.find`` pass per cue.
 
-    A cue's next hit is looked up only when the previous one has been used, and kept while the cue is
-    not watched, so a cue costs at most one pass over the batch however often it is asked or dropped
-    and watched again, plus a line per hit.
+    A cue is searched only as far as it is watched (plus LOOKAHEAD): a kind that stops early in a
+    batch costs nothing for the rest of it. What was searched is remembered across drops, so no text is
+    searched twice for the same cue.
     """
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.position = 0  # lines before this offset are done
-        self.hits: dict[str, int] = {}  # cue -> its first hit at or after where it was last searched from
+        self.found: dict[str, int] = {}  # cue -> a hit (-1: none from where it was searched to searched[cue])
+        self.searched: dict[str, int] = {}  # cue -> where its next search starts when found[cue] is -1
         self.watched: Collection[str] = ()
-        self.nearest = -1  # the first hit of a watched cue (-1: none)
+        self.horizon = 0  # before this offset no watched cue's hit can lie, as far as is known
 
     def watch(self, cues: Collection[str]) -> None:
         """Look for exactly these cues from ``position`` on (a server announced or stopped)."""
-        if cues is self.watched:
-            return
-        self.watched = cues
-        for cue in cues:
-            at = self.hits.get(cue)
-            if at is None or -1 < at < self.position:
-                self.hits[cue] = self.text.find(cue, self.position)
-        self._nearest()
+        if cues is not self.watched:
+            self.watched = cues
+            self.horizon = self.position
 
     def next_line(self, before: int) -> int | None:
         """Start of the next line holding a watched cue, if it starts before offset ``before`` (a line
         start); that line is then done."""
-        hit = self.nearest
-        if hit == -1 or hit >= before:
+        if before <= self.horizon:
+            return None
+        hit = self._first_hit(before)
+        if hit == -1:
             return None
         start = self.text.rfind("\n", self.position, hit) + 1 or self.position
         self.skip_to(self.text.find("\n", hit) + 1 or len(self.text) + 1)
         return start
 
     def skip_to(self, offset: int) -> None:
-        """Everything before ``offset`` is done: look for the watched cues hit before it again."""
-        if offset <= self.position:
-            return
-        self.position = offset
-        if self.nearest == -1 or self.nearest >= offset:
-            return
-        for cue in self.watched:
-            if -1 < self.hits[cue] < offset:
-                self.hits[cue] = self.text.find(cue, offset)
-        self._nearest()
+        """Everything before ``offset`` is done (the caller examined it, or it held a cue)."""
+        self.position = max(self.position, offset)
 
-    def _nearest(self) -> None:
-        self.nearest = min((at for cue in self.watched if (at := self.hits[cue]) != -1), default=-1)
+    def _first_hit(self, before: int) -> int:
+        """The first hit of a watched cue before ``before`` (-1: none), searching only as needed."""
+        text, first, horizon = self.text, -1, len(self.text) + 1
+        for cue in self.watched:
+            at = self.found.get(cue, -1)
+            if at < self.position:  # no hit known at or after position: search on from where it is due
+                start = self.position if at != -1 else max(self.position, self.searched.get(cue, 0))
+                if start < before:
+                    end = min(len(text), max(before, start + LOOKAHEAD) + len(cue))
+                    at = self.found[cue] = text.find(cue, start, end)
+                    self.searched[cue] = end - len(cue) + 1  # a hit running past end starts after this
+                    known = at if at != -1 else self.searched[cue]
+                else:
+                    at, known = -1, start
+            else:
+                known = at  # no hit of this cue lies before ``known`` (from ``position`` on)
+            horizon = min(horizon, known)
+            if at != -1 and at < before and (first == -1 or at < first):
+                first = at
+        self.horizon = horizon
+        return first
 
 
 class LineNumbers:
