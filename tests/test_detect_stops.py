@@ -15,6 +15,7 @@ import pytest
 
 from iterm2_autolaunch.detect import Detector, Event
 from iterm2_autolaunch.lines import bytes_to_lines
+from iterm2_autolaunch.streams import LOOKAHEAD, CueSearch
 
 CAPTURES = Path(__file__).parent / "data" / "captures"
 NEGATIVE = Path(__file__).parent / "data" / "negative"
@@ -130,10 +131,23 @@ def test_stop_text_quoted_in_a_command_or_grep_output_stops_nothing() -> None:
     assert run(start + quoted + stop)[-1] == ("shutdown", "jupyter", port)
 
 
-def test_many_cue_lines_cost_linear_time() -> None:
-    """Every line holding a stop cue of a running server is checked: lines and one 64 KiB line full of
-    cues find nothing and take time in proportion to their length."""
+def test_lines_full_of_stop_cues_stop_nothing() -> None:
+    """Every line holding a stop cue of a running server is checked against the stop lines: many such
+    lines, and one 64 KiB line of cues, stop nothing (bench_scan times the same on its hostile input)."""
     start, _, port = session("jupyterlab_token_auto.raw")
-    hostile = ["hutting down Stopping Keyboard interrupt Handle signal"] * 20_000
-    hostile += ["hutting down " * 5000]
+    hostile = ["[I 2026-12-04 12:41:38.029 ServerApp] Not Shutting down: Shutdown confirmed?"] * 20_000
+    hostile += ["Shutting down Shutdown confirmed " * 2000]
     assert run(start + hostile) == [("announce", "jupyter", port)]
+
+
+@pytest.mark.parametrize("shift", [-1, 0, 1, 7, 13, 14])
+def test_a_cue_across_the_end_of_a_bounded_search_is_found(shift: int) -> None:
+    """Cues are searched LOOKAHEAD characters past what is asked: a cue that straddles the end of such a
+    stretch is found by the next search."""
+    cue = "Shutting down "
+    lines = ["x" * (LOOKAHEAD + shift - 1), f"{cue}2 kernels", "y" * 100]
+    search = CueSearch("\n".join(lines))
+    search.watch([cue])
+    assert search.next_line(before=10) is None  # a candidate line at 10: searched up to LOOKAHEAD + 14
+    assert search.next_line(before=10 * LOOKAHEAD) == LOOKAHEAD + shift
+    assert search.next_line(before=10 * LOOKAHEAD) is None
