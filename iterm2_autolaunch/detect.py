@@ -125,10 +125,9 @@ class Detector:
         k = 0
         while True:
             next_candidate = queue[k] if k < len(queue) else len(text) + 1
-            stop_at = stops.next_line(before=next_candidate)
-            if stop_at is not None:
-                end = text.find("\n", stop_at)
-                events.extend(self._match_stop(text[stop_at : end if end != -1 else len(text)], stop_at))
+            cue_line = stops.next_line(before=next_candidate)
+            if cue_line is not None:
+                events.extend(self._match_stop(text[cue_line[0] : cue_line[1]], cue_line[0]))
                 stops.watch(self._cues)
                 continue
             if k == len(queue):

@@ -17,55 +17,63 @@ class CueSearch:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self.length = len(text)
         self.position = 0  # lines before this offset are done
-        self.found: dict[str, int] = {}  # cue -> a hit (-1: none from where it was searched to searched[cue])
-        self.searched: dict[str, int] = {}  # cue -> where its next search starts when found[cue] is -1
-        self.watched: Collection[str] = ()
-        self.horizon = 0  # before this offset no watched cue's hit can lie, as far as is known
+        # cue -> [a hit, or -1: none from where it was searched up to the next search's start, that start]
+        self.state: dict[str, list[int]] = {}
+        self.cues: Collection[str] = ()
+        self.watched: list[tuple[str, list[int]]] = []
+        self.horizon = 0  # no watched cue's hit lies before this offset, as far as is known
 
     def watch(self, cues: Collection[str]) -> None:
         """Look for exactly these cues from ``position`` on (a server announced or stopped)."""
-        if cues is not self.watched:
-            self.watched = cues
+        if cues is not self.cues:
+            self.cues = cues
+            self.watched = [(cue, self.state.setdefault(cue, [-1, 0])) for cue in cues]
             self.horizon = self.position
 
-    def next_line(self, before: int) -> int | None:
-        """Start of the next line holding a watched cue, if it starts before offset ``before`` (a line
-        start); that line is then done."""
+    def next_line(self, before: int) -> tuple[int, int] | None:
+        """Start and end of the next line holding a watched cue, if it starts before offset ``before``
+        (a line start); that line is then done."""
         if before <= self.horizon:
             return None
         hit = self._first_hit(before)
         if hit == -1:
             return None
         start = self.text.rfind("\n", self.position, hit) + 1 or self.position
-        self.skip_to(self.text.find("\n", hit) + 1 or len(self.text) + 1)
-        return start
+        end = self.text.find("\n", hit)
+        end = self.length if end == -1 else end
+        self.position = end + 1
+        return start, end
 
     def skip_to(self, offset: int) -> None:
-        """Everything before ``offset`` is done (the caller examined it, or it held a cue)."""
-        self.position = max(self.position, offset)
+        """Everything before ``offset`` is done (the caller examined it)."""
+        if offset > self.position:
+            self.position = offset
 
     def _first_hit(self, before: int) -> int:
         """The first hit of a watched cue before ``before`` (-1: none), searching only as needed."""
-        text, first, horizon = self.text, -1, len(self.text) + 1
-        for cue in self.watched:
-            at = self.found.get(cue, -1)
-            if at < self.position:  # no hit known at or after position: search on from where it is due
-                start = self.position if at != -1 else max(self.position, self.searched.get(cue, 0))
+        text, position = self.text, self.position
+        first, horizon = before, self.length + 1
+        for cue, state in self.watched:
+            at = state[0]
+            if at < position:  # no hit known at or after position: search on from where it is due
+                start = state[1] if at == -1 and state[1] > position else position
                 if start < before:
-                    end = min(len(text), max(before, start + LOOKAHEAD) + len(cue))
-                    at = self.found[cue] = text.find(cue, start, end)
-                    self.searched[cue] = end - len(cue) + 1  # a hit running past end starts after this
-                    known = at if at != -1 else self.searched[cue]
+                    end = max(before, start + LOOKAHEAD) + len(cue)
+                    at = state[0] = text.find(cue, start, end)
+                    state[1] = end - len(cue) + 1  # a hit running past ``end`` starts here or later
+                    known = state[1] if at == -1 else at
                 else:
                     at, known = -1, start
             else:
-                known = at  # no hit of this cue lies before ``known`` (from ``position`` on)
-            horizon = min(horizon, known)
-            if at != -1 and at < before and (first == -1 or at < first):
+                known = at
+            if known < horizon:
+                horizon = known
+            if -1 < at < first:
                 first = at
         self.horizon = horizon
-        return first
+        return first if first < before else -1
 
 
 class LineNumbers:

@@ -149,5 +149,5 @@ def test_a_cue_across_the_end_of_a_bounded_search_is_found(shift: int) -> None:
     search = CueSearch("\n".join(lines))
     search.watch([cue])
     assert search.next_line(before=10) is None  # a candidate line at 10: searched up to LOOKAHEAD + 14
-    assert search.next_line(before=10 * LOOKAHEAD) == LOOKAHEAD + shift
+    assert search.next_line(before=10 * LOOKAHEAD) == (LOOKAHEAD + shift, LOOKAHEAD + shift + len(cue) + 9)
     assert search.next_line(before=10 * LOOKAHEAD) is None
