@@ -49,7 +49,9 @@ TOOLS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
 def cells(tool: str, start: str) -> set[tuple[str, str, int]]:
     """(stop, mode, columns) of the captures of ``tool`` started in mode ``start``."""
     prefix = f"mx_{tool}_{start}_"
-    return {(e["stop"], e["mode"], e["columns"]) for e in MATRIX if e["file"].startswith(prefix)}
+    return {
+        (e["stop"], e["mode"], e["columns"]) for e in MATRIX if e["file"].startswith(prefix) and e["start"] == start
+    }
 
 
 @pytest.mark.parametrize("tool", TOOLS)

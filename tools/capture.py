@@ -433,6 +433,7 @@ class Case:
     stop: str = "ctrl-c"
     pipe: bool = False  # output to a pipe, not the terminal (mode "pipe" in the index)
     start: str = ""  # the start mode's name in the capture matrix (index "start"); "" outside the matrix
+    settle: float = SETTLE  # seconds between the start lines and the stop
 
 
 @dataclass
@@ -993,6 +994,11 @@ class Tool:
     stop_re: str = ""  # the tool's own stop lines, from its source
     asks: bool = False  # Ctrl-C asks a question first (Jupyter, marimo)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Tools that print() their URL: to a pipe Python buffers it until exit, so the pipe cells run them as
+    # `python -u` would; ``pipe_notes`` says so in the index.
+    pipe_env: dict[str, str] = field(default_factory=dict)
+    pipe_notes: str = ""
+    settle: float = SETTLE  # seconds between the start lines and the stop (workers still starting up)
 
 
 def printed_expect(kind: str, template: str, token_re: str | None = None) -> Expect:
@@ -1045,6 +1051,9 @@ BOKEH_APP = "from bokeh.io import curdoc\nfrom bokeh.models import Div\n\ncurdoc
 UVICORN_APP = setup_file("app.py", "async def app(scope, receive, send):\n    pass\n")
 FLASK_APP = setup_file("app.py", "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.get('/')\n"
                                  "def index():\n    return 'hello from flask'\n")  # fmt: skip
+UNBUFFERED = {"PYTHONUNBUFFERED": "1"}
+UNBUFFERED_NOTE = ("PYTHONUNBUFFERED=1: the tool print()s its URL, which Python holds in its buffer while stdout is "
+                   "a pipe (no URL at all until it exits, tried)")  # fmt: skip
 ALL = "bound to all interfaces; the expected URL has the host the tool printed first"
 
 
@@ -1108,7 +1117,8 @@ MATRIX_TOOLS: list[Tool] = [
         Start("server_name_all", lambda ctx: ["python", "app.py"], printed_expect("gradio", "http://{host}:{port}"),
               host="0.0.0.0", setup=setup_file("app.py", GRADIO_APP), extra_env={"GRADIO_SERVER_NAME": "0.0.0.0"},
               notes=f"GRADIO_SERVER_NAME=0.0.0.0: {ALL}"),
-    ], stop_re=r"Keyboard interruption|closing server", extra_env={"GRADIO_ANALYTICS_ENABLED": "False"}),
+    ], stop_re=r"Keyboard interruption|closing server", extra_env={"GRADIO_ANALYTICS_ENABLED": "False"},
+         pipe_env=UNBUFFERED, pipe_notes=UNBUFFERED_NOTE),
     bokeh_tool("panel", "panel", "panel", PANEL_APP),
     bokeh_tool("bokeh", "bokeh", "bokeh", BOKEH_APP),
     Tool("dash", "dash", [
@@ -1132,7 +1142,7 @@ MATRIX_TOOLS: list[Tool] = [
               regex_expect("mlflow", "http://127.0.0.1:{port}")),
         Start("host_all", lambda ctx: ["mlflow", "server", "--host", "0.0.0.0", "--port", str(ctx.port)],
               printed_expect("mlflow", "http://{host}:{port}"), host="0.0.0.0", notes=f"--host 0.0.0.0: {ALL}"),
-    ], stop_re=r"Shutting down|Finished server process"),
+    ], stop_re=r"Shutting down|Finished server process", settle=30.0),
     Tool("uvicorn", "uvicorn", [
         Start("plain", lambda ctx: ["uvicorn", "app:app", "--port", str(ctx.port)],
               regex_expect("uvicorn", "http://127.0.0.1:{port}"), setup=UVICORN_APP),
@@ -1153,7 +1163,7 @@ MATRIX_TOOLS: list[Tool] = [
         Start("bind_all", lambda ctx: ["python", "-m", "http.server", str(ctx.port), "--bind", "0.0.0.0"],
               printed_expect("http_server", "http://{host}:{port}/"), host="0.0.0.0",
               notes=f"--bind 0.0.0.0: {ALL}"),
-    ], stop_re=r"Keyboard interrupt received"),
+    ], stop_re=r"Keyboard interrupt received", pipe_env=UNBUFFERED, pipe_notes=UNBUFFERED_NOTE),
 ]  # fmt: skip
 
 
@@ -1169,12 +1179,14 @@ def matrix_cases() -> list[Case]:
     cases = []
     for tool in MATRIX_TOOLS:
         for start, stop, mode, columns in matrix_cells(tool):
-            notes = "; ".join(n for n in (start.notes, MATRIX_NOTES) if n)
+            pipe_notes = tool.pipe_notes if mode == "pipe" else ""
+            notes = "; ".join(n for n in (start.notes, pipe_notes, MATRIX_NOTES) if n)
+            pipe_env = tool.pipe_env if mode == "pipe" else {}
             cases.append(Case(
                 f"mx_{tool.name}_{start.name}_{stop.replace('-', '_')}_{mode}_{columns}", tool.env, start.argv,
                 start.expect, host=start.host, columns=columns, setup=start.setup,
-                extra_env={**tool.extra_env, **start.extra_env}, stop_re=tool.stop_re, notes=notes, stop=stop,
-                pipe=mode == "pipe", start=start.name,
+                extra_env={**tool.extra_env, **start.extra_env, **pipe_env}, stop_re=tool.stop_re, notes=notes,
+                stop=stop, pipe=mode == "pipe", start=start.name, settle=tool.settle,
             ))  # fmt: skip
     return cases
 
@@ -1253,9 +1265,10 @@ def url_ready(ctx: Ctx) -> Callable[[str], bool]:
 def start_server(ctx: Ctx, argv: list[str], columns: int, rows: int, extra_env: dict[str, str],
                  pipe: bool = False) -> PtyProcess:  # fmt: skip
     proc = PtyProcess(argv, ctx.env(extra_env), ctx.work, columns, rows, pipe)
-    if not proc.wait_for(url_ready(ctx), START_TIMEOUT_PIPE if pipe else START_TIMEOUT):
+    timeout = START_TIMEOUT_PIPE if pipe else START_TIMEOUT
+    if not proc.wait_for(url_ready(ctx), timeout):
         proc.close()
-        raise RuntimeError(f"no URL on port {ctx.port} within {START_TIMEOUT}s; output:\n{proc.text()[-3000:]}")
+        raise RuntimeError(f"no URL on port {ctx.port} within {timeout}s; output:\n{proc.text()[-3000:]}")
     proc.wait_quiet(QUIET, 15.0)
     found = glob.glob(str(ctx.runtime_dir / "*server-*.json"))
     if found:
@@ -1288,7 +1301,7 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
     try:
         expect = case.expect(ctx, proc.text())
         statuses = [probe(e["url"]) for e in expect]
-        proc.settle(SETTLE)
+        proc.settle(case.settle)
         answered = False
         if case.stop == "sigterm":
             proc.terminate()
