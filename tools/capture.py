@@ -600,6 +600,8 @@ PANEL_APP = "import panel as pn\n\npn.panel('hello from panel').servable()\n"
 VOILA_STOP = r"\[Voila\] (?:Shutting down|Stopping|Handle signal)"  # not the kernel's own lines
 JUPYTER_STOP = r"Shutdown confirmed|Shutting down \d+ (?:kernel|extension)"
 NB6_STOP = r"Shutdown confirmed|Shutting down \d+ kernel"
+BOKEH_STOP = r"Interrupted, shutting down|Received signal SIGTERM, shutting down"  # bokeh server.py:206, :294
+TENSORBOARD_STOP = r"TensorBoard caught \w+; exiting"  # tensorboard program.py:367 (SIGTERM only)
 
 CASES: list[Case] = [
     # ---- Jupyter Server 2.x through `jupyter lab`
@@ -683,11 +685,11 @@ CASES: list[Case] = [
     Case("tensorboard_host", "tensorboard",
          lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--host", "127.0.0.1"],
          regex_expect("tensorboard", "http://127.0.0.1:{port}/"),
-         setup=lambda ctx: (ctx.work / "logs").mkdir(), notes="TensorBoard has no token"),
+         setup=lambda ctx: (ctx.work / "logs").mkdir(), stop_re=TENSORBOARD_STOP, notes="TensorBoard has no token"),
     Case("tensorboard_bind_all", "tensorboard",
          lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--bind_all"],
          lambda ctx, text: regex_expect("tensorboard", f"http://{socket.getfqdn()}:{{port}}/")(ctx, text),
-         host="0.0.0.0", setup=lambda ctx: (ctx.work / "logs").mkdir(),
+         host="0.0.0.0", setup=lambda ctx: (ctx.work / "logs").mkdir(), stop_re=TENSORBOARD_STOP,
          notes="--bind_all prints socket.getfqdn() as the host (here it is 'localhost')"),
     Case("marimo_token_auto", "marimo",
          lambda ctx: ["marimo", "edit", "--headless", "--port", str(ctx.port)],
@@ -749,13 +751,13 @@ CASES: list[Case] = [
          lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
          regex_expect("panel", "http://127.0.0.1:{port}/app"),
          setup=setup_file("app.py", "import panel as pn\n\npn.panel('hello from panel').servable()\n"),
-         stop_re=r"Interrupted, shutting down"),
+         stop_re=BOKEH_STOP),
     Case("panel_basic_auth", "panel",
          lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1",
                       "--basic-auth", TEST_PASSWORD, "--cookie-secret", "capture-test-cookie-secret"],
          regex_expect("panel", "http://127.0.0.1:{port}/app"),
          setup=setup_file("app.py", "import panel as pn\n\npn.panel('hello from panel').servable()\n"),
-         stop_re=r"Interrupted, shutting down", notes="--basic-auth: login page, no token in URL"),
+         stop_re=BOKEH_STOP, notes="--basic-auth: login page, no token in URL"),
     Case("bokeh", "bokeh",
          lambda ctx: ["bokeh", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
          regex_expect("panel", "http://127.0.0.1:{port}/app"),
@@ -765,7 +767,7 @@ CASES: list[Case] = [
 
              curdoc().add_root(Div(text="hello from bokeh"))
              """),
-         stop_re=r"Interrupted, shutting down", notes="plain Bokeh server (kind 'panel')"),
+         stop_re=BOKEH_STOP, notes="plain Bokeh server (kind 'panel')"),
     Case("dash", "dash", lambda ctx: ["python", "app.py"],
          regex_expect("dash", "http://127.0.0.1:{port}/", alt=("http://127.0.0.1:{port}",)),
          setup=setup_file("app.py", """\
@@ -898,10 +900,11 @@ CASES: list[Case] = [
     Case("tensorboard_sigterm_200cols", "tensorboard",
          lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--host", "127.0.0.1"],
          regex_expect("tensorboard", "http://127.0.0.1:{port}/"), setup=lambda ctx: (ctx.work / "logs").mkdir(),
-         columns=200, stop="sigterm"),
+         columns=200, stop="sigterm", stop_re=TENSORBOARD_STOP),
     Case("tensorboard214", "tb214",
          lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--host", "127.0.0.1"],
-         regex_expect("tensorboard", "http://127.0.0.1:{port}/"), setup=lambda ctx: (ctx.work / "logs").mkdir()),
+         regex_expect("tensorboard", "http://127.0.0.1:{port}/"), setup=lambda ctx: (ctx.work / "logs").mkdir(),
+         stop_re=TENSORBOARD_STOP),
     Case("gradio_sigterm", "gradio", lambda ctx: ["python", "app.py"], regex_expect("gradio", "http://127.0.0.1:{port}"),
          setup=setup_file("app.py", GRADIO_APP), extra_env={"GRADIO_ANALYTICS_ENABLED": "False"}, stop="sigterm",
          columns=200, notes="SIGTERM: Gradio prints no stop line"),
@@ -916,7 +919,7 @@ CASES: list[Case] = [
     Case("panel_sigterm", "panel",
          lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
          regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=setup_file("app.py", PANEL_APP),
-         stop="sigterm", columns=200),
+         stop="sigterm", columns=200, stop_re=BOKEH_STOP),
     Case("voila_sigterm", "voila",
          lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"],
          regex_expect("voila", "http://localhost:{port}/"), host="localhost",
@@ -1070,7 +1073,7 @@ def bokeh_tool(name: str, env: str, command: str, body: str) -> Tool:
               setup=setup_file("app.py", body)),
         Start("address_all", argv("0.0.0.0"), printed_expect("panel", "http://{host}:{port}/app"),
               host="0.0.0.0", setup=setup_file("app.py", body), notes=f"--address 0.0.0.0: {ALL}"),
-    ], stop_re=r"Interrupted, shutting down")  # fmt: skip
+    ], stop_re=BOKEH_STOP)  # fmt: skip
 
 
 MATRIX_TOOLS: list[Tool] = [
@@ -1110,7 +1113,7 @@ MATRIX_TOOLS: list[Tool] = [
         Start("bind_all", lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--bind_all"],
               printed_expect("tensorboard", "http://{host}:{port}/"), host="0.0.0.0", setup=make_logs,
               notes=f"--bind_all: {ALL} (socket.getfqdn())"),
-    ]),
+    ], stop_re=TENSORBOARD_STOP),
     Tool("gradio", "gradio", [
         Start("plain", lambda ctx: ["python", "app.py"], regex_expect("gradio", "http://127.0.0.1:{port}"),
               setup=setup_file("app.py", GRADIO_APP)),
@@ -1391,6 +1394,25 @@ def write_index(out: Path, entries: dict[str, dict[str, Any]]) -> None:
         index_path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
 
 
+def restamp(out: Path) -> int:
+    """Set ``shutdown`` of every recorded capture again from the tool's own output and its case's stop_re
+    (after a stop_re learnt a stop line the tool prints), without running anything."""
+    by_file = {f"{c.name}.raw": c for c in CASES}
+    index: list[dict[str, Any]] = json.loads((out / "index.json").read_text())
+    changed = {}
+    for entry in index:
+        case = by_file.get(entry["file"])
+        if case is None or "stop" not in entry:
+            continue
+        text = clean((out / entry["file"]).read_bytes())
+        shutdown = bool(case.stop_re and re.search(case.stop_re, text))
+        if shutdown != entry["shutdown"]:
+            print(f"[{case.name}] shutdown {entry['shutdown']} -> {shutdown}", flush=True)
+            changed[case.name] = {**entry, "shutdown": shutdown}
+    write_index(out, changed)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", metavar="NAME", help="capture names or environment names")
@@ -1398,7 +1420,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--venv-root", type=Path, help="keep and reuse the virtualenvs here")
     parser.add_argument("--python", default=sys.executable, help="interpreter for the venvs (%(default)s)")
     parser.add_argument("--jobs", type=int, default=1, help="captures running at the same time (%(default)s)")
+    parser.add_argument("--restamp", action="store_true",
+                        help="only recompute each capture's 'shutdown' from its bytes with the current stop_re")
     args = parser.parse_args(argv)
+    if args.restamp:
+        return restamp(args.out.resolve())
 
     only = set(args.only or [])
     listing_names = {n for lc in LISTINGS for n, _ in lc.commands}
