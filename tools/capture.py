@@ -3,17 +3,26 @@
 
 Every capture is the raw byte stream a terminal received from a real server started under a
 pseudo-terminal: each tool is installed from PyPI into its own throwaway virtualenv, started with an
-isolated HOME / JUPYTER_* directories on a free loopback port, left running until its start lines have
-been printed, then stopped with Ctrl-C (answering ``y`` when it asks for confirmation). The bytes go to
-``NAME.raw``; ``index.json`` describes each capture and the servers a person would open from it.
+isolated HOME / JUPYTER_* directories on a free port, left running until its start lines have been
+printed, then stopped. The bytes go to ``NAME.raw``; ``index.json`` describes each capture (tool, version,
+command, start mode, stop, mode, columns) and the servers a person would open from it. ``shutdown`` is
+whether the tool's own stop line (the case's ``stop_re``, from its source) is in the output.
+
+Besides the hand-listed CASES, the capture matrix (MATRIX_TOOLS, names ``mx_TOOL_START_STOP_MODE_COLUMNS``)
+is generated: each tool's plain start under every stop (Ctrl-C answered ``y``, two Ctrl-C when the tool
+asks, SIGTERM, SIGKILL, the terminal closed) x output to the terminal or a pipe x 60 and 200 columns, and
+its other start modes under every stop in a 100-column terminal.
 
 Usage::
 
-    python tools/capture.py [--only NAME ...] [--out tests/data/captures] [--venv-root DIR]
+    python tools/capture.py [--only NAME ...] [--out tests/data/captures] [--venv-root DIR] [--jobs N]
+    python tools/capture.py --restamp
 
-``--only`` takes capture names (file stems) or environment names (``lab``, ``gradio``, ...).
-``--venv-root`` keeps the virtualenvs there (and reuses them on the next run) instead of a temporary
-directory that is removed at the end. Only the standard library is used.
+``--only`` takes capture names (file stems, shell-style patterns such as ``'mx_marimo_*'``) or
+environment names (``lab``, ``gradio``, ...). ``--venv-root`` keeps the virtualenvs there (and reuses them
+on the next run) instead of a temporary directory that is removed at the end. ``--jobs`` runs that many
+captures at once. ``--restamp`` recomputes ``shutdown`` of the recorded captures after a ``stop_re``
+changed. Only the standard library is used.
 """
 
 from __future__ import annotations
@@ -1420,8 +1429,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--venv-root", type=Path, help="keep and reuse the virtualenvs here")
     parser.add_argument("--python", default=sys.executable, help="interpreter for the venvs (%(default)s)")
     parser.add_argument("--jobs", type=int, default=1, help="captures running at the same time (%(default)s)")
-    parser.add_argument("--restamp", action="store_true",
-                        help="only recompute each capture's 'shutdown' from its bytes with the current stop_re")
+    parser.add_argument(
+        "--restamp", action="store_true", help="only recompute 'shutdown' of the recorded captures (new stop_re)"
+    )
     args = parser.parse_args(argv)
     if args.restamp:
         return restamp(args.out.resolve())
