@@ -443,6 +443,7 @@ class Case:
     pipe: bool = False  # output to a pipe, not the terminal (mode "pipe" in the index)
     start: str = ""  # the start mode's name in the capture matrix (index "start"); "" outside the matrix
     settle: float = SETTLE  # seconds between the start lines and the stop
+    python_tool: bool = False  # the tool is the venv's Python itself (http.server): index tool "python"
 
 
 @dataclass
@@ -871,7 +872,7 @@ CASES: list[Case] = [
     # ---- generic servers and more dashboards (issue 13.4)
     Case("http_server", "uvicorn", lambda ctx: ["python", "-m", "http.server", str(ctx.port), "--bind", "127.0.0.1"],
          regex_expect("http_server", "http://127.0.0.1:{port}/"), stop_re=r"Keyboard interrupt received",
-         notes="python -m http.server of the venv's CPython"),
+         notes="python -m http.server of the venv's CPython", python_tool=True),
     Case("uvicorn_app", "uvicorn", lambda ctx: ["uvicorn", "app:app", "--port", str(ctx.port)],
          regex_expect("uvicorn", "http://127.0.0.1:{port}"),
          setup=setup_file("app.py", "async def app(scope, receive, send):\n    pass\n"),
@@ -1011,6 +1012,7 @@ class Tool:
     pipe_env: dict[str, str] = field(default_factory=dict)
     pipe_notes: str = ""
     settle: float = SETTLE  # seconds between the start lines and the stop (workers still starting up)
+    python_tool: bool = False  # see Case.python_tool
 
 
 def printed_expect(kind: str, template: str, token_re: str | None = None) -> Expect:
@@ -1175,7 +1177,7 @@ MATRIX_TOOLS: list[Tool] = [
         Start("bind_all", lambda ctx: ["python", "-m", "http.server", str(ctx.port), "--bind", "0.0.0.0"],
               printed_expect("http_server", "http://{host}:{port}/"), host="0.0.0.0",
               notes=f"--bind 0.0.0.0: {ALL}"),
-    ], stop_re=r"Keyboard interrupt received", pipe_env=UNBUFFERED, pipe_notes=UNBUFFERED_NOTE),
+    ], stop_re=r"Keyboard interrupt received", pipe_env=UNBUFFERED, pipe_notes=UNBUFFERED_NOTE, python_tool=True),
 ]  # fmt: skip
 
 
@@ -1198,7 +1200,7 @@ def matrix_cases() -> list[Case]:
                 f"mx_{tool.name}_{start.name}_{stop.replace('-', '_')}_{mode}_{columns}", tool.env, start.argv,
                 start.expect, host=start.host, columns=columns, setup=start.setup,
                 extra_env={**tool.extra_env, **start.extra_env, **pipe_env}, stop_re=tool.stop_re, notes=notes,
-                stop=stop, pipe=mode == "pipe", start=start.name, settle=tool.settle,
+                stop=stop, pipe=mode == "pipe", start=start.name, settle=tool.settle, python_tool=tool.python_tool,
             ))  # fmt: skip
     return cases
 
@@ -1335,6 +1337,8 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
             raise RuntimeError(f"expected URL {e['url']} not in the capture")
     (out / f"{case.name}.raw").write_bytes(data)
     entry = base_entry(case.name, venv, argv, case.columns, case.rows)
+    if case.python_tool:
+        entry.update(tool="python", version=venv.python)
     entry.update(
         expect=expect,
         shutdown=bool(case.stop_re and re.search(case.stop_re, text)),
@@ -1405,7 +1409,7 @@ def write_index(out: Path, entries: dict[str, dict[str, Any]]) -> None:
 
 def restamp(out: Path) -> int:
     """Set ``shutdown`` of every recorded capture again from the tool's own output and its case's stop_re
-    (after a stop_re learnt a stop line the tool prints), without running anything."""
+    (after a stop_re learnt a stop line the tool prints), and the tool of python_tool cases, running nothing."""
     by_file = {f"{c.name}.raw": c for c in CASES}
     index: list[dict[str, Any]] = json.loads((out / "index.json").read_text())
     changed = {}
@@ -1418,6 +1422,8 @@ def restamp(out: Path) -> int:
         if shutdown != entry["shutdown"]:
             print(f"[{case.name}] shutdown {entry['shutdown']} -> {shutdown}", flush=True)
             changed[case.name] = {**entry, "shutdown": shutdown}
+        if case.python_tool and entry["tool"] != "python":
+            changed[case.name] = {**changed.get(case.name, entry), "tool": "python", "version": entry["python"]}
     write_index(out, changed)
     return 0
 
