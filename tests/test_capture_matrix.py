@@ -85,3 +85,14 @@ def test_a_killed_server_has_no_stop_line(entry: dict[str, Any]) -> None:
     test then asserts none is reported)."""
     assert entry["shutdown"] is False
     assert entry["exit_status"] == -9
+
+
+@pytest.mark.parametrize("entry", [e for e in MATRIX if e["stop"].startswith("ctrl-c")], ids=lambda e: e["file"])
+def test_ctrl_c_captures_are_the_stop_they_claim(entry: dict[str, Any]) -> None:
+    """Tools that ask were answered 'y' (ctrl-c) or had the question skipped by a second Ctrl-C (ctrl-c-twice,
+    whose capture shows the question); tools that never ask were not answered."""
+    tool = next(t for t in sorted(TOOLS, key=len, reverse=True) if entry["file"].startswith(f"mx_{t}_"))
+    _, asks, _ = TOOLS[tool]
+    assert entry["answered_confirmation"] is (asks and entry["stop"] == "ctrl-c")
+    if entry["stop"] == "ctrl-c-twice":
+        assert b"(y/" in (CAPTURES / entry["file"]).read_bytes()
