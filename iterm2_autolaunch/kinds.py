@@ -171,6 +171,10 @@ TENSORBOARD = Kind(
         # capture: no such version installs on Python 3.11 and its source was not fetched.
         layout(r"Starting[ \t]+TensorBoard[ \t]+(?:b'[0-9]{1,6}'|[0-9][0-9a-z.+-]{0,30})[ \t]+at[ \t]+"),
     ),
+    # tensorboard 2.21.0 tensorboard/program.py:367 "TensorBoard caught %s; exiting...\n" % signal_name, from
+    # the handler installed for SIGTERM only (:271); Ctrl-C ends it without a word.
+    stop_line=re.compile(r"^TensorBoard caught [A-Z]{3,10}; exiting\.\.\.[ \t]*$"),
+    stop_cues=("TensorBoard caught",),
     probe_path="data/environment",
     probe_expect='"data_location"',  # tensorboard/plugins/core/core_plugin.py _serve_environment
     default_action="open",
@@ -236,9 +240,10 @@ PANEL = Kind(
     example=("Bokeh app running at: {url}",),
     # bokeh/server/server.py / bokeh command/subcommands/serve.py: log.info("Bokeh app running at: %s")
     url_lines=(layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+)?Bokeh[ \t]+app[ \t]+running[ \t]+at:[ \t]+"),),
-    # bokeh/server/server.py run_until_shutdown: print("\nInterrupted, shutting down")
-    stop_line=re.compile(r"^Interrupted, shutting down[ \t]*$"),
-    stop_cues=("Interrupted, shutting down",),
+    # bokeh 3.9.2 bokeh/server/server.py:206 print("\nInterrupted, shutting down") (Ctrl-C), :294
+    # print("Received signal SIGTERM, shutting down") (its SIGTERM handler).
+    stop_line=re.compile(r"^(?:Interrupted|Received signal SIGTERM), shutting down[ \t]*$"),
+    stop_cues=("Interrupted, shutting down", "Received signal SIGTERM"),
     # Every Bokeh server (Panel's too) serves its own client library at this fixed path (bokeh/server/
     # urls.py: the static route), whose first lines carry its copyright; Jupyter and Voila, also on Tornado,
     # do not. Checked against panel 1.9.4 (Bokeh 3) here.

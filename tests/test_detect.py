@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from iterm2_autolaunch.cli import scan_stream
 from iterm2_autolaunch.detect import Detector, Event
 from iterm2_autolaunch.lines import bytes_to_lines
 
@@ -19,18 +20,31 @@ CAPTURES = DATA / "captures"
 INDEX: list[dict[str, Any]] = json.loads((CAPTURES / "index.json").read_text())
 
 
-def scan_json(path: Path) -> list[dict[str, Any]]:
-    """What other tools see: `iterm2-autolaunch scan --json FILE`, run as a real command."""
+def scan_json(*paths: Path) -> list[dict[str, Any]]:
+    """What other tools see: `iterm2-autolaunch scan --json FILE...`, run as a real command."""
     done = subprocess.run(
-        [sys.executable, "-m", "iterm2_autolaunch", "scan", "--json", str(path)],
-        capture_output=True, text=True, timeout=60, check=True,
+        [sys.executable, "-m", "iterm2_autolaunch", "scan", "--json", *map(str, paths)],
+        capture_output=True, text=True, timeout=120, check=True,
     )
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
+def scan_in_process(path: Path) -> list[dict[str, Any]]:
+    """The events `scan --json FILE` prints, from the command's own code (cli.scan_stream), in this process:
+    hundreds of captures would take minutes as one command each."""
+    with open(path, "rb") as stream:
+        return [json.loads(json.dumps(event.to_json())) for event in scan_stream(stream)]
+
+
+def test_scan_command_over_every_capture_prints_what_the_capture_tests_check() -> None:
+    """One real `scan --json` of all captures at once equals the in-process scans asserted below."""
+    paths = [CAPTURES / entry["file"] for entry in INDEX]
+    assert scan_json(*paths) == [event for path in paths for event in scan_in_process(path)]
+
+
 @pytest.mark.parametrize("entry", INDEX, ids=[entry["file"].removesuffix(".raw") for entry in INDEX])
 def test_capture_gives_one_announcement_per_server(entry: dict[str, Any]) -> None:
-    events = scan_json(CAPTURES / entry["file"])
+    events = scan_in_process(CAPTURES / entry["file"])
     for event in events:
         assert set(event) == {"event", "kind", "url", "scheme", "host", "port", "path", "token", "line", "alt_hosts"}
     announced = [e for e in events if e["event"] == "announce"]

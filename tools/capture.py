@@ -3,25 +3,36 @@
 
 Every capture is the raw byte stream a terminal received from a real server started under a
 pseudo-terminal: each tool is installed from PyPI into its own throwaway virtualenv, started with an
-isolated HOME / JUPYTER_* directories on a free loopback port, left running until its start lines have
-been printed, then stopped with Ctrl-C (answering ``y`` when it asks for confirmation). The bytes go to
-``NAME.raw``; ``index.json`` describes each capture and the servers a person would open from it.
+isolated HOME / JUPYTER_* directories on a free port, left running until its start lines have been
+printed, then stopped. The bytes go to ``NAME.raw``; ``index.json`` describes each capture (tool, version,
+command, start mode, stop, mode, columns) and the servers a person would open from it. ``shutdown`` is
+whether the tool's own stop line (the case's ``stop_re``, from its source) is in the output.
+
+Besides the hand-listed CASES, the capture matrix (MATRIX_TOOLS, names ``mx_TOOL_START_STOP_MODE_COLUMNS``)
+is generated: each tool's plain start under every stop (Ctrl-C answered ``y``, two Ctrl-C when the tool
+asks, SIGTERM, SIGKILL, the terminal closed) x output to the terminal or a pipe x 60 and 200 columns, and
+its other start modes under every stop in a 100-column terminal.
 
 Usage::
 
-    python tools/capture.py [--only NAME ...] [--out tests/data/captures] [--venv-root DIR]
+    python tools/capture.py [--only NAME ...] [--out tests/data/captures] [--venv-root DIR] [--jobs N]
+    python tools/capture.py --restamp
 
-``--only`` takes capture names (file stems) or environment names (``lab``, ``gradio``, ...).
-``--venv-root`` keeps the virtualenvs there (and reuses them on the next run) instead of a temporary
-directory that is removed at the end. Only the standard library is used.
+``--only`` takes capture names (file stems, shell-style patterns such as ``'mx_marimo_*'``) or
+environment names (``lab``, ``gradio``, ...). ``--venv-root`` keeps the virtualenvs there (and reuses them
+on the next run) instead of a temporary directory that is removed at the end. ``--jobs`` runs that many
+captures at once. ``--restamp`` recomputes ``shutdown`` of the recorded captures after a ``stop_re``
+changed. Only the standard library is used.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import datetime
 import errno
 import fcntl
+import fnmatch
 import glob
 import json
 import os
@@ -38,6 +49,7 @@ import sys
 import tempfile
 import termios
 import textwrap
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -51,6 +63,7 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "tests" / "data" / "captures"
 
 START_TIMEOUT = 180.0  # first start of a fresh venv compiles bytecode; be generous
+START_TIMEOUT_PIPE = 60.0  # a tool that buffers its output in a pipe shows no URL until it exits
 QUIET = 1.0  # seconds of silence that end the start-up phase
 SETTLE = 1.0  # seconds to wait after the start lines before Ctrl-C
 STOP_TIMEOUT = 15.0  # after Ctrl-C (and the answer), then SIGKILL
@@ -175,6 +188,10 @@ def _make_controlling_tty() -> None:
     # Runs in the child after setsid(): make the pty slave (fd 0) our controlling terminal so that
     # Ctrl-C typed into the master becomes SIGINT for the foreground process group, as in a terminal.
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    # As a login shell would: the default actions, whatever this script inherited (nohup ignores SIGHUP,
+    # a background job SIGINT), so that Ctrl-C and a closed terminal act on the tool as they would.
+    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 class PtyProcess:
@@ -278,6 +295,32 @@ class PtyProcess:
             self.kill()
         self.drain()
         return answered
+
+    def interrupt_twice(self) -> None:
+        """Type Ctrl-C twice in a row (a second one while a question is asked skips it), wait; SIGKILL late.
+
+        The second comes once the question shows (tools that ask) or after a short pause (those that
+        do not), as a person pressing it again would.
+        """
+        mark = len(self.data)
+        self.send(b"\x03")
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            self.pump(0.1)
+            if PROMPT_RE.search(self.text(mark).rstrip("\n").split("\n")[-1]):
+                break
+        if self.proc.poll() is None:
+            self.send(b"\x03")
+        self.wait_exit(STOP_TIMEOUT)
+        if self.proc.poll() is None:
+            self.kill()
+        self.drain()
+
+    def sigkill(self) -> None:
+        """SIGKILL to the server (``kill -9 PID``): it can print nothing more."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.wait_exit(STOP_TIMEOUT)
+        self.drain()
 
     def terminate(self) -> None:
         """SIGTERM to the server (as ``kill PID`` would), wait; SIGKILL after STOP_TIMEOUT."""
@@ -396,8 +439,13 @@ class Case:
     extra_env: dict[str, str] = field(default_factory=dict)
     stop_re: str = ""  # the server's own stop lines; "shutdown" in the index is whether it matched
     notes: str = ""
-    stop: str = "ctrl-c"  # how the server is stopped: "ctrl-c" (answering y), "sigterm", "close" (the pty)
+    # how the server is stopped: "ctrl-c" (answering y when asked), "ctrl-c-twice" (the second skips the
+    # question), "sigterm", "sigkill", "close" (the pty: SIGHUP)
+    stop: str = "ctrl-c"
     pipe: bool = False  # output to a pipe, not the terminal (mode "pipe" in the index)
+    start: str = ""  # the start mode's name in the capture matrix (index "start"); "" outside the matrix
+    settle: float = SETTLE  # seconds between the start lines and the stop
+    python_tool: bool = False  # the tool is the venv's Python itself (http.server): index tool "python"
 
 
 @dataclass
@@ -564,6 +612,8 @@ PANEL_APP = "import panel as pn\n\npn.panel('hello from panel').servable()\n"
 VOILA_STOP = r"\[Voila\] (?:Shutting down|Stopping|Handle signal)"  # not the kernel's own lines
 JUPYTER_STOP = r"Shutdown confirmed|Shutting down \d+ (?:kernel|extension)"
 NB6_STOP = r"Shutdown confirmed|Shutting down \d+ kernel"
+BOKEH_STOP = r"Interrupted, shutting down|Received signal SIGTERM, shutting down"  # bokeh server.py:206, :294
+TENSORBOARD_STOP = r"TensorBoard caught \w+; exiting"  # tensorboard program.py:367 (SIGTERM only)
 
 CASES: list[Case] = [
     # ---- Jupyter Server 2.x through `jupyter lab`
@@ -647,11 +697,11 @@ CASES: list[Case] = [
     Case("tensorboard_host", "tensorboard",
          lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--host", "127.0.0.1"],
          regex_expect("tensorboard", "http://127.0.0.1:{port}/"),
-         setup=lambda ctx: (ctx.work / "logs").mkdir(), notes="TensorBoard has no token"),
+         setup=lambda ctx: (ctx.work / "logs").mkdir(), stop_re=TENSORBOARD_STOP, notes="TensorBoard has no token"),
     Case("tensorboard_bind_all", "tensorboard",
          lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--bind_all"],
          lambda ctx, text: regex_expect("tensorboard", f"http://{socket.getfqdn()}:{{port}}/")(ctx, text),
-         host="0.0.0.0", setup=lambda ctx: (ctx.work / "logs").mkdir(),
+         host="0.0.0.0", setup=lambda ctx: (ctx.work / "logs").mkdir(), stop_re=TENSORBOARD_STOP,
          notes="--bind_all prints socket.getfqdn() as the host (here it is 'localhost')"),
     Case("marimo_token_auto", "marimo",
          lambda ctx: ["marimo", "edit", "--headless", "--port", str(ctx.port)],
@@ -713,13 +763,13 @@ CASES: list[Case] = [
          lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
          regex_expect("panel", "http://127.0.0.1:{port}/app"),
          setup=setup_file("app.py", "import panel as pn\n\npn.panel('hello from panel').servable()\n"),
-         stop_re=r"Interrupted, shutting down"),
+         stop_re=BOKEH_STOP),
     Case("panel_basic_auth", "panel",
          lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1",
                       "--basic-auth", TEST_PASSWORD, "--cookie-secret", "capture-test-cookie-secret"],
          regex_expect("panel", "http://127.0.0.1:{port}/app"),
          setup=setup_file("app.py", "import panel as pn\n\npn.panel('hello from panel').servable()\n"),
-         stop_re=r"Interrupted, shutting down", notes="--basic-auth: login page, no token in URL"),
+         stop_re=BOKEH_STOP, notes="--basic-auth: login page, no token in URL"),
     Case("bokeh", "bokeh",
          lambda ctx: ["bokeh", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
          regex_expect("panel", "http://127.0.0.1:{port}/app"),
@@ -729,7 +779,7 @@ CASES: list[Case] = [
 
              curdoc().add_root(Div(text="hello from bokeh"))
              """),
-         stop_re=r"Interrupted, shutting down", notes="plain Bokeh server (kind 'panel')"),
+         stop_re=BOKEH_STOP, notes="plain Bokeh server (kind 'panel')"),
     Case("dash", "dash", lambda ctx: ["python", "app.py"],
          regex_expect("dash", "http://127.0.0.1:{port}/", alt=("http://127.0.0.1:{port}",)),
          setup=setup_file("app.py", """\
@@ -824,7 +874,7 @@ CASES: list[Case] = [
     # ---- generic servers and more dashboards (issue 13.4)
     Case("http_server", "uvicorn", lambda ctx: ["python", "-m", "http.server", str(ctx.port), "--bind", "127.0.0.1"],
          regex_expect("http_server", "http://127.0.0.1:{port}/"), stop_re=r"Keyboard interrupt received",
-         notes="python -m http.server of the venv's CPython"),
+         notes="python -m http.server of the venv's CPython", python_tool=True),
     Case("uvicorn_app", "uvicorn", lambda ctx: ["uvicorn", "app:app", "--port", str(ctx.port)],
          regex_expect("uvicorn", "http://127.0.0.1:{port}"),
          setup=setup_file("app.py", "async def app(scope, receive, send):\n    pass\n"),
@@ -862,10 +912,11 @@ CASES: list[Case] = [
     Case("tensorboard_sigterm_200cols", "tensorboard",
          lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--host", "127.0.0.1"],
          regex_expect("tensorboard", "http://127.0.0.1:{port}/"), setup=lambda ctx: (ctx.work / "logs").mkdir(),
-         columns=200, stop="sigterm"),
+         columns=200, stop="sigterm", stop_re=TENSORBOARD_STOP),
     Case("tensorboard214", "tb214",
          lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--host", "127.0.0.1"],
-         regex_expect("tensorboard", "http://127.0.0.1:{port}/"), setup=lambda ctx: (ctx.work / "logs").mkdir()),
+         regex_expect("tensorboard", "http://127.0.0.1:{port}/"), setup=lambda ctx: (ctx.work / "logs").mkdir(),
+         stop_re=TENSORBOARD_STOP),
     Case("gradio_sigterm", "gradio", lambda ctx: ["python", "app.py"], regex_expect("gradio", "http://127.0.0.1:{port}"),
          setup=setup_file("app.py", GRADIO_APP), extra_env={"GRADIO_ANALYTICS_ENABLED": "False"}, stop="sigterm",
          columns=200, notes="SIGTERM: Gradio prints no stop line"),
@@ -880,7 +931,7 @@ CASES: list[Case] = [
     Case("panel_sigterm", "panel",
          lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
          regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=setup_file("app.py", PANEL_APP),
-         stop="sigterm", columns=200),
+         stop="sigterm", columns=200, stop_re=BOKEH_STOP),
     Case("voila_sigterm", "voila",
          lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"],
          regex_expect("voila", "http://localhost:{port}/"), host="localhost",
@@ -923,6 +974,241 @@ CASES: list[Case] = [
          setup=setup_file("app.py", "import streamlit as st\n\nst.write('hello from streamlit')\n"),
          stop_re=r"Stopping", columns=200),
 ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the capture matrix
+# Generated, not listed: for each tool, its plain start under every stop x mode x columns, and each other
+# start mode under every stop in a 100-column terminal (tty). Names: mx_TOOL_START_STOP_MODE_COLUMNS.
+
+STOPS = ("ctrl-c", "sigterm", "sigkill", "close")
+STOPS_ASKING = ("ctrl-c", "ctrl-c-twice", "sigterm", "sigkill", "close")  # tools that ask before stopping
+MODES = ("tty", "pipe")
+COLUMNS = (60, 200)
+MATRIX_NOTES = ("capture matrix: the plain start under every stop x tty/pipe x 60/200 columns, "
+                "every other start mode under every stop in tty at 100 columns")  # fmt: skip
+
+
+@dataclass
+class Start:
+    """One way of starting a tool: its command line, what it serves, and what it needs."""
+
+    name: str
+    argv: Callable[[Ctx], list[str]]
+    expect: Expect
+    host: str = "127.0.0.1"  # where to look for a free port
+    setup: Callable[[Ctx], None] | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    notes: str = ""
+
+
+@dataclass
+class Tool:
+    name: str  # first part of the capture names
+    env: str
+    starts: list[Start]  # the first is the plain start
+    stop_re: str = ""  # the tool's own stop lines, from its source
+    asks: bool = False  # Ctrl-C asks a question first (Jupyter, marimo)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    # Tools that print() their URL: to a pipe Python buffers it until exit, so the pipe cells run them as
+    # `python -u` would; ``pipe_notes`` says so in the index.
+    pipe_env: dict[str, str] = field(default_factory=dict)
+    pipe_notes: str = ""
+    settle: float = SETTLE  # seconds between the start lines and the stop (workers still starting up)
+    python_tool: bool = False  # see Case.python_tool
+
+
+def printed_expect(kind: str, template: str, token_re: str | None = None) -> Expect:
+    """Like regex_expect, with ``{host}`` the first host the tool printed for the port (0.0.0.0, a name).
+
+    For binding to all interfaces, where the printed host depends on the machine.
+    """
+
+    def build(ctx: Ctx, text: str) -> list[dict[str, Any]]:
+        m = re.search(rf"https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):{ctx.port}(?![0-9])", text)
+        if not m:
+            raise RuntimeError(f"no URL with port {ctx.port}")
+        return regex_expect(kind, template.replace("{host}", m.group(1)), token_re)(ctx, text)
+
+    return build
+
+
+def jupyter_tool(name: str, env: str, command: list[str], path: str) -> Tool:
+    def argv(*extra: str, browser: bool = False) -> Callable[[Ctx], list[str]]:
+        return lambda ctx: [*command, *([] if browser else ["--no-browser"]), f"--port={ctx.port}",
+                            "--ServerApp.port_retries=0", *allow_root(), *extra]  # fmt: skip
+
+    token = r"\?token=([0-9a-f]+)"
+    return Tool(name, env, [
+        Start("plain", argv(), jupyter_expect("jupyter", path), host="localhost"),
+        Start("ip_any", argv("--ip=0.0.0.0"),
+              lambda ctx, text: jupyter_expect("jupyter", path, host="127.0.0.1",
+                                               alt_host=socket.gethostname())(ctx, text),
+              host="0.0.0.0", notes="--ip=0.0.0.0"),
+        Start("browser", argv(browser=True), jupyter_expect("jupyter", path), host="localhost",
+              extra_env={"BROWSER": "true"},
+              notes="without --no-browser; BROWSER=true, a 'browser' command that opens nothing"),
+        Start("custom_display_url",
+              lambda ctx: argv(f"--ServerApp.custom_display_url=http://127.0.0.1:{ctx.port}")(ctx),
+              printed_expect("jupyter", "http://127.0.0.1:{port}" + path + "?token={token}", token),
+              host="localhost", notes="custom_display_url=http://127.0.0.1:PORT replaces the first URL"),
+        Start("base_url", argv("--ServerApp.base_url=/user/alice/"),
+              jupyter_expect("jupyter", path, base="/user/alice/"), host="localhost"),
+        Start("https", argv("--certfile=cert.pem", "--keyfile=key.pem"),
+              jupyter_expect("jupyter", path, scheme="https"), host="localhost", setup=setup_cert,
+              notes="self-signed certificate (CN=localhost)"),
+    ], stop_re=JUPYTER_STOP, asks=True)  # fmt: skip
+
+
+MARIMO_NB = setup_file("nb.py", "import marimo\n\napp = marimo.App()\n")
+MARIMO_TOKEN = r"access_token=([\w-]+)"
+STREAMLIT_APP = setup_file("app.py", "import streamlit as st\n\nst.write('hello from streamlit')\n")
+STREAMLIT_OPTS = ("--server.headless", "true", "--browser.gatherUsageStats", "false")
+BOKEH_APP = "from bokeh.io import curdoc\nfrom bokeh.models import Div\n\ncurdoc().add_root(Div(text='hello'))\n"
+UVICORN_APP = setup_file("app.py", "async def app(scope, receive, send):\n    pass\n")
+FLASK_APP = setup_file("app.py", "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.get('/')\n"
+                                 "def index():\n    return 'hello from flask'\n")  # fmt: skip
+UNBUFFERED = {"PYTHONUNBUFFERED": "1"}
+UNBUFFERED_NOTE = ("PYTHONUNBUFFERED=1: the tool print()s its URL, which Python holds in its buffer while stdout is "
+                   "a pipe (no URL at all until it exits, tried)")  # fmt: skip
+ALL = "bound to all interfaces; the expected URL has the host the tool printed first"
+
+
+def make_logs(ctx: Ctx) -> None:
+    (ctx.work / "logs").mkdir(exist_ok=True)
+
+
+def bokeh_tool(name: str, env: str, command: str, body: str) -> Tool:
+    def argv(address: str) -> Callable[[Ctx], list[str]]:
+        return lambda ctx: [command, "serve", "app.py", "--port", str(ctx.port), "--address", address]
+
+    return Tool(name, env, [
+        Start("plain", argv("127.0.0.1"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
+              setup=setup_file("app.py", body)),
+        Start("address_all", argv("0.0.0.0"), printed_expect("panel", "http://{host}:{port}/app"),
+              host="0.0.0.0", setup=setup_file("app.py", body), notes=f"--address 0.0.0.0: {ALL}"),
+    ], stop_re=BOKEH_STOP)  # fmt: skip
+
+
+MATRIX_TOOLS: list[Tool] = [
+    jupyter_tool("jupyterlab", "lab", ["jupyter", "lab"], "/lab"),
+    jupyter_tool("notebook7", "notebook7", ["jupyter", "notebook"], "/tree"),
+    jupyter_tool("jupyter_server", "server", ["jupyter", "server"], "/"),
+    jupyter_tool("nbclassic", "nbclassic", ["jupyter", "nbclassic"], "/tree"),
+    Tool("marimo", "marimo", [
+        Start("edit_file", lambda ctx: ["marimo", "edit", "nb.py", "--headless", "--port", str(ctx.port)],
+              regex_expect("marimo", "http://localhost:{port}?access_token={token}", MARIMO_TOKEN), setup=MARIMO_NB),
+        Start("run_file", lambda ctx: ["marimo", "run", "nb.py", "--headless", "--port", str(ctx.port)],
+              regex_expect("marimo", "http://localhost:{port}"), setup=MARIMO_NB),
+        Start("new", lambda ctx: ["marimo", "new", "--headless", "--port", str(ctx.port)],
+              printed_expect("marimo", "http://{host}:{port}?access_token={token}", MARIMO_TOKEN)),
+        Start("edit", lambda ctx: ["marimo", "edit", "--headless", "--port", str(ctx.port)],
+              regex_expect("marimo", "http://localhost:{port}?access_token={token}", MARIMO_TOKEN)),
+    ], stop_re=r"Thanks for using marimo", asks=True),
+    Tool("streamlit", "streamlit", [
+        Start("run_file", lambda ctx: ["streamlit", "run", "app.py", "--server.port", str(ctx.port),
+                                       "--server.address", "127.0.0.1", *STREAMLIT_OPTS],
+              regex_expect("streamlit", "http://127.0.0.1:{port}"), setup=STREAMLIT_APP),
+        Start("hello", lambda ctx: ["streamlit", "hello", "--server.port", str(ctx.port),
+                                    "--server.address", "127.0.0.1", *STREAMLIT_OPTS],
+              regex_expect("streamlit", "http://127.0.0.1:{port}")),
+    ], stop_re=r"Stopping"),
+    Tool("voila", "voila", [
+        Start("plain", lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"],
+              regex_expect("voila", "http://localhost:{port}/"), host="localhost",
+              setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK)),
+        Start("ip_any", lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}", "--Voila.ip=0.0.0.0"],
+              printed_expect("voila", "http://{host}:{port}/"), host="0.0.0.0",
+              setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), notes=f"--Voila.ip=0.0.0.0: {ALL}"),
+    ], stop_re=VOILA_STOP),
+    Tool("tensorboard", "tensorboard", [
+        Start("plain", lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--host", "127.0.0.1"],
+              regex_expect("tensorboard", "http://127.0.0.1:{port}/"), setup=make_logs),
+        Start("bind_all", lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--bind_all"],
+              printed_expect("tensorboard", "http://{host}:{port}/"), host="0.0.0.0", setup=make_logs,
+              notes=f"--bind_all: {ALL} (socket.getfqdn())"),
+    ], stop_re=TENSORBOARD_STOP),
+    Tool("gradio", "gradio", [
+        Start("plain", lambda ctx: ["python", "app.py"], regex_expect("gradio", "http://127.0.0.1:{port}"),
+              setup=setup_file("app.py", GRADIO_APP)),
+        Start("server_name_all", lambda ctx: ["python", "app.py"], printed_expect("gradio", "http://{host}:{port}"),
+              host="0.0.0.0", setup=setup_file("app.py", GRADIO_APP), extra_env={"GRADIO_SERVER_NAME": "0.0.0.0"},
+              notes=f"GRADIO_SERVER_NAME=0.0.0.0: {ALL}"),
+    ], stop_re=r"Keyboard interruption|closing server", extra_env={"GRADIO_ANALYTICS_ENABLED": "False"},
+         pipe_env=UNBUFFERED, pipe_notes=UNBUFFERED_NOTE),
+    bokeh_tool("panel", "panel", "panel", PANEL_APP),
+    bokeh_tool("bokeh", "bokeh", "bokeh", BOKEH_APP),
+    Tool("dash", "dash", [
+        Start("plain", lambda ctx: ["python", "app.py"],
+              regex_expect("dash", "http://127.0.0.1:{port}/"), setup=setup_file("app.py", DASH_APP)),
+        Start("host_all", lambda ctx: ["python", "app.py"], printed_expect("dash", "http://{host}:{port}/"),
+              host="0.0.0.0", setup=setup_file("app.py", DASH_APP), extra_env={"HOST": "0.0.0.0"},
+              notes=f"HOST=0.0.0.0 (Dash.run's default host): {ALL}"),
+    ]),
+    Tool("dask_scheduler", "dask", [
+        Start("plain", lambda ctx: ["dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                    "--dashboard-address", f"127.0.0.1:{ctx.port}"],
+              regex_expect("dask", "http://127.0.0.1:{port}/status")),
+        Start("host_all", lambda ctx: ["dask", "scheduler", "--host", "0.0.0.0", "--port", "0",
+                                       "--dashboard-address", f":{ctx.port}"],
+              printed_expect("dask", "http://{host}:{port}/status"), host="0.0.0.0",
+              notes=f"--host 0.0.0.0 --dashboard-address :PORT: {ALL}"),
+    ], stop_re=r"End scheduler"),
+    Tool("mlflow", "mlflow", [
+        Start("plain", lambda ctx: ["mlflow", "server", "--host", "127.0.0.1", "--port", str(ctx.port)],
+              regex_expect("mlflow", "http://127.0.0.1:{port}")),
+        Start("host_all", lambda ctx: ["mlflow", "server", "--host", "0.0.0.0", "--port", str(ctx.port)],
+              printed_expect("mlflow", "http://{host}:{port}"), host="0.0.0.0", notes=f"--host 0.0.0.0: {ALL}"),
+    ], stop_re=r"Shutting down|Finished server process", settle=30.0),
+    Tool("uvicorn", "uvicorn", [
+        Start("plain", lambda ctx: ["uvicorn", "app:app", "--port", str(ctx.port)],
+              regex_expect("uvicorn", "http://127.0.0.1:{port}"), setup=UVICORN_APP),
+        Start("host_all", lambda ctx: ["uvicorn", "app:app", "--port", str(ctx.port), "--host", "0.0.0.0"],
+              printed_expect("uvicorn", "http://{host}:{port}"), host="0.0.0.0", setup=UVICORN_APP,
+              notes=f"--host 0.0.0.0: {ALL}"),
+    ], stop_re=r"Finished server process"),
+    Tool("flask", "flask", [
+        Start("plain", lambda ctx: ["flask", "--app", "app", "run", "--port", str(ctx.port)],
+              regex_expect("werkzeug", "http://127.0.0.1:{port}"), setup=FLASK_APP),
+        Start("host_all", lambda ctx: ["flask", "--app", "app", "run", "--port", str(ctx.port), "--host", "0.0.0.0"],
+              printed_expect("werkzeug", "http://{host}:{port}"), host="0.0.0.0", setup=FLASK_APP,
+              notes=f"--host 0.0.0.0: {ALL}"),
+    ]),
+    Tool("http_server", "uvicorn", [
+        Start("plain", lambda ctx: ["python", "-m", "http.server", str(ctx.port), "--bind", "127.0.0.1"],
+              regex_expect("http_server", "http://127.0.0.1:{port}/")),
+        Start("bind_all", lambda ctx: ["python", "-m", "http.server", str(ctx.port), "--bind", "0.0.0.0"],
+              printed_expect("http_server", "http://{host}:{port}/"), host="0.0.0.0",
+              notes=f"--bind 0.0.0.0: {ALL}"),
+    ], stop_re=r"Keyboard interrupt received", pipe_env=UNBUFFERED, pipe_notes=UNBUFFERED_NOTE, python_tool=True),
+]  # fmt: skip
+
+
+def matrix_cells(tool: Tool) -> list[tuple[Start, str, str, int]]:
+    """(start, stop, mode, columns) of every capture the matrix makes of ``tool``."""
+    stops = STOPS_ASKING if tool.asks else STOPS
+    plain, *others = tool.starts
+    cells = [(plain, stop, mode, columns) for stop in stops for mode in MODES for columns in COLUMNS]
+    return cells + [(start, stop, "tty", 100) for start in others for stop in stops]
+
+
+def matrix_cases() -> list[Case]:
+    cases = []
+    for tool in MATRIX_TOOLS:
+        for start, stop, mode, columns in matrix_cells(tool):
+            pipe_notes = tool.pipe_notes if mode == "pipe" else ""
+            notes = "; ".join(n for n in (start.notes, pipe_notes, MATRIX_NOTES) if n)
+            pipe_env = tool.pipe_env if mode == "pipe" else {}
+            cases.append(Case(
+                f"mx_{tool.name}_{start.name}_{stop.replace('-', '_')}_{mode}_{columns}", tool.env, start.argv,
+                start.expect, host=start.host, columns=columns, setup=start.setup,
+                extra_env={**tool.extra_env, **start.extra_env, **pipe_env}, stop_re=tool.stop_re, notes=notes,
+                stop=stop, pipe=mode == "pipe", start=start.name, settle=tool.settle, python_tool=tool.python_tool,
+            ))  # fmt: skip
+    return cases
+
+
+CASES += matrix_cases()
+
 
 LISTINGS: list[ListingCase] = [
     ListingCase(
@@ -995,9 +1281,10 @@ def url_ready(ctx: Ctx) -> Callable[[str], bool]:
 def start_server(ctx: Ctx, argv: list[str], columns: int, rows: int, extra_env: dict[str, str],
                  pipe: bool = False) -> PtyProcess:  # fmt: skip
     proc = PtyProcess(argv, ctx.env(extra_env), ctx.work, columns, rows, pipe)
-    if not proc.wait_for(url_ready(ctx), START_TIMEOUT):
+    timeout = START_TIMEOUT_PIPE if pipe else START_TIMEOUT
+    if not proc.wait_for(url_ready(ctx), timeout):
         proc.close()
-        raise RuntimeError(f"no URL on port {ctx.port} within {START_TIMEOUT}s; output:\n{proc.text()[-3000:]}")
+        raise RuntimeError(f"no URL on port {ctx.port} within {timeout}s; output:\n{proc.text()[-3000:]}")
     proc.wait_quiet(QUIET, 15.0)
     found = glob.glob(str(ctx.runtime_dir / "*server-*.json"))
     if found:
@@ -1030,12 +1317,16 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
     try:
         expect = case.expect(ctx, proc.text())
         statuses = [probe(e["url"]) for e in expect]
-        proc.settle(SETTLE)
+        proc.settle(case.settle)
         answered = False
         if case.stop == "sigterm":
             proc.terminate()
+        elif case.stop == "sigkill":
+            proc.sigkill()
         elif case.stop == "close":
             proc.hang_up()
+        elif case.stop == "ctrl-c-twice":
+            proc.interrupt_twice()
         else:
             answered = proc.interrupt(answer=True)
     finally:
@@ -1048,12 +1339,15 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
             raise RuntimeError(f"expected URL {e['url']} not in the capture")
     (out / f"{case.name}.raw").write_bytes(data)
     entry = base_entry(case.name, venv, argv, case.columns, case.rows)
+    if case.python_tool:
+        entry.update(tool="python", version=venv.python)
     entry.update(
         expect=expect,
         shutdown=bool(case.stop_re and re.search(case.stop_re, text)),
         listing=0,
         stop=case.stop,
         mode="pipe" if case.pipe else "tty",
+        **({"start": case.start} if case.start else {}),
         answered_confirmation=answered,
         killed_after_timeout=proc.killed,
         exit_status=proc.proc.returncode,
@@ -1100,22 +1394,65 @@ def run_listing(listing: ListingCase, venv: Venv, out: Path, tmp: Path) -> list[
     return entries
 
 
+INDEX_LOCK = threading.Lock()
+
+
+def write_index(out: Path, entries: dict[str, dict[str, Any]]) -> None:
+    """Merge ``entries`` into OUT/index.json by file name, in CASES order (kept after each capture)."""
+    with INDEX_LOCK:
+        index_path = out / "index.json"
+        index: list[dict[str, Any]] = json.loads(index_path.read_text()) if index_path.exists() else []
+        merged = {e["file"]: e for e in index}
+        merged.update({f"{n}.raw": e for n, e in entries.items()})
+        order = [f"{c.name}.raw" for c in CASES] + [f"{n}.raw" for lc in LISTINGS for n, _ in lc.commands]
+        result = [merged[f] for f in order if f in merged] + [e for f, e in merged.items() if f not in order]
+        index_path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+
+
+def restamp(out: Path) -> int:
+    """Set ``shutdown`` of every recorded capture again from the tool's own output and its case's stop_re
+    (after a stop_re learnt a stop line the tool prints), and the tool of python_tool cases, running nothing."""
+    by_file = {f"{c.name}.raw": c for c in CASES}
+    index: list[dict[str, Any]] = json.loads((out / "index.json").read_text())
+    changed = {}
+    for entry in index:
+        case = by_file.get(entry["file"])
+        if case is None or "stop" not in entry:
+            continue
+        text = clean((out / entry["file"]).read_bytes())
+        shutdown = bool(case.stop_re and re.search(case.stop_re, text))
+        if shutdown != entry["shutdown"]:
+            print(f"[{case.name}] shutdown {entry['shutdown']} -> {shutdown}", flush=True)
+            changed[case.name] = {**entry, "shutdown": shutdown}
+        if case.python_tool and entry["tool"] != "python":
+            changed[case.name] = {**changed.get(case.name, entry), "tool": "python", "version": entry["python"]}
+    write_index(out, changed)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", metavar="NAME", help="capture names or environment names")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (%(default)s)")
     parser.add_argument("--venv-root", type=Path, help="keep and reuse the virtualenvs here")
     parser.add_argument("--python", default=sys.executable, help="interpreter for the venvs (%(default)s)")
+    parser.add_argument("--jobs", type=int, default=1, help="captures running at the same time (%(default)s)")
+    parser.add_argument(
+        "--restamp", action="store_true", help="only recompute 'shutdown' of the recorded captures (new stop_re)"
+    )
     args = parser.parse_args(argv)
+    if args.restamp:
+        return restamp(args.out.resolve())
 
     only = set(args.only or [])
     listing_names = {n for lc in LISTINGS for n, _ in lc.commands}
     known = {c.name for c in CASES} | listing_names | set(ENVS)
-    if only - known:
-        parser.error(f"unknown names: {', '.join(sorted(only - known))}; known: {', '.join(sorted(known))}")
+    unknown = {o for o in only if not fnmatch.filter(known, o)}
+    if unknown:
+        parser.error(f"unknown names: {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
 
     def wanted(name: str, env: str) -> bool:
-        return not only or name in only or env in only
+        return not only or any(fnmatch.fnmatchcase(name, o) or env == o for o in only)
 
     cases = [c for c in CASES if wanted(c.name, c.env)]
     listings = [lc for lc in LISTINGS if any(wanted(n, lc.env) for n, _ in lc.commands)]
@@ -1129,6 +1466,7 @@ def main(argv: list[str] | None = None) -> int:
     venv_root.mkdir(parents=True, exist_ok=True)
     entries: dict[str, dict[str, Any]] = {}
     failures: list[str] = []
+    venvs: dict[str, Venv] = {}
     try:
         for env_name in envs:
             try:
@@ -1137,15 +1475,7 @@ def main(argv: list[str] | None = None) -> int:
                 failures.append(f"{env_name}: {exc}")
                 print(f"[{env_name}] FAILED to install: {exc}", flush=True)
                 continue
-            for case in (c for c in cases if c.env == env_name):
-                t0 = time.monotonic()
-                try:
-                    entries[case.name] = run_case(case, venv, out, tmp)
-                    urls = ", ".join(e["url"] for e in entries[case.name]["expect"])
-                    print(f"[{case.name}] ok in {time.monotonic() - t0:.1f}s: {urls}", flush=True)
-                except Exception as exc:  # noqa: BLE001 - report and go on with the next capture
-                    failures.append(f"{case.name}: {exc}")
-                    print(f"[{case.name}] FAILED: {exc}", flush=True)
+            venvs[env_name] = venv
             for lc in (lc for lc in listings if lc.env == env_name):
                 try:
                     for e in run_listing(lc, venv, out, tmp):
@@ -1154,16 +1484,24 @@ def main(argv: list[str] | None = None) -> int:
                 except Exception as exc:  # noqa: BLE001
                     failures.append(f"listing in {lc.env}: {exc}")
                     print(f"[listing {lc.env}] FAILED: {exc}", flush=True)
+
+        def capture(case: Case) -> None:
+            t0 = time.monotonic()
+            try:
+                entries[case.name] = run_case(case, venvs[case.env], out, tmp)
+                write_index(out, {case.name: entries[case.name]})
+                urls = ", ".join(e["url"] for e in entries[case.name]["expect"])
+                print(f"[{case.name}] ok in {time.monotonic() - t0:.1f}s: {urls}", flush=True)
+            except Exception as exc:  # noqa: BLE001 - report and go on with the next capture
+                failures.append(f"{case.name}: {exc}")
+                print(f"[{case.name}] FAILED: {exc}", flush=True)
+
+        with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
+            list(pool.map(capture, [c for c in cases if c.env in venvs]))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    index_path = out / "index.json"
-    index: list[dict[str, Any]] = json.loads(index_path.read_text()) if index_path.exists() else []
-    merged = {e["file"]: e for e in index}
-    merged.update({f"{n}.raw": e for n, e in entries.items()})
-    order = [f"{c.name}.raw" for c in CASES] + [f"{n}.raw" for lc in LISTINGS for n, _ in lc.commands]
-    result = [merged[f] for f in order if f in merged] + [e for f, e in merged.items() if f not in order]
-    index_path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    write_index(out, entries)
     print(f"{len(entries)} captures written to {out} in {time.monotonic() - started:.0f}s", flush=True)
     for f in failures:
         print(f"FAILED: {f}", file=sys.stderr)

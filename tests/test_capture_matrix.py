@@ -1,0 +1,98 @@
+"""The capture matrix tools/capture.py records (issue 13): a lost or mislabelled capture fails here.
+
+For each tool: its plain start under every way of stopping x tty/pipe x 60/200 columns, and every other
+start mode under every way of stopping in a 100-column terminal. The table below is the claim, written
+out on its own (not read from tools/capture.py), so that a matrix shrinking there shows up here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CAPTURES = Path(__file__).parent / "data" / "captures"
+INDEX: list[dict[str, Any]] = json.loads((CAPTURES / "index.json").read_text())
+MATRIX = [entry for entry in INDEX if entry["file"].startswith("mx_")]
+
+STOPS = {"ctrl-c", "sigterm", "sigkill", "close"}
+STOPS_ASKING = STOPS | {"ctrl-c-twice"}  # Jupyter and marimo ask "quit?" first; a second Ctrl-C skips it
+MODES = {"tty", "pipe"}
+COLUMNS = {60, 200}
+JUPYTER_STARTS = ("plain", "ip_any", "browser", "custom_display_url", "base_url", "https")
+
+# tool (capture name prefix): (kind announced, asks before stopping, start modes; the first is the plain one)
+TOOLS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
+    "jupyterlab": ("jupyter", True, JUPYTER_STARTS),
+    "notebook7": ("jupyter", True, JUPYTER_STARTS),
+    "jupyter_server": ("jupyter", True, JUPYTER_STARTS),
+    "nbclassic": ("jupyter", True, JUPYTER_STARTS),
+    "marimo": ("marimo", True, ("edit_file", "run_file", "new", "edit")),
+    "streamlit": ("streamlit", False, ("run_file", "hello")),
+    "voila": ("voila", False, ("plain", "ip_any")),
+    "tensorboard": ("tensorboard", False, ("plain", "bind_all")),
+    "gradio": ("gradio", False, ("plain", "server_name_all")),
+    "panel": ("panel", False, ("plain", "address_all")),
+    "bokeh": ("panel", False, ("plain", "address_all")),
+    "dash": ("dash", False, ("plain", "host_all")),
+    "dask_scheduler": ("dask", False, ("plain", "host_all")),
+    "mlflow": ("mlflow", False, ("plain", "host_all")),
+    "uvicorn": ("uvicorn", False, ("plain", "host_all")),
+    "flask": ("werkzeug", False, ("plain", "host_all")),
+    "http_server": ("http_server", False, ("plain", "bind_all")),
+}
+
+
+def cells(tool: str, start: str) -> set[tuple[str, str, int]]:
+    """(stop, mode, columns) of the captures of ``tool`` started in mode ``start``."""
+    prefix = f"mx_{tool}_{start}_"
+    return {
+        (e["stop"], e["mode"], e["columns"]) for e in MATRIX if e["file"].startswith(prefix) and e["start"] == start
+    }
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_plain_start_is_captured_under_every_stop_mode_and_width(tool: str) -> None:
+    _, asks, (plain, *_) = TOOLS[tool]
+    stops = STOPS_ASKING if asks else STOPS
+    assert cells(tool, plain) == set(itertools.product(stops, MODES, COLUMNS))
+
+
+@pytest.mark.parametrize(("tool", "start"), [(t, s) for t, (_, _, (_, *others)) in TOOLS.items() for s in others])
+def test_other_start_modes_are_captured_under_every_stop(tool: str, start: str) -> None:
+    _, asks, _ = TOOLS[tool]
+    assert cells(tool, start) == {(stop, "tty", 100) for stop in (STOPS_ASKING if asks else STOPS)}
+
+
+@pytest.mark.parametrize("entry", MATRIX, ids=lambda e: e["file"])
+def test_matrix_entry_says_what_its_name_says(entry: dict[str, Any]) -> None:
+    """The manifest fields agree with the file name, and the capture is there, announcing its tool's kind."""
+    tool = next(t for t in sorted(TOOLS, key=len, reverse=True) if entry["file"].startswith(f"mx_{t}_"))
+    kind, _, starts = TOOLS[tool]
+    assert entry["start"] in starts
+    stop = entry["stop"].replace("-", "_")
+    assert entry["file"] == f"mx_{tool}_{entry['start']}_{stop}_{entry['mode']}_{entry['columns']}.raw"
+    assert [server["kind"] for server in entry["expect"]] == [kind]
+    assert (CAPTURES / entry["file"]).stat().st_size > 0
+
+
+@pytest.mark.parametrize("entry", [e for e in MATRIX if e["stop"] == "sigkill"], ids=lambda e: e["file"])
+def test_a_killed_server_has_no_stop_line(entry: dict[str, Any]) -> None:
+    """SIGKILL leaves the tool no chance to print: the manifest must not expect a stop (and the detector
+    test then asserts none is reported)."""
+    assert entry["shutdown"] is False
+    assert entry["exit_status"] == -9
+
+
+@pytest.mark.parametrize("entry", [e for e in MATRIX if e["stop"].startswith("ctrl-c")], ids=lambda e: e["file"])
+def test_ctrl_c_captures_are_the_stop_they_claim(entry: dict[str, Any]) -> None:
+    """Tools that ask were answered 'y' (ctrl-c) or had the question skipped by a second Ctrl-C (ctrl-c-twice,
+    whose capture shows the question); tools that never ask were not answered."""
+    tool = next(t for t in sorted(TOOLS, key=len, reverse=True) if entry["file"].startswith(f"mx_{t}_"))
+    _, asks, _ = TOOLS[tool]
+    assert entry["answered_confirmation"] is (asks and entry["stop"] == "ctrl-c")
+    if entry["stop"] == "ctrl-c-twice":
+        assert b"(y/" in (CAPTURES / entry["file"]).read_bytes()
