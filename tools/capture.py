@@ -986,12 +986,18 @@ def tb(*extra: str) -> Callable[[Ctx], list[str]]:
     return argv
 
 
-def st_run(*extra: str) -> Callable[[Ctx], list[str]]:
+def st_run(*extra: str, headless: str = "true") -> Callable[[Ctx], list[str]]:
     def argv(ctx: Ctx) -> list[str]:
-        return ["streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(ctx.port),
+        return ["streamlit", "run", "app.py", "--server.headless", headless, "--server.port", str(ctx.port),
                 "--browser.gatherUsageStats", "false", *extra]  # fmt: skip
 
     return argv
+
+
+def st_not_headless(ctx: Ctx) -> None:
+    """Not headless (the 'Local URL' form): an empty e-mail saved, so the first run asks nothing."""
+    ST_APP(ctx)
+    write(ctx.home / ".streamlit" / "credentials.toml", '[general]\nemail = ""\n')
 
 
 def token_if_printed(kind: str, template: str, param: str) -> Expect:
@@ -1100,16 +1106,17 @@ CASES += [
          regex_expect("streamlit", "http://127.0.0.1:{port}"), setup=ST_APP, stop_re=r"Stopping"),
     Case("streamlit0_89_sigterm", "st089", st_run("--server.address", "127.0.0.1"),
          regex_expect("streamlit", "http://127.0.0.1:{port}"), setup=ST_APP, stop_re=r"Stopping", stop="sigterm"),
-    Case("streamlit1_0_local_network", "st100", st_run(),
-         regex_expect("streamlit", "http://localhost:{port}"), host="0.0.0.0", setup=ST_APP, stop_re=r"Stopping",
-         notes="no --server.address: 'Local URL' and 'Network URL' (External URL lookup has no network here)"),
+    Case("streamlit1_0_local_network", "st100", st_run(headless="false"),
+         regex_expect("streamlit", "http://localhost:{port}"), host="0.0.0.0", setup=st_not_headless,
+         stop_re=r"Stopping", notes="not headless, no --server.address: 'Local URL' and 'Network URL' "
+                                    "(no browser here to open)"),
     Case("streamlit1_0_sigterm", "st100", st_run("--server.address", "127.0.0.1"),
          regex_expect("streamlit", "http://127.0.0.1:{port}"), setup=ST_APP, stop_re=r"Stopping", stop="sigterm"),
     Case("streamlit1_20", "st120", st_run("--server.address", "127.0.0.1"),
          regex_expect("streamlit", "http://127.0.0.1:{port}"), setup=ST_APP, stop_re=r"Stopping"),
-    Case("streamlit1_20_sigterm", "st120", st_run(),
-         regex_expect("streamlit", "http://localhost:{port}"), host="0.0.0.0", setup=ST_APP, stop_re=r"Stopping",
-         stop="sigterm"),
+    Case("streamlit1_20_sigterm", "st120", st_run(headless="false"),
+         regex_expect("streamlit", "http://localhost:{port}"), host="0.0.0.0", setup=st_not_headless,
+         stop_re=r"Stopping", stop="sigterm", notes="not headless: 'Local URL' and 'Network URL'"),
     Case("streamlit1_20_pipe", "st120", st_run("--server.address", "127.0.0.1"),
          regex_expect("streamlit", "http://127.0.0.1:{port}"), setup=ST_APP, stop_re=r"Stopping", pipe=True,
          notes=PIPE),
