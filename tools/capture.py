@@ -153,15 +153,16 @@ ENVS.update({
         EnvSpec("st100", ("streamlit==1.0.0", *OLD_ST_DEPS), ("streamlit",), PY38),
         EnvSpec("st120", ("streamlit==1.20.0", *OLD_ST_DEPS), ("streamlit",), PY39),
         EnvSpec("streamlit120", ("streamlit==1.20.0", *OLD_ST_DEPS), ("streamlit",), PY39),  # replaces 3.11's
-        EnvSpec("gradio3", ("gradio==3.50.2", "numpy<2", "huggingface_hub<0.20"), ("gradio",), PY310),
+        EnvSpec("gradio3", ("gradio==3.50.2", "numpy<2", "huggingface_hub<0.20", "fastapi<0.105"), ("gradio",), PY310),
         EnvSpec("gradio320", ("gradio==3.20.1", "numpy<2", "huggingface_hub<0.20", "pydantic<2", "httpx<0.24"),
                 ("gradio",), PY39),
-        EnvSpec("panel014", ("panel==0.14.4", "bokeh==2.4.3", "numpy<2", "jinja2<3.1"), ("panel", "bokeh"), PY39),
+        EnvSpec("panel014", ("panel==0.14.4", "bokeh==2.4.3", "param<2", "numpy<2", "jinja2<3.1"),
+                ("panel", "bokeh"), PY39),
         EnvSpec("bokeh24", ("bokeh==2.4.3", "numpy<2", "jinja2<3.1"), ("bokeh", "tornado"), PY39),
         EnvSpec("dash1", ("dash==1.21.0", *OLD_DASH_DEPS), ("dash", "flask"), PY38),
         EnvSpec("dash20", ("dash==2.0.0", *OLD_DASH_DEPS), ("dash", "flask"), PY38),
         EnvSpec("voila02", ("voila==0.2.16", "jupyter_server<2", "jupyter_client<8", "ipykernel<7", "nbconvert<7",
-                            "jinja2<3.1", "traitlets<5.10", "pyzmq<25"), ("voila", "jupyter_server"), PY38),
+                            "jinja2<3.1", "traitlets<5.10", "pyzmq<25", "lxml<5.2"), ("voila", "jupyter_server"), PY38),
         EnvSpec("voila03", ("voila==0.3.6", "jupyter_server<2", "jupyter_client<8", "ipykernel<7", "traitlets<5.10",
                             "pyzmq<25"), ("voila", "jupyter_server"), PY39),
         EnvSpec("marimo01", ("marimo==0.1.88",), ("marimo",), PY310),
@@ -1011,6 +1012,11 @@ def token_if_printed(kind: str, template: str, param: str) -> Expect:
     return build
 
 
+def nb4(ctx: Ctx) -> list[str]:
+    """Notebook 4 has no --allow-root (added in 5.0) and does not refuse root."""
+    return [a for a in nb5()(ctx) if a != "--allow-root"]
+
+
 def logs_dir(ctx: Ctx) -> None:
     (ctx.work / "logs").mkdir()
 
@@ -1033,9 +1039,9 @@ PIPE = "stdout and stderr to a pipe; Ctrl-C from the terminal"
 
 CASES += [
     # Notebook 4.4 / 5.2 / 5.4: "The Jupyter Notebook is running at: URL" on one line
-    Case("notebook4_4_token_auto", "nb44", nb5(), jupyter_expect("jupyter", "/", alt_host=None), host="localhost",
+    Case("notebook4_4_token_auto", "nb44", nb4, jupyter_expect("jupyter", "/", alt_host=None), host="localhost",
          stop_re=NB6_STOP),
-    Case("notebook4_4_sigterm", "nb44", nb5(), jupyter_expect("jupyter", "/", alt_host=None), host="localhost",
+    Case("notebook4_4_sigterm", "nb44", nb4, jupyter_expect("jupyter", "/", alt_host=None), host="localhost",
          stop_re=NB6_STOP, stop="sigterm"),
     Case("notebook5_2_token_auto", "nb52", nb5(), jupyter_expect("jupyter", "/", alt_host=None), host="localhost",
          stop_re=NB6_STOP),
@@ -1081,8 +1087,10 @@ CASES += [
     # TensorBoard in TensorFlow 1.2 ("Starting TensorBoard b'NN' at URL"), 1.13-1.15, 2.0, 2.4
     Case("tensorboard_tf1_2", "tf12", tb("--host=127.0.0.1"), regex_expect("tensorboard", "http://127.0.0.1:{port}"),
          setup=logs_dir),
-    Case("tensorboard_tf1_2_sigterm", "tf12", tb(), regex_expect("tensorboard", "http://127.0.0.1:{port}"),
-         host="0.0.0.0", setup=logs_dir, stop="sigterm"),
+    Case("tensorboard_tf1_2_sigterm", "tf12", tb(),
+         lambda ctx, text: regex_expect("tensorboard", f"http://{socket.gethostname()}:{{port}}")(ctx, text),
+         host="0.0.0.0", setup=logs_dir, stop="sigterm",
+         notes="no --host: all interfaces, the URL names socket.gethostname() (tensorboard.py:158)"),
     Case("tensorboard1_13", "tf113", tb("--host=127.0.0.1"), regex_expect("tensorboard", "http://127.0.0.1:{port}"),
          setup=logs_dir),
     Case("tensorboard1_14", "tb114", tb("--host=127.0.0.1"),
@@ -1185,6 +1193,60 @@ CASES += [
     Case("marimo0_6_sigterm", "marimo06", lambda ctx: ["marimo", "edit", "--headless", "--port", str(ctx.port)],
          token_if_printed("marimo", "http://localhost:{port}", "access_token"),
          stop_re=r"Thanks for using marimo", stop="sigterm"),
+]  # fmt: skip
+
+
+# ---- a JupyterHub single-user server, spawned by a real hub (issue 13: the /user/NAME/ prefix)
+CHP = "/tmp/cap-venvs/chp/node_modules/.bin/configurable-http-proxy"  # npm install configurable-http-proxy
+HUB_STARTER = """\
+    # A hub-managed service: asks the hub (REST API) to create user alice and start her server.
+    import json, os, time, urllib.request
+
+    api, token = os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"]
+    for path in ("/users/alice", "/users/alice/server"):
+        for _ in range(100):
+            request = urllib.request.Request(api + path, data=b"{{}}", method="POST",
+                                             headers={{"Authorization": "token " + token}})
+            try:
+                urllib.request.urlopen(request, timeout=10)
+                break
+            except OSError:
+                time.sleep(0.3)
+    while True:
+        time.sleep(60)
+    """
+
+
+def setup_hub(ctx: Ctx) -> None:
+    """jupyterhub_config.py: dummy authenticator, SimpleLocalProcessSpawner (the hub's own user, no
+    useradd), the single-user server on ctx.port, a managed service that starts alice's server."""
+    hub_port, api_port = free_port("127.0.0.1"), free_port("127.0.0.1")
+    (ctx.work / "alice").mkdir()
+    setup_file("starter.py", HUB_STARTER)(ctx)
+    write(ctx.work / "jupyterhub_config.py", textwrap.dedent(f"""\
+        c.JupyterHub.bind_url = "http://127.0.0.1:{hub_port}"
+        c.JupyterHub.hub_ip = "127.0.0.1"
+        c.JupyterHub.hub_port = {api_port}
+        c.JupyterHub.authenticator_class = "dummy"
+        c.JupyterHub.spawner_class = "simple"
+        c.SimpleLocalProcessSpawner.home_dir_template = "{ctx.work / 'alice'}"
+        c.Spawner.ip = "127.0.0.1"
+        c.Spawner.port = {ctx.port}
+        c.Spawner.args = {allow_root()!r}
+        c.ConfigurableHTTPProxy.command = ["{CHP}"]
+        c.JupyterHub.services = [{{"name": "starter", "command": ["{ctx.venv.bin / 'python'}", "starter.py"]}}]
+        c.JupyterHub.load_roles = [{{"name": "starter", "scopes": ["admin:users", "admin:servers"],
+                                     "services": ["starter"]}}]
+        """))
+
+
+CASES += [
+    Case("jupyterhub_singleuser", "hub", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"],
+         token_if_printed("jupyter", "http://127.0.0.1:{port}/user/alice/lab", "token"), setup=setup_hub,
+         stop_re=JUPYTER_STOP,
+         notes="a real JupyterHub (dummy authenticator, SimpleLocalProcessSpawner, configurable-http-proxy "
+               "from npm) in the terminal; a managed service starts user alice's server through the REST API; "
+               "the single-user server's log goes to the hub's terminal; Ctrl-C stops the hub, which stops it"),
 ]  # fmt: skip
 
 
