@@ -79,8 +79,10 @@ JUPYTER_STOP = re.compile(
     # jupyter_server 2.21.1 serverapp.py:2508 "Shutdown confirmed", :2898 "Shutting down %d kernel(s)",
     # :2909 "... %d extension(s)"; 1.24.0 serverapp.py:2112, :2440, :2457 "... %d terminal(s)";
     # notebook 6.5.7 notebookapp.py:1977, :2185, :2200; notebook 5.5.0 notebookapp.py:1417, :1551.
+    # notebook 4.4.1 notebookapp.py:1154 logs "Shutting down kernels" with no count (its only line after
+    # SIGTERM besides "received signal"; captured on Python 3.6); 5.2.2 :1381 and 5.4.1 :1521 have the count.
     rf"^{JUPYTER_LOG}[ \t]+"
-    r"(?:Shutdown confirmed|Shutting down [0-9]+ (?:kernels?|extensions?|terminals?))",
+    r"(?:Shutdown confirmed|Shutting down (?:[0-9]+ )?(?:kernels?|extensions?|terminals?))",
     re.ASCII,
 )
 
@@ -148,13 +150,16 @@ TENSORBOARD = Kind(
     example=("TensorBoard 2.0.0 at {url} (Press CTRL+C to quit)",),
     url_lines=(
         # tensorboard 2.18.0 tensorboard/program.py:593 "TensorBoard %s at %s (Press CTRL+C to quit)\n"
-        # (same text in the captured 2.21.0).
+        # (same text in the captured 2.21.0); captured too: 2.4.1 program.py:504, 2.0.2 :444, 1.15.0 :221,
+        # 1.14.0 :229 (on Python 3.7/3.8).
         layout(
             r"TensorBoard[ \t]+[0-9][0-9a-z.+-]{0,30}[ \t]+at[ \t]+", r"[ \t]+\(Press[ \t]CTRL\+C[ \t]to[ \t]quit\)"
         ),  # fmt: skip
-        # Old TensorBoard (TensorFlow 1.x era): "Starting TensorBoard b'47' at http://host:6006", the tag a
-        # bytes repr on Python 3 (the form quoted in issue 13). NOT verified against its source or a
-        # capture: no such version installs on Python 3.11 and its source was not fetched.
+        # TensorBoard inside TensorFlow <= 1.2: tensorflow 1.2.1 tensorflow/tensorboard/tensorboard.py:183
+        # print('Starting TensorBoard %s at %s' % (tb_app.tag, url)), then :186 '(Press CTRL+C to quit)' on
+        # its own line; the tag is bytes (backend/application.py:727), so Python 3 prints "b'54'" (captured
+        # on Python 3.6), Python 2 a bare number. Source only, not installed: the TF 1.0/1.1-era
+        # tensorboard.py "'Starting TensorBoard %s at http://%s:%d' % (tb_app.tag, FLAGS.host, port)".
         layout(r"Starting[ \t]+TensorBoard[ \t]+(?:b'[0-9]{1,6}'|[0-9][0-9a-z.+-]{0,30})[ \t]+at[ \t]+"),
     ),
     probe_path="data/environment",
