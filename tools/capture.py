@@ -163,7 +163,8 @@ ENVS.update({
         EnvSpec("dash1", ("dash==1.21.0", *OLD_DASH_DEPS), ("dash", "flask"), PY38),
         EnvSpec("dash20", ("dash==2.0.0", *OLD_DASH_DEPS), ("dash", "flask"), PY38),
         EnvSpec("voila02", ("voila==0.2.16", "jupyter_server<2", "jupyter_client<8", "ipykernel<7", "nbconvert<7",
-                            "jinja2<3.1", "traitlets<5.10", "pyzmq<25", "lxml<5.2", "ipython_genutils"), ("voila", "jupyter_server"), PY38),
+                            "jinja2<3.1", "traitlets<5.10", "pyzmq<25", "lxml<5.2",
+                            "ipython_genutils"), ("voila", "jupyter_server"), PY38),
         EnvSpec("voila03", ("voila==0.3.6", "jupyter_server<2", "jupyter_client<8", "ipykernel<7", "traitlets<5.10",
                             "pyzmq<25", "lxml<5.2"), ("voila", "jupyter_server"), PY39),
         EnvSpec("marimo01", ("marimo==0.1.88",), ("marimo",), PY310),
@@ -1215,41 +1216,59 @@ HUB_STARTER = """\
                 break
             except OSError:
                 time.sleep(0.3)
-    while True:
-        time.sleep(60)
+    try:
+        while True:
+            time.sleep(60)
+    except KeyboardInterrupt:  # the terminal's Ctrl-C reaches the whole process group
+        pass
     """
 
 
-def setup_hub(ctx: Ctx) -> None:
+def setup_hub(extension: str) -> Callable[[Ctx], None]:
     """jupyterhub_config.py: dummy authenticator, SimpleLocalProcessSpawner (the hub's own user, no
-    useradd), the single-user server on ctx.port, a managed service that starts alice's server."""
-    hub_port, api_port = free_port("127.0.0.1"), free_port("127.0.0.1")
-    (ctx.work / "alice").mkdir()
-    setup_file("starter.py", HUB_STARTER)(ctx)
-    write(ctx.work / "jupyterhub_config.py", textwrap.dedent(f"""\
-        c.JupyterHub.bind_url = "http://127.0.0.1:{hub_port}"
-        c.JupyterHub.hub_ip = "127.0.0.1"
-        c.JupyterHub.hub_port = {api_port}
-        c.JupyterHub.authenticator_class = "dummy"
-        c.JupyterHub.spawner_class = "simple"
-        c.SimpleLocalProcessSpawner.home_dir_template = "{ctx.work / 'alice'}"
-        c.Spawner.ip = "127.0.0.1"
-        c.Spawner.port = {ctx.port}
-        c.Spawner.args = {allow_root()!r}
-        c.ConfigurableHTTPProxy.command = ["{CHP}"]
-        c.JupyterHub.services = [{{"name": "starter", "command": ["{ctx.venv.bin / 'python'}", "starter.py"]}}]
-        c.JupyterHub.load_roles = [{{"name": "starter", "scopes": ["admin:users", "admin:servers"],
-                                     "services": ["starter"]}}]
-        """))
+    useradd), the single-user server on ctx.port, a managed service that starts alice's server.
+    ``extension``: JUPYTERHUB_SINGLEUSER_EXTENSION for the single-user server ("1" the Jupyter Server 2
+    extension, the default; "0" the older SingleUser*App with its own log format)."""
+
+    def setup(ctx: Ctx) -> None:
+        hub_port, api_port = free_port("127.0.0.1"), free_port("127.0.0.1")
+        (ctx.work / "alice").mkdir()
+        setup_file("starter.py", HUB_STARTER)(ctx)
+        write(ctx.work / "jupyterhub_config.py", textwrap.dedent(f"""\
+            c.JupyterHub.bind_url = "http://127.0.0.1:{hub_port}"
+            c.JupyterHub.hub_ip = "127.0.0.1"
+            c.JupyterHub.hub_port = {api_port}
+            c.JupyterHub.authenticator_class = "dummy"
+            c.JupyterHub.spawner_class = "simple"
+            c.SimpleLocalProcessSpawner.home_dir_template = "{ctx.work / 'alice'}"
+            c.Spawner.ip = "127.0.0.1"
+            c.Spawner.port = {ctx.port}
+            c.Spawner.args = {allow_root()!r}
+            c.Spawner.environment = {{"JUPYTERHUB_SINGLEUSER_EXTENSION": "{extension}"}}
+            c.ConfigurableHTTPProxy.command = ["{CHP}"]
+            c.JupyterHub.services = [{{"name": "starter", "command": ["{ctx.venv.bin / 'python'}", "starter.py"]}}]
+            c.JupyterHub.load_roles = [{{"name": "starter", "scopes": ["admin:users", "admin:servers"],
+                                         "services": ["starter"]}}]
+            """))
+
+    return setup
 
 
+def hub_expect(ctx: Ctx, text: str) -> list[dict[str, Any]]:
+    """The hub hands the server its token (JUPYTERHUB_API_TOKEN), so Jupyter prints it masked: '?token=...'."""
+    return [server("jupyter", f"http://127.0.0.1:{ctx.port}/user/alice/lab?token=...", None)]
+
+
+HUB_NOTES = ("a real JupyterHub (dummy authenticator, SimpleLocalProcessSpawner as root, configurable-http-proxy "
+             "5.3.0 from npm) in the terminal; a hub-managed service (starter.py) starts user alice's server "
+             "through the REST API; the single-user server's log goes to the hub's terminal; Ctrl-C stops the "
+             "hub, which stops it")
 CASES += [
-    Case("jupyterhub_singleuser", "hub", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"],
-         token_if_printed("jupyter", "http://127.0.0.1:{port}/user/alice/lab", "token"), setup=setup_hub,
-         stop_re=JUPYTER_STOP,
-         notes="a real JupyterHub (dummy authenticator, SimpleLocalProcessSpawner, configurable-http-proxy "
-               "from npm) in the terminal; a managed service starts user alice's server through the REST API; "
-               "the single-user server's log goes to the hub's terminal; Ctrl-C stops the hub, which stops it"),
+    Case("jupyterhub_singleuser", "hub", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"], hub_expect,
+         setup=setup_hub("1"), stop_re=JUPYTER_STOP, notes=HUB_NOTES + "; the single-user extension (default)"),
+    Case("jupyterhub_singleuser_app", "hub", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"], hub_expect,
+         setup=setup_hub("0"), stop_re=JUPYTER_STOP,
+         notes=HUB_NOTES + "; JUPYTERHUB_SINGLEUSER_EXTENSION=0: the SingleUserLabApp (mixins.py log format)"),
 ]  # fmt: skip
 
 
