@@ -31,8 +31,10 @@ URL = r"""
 
 # Jupyter's log prefix: "[I 2026-11-28 03:39:05.553 ServerApp] " or "[I 12:34:56.789 NotebookApp] ", and a
 # JupyterHub single-user server's "[I 2026-11-28 03:39:05.553 SingleUserLabApp serverapp:2923] "
-# (jupyterhub 5.2.1 jupyterhub/singleuser/mixins.py:362: "[%(levelname)1.1s %(asctime)s.%(msecs).03d
-# %(name)s %(module)s:%(lineno)d]").
+# (jupyterhub 5.2.1 jupyterhub/singleuser/mixins.py:362, 6.1.1 :363: "[%(levelname)1.1s %(asctime)s.%(msecs).03d
+# %(name)s %(module)s:%(lineno)d]"; the hub's own lines, app.py:1663 in 6.1.1, use it too). Captured from a
+# real JupyterHub 6.1.1: that form is the SingleUserLabApp's (JUPYTERHUB_SINGLEUSER_EXTENSION=0); the default
+# with Jupyter Server 2, the single-user extension, logs plain "[I ... ServerApp]" lines.
 JUPYTER_LOG = r"\[[DIWEC]\ [0-9 :.-]{8,30}\ [A-Za-z]{2,40}(?:\ [A-Za-z0-9_.]{1,40}:[0-9]{1,6})?\]"
 
 PREFIXES: list[str] = []  # every layout's prefix, for the detector's quick first check of a candidate
@@ -176,9 +178,10 @@ MARIMO = Kind(
     token_param="access_token",
     # marimo 0.25.2 marimo/_server/print.py:33 "Edit {file} in your browser" (edit FILE), :37 "Running
     # {file}" (run FILE), :41 "Create a new notebook in your browser" (new), :45 "Create or edit
-    # notebooks in your browser" (edit).
+    # notebooks in your browser" (edit). marimo 0.1.88 marimo/_server/print.py:31 "Create a new marimo app
+    # in your browser" (edit, no file); 0.6.26 :33 "Create a new notebook in your browser".
     banner=re.compile(
-        r"Create or edit notebooks in your browser|Create a new notebook in your browser"
+        r"Create or edit notebooks in your browser|Create a new (?:notebook|marimo app) in your browser"
         r"|Edit \S.* in your browser|^[ \t]*Running \S+(?: \S{1,3})?[ \t]*$|Running .* in your browser"
     ),
     # marimo 0.25.2 marimo/_server/print.py:69 "Thanks for using marimo!"; the Ctrl-C question is

@@ -1191,6 +1191,9 @@ CASES += [
     Case("marimo0_1_sigterm", "marimo01", lambda ctx: ["marimo", "run", "nb.py", "--headless", "--port", str(ctx.port)],
          token_if_printed("marimo", "http://localhost:{port}", "access_token"), setup=MARIMO_NB,
          stop_re=r"Thanks for using marimo", stop="sigterm"),
+    Case("marimo0_1_new", "marimo01", lambda ctx: ["marimo", "edit", "--headless", "--port", str(ctx.port)],
+         token_if_printed("marimo", "http://localhost:{port}", "access_token"), stop_re=r"Thanks for using marimo",
+         notes="marimo edit without a file: 'Create a new marimo app in your browser'"),
     Case("marimo0_6_edit", "marimo06", lambda ctx: ["marimo", "edit", "nb.py", "--headless", "--port", str(ctx.port)],
          token_if_printed("marimo", "http://localhost:{port}", "access_token"), setup=MARIMO_NB,
          stop_re=r"Thanks for using marimo"),
@@ -1255,7 +1258,7 @@ def setup_hub(extension: str) -> Callable[[Ctx], None]:
 
 
 def hub_expect(ctx: Ctx, text: str) -> list[dict[str, Any]]:
-    """The hub hands the server its token (JUPYTERHUB_API_TOKEN), so Jupyter prints it masked: '?token=...'."""
+    """The hub hands the server its token (JUPYTERHUB_API_TOKEN); the extension prints it masked: '?token=...'."""
     return [server("jupyter", f"http://127.0.0.1:{ctx.port}/user/alice/lab?token=...", None)]
 
 
@@ -1266,9 +1269,10 @@ HUB_NOTES = ("a real JupyterHub (dummy authenticator, SimpleLocalProcessSpawner 
 CASES += [
     Case("jupyterhub_singleuser", "hub", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"], hub_expect,
          setup=setup_hub("1"), stop_re=JUPYTER_STOP, notes=HUB_NOTES + "; the single-user extension (default)"),
-    Case("jupyterhub_singleuser_app", "hub", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"], hub_expect,
-         setup=setup_hub("0"), stop_re=JUPYTER_STOP,
-         notes=HUB_NOTES + "; JUPYTERHUB_SINGLEUSER_EXTENSION=0: the SingleUserLabApp (mixins.py log format)"),
+    Case("jupyterhub_singleuser_app", "hub", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"],
+         token_if_printed("jupyter", "http://127.0.0.1:{port}/user/alice/lab", "token"), setup=setup_hub("0"),
+         stop_re=JUPYTER_STOP, notes=HUB_NOTES + "; JUPYTERHUB_SINGLEUSER_EXTENSION=0: the SingleUserLabApp "
+                                                "(mixins.py log format), which prints the token unmasked"),
 ]  # fmt: skip
 
 
