@@ -1265,7 +1265,8 @@ def hub_expect(ctx: Ctx, text: str) -> list[dict[str, Any]]:
 HUB_NOTES = ("a real JupyterHub (dummy authenticator, SimpleLocalProcessSpawner as root, configurable-http-proxy "
              "5.3.0 from npm) in the terminal; a hub-managed service (starter.py) starts user alice's server "
              "through the REST API; the single-user server's log goes to the hub's terminal; Ctrl-C stops the "
-             "hub, which stops it")
+             "hub, which stops it; probe_status 404: at the server's own port the page redirects to the hub's "
+             "OAuth path, which only the proxy serves")
 CASES += [
     Case("jupyterhub_singleuser", "hub", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"], hub_expect,
          setup=setup_hub("1"), stop_re=JUPYTER_STOP, notes=HUB_NOTES + "; the single-user extension (default)"),
