@@ -123,6 +123,10 @@ ENVS: dict[str, EnvSpec] = {
 
 # Old major versions, each on the newest Python it still installs on (pyenv builds; CI never needs them).
 # The pins are the dependencies' releases of the tool's own time; the tool's code is never patched.
+# nb44, nb52, tf12 (pip 18 of Python 3.6), nb64 and server1 were built with PIP_CONFIG_FILE=/dev/null (PyPI
+# only): the machine's local wheel mirror gives no Requires-Python, so pip picked wheels for newer Pythons or
+# backtracked for minutes. A background capture run must not inherit SIGINT ignored (``nohup cmd &`` in a
+# script does that): the servers then ignore the Ctrl-C; /tmp/cap-out/run.sh reset it with SIG_DFL.
 PY36, PY37, PY38, PY39, PY310 = (f"/root/.pyenv/versions/{v}/bin/python" for v in
                                  ("3.6.15", "3.7.16", "3.8.18", "3.9.18", "3.10.13"))  # fmt: skip
 OLD_NB_DEPS = ("tornado<5", "jinja2<3", "markupsafe<2", "jupyter_client<6", "ipykernel<5", "nbconvert<6")
@@ -140,7 +144,8 @@ ENVS.update({
         EnvSpec("nb64", ("notebook==6.4.12", "jupyter_client<8", "traitlets<5.10", "pyzmq<25"),
                 ("notebook", "tornado"), PY39),
         EnvSpec("lab2", ("jupyterlab==2.3.2", "notebook<6.5", *NB6_OLD_DEPS), ("jupyterlab", "notebook"), PY38),
-        EnvSpec("server1", ("jupyter_server==1.13.5", "jupyter_client<8", "traitlets<5.10", "pyzmq<25"),
+        EnvSpec("server1", ("jupyter_server==1.13.5", "jupyter_client<8", "traitlets<5.10", "pyzmq<25", "anyio<4",
+                            "nbconvert<7", "jinja2<3.1", "jupyter_core<5"),
                 ("jupyter_server",), PY38),
         EnvSpec("tf12", ("tensorflow==1.2.1", "numpy<1.17", "protobuf<3.20", "werkzeug<1"),
                 ("tensorflow", "numpy"), PY36),
