@@ -230,9 +230,11 @@ PANEL = Kind(
     example=("Bokeh app running at: {url}",),
     # bokeh/server/server.py / bokeh command/subcommands/serve.py: log.info("Bokeh app running at: %s")
     url_lines=(layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+)?Bokeh[ \t]+app[ \t]+running[ \t]+at:[ \t]+"),),
-    # bokeh/server/server.py run_until_shutdown: print("\nInterrupted, shutting down")
-    stop_line=re.compile(r"^Interrupted, shutting down[ \t]*$"),
-    stop_cues=("Interrupted, shutting down",),
+    # bokeh/server/server.py run_until_shutdown: print("\nInterrupted, shutting down") (Ctrl-C; bokeh 2.4.3
+    # server.py:211), and on SIGTERM bokeh 2.4.3 server.py:299 f"Received signal {signum}, shutting down" (a
+    # number; captured with Bokeh 2.4.3 and Panel 0.14.4), Bokeh 3.9.2 the signal's name ("SIGTERM", captured).
+    stop_line=re.compile(r"^(?:Interrupted|Received signal (?:[0-9]{1,2}|SIG[A-Z]{2,8})), shutting down[ \t]*$"),
+    stop_cues=(", shutting down",),
     # Every Bokeh server (Panel's too) serves its own client library at this fixed path (bokeh/server/
     # urls.py: the static route), whose first lines carry its copyright; Jupyter and Voila, also on Tornado,
     # do not. Checked against panel 1.9.4 (Bokeh 3) here.

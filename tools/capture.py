@@ -126,7 +126,7 @@ ENVS: dict[str, EnvSpec] = {
 # nb44, nb52, tf12 (pip 18 of Python 3.6), nb64 and server1 were built with PIP_CONFIG_FILE=/dev/null (PyPI
 # only): the machine's local wheel mirror gives no Requires-Python, so pip picked wheels for newer Pythons or
 # backtracked for minutes. A background capture run must not inherit SIGINT ignored (``nohup cmd &`` in a
-# script does that): the servers then ignore the Ctrl-C; /tmp/cap-out/run.sh reset it with SIG_DFL.
+# script does that): the servers then ignore the Ctrl-C; reset it to SIG_DFL before starting capture.py.
 PY36, PY37, PY38, PY39, PY310 = (f"/root/.pyenv/versions/{v}/bin/python" for v in
                                  ("3.6.15", "3.7.16", "3.8.18", "3.9.18", "3.10.13"))  # fmt: skip
 OLD_NB_DEPS = ("tornado<5", "jinja2<3", "markupsafe<2", "jupyter_client<6", "ipykernel<5", "nbconvert<6")
@@ -940,7 +940,7 @@ CASES: list[Case] = [
     Case("panel_sigterm", "panel",
          lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
          regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=setup_file("app.py", PANEL_APP),
-         stop="sigterm", columns=200),
+         stop_re=r"Received signal \S+, shutting down", stop="sigterm", columns=200),
     Case("voila_sigterm", "voila",
          lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"],
          regex_expect("voila", "http://localhost:{port}/"), host="localhost",
@@ -1044,6 +1044,7 @@ BOKEH_APP = setup_file("app.py", "from bokeh.io import curdoc\nfrom bokeh.models
 MARIMO_NB = setup_file("nb.py", "import marimo\n\napp = marimo.App()\n")
 PIPE = "stdout and stderr to a pipe; Ctrl-C from the terminal"
 NB4_STOP = r"Shutdown confirmed|Shutting down (?:\d+ )?kernel"
+BOKEH_STOP = r"(?:Interrupted|Received signal \S+), shutting down"
 
 CASES += [
     # Notebook 4.4 / 5.2 / 5.4: "The Jupyter Notebook is running at: URL" on one line
@@ -1159,14 +1160,14 @@ CASES += [
     Case("panel0_14_sigterm", "panel014",
          lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
          regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=setup_file("app.py", PANEL_APP),
-         stop="sigterm"),
+         stop_re=BOKEH_STOP, stop="sigterm"),
     Case("bokeh2_4", "bokeh24",
          lambda ctx: ["bokeh", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
          regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=BOKEH_APP, stop_re=r"Interrupted, shutting down",
          notes="plain Bokeh server (kind 'panel')"),
     Case("bokeh2_4_sigterm", "bokeh24",
          lambda ctx: ["bokeh", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
-         regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=BOKEH_APP, stop="sigterm"),
+         regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=BOKEH_APP, stop_re=BOKEH_STOP, stop="sigterm"),
     # Dash 1.21 / 2.0 (app.run_server)
     Case("dash1_21", "dash1", lambda ctx: ["python", "app.py"], regex_expect("dash", "http://127.0.0.1:{port}/"),
          setup=DASH1_APP),
