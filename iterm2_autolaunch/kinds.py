@@ -100,6 +100,9 @@ JUPYTER = Kind(
         # display_url (:2416) "{public}\n    {local}"; 1.24.0 serverapp.py:2483 with display_url (:2036)
         # "{public}\n or {local}"; notebook 6.5.7 notebookapp.py:2213; notebook 5.2-5.7 "The Jupyter
         # Notebook is running at:\n%s" (5.5.0 notebookapp.py:1563). Each line logged with the prefix.
+        # Captured on old Pythons too: notebook 5.2.2 notebookapp.py:1393 and 5.4.1 :1533 (URL on its own
+        # line, not the banner's), 6.0.3 :1796, 6.4.12 :2191 (also under JupyterLab 2.3.2 on notebook 6.4.13),
+        # jupyter_server 1.13.5 serverapp.py:2411.
         layout(rf"{JUPYTER_LOG}[ \t]{{1,16}}(?:or[ \t]+)?"),
         # The copy-and-paste block: jupyter_server 2.21.1 serverapp.py:3184-3197 "    %s" % connect_url;
         # 1.24.0 serverapp.py:2735; notebook 6.5.7 notebookapp.py:2383/2391.
@@ -133,7 +136,8 @@ VOILA = Kind(
     name="voila",
     label="Voilà",
     example=("[Voila] Voilà is running at:", "[Voila] {url}"),
-    # voila 0.5.13 voila/app.py:922 self.log.info("Voilà is running at:\n%s" % display_url)
+    # voila 0.5.13 voila/app.py:922 self.log.info("Voilà is running at:\n%s" % display_url); captured: 0.3.6
+    # voila/app.py:584, 0.2.16 :554 (same text).
     url_lines=(layout(r"(?:\[Voila\][ \t]+)?[ \t]*"),),
     token_param="token",
     banner=re.compile(r"Voil[aà] is running at:[ \t]*$"),
@@ -153,7 +157,7 @@ TENSORBOARD = Kind(
     url_lines=(
         # tensorboard 2.18.0 tensorboard/program.py:593 "TensorBoard %s at %s (Press CTRL+C to quit)\n"
         # (same text in the captured 2.21.0); captured too: 2.4.1 program.py:504, 2.0.2 :444, 1.15.0 :221,
-        # 1.14.0 :229 (on Python 3.7/3.8).
+        # 1.14.0 :229, 1.13.1 (TensorFlow 1.13.2) :225 (on Python 3.7/3.8).
         layout(
             r"TensorBoard[ \t]+[0-9][0-9a-z.+-]{0,30}[ \t]+at[ \t]+", r"[ \t]+\(Press[ \t]CTRL\+C[ \t]to[ \t]quit\)"
         ),  # fmt: skip
@@ -202,7 +206,8 @@ STREAMLIT = Kind(
     # streamlit 1.5x streamlit/web/bootstrap.py:290 "Welcome to Streamlit. Check out our demo in your
     # browser." (streamlit hello), :292 "You can now view your Streamlit app in your browser."
     banner=re.compile(r"You can now view your Streamlit app in your browser|Check out our demo in your browser"),
-    # streamlit/web/server/server.py:120 print_to_cli("  Stopping...")
+    # streamlit/web/server/server.py:120 print_to_cli("  Stopping..."); captured: 1.20.0 web/bootstrap.py:246
+    # (banner), web/server/server.py:400 ("  Stopping..."); 0.89.0 and 1.0.0 bootstrap.py:215, server/server.py:600.
     stop_line=re.compile(r"^[ \t]*Stopping\.\.\.[ \t]*$"),
     stop_cues=("Stopping...",),
     probe_path="_stcore/health",
@@ -214,7 +219,8 @@ GRADIO = Kind(
     name="gradio",
     label="Gradio",
     example=("* Running on local URL:  {url}",),
-    # gradio 4.44.1 gradio/strings.py:12 "Running on local URL:  {}" (5.x prints "* Running on ...").
+    # gradio 4.44.1 gradio/strings.py:12 "Running on local URL:  {}" (5.x prints "* Running on ...");
+    # captured: 3.50.2 strings.py:12 and 3.20.1 :10 (same text; stop line blocks.py:2363 / :1682).
     url_lines=(layout(r"\*?[ \t]*Running[ \t]+on[ \t]+local[ \t]+URL:[ \t]+"),),
     # gradio 4.44.1 gradio/blocks.py:2711 "Keyboard interruption in main thread... closing server."
     stop_line=re.compile(r"^Keyboard interruption in main thread\.\.\. closing server\.[ \t]*$"),
@@ -229,6 +235,7 @@ PANEL = Kind(
     label="Panel/Bokeh",
     example=("Bokeh app running at: {url}",),
     # bokeh/server/server.py / bokeh command/subcommands/serve.py: log.info("Bokeh app running at: %s")
+    # (bokeh 2.4.3 serve.py:927, captured alone and under Panel 0.14.4).
     url_lines=(layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+)?Bokeh[ \t]+app[ \t]+running[ \t]+at:[ \t]+"),),
     # bokeh/server/server.py run_until_shutdown: print("\nInterrupted, shutting down") (Ctrl-C; bokeh 2.4.3
     # server.py:211), and on SIGTERM bokeh 2.4.3 server.py:299 f"Received signal {signum}, shutting down" (a
@@ -247,7 +254,8 @@ DASH = Kind(
     name="dash",
     label="Dash",
     example=("Dash is running on {url}",),
-    # dash/dash.py run(): self.logger.info("Dash is running on %s://%s%s%s\n", ...)
+    # dash/dash.py run(): self.logger.info("Dash is running on %s://%s%s%s\n", ...); captured: dash 1.21.0
+    # dash.py:1738 and 2.0.0 :2021 (run_server).
     url_lines=(layout(r"Dash[ \t]+is[ \t]+running[ \t]+on[ \t]+"),),
     probe_path="_dash-layout",
     probe_expect='"props"',  # the layout JSON of a Dash app
