@@ -164,8 +164,8 @@ TENSORBOARD = Kind(
         # TensorBoard inside TensorFlow <= 1.2: tensorflow 1.2.1 tensorflow/tensorboard/tensorboard.py:183
         # print('Starting TensorBoard %s at %s' % (tb_app.tag, url)), then :186 '(Press CTRL+C to quit)' on
         # its own line; the tag is bytes (backend/application.py:727), so Python 3 prints "b'54'" (captured
-        # on Python 3.6), Python 2 a bare number. Source only, not installed: the TF 1.0/1.1-era
-        # tensorboard.py "'Starting TensorBoard %s at http://%s:%d' % (tb_app.tag, FLAGS.host, port)".
+        # on Python 3.6), Python 2 a bare number. tensorflow 1.1.0 tensorboard.py:124 'Starting TensorBoard %s
+        # at http://%s:%d' % (tb_app.tag, FLAGS.host, port), host 0.0.0.0 by default (:51): captured, "b'47'".
         layout(r"Starting[ \t]+TensorBoard[ \t]+(?:b'[0-9]{1,6}'|[0-9][0-9a-z.+-]{0,30})[ \t]+at[ \t]+"),
     ),
     probe_path="data/environment",
