@@ -177,6 +177,8 @@ ENVS.update({
         EnvSpec("marimo01", ("marimo==0.1.88",), ("marimo",), PY310),
         EnvSpec("marimo06", ("marimo==0.6.26",), ("marimo",), PY310),
         EnvSpec("hub", ("jupyterhub", "jupyterlab"), ("jupyterhub", "jupyterlab", "jupyter_server")),
+        EnvSpec("hub3", ("jupyterhub==3.1.1", "notebook==6.5.7", "jupyter_client<8", "traitlets<5.10", "pyzmq<25",
+                         "sqlalchemy<2"), ("jupyterhub", "notebook"), PY39),
     ]
 })  # fmt: skip
 
@@ -1272,6 +1274,16 @@ def hub_expect(ctx: Ctx, text: str) -> list[dict[str, Any]]:
     return [server("jupyter", f"http://127.0.0.1:{ctx.port}/user/alice/lab?token=...", None)]
 
 
+def hub_printed_expect(ctx: Ctx, text: str) -> list[dict[str, Any]]:
+    """alice's server under /user/alice/; the page after it and the token (masked '...' or not) as printed."""
+    m = re.search(rf"http://127\.0\.0\.1:{ctx.port}(/user/alice/[\w/]*)(?:\?token=([\w.-]+))?", text)
+    if not m:
+        raise RuntimeError("no /user/alice/ URL")
+    token = m.group(2)
+    query = f"?token={token}" if token else ""
+    return [server("jupyter", f"http://127.0.0.1:{ctx.port}{m.group(1)}{query}", None if token == "..." else token)]
+
+
 HUB_NOTES = ("a real JupyterHub (dummy authenticator, SimpleLocalProcessSpawner as root, configurable-http-proxy "
              "5.3.0 from npm) in the terminal; a hub-managed service (starter.py) starts user alice's server "
              "through the REST API; the single-user server's log goes to the hub's terminal; Ctrl-C stops the "
@@ -1284,6 +1296,10 @@ CASES += [
          token_if_printed("jupyter", "http://127.0.0.1:{port}/user/alice/lab", "token"), setup=setup_hub("0"),
          stop_re=JUPYTER_STOP, notes=HUB_NOTES + "; JUPYTERHUB_SINGLEUSER_EXTENSION=0: the SingleUserLabApp "
                                                 "(mixins.py log format), which prints the token unmasked"),
+    Case("jupyterhub3_singleuser", "hub3", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"],
+         hub_printed_expect, setup=setup_hub("0"), stop_re=JUPYTER_STOP,
+         notes=HUB_NOTES + "; JupyterHub 3.1.1 with notebook 6.5.7 on Python 3.9 (SingleUserNotebookApp on "
+                           "Jupyter Server 2.18.2); after the Ctrl-C the single-user server printed no stop line"),
 ]  # fmt: skip
 
 
