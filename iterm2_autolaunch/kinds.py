@@ -102,7 +102,7 @@ JUPYTER = Kind(
         # Notebook is running at:\n%s" (5.5.0 notebookapp.py:1563). Each line logged with the prefix.
         # Captured on old Pythons too: notebook 5.2.2 notebookapp.py:1393 and 5.4.1 :1533 (URL on its own
         # line, not the banner's), 6.0.3 :1796, 6.4.12 :2191 (also under JupyterLab 2.3.2 on notebook 6.4.13),
-        # jupyter_server 1.13.5 serverapp.py:2411.
+        # jupyter_server 1.13.5 serverapp.py:2411, 1.0.11 :1674 (" or http://127.0.0.1..." already).
         layout(rf"{JUPYTER_LOG}[ \t]{{1,16}}(?:or[ \t]+)?"),
         # The copy-and-paste block: jupyter_server 2.21.1 serverapp.py:3184-3197 "    %s" % connect_url;
         # 1.24.0 serverapp.py:2735; notebook 6.5.7 notebookapp.py:2383/2391.
@@ -137,7 +137,7 @@ VOILA = Kind(
     label="Voilà",
     example=("[Voila] Voilà is running at:", "[Voila] {url}"),
     # voila 0.5.13 voila/app.py:922 self.log.info("Voilà is running at:\n%s" % display_url); captured: 0.3.6
-    # voila/app.py:584, 0.2.16 :554 (same text).
+    # voila/app.py:584, 0.2.16 :554 (same text), 0.1.23 :531 "Voila is running at:" (no accent).
     url_lines=(layout(r"(?:\[Voila\][ \t]+)?[ \t]*"),),
     token_param="token",
     banner=re.compile(r"Voil[aà] is running at:[ \t]*$"),
