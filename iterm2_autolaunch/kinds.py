@@ -31,8 +31,10 @@ URL = r"""
 
 # Jupyter's log prefix: "[I 2026-11-28 03:39:05.553 ServerApp] " or "[I 12:34:56.789 NotebookApp] ", and a
 # JupyterHub single-user server's "[I 2026-11-28 03:39:05.553 SingleUserLabApp serverapp:2923] "
-# (jupyterhub 5.2.1 jupyterhub/singleuser/mixins.py:362: "[%(levelname)1.1s %(asctime)s.%(msecs).03d
-# %(name)s %(module)s:%(lineno)d]").
+# (jupyterhub 5.2.1 jupyterhub/singleuser/mixins.py:362, 6.1.1 :363: "[%(levelname)1.1s %(asctime)s.%(msecs).03d
+# %(name)s %(module)s:%(lineno)d]"; the hub's own lines, app.py:1663 in 6.1.1, use it too). Captured from a
+# real JupyterHub 6.1.1: that form is the SingleUserLabApp's (JUPYTERHUB_SINGLEUSER_EXTENSION=0); the default
+# with Jupyter Server 2, the single-user extension, logs plain "[I ... ServerApp]" lines.
 JUPYTER_LOG = r"\[[DIWEC]\ [0-9 :.-]{8,30}\ [A-Za-z]{2,40}(?:\ [A-Za-z0-9_.]{1,40}:[0-9]{1,6})?\]"
 
 PREFIXES: list[str] = []  # every layout's prefix, for the detector's quick first check of a candidate
@@ -91,8 +93,10 @@ JUPYTER_STOP = re.compile(
     # jupyter_server 2.21.1 serverapp.py:2508 "Shutdown confirmed", :2898 "Shutting down %d kernel(s)",
     # :2909 "... %d extension(s)"; 1.24.0 serverapp.py:2112, :2440, :2457 "... %d terminal(s)";
     # notebook 6.5.7 notebookapp.py:1977, :2185, :2200; notebook 5.5.0 notebookapp.py:1417, :1551.
+    # notebook 4.4.1 notebookapp.py:1154 logs "Shutting down kernels" with no count (its only line after
+    # SIGTERM besides "received signal"; captured on Python 3.6); 5.2.2 :1381 and 5.4.1 :1521 have the count.
     rf"^{JUPYTER_LOG}[ \t]+"
-    r"(?:Shutdown confirmed|Shutting down [0-9]+ (?:kernels?|extensions?|terminals?))",
+    r"(?:Shutdown confirmed|Shutting down (?:[0-9]+ )?(?:kernels?|extensions?|terminals?))",
     re.ASCII,
 )
 
@@ -108,6 +112,9 @@ JUPYTER = Kind(
         # display_url (:2416) "{public}\n    {local}"; 1.24.0 serverapp.py:2483 with display_url (:2036)
         # "{public}\n or {local}"; notebook 6.5.7 notebookapp.py:2213; notebook 5.2-5.7 "The Jupyter
         # Notebook is running at:\n%s" (5.5.0 notebookapp.py:1563). Each line logged with the prefix.
+        # Captured on old Pythons too: notebook 5.2.2 notebookapp.py:1393 and 5.4.1 :1533 (URL on its own
+        # line, not the banner's), 6.0.3 :1796, 6.4.12 :2191 (also under JupyterLab 2.3.2 on notebook 6.4.13),
+        # jupyter_server 1.13.5 serverapp.py:2411, 1.0.11 :1674 (" or http://127.0.0.1..." already).
         layout(rf"{JUPYTER_LOG}[ \t]{{1,16}}(?:or[ \t]+)?"),
         # The copy-and-paste block: jupyter_server 2.21.1 serverapp.py:3184-3197 "    %s" % connect_url;
         # 1.24.0 serverapp.py:2735; notebook 6.5.7 notebookapp.py:2383/2391.
@@ -143,7 +150,8 @@ VOILA = Kind(
     name="voila",
     label="Voilà",
     example=("[Voila] Voilà is running at:", "[Voila] {url}"),
-    # voila 0.5.13 voila/app.py:922 self.log.info("Voilà is running at:\n%s" % display_url)
+    # voila 0.5.13 voila/app.py:922 self.log.info("Voilà is running at:\n%s" % display_url); captured: 0.3.6
+    # voila/app.py:584, 0.2.16 :554 (same text), 0.1.23 :531 "Voila is running at:" (no accent).
     url_lines=(layout(r"(?:\[Voila\][ \t]+)?[ \t]*"),),
     token_param="token",
     banner=re.compile(r"Voil[aà] is running at:[ \t]*$"),
@@ -162,13 +170,17 @@ TENSORBOARD = Kind(
     example=("TensorBoard 2.0.0 at {url} (Press CTRL+C to quit)",),
     url_lines=(
         # tensorboard 2.18.0 tensorboard/program.py:593 "TensorBoard %s at %s (Press CTRL+C to quit)\n"
-        # (same text in the captured 2.21.0).
+        # (same text in the captured 2.21.0); captured too: 2.4.1 program.py:504, 2.0.2 :444, 1.15.0 :221,
+        # 1.14.0 :229, 1.13.1 (TensorFlow 1.13.2) :225 (on Python 3.7/3.8), tensorflow-tensorboard 1.5.1
+        # (TensorFlow 1.5.1) program.py:277 (on Python 3.6).
         layout(
             r"TensorBoard[ \t]+[0-9][0-9a-z.+-]{0,30}[ \t]+at[ \t]+", r"[ \t]+\(Press[ \t]CTRL\+C[ \t]to[ \t]quit\)"
         ),  # fmt: skip
-        # Old TensorBoard (TensorFlow 1.x era): "Starting TensorBoard b'47' at http://host:6006", the tag a
-        # bytes repr on Python 3 (the form quoted in issue 13). NOT verified against its source or a
-        # capture: no such version installs on Python 3.11 and its source was not fetched.
+        # TensorBoard inside TensorFlow <= 1.2: tensorflow 1.2.1 tensorflow/tensorboard/tensorboard.py:183
+        # print('Starting TensorBoard %s at %s' % (tb_app.tag, url)), then :186 '(Press CTRL+C to quit)' on
+        # its own line; the tag is bytes (backend/application.py:727), so Python 3 prints "b'54'" (captured
+        # on Python 3.6), Python 2 a bare number. tensorflow 1.1.0 tensorboard.py:124 'Starting TensorBoard %s
+        # at http://%s:%d' % (tb_app.tag, FLAGS.host, port), host 0.0.0.0 by default (:51): captured, "b'47'".
         layout(r"Starting[ \t]+TensorBoard[ \t]+(?:b'[0-9]{1,6}'|[0-9][0-9a-z.+-]{0,30})[ \t]+at[ \t]+"),
     ),
     # tensorboard 2.21.0 tensorboard/program.py:367 "TensorBoard caught %s; exiting...\n" % signal_name, from
@@ -189,9 +201,10 @@ MARIMO = Kind(
     token_param="access_token",
     # marimo 0.25.2 marimo/_server/print.py:33 "Edit {file} in your browser" (edit FILE), :37 "Running
     # {file}" (run FILE), :41 "Create a new notebook in your browser" (new), :45 "Create or edit
-    # notebooks in your browser" (edit).
+    # notebooks in your browser" (edit). marimo 0.1.88 marimo/_server/print.py:31 "Create a new marimo app
+    # in your browser" (edit, no file); 0.6.26 :33 "Create a new notebook in your browser".
     banner=re.compile(
-        r"Create or edit notebooks in your browser|Create a new notebook in your browser"
+        r"Create or edit notebooks in your browser|Create a new (?:notebook|marimo app) in your browser"
         r"|Edit \S.* in your browser|^[ \t]*Running \S+(?: \S{1,3})?[ \t]*$|Running .* in your browser"
     ),
     # marimo 0.25.2 marimo/_server/print.py:69 "Thanks for using marimo!"; the Ctrl-C question is
@@ -212,7 +225,8 @@ STREAMLIT = Kind(
     # streamlit 1.5x streamlit/web/bootstrap.py:290 "Welcome to Streamlit. Check out our demo in your
     # browser." (streamlit hello), :292 "You can now view your Streamlit app in your browser."
     banner=re.compile(r"You can now view your Streamlit app in your browser|Check out our demo in your browser"),
-    # streamlit/web/server/server.py:120 print_to_cli("  Stopping...")
+    # streamlit/web/server/server.py:120 print_to_cli("  Stopping..."); captured: 1.20.0 web/bootstrap.py:246
+    # (banner), web/server/server.py:400 ("  Stopping..."); 0.89.0 and 1.0.0 bootstrap.py:215, server/server.py:600.
     stop_line=re.compile(r"^[ \t]*Stopping\.\.\.[ \t]*$"),
     stop_cues=("Stopping...",),
     probe_path="_stcore/health",
@@ -224,7 +238,8 @@ GRADIO = Kind(
     name="gradio",
     label="Gradio",
     example=("* Running on local URL:  {url}",),
-    # gradio 4.44.1 gradio/strings.py:12 "Running on local URL:  {}" (5.x prints "* Running on ...").
+    # gradio 4.44.1 gradio/strings.py:12 "Running on local URL:  {}" (5.x prints "* Running on ...");
+    # captured: 3.50.2 strings.py:12 and 3.20.1 :10 (same text; stop line blocks.py:2363 / :1682).
     url_lines=(layout(r"\*?[ \t]*Running[ \t]+on[ \t]+local[ \t]+URL:[ \t]+"),),
     # gradio 4.44.1 gradio/blocks.py:2711 "Keyboard interruption in main thread... closing server."
     stop_line=re.compile(r"^Keyboard interruption in main thread\.\.\. closing server\.[ \t]*$"),
@@ -239,11 +254,14 @@ PANEL = Kind(
     label="Panel/Bokeh",
     example=("Bokeh app running at: {url}",),
     # bokeh/server/server.py / bokeh command/subcommands/serve.py: log.info("Bokeh app running at: %s")
+    # (bokeh 2.4.3 serve.py:927, captured alone and under Panel 0.14.4).
     url_lines=(layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+)?Bokeh[ \t]+app[ \t]+running[ \t]+at:[ \t]+"),),
-    # bokeh 3.9.2 bokeh/server/server.py:206 print("\nInterrupted, shutting down") (Ctrl-C), :294
-    # print("Received signal SIGTERM, shutting down") (its SIGTERM handler).
-    stop_line=re.compile(r"^(?:Interrupted|Received signal SIGTERM), shutting down[ \t]*$"),
-    stop_cues=("Interrupted, shutting down", "Received signal SIGTERM"),
+    # bokeh/server/server.py run_until_shutdown: print("\nInterrupted, shutting down") (Ctrl-C; bokeh 2.4.3
+    # server.py:211, 3.9.2 :206), and on SIGTERM bokeh 2.4.3 server.py:299 f"Received signal {signum}, shutting
+    # down" (a number; captured with Bokeh 2.4.3 and Panel 0.14.4), Bokeh 3.9.2 :294 the signal's name
+    # ("SIGTERM", captured).
+    stop_line=re.compile(r"^(?:Interrupted|Received signal (?:[0-9]{1,2}|SIG[A-Z]{2,8})), shutting down[ \t]*$"),
+    stop_cues=(", shutting down",),
     # Every Bokeh server (Panel's too) serves its own client library at this fixed path (bokeh/server/
     # urls.py: the static route), whose first lines carry its copyright; Jupyter and Voila, also on Tornado,
     # do not. Checked against panel 1.9.4 (Bokeh 3) here.
@@ -256,7 +274,8 @@ DASH = Kind(
     name="dash",
     label="Dash",
     example=("Dash is running on {url}",),
-    # dash/dash.py run(): self.logger.info("Dash is running on %s://%s%s%s\n", ...)
+    # dash/dash.py run(): self.logger.info("Dash is running on %s://%s%s%s\n", ...); captured: dash 1.21.0
+    # dash.py:1738 and 2.0.0 :2021 (run_server).
     url_lines=(layout(r"Dash[ \t]+is[ \t]+running[ \t]+on[ \t]+"),),
     probe_path="_dash-layout",
     probe_expect='"props"',  # the layout JSON of a Dash app

@@ -244,8 +244,13 @@ def test_jsonlist_cut_by_a_batch_end_is_completed_from_the_next_batch() -> None:
         assert len([e for e in events if e.event == "listing"]) == entry["listing"], cut
 
 
-def test_old_tensorboard_line_quoted_in_the_issue() -> None:
-    """Not from a capture (no such TensorBoard installs on Python 3.11): the form issue 13 quotes."""
-    (event,) = Detector().feed(["Starting TensorBoard b'47' at http://node042:6006", "(Press CTRL+C to quit)"])
-    assert (event.kind, event.host, event.port) == ("tensorboard", "node042", 6006)
-    assert event.alt_hosts == ("node042", "127.0.0.1")
+def test_old_tensorboard_names_the_machine_and_is_tried_there_first() -> None:
+    """TensorFlow 1.2.1's TensorBoard, captured on Python 3.6 without --host: "Starting TensorBoard b'NN' at
+    http://HOSTNAME:PORT" (the form issue 13 quotes), "(Press CTRL+C to quit)" on the next line."""
+    entry = next(e for e in INDEX if e["file"] == "tensorboard_tf1_2_sigterm.raw")
+    lines = list(bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()]))
+    assert lines[0].startswith("Starting TensorBoard b'") and lines[1] == "(Press CTRL+C to quit)"
+    (event,) = Detector().feed(lines)
+    printed = entry["expect"][0]["url"].split("//")[1].split(":")[0]
+    assert (event.kind, event.host, event.port) == ("tensorboard", printed, entry["expect"][0]["port"])
+    assert event.alt_hosts == (printed, "127.0.0.1")

@@ -94,6 +94,7 @@ class EnvSpec:
     name: str
     requirements: tuple[str, ...]
     versions_of: tuple[str, ...]  # distributions whose installed version the index records; first = tool
+    python: str = ""  # the interpreter the venv is made with (old tools need old Pythons); "" = --python
 
 
 # Notebook 5.x needs the pre-2021 Jinja2/nbconvert/jupyter_client APIs and six (which its deps dropped).
@@ -133,6 +134,75 @@ ENVS: dict[str, EnvSpec] = {
 }
 
 
+# Old major versions, each on the newest Python it still installs on (pyenv builds; CI never needs them).
+# The pins are the dependencies' releases of the tool's own time; the tool's code is never patched.
+# nb44, nb52, tf12 (pip 18 of Python 3.6), nb64 and server1 were built with PIP_CONFIG_FILE=/dev/null (PyPI
+# only): the machine's local wheel mirror gives no Requires-Python, so pip picked wheels for newer Pythons or
+# backtracked for minutes. A background capture run must not inherit SIGINT ignored (``nohup cmd &`` in a
+# script does that): the servers then ignore the Ctrl-C; reset it to SIG_DFL before starting capture.py.
+PY36, PY37, PY38, PY39, PY310 = (f"/root/.pyenv/versions/{v}/bin/python" for v in
+                                 ("3.6.15", "3.7.16", "3.8.18", "3.9.18", "3.10.13"))  # fmt: skip
+OLD_NB_DEPS = ("tornado<5", "jinja2<3", "markupsafe<2", "jupyter_client<6", "ipykernel<5", "nbconvert<6")
+NB6_OLD_DEPS = ("jinja2<3.1", "markupsafe<2.1", "jupyter_client<7", "nbconvert<6", "traitlets<5.10", "pyzmq<25")
+OLD_TB_DEPS = ("numpy<1.20", "protobuf<3.21", "werkzeug<1", "setuptools<60", "six")
+OLD_ST_DEPS = ("altair<5", "protobuf<3.21", "numpy<1.24", "pandas<2", "click<8.1", "pyarrow<12")
+OLD_DASH_DEPS = ("werkzeug<2.1", "flask<2.1", "jinja2<3.1", "itsdangerous<2.1")
+ENVS.update({
+    e.name: e
+    for e in [
+        EnvSpec("nb44", ("notebook==4.4.1", *OLD_NB_DEPS), ("notebook", "tornado"), PY36),
+        EnvSpec("nb52", ("notebook==5.2.2", *OLD_NB_DEPS), ("notebook", "tornado"), PY36),
+        EnvSpec("nb54", ("notebook==5.4.1", *OLD_NB_DEPS), ("notebook", "tornado"), PY37),  # replaces 3.11's
+        EnvSpec("nb60", ("notebook==6.0.3", *NB6_OLD_DEPS), ("notebook", "tornado"), PY38),
+        EnvSpec("nb64", ("notebook==6.4.12", "jupyter_client<8", "traitlets<5.10", "pyzmq<25"),
+                ("notebook", "tornado"), PY39),
+        EnvSpec("lab2", ("jupyterlab==2.3.2", "notebook<6.5", *NB6_OLD_DEPS), ("jupyterlab", "notebook"), PY38),
+        EnvSpec("server1", ("jupyter_server==1.13.5", "jupyter_client<8", "traitlets<5.10", "pyzmq<25", "anyio<4",
+                            "nbconvert<7", "jinja2<3.1", "jupyter_core<5"),
+                ("jupyter_server",), PY38),
+        EnvSpec("tf12", ("tensorflow==1.2.1", "numpy<1.17", "protobuf<3.20", "werkzeug<1"),
+                ("tensorflow", "numpy"), PY36),
+        EnvSpec("server10", ("jupyter_server==1.0.11", "jupyter_client<7", "traitlets<5.10", "pyzmq<25", "anyio<3",
+                             "nbconvert<7", "jinja2<3.1", "jupyter_core<5", "tornado<6.2"), ("jupyter_server",), PY38),
+        EnvSpec("voila01", ("voila==0.1.23", "notebook<6.5", "jupyter_server<2", "jupyter_client<7", "nbconvert<6",
+                            "jinja2<3.1", "traitlets<5.10", "pyzmq<25", "ipykernel<6", "ipython_genutils"),
+                ("voila", "notebook"), PY38),
+        EnvSpec("tf15", ("tensorflow==1.5.1", "numpy<1.17", "protobuf<3.20", "werkzeug<1", "markdown<3.3"),
+                ("tensorflow-tensorboard", "tensorflow"), PY36),
+        EnvSpec("tf11", ("tensorflow==1.1.0", "numpy<1.17", "protobuf<3.20", "werkzeug<1"),
+                ("tensorflow", "numpy"), PY36),
+        EnvSpec("tf113", ("tensorflow==1.13.2", *OLD_TB_DEPS), ("tensorboard", "tensorflow"), PY37),
+        EnvSpec("tb114", ("tensorboard==1.14.0", *OLD_TB_DEPS), ("tensorboard",), PY37),
+        EnvSpec("tb115", ("tensorboard==1.15.0", *OLD_TB_DEPS), ("tensorboard",), PY37),
+        EnvSpec("tb20", ("tensorboard==2.0.2", *OLD_TB_DEPS), ("tensorboard",), PY37),
+        EnvSpec("tb24", ("tensorboard==2.4.1", "numpy<1.24", "protobuf<3.21"), ("tensorboard",), PY38),
+        EnvSpec("st089", ("streamlit==0.89.0", *OLD_ST_DEPS), ("streamlit",), PY38),
+        EnvSpec("st100", ("streamlit==1.0.0", *OLD_ST_DEPS), ("streamlit",), PY38),
+        EnvSpec("st120", ("streamlit==1.20.0", *OLD_ST_DEPS), ("streamlit",), PY39),
+        EnvSpec("streamlit120", ("streamlit==1.20.0", *OLD_ST_DEPS), ("streamlit",), PY39),  # replaces 3.11's
+        EnvSpec("gradio3", ("gradio==3.50.2", "numpy<2", "huggingface_hub<0.20", "fastapi<0.105",
+                            "pydantic<2.6"), ("gradio",), PY310),
+        EnvSpec("gradio320", ("gradio==3.20.1", "numpy<2", "huggingface_hub<0.20", "pydantic<2", "httpx<0.24"),
+                ("gradio",), PY39),
+        EnvSpec("panel014", ("panel==0.14.4", "bokeh==2.4.3", "param<2", "numpy<2", "jinja2<3.1"),
+                ("panel", "bokeh"), PY39),
+        EnvSpec("bokeh24", ("bokeh==2.4.3", "numpy<2", "jinja2<3.1"), ("bokeh", "tornado"), PY39),
+        EnvSpec("dash1", ("dash==1.21.0", *OLD_DASH_DEPS), ("dash", "flask"), PY38),
+        EnvSpec("dash20", ("dash==2.0.0", *OLD_DASH_DEPS), ("dash", "flask"), PY38),
+        EnvSpec("voila02", ("voila==0.2.16", "jupyter_server<2", "jupyter_client<8", "ipykernel<7", "nbconvert<7",
+                            "jinja2<3.1", "traitlets<5.10", "pyzmq<25", "lxml<5.2",
+                            "ipython_genutils"), ("voila", "jupyter_server"), PY38),
+        EnvSpec("voila03", ("voila==0.3.6", "jupyter_server<2", "jupyter_client<8", "ipykernel<7", "traitlets<5.10",
+                            "pyzmq<25", "lxml<5.2"), ("voila", "jupyter_server"), PY39),
+        EnvSpec("marimo01", ("marimo==0.1.88",), ("marimo",), PY310),
+        EnvSpec("marimo06", ("marimo==0.6.26",), ("marimo",), PY310),
+        EnvSpec("hub", ("jupyterhub", "jupyterlab"), ("jupyterhub", "jupyterlab", "jupyter_server")),
+        EnvSpec("hub3", ("jupyterhub==3.1.1", "notebook==6.5.7", "jupyter_client<8", "traitlets<5.10", "pyzmq<25",
+                         "sqlalchemy<2"), ("jupyterhub", "notebook"), PY39),
+    ]
+})  # fmt: skip
+
+
 @dataclass
 class Venv:
     spec: EnvSpec
@@ -156,7 +226,7 @@ def ensure_venv(spec: EnvSpec, root: Path, python: str) -> Venv:
         if path.exists():
             shutil.rmtree(path)
         print(f"[{spec.name}] creating venv and installing {' '.join(spec.requirements)}", flush=True)
-        subprocess.run([python, "-m", "venv", str(path)], check=True)
+        subprocess.run([spec.python or python, "-m", "venv", str(path)], check=True)
         log = root / f"{spec.name}.pip.log"
         with open(log, "wb") as fh:
             res = subprocess.run(
@@ -169,9 +239,12 @@ def ensure_venv(spec: EnvSpec, root: Path, python: str) -> Venv:
             raise RuntimeError(f"pip install failed for {spec.name}:\n" + "\n".join(tail))
         stamp.write_text(wanted)
     probe = (
-        "import importlib.metadata as m, json, sys, platform\n"
+        "import json, sys, platform\n"
+        "try:\n    from importlib.metadata import version\n"
+        "except ImportError:  # Python < 3.8\n"
+        "    import pkg_resources\n    def version(d): return pkg_resources.get_distribution(d).version\n"
         "print(json.dumps({'python': platform.python_version(),"
-        " 'versions': {d: m.version(d) for d in sys.argv[1:]}}))"
+        " 'versions': {d: version(d) for d in sys.argv[1:]}}))"
     )
     out = subprocess.run(
         [str(path / "bin" / "python"), "-c", probe, *spec.versions_of],
@@ -612,7 +685,7 @@ PANEL_APP = "import panel as pn\n\npn.panel('hello from panel').servable()\n"
 VOILA_STOP = r"\[Voila\] (?:Shutting down|Stopping|Handle signal)"  # not the kernel's own lines
 JUPYTER_STOP = r"Shutdown confirmed|Shutting down \d+ (?:kernel|extension)"
 NB6_STOP = r"Shutdown confirmed|Shutting down \d+ kernel"
-BOKEH_STOP = r"Interrupted, shutting down|Received signal SIGTERM, shutting down"  # bokeh server.py:206, :294
+BOKEH_STOP = r"(?:Interrupted|Received signal \S+), shutting down"  # bokeh 3.9.2 server.py:206, :294; 2.4.3 :211, :299
 TENSORBOARD_STOP = r"TensorBoard caught \w+; exiting"  # tensorboard program.py:367 (SIGTERM only)
 
 CASES: list[Case] = [
@@ -1208,6 +1281,335 @@ def matrix_cases() -> list[Case]:
 
 
 CASES += matrix_cases()
+
+
+# ---- old major versions on old Pythons (issue 13: each major version still in use)
+
+
+def tb(*extra: str) -> Callable[[Ctx], list[str]]:
+    def argv(ctx: Ctx) -> list[str]:
+        return ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", *extra]
+
+    return argv
+
+
+def st_run(*extra: str, headless: str = "true") -> Callable[[Ctx], list[str]]:
+    def argv(ctx: Ctx) -> list[str]:
+        return ["streamlit", "run", "app.py", "--server.headless", headless, "--server.port", str(ctx.port),
+                "--browser.gatherUsageStats", "false", *extra]  # fmt: skip
+
+    return argv
+
+
+def st_not_headless(ctx: Ctx) -> None:
+    """Not headless (the 'Local URL' form): an empty e-mail saved, so the first run asks nothing."""
+    ST_APP(ctx)
+    write(ctx.home / ".streamlit" / "credentials.toml", '[general]\nemail = ""\n')
+
+
+def token_if_printed(kind: str, template: str, param: str) -> Expect:
+    """``template`` with ``?PARAM=TOKEN`` when the tool printed one (old releases had no tokens)."""
+
+    def build(ctx: Ctx, text: str) -> list[dict[str, Any]]:
+        m = re.search(rf"[?&]{param}=([\w-]+)", text)
+        url = template.format(port=ctx.port) + (f"?{param}={m.group(1)}" if m else "")
+        return [server(kind, url, m.group(1) if m else None)]
+
+    return build
+
+
+def nb4(ctx: Ctx) -> list[str]:
+    """Notebook 4 has no --allow-root (added in 5.0) and does not refuse root."""
+    return [a for a in nb5()(ctx) if a != "--allow-root"]
+
+
+def logs_dir(ctx: Ctx) -> None:
+    (ctx.work / "logs").mkdir()
+
+
+TB_LOGS: dict[str, Any] = {"setup": logs_dir, "stop_re": TENSORBOARD_STOP}  # every old TensorBoard case
+
+
+ST_APP = setup_file("app.py", "import streamlit as st\n\nst.write('hello from streamlit')\n")
+DASH1_APP = setup_file("app.py", """\
+    import dash
+    import dash_html_components as html
+
+    app = dash.Dash(__name__)
+    app.layout = html.Div("hello from dash")
+
+    if __name__ == "__main__":
+        app.run_server(port={port})
+    """)
+BOKEH_APP = setup_file("app.py", "from bokeh.io import curdoc\nfrom bokeh.models import Div\n\n"
+                                 "curdoc().add_root(Div(text='hello from bokeh'))\n")
+MARIMO_NB = setup_file("nb.py", "import marimo\n\napp = marimo.App()\n")
+PIPE = "stdout and stderr to a pipe; Ctrl-C from the terminal"
+NB4_STOP = r"Shutdown confirmed|Shutting down (?:\d+ )?kernel"
+
+CASES += [
+    # Notebook 4.4 / 5.2 / 5.4: "The Jupyter Notebook is running at: URL" on one line
+    Case("notebook4_4_token_auto", "nb44", nb4, jupyter_expect("jupyter", "/", alt_host=None), host="localhost",
+         stop_re=NB4_STOP),
+    Case("notebook4_4_sigterm", "nb44", nb4, jupyter_expect("jupyter", "/", alt_host=None), host="localhost",
+         stop_re=NB4_STOP, stop="sigterm", notes="notebook 4 logs 'Shutting down kernels' without a count"),
+    Case("notebook5_2_token_auto", "nb52", nb5(), jupyter_expect("jupyter", "/", alt_host=None), host="localhost",
+         stop_re=NB6_STOP),
+    Case("notebook5_2_sigterm", "nb52", nb5("--NotebookApp.base_url=/user/alice/"),
+         jupyter_expect("jupyter", "/", alt_host=None, base="/user/alice/"), host="localhost", stop_re=NB6_STOP,
+         stop="sigterm"),
+    Case("notebook5_2_pipe", "nb52", nb5(), jupyter_expect("jupyter", "/", alt_host=None), host="localhost",
+         stop_re=NB6_STOP, pipe=True, notes=PIPE),
+    Case("notebook5_4_sigterm", "nb54", nb5(), jupyter_expect("jupyter", "/", alt_host=None), host="localhost",
+         stop_re=NB6_STOP, stop="sigterm"),
+    Case("notebook5_4_pipe", "nb54", nb5(), jupyter_expect("jupyter", "/", alt_host=None), host="localhost",
+         stop_re=NB6_STOP, pipe=True, notes=PIPE),
+    # Notebook 6.0 / 6.4
+    Case("notebook6_0_token_auto", "nb60", nb5(), jupyter_expect("jupyter", "/"), host="localhost",
+         stop_re=NB6_STOP),
+    Case("notebook6_0_sigterm", "nb60", nb5(), jupyter_expect("jupyter", "/"), host="localhost",
+         stop_re=NB6_STOP, stop="sigterm"),
+    Case("notebook6_4_custom_display_url", "nb64",
+         lambda ctx: nb5(f"--NotebookApp.custom_display_url=http://127.0.0.1:{ctx.port}")(ctx),
+         lambda ctx, text: jupyter_expect("jupyter", "/", host="127.0.0.1", alt_host="localhost")(ctx, text),
+         host="localhost", stop_re=NB6_STOP, notes="custom_display_url replaces the first URL"),
+    Case("notebook6_4_sigterm", "nb64", nb5(), jupyter_expect("jupyter", "/"), host="localhost",
+         stop_re=NB6_STOP, stop="sigterm"),
+    Case("notebook6_4_pipe", "nb64", nb5(), jupyter_expect("jupyter", "/"), host="localhost",
+         stop_re=NB6_STOP, pipe=True, notes=PIPE),
+    # JupyterLab 2 (on the classic notebook server), Jupyter Server 1.x alone
+    Case("jupyterlab2_token_auto", "lab2",
+         lambda ctx: ["jupyter", "lab", "--no-browser", f"--port={ctx.port}", "--NotebookApp.port_retries=0",
+                      *allow_root()],
+         jupyter_expect("jupyter", "/"), host="localhost", stop_re=NB6_STOP),
+    Case("jupyterlab2_sigterm", "lab2",
+         lambda ctx: ["jupyter", "lab", "--no-browser", f"--port={ctx.port}", "--NotebookApp.port_retries=0",
+                      *allow_root()],
+         jupyter_expect("jupyter", "/"), host="localhost", stop_re=NB6_STOP, stop="sigterm"),
+    Case("jupyter_server1_0_token_auto", "server10",
+         lambda ctx: ["jupyter", "server", "--no-browser", f"--port={ctx.port}", "--ServerApp.port_retries=0",
+                      *allow_root()],
+         jupyter_expect("jupyter", "/"), host="localhost", stop_re=JUPYTER_STOP),
+    Case("jupyter_server1_token_auto", "server1",
+         lambda ctx: ["jupyter", "server", "--no-browser", f"--port={ctx.port}", "--ServerApp.port_retries=0",
+                      *allow_root()],
+         jupyter_expect("jupyter", "/"), host="localhost", stop_re=JUPYTER_STOP),
+    Case("jupyter_server1_sigterm", "server1",
+         lambda ctx: ["jupyter", "server", "--no-browser", f"--port={ctx.port}", "--ServerApp.port_retries=0",
+                      *allow_root()],
+         jupyter_expect("jupyter", "/"), host="localhost", stop_re=JUPYTER_STOP, stop="sigterm"),
+    # TensorBoard in TensorFlow 1.2 ("Starting TensorBoard b'NN' at URL"), 1.13-1.15, 2.0, 2.4
+    Case("tensorboard_tf1_2", "tf12", tb("--host=127.0.0.1"), regex_expect("tensorboard", "http://127.0.0.1:{port}"),
+         **TB_LOGS),
+    Case("tensorboard_tf1_2_sigterm", "tf12", tb(),
+         lambda ctx, text: regex_expect("tensorboard", f"http://{socket.gethostname()}:{{port}}")(ctx, text),
+         host="0.0.0.0", **TB_LOGS, stop="sigterm",
+         notes="no --host: all interfaces, the URL names socket.gethostname() (tensorboard.py:158)"),
+    Case("tensorboard_tf1_1", "tf11", tb(), regex_expect("tensorboard", "http://0.0.0.0:{port}"), host="0.0.0.0",
+         **TB_LOGS, notes="TensorFlow 1.1: the URL names FLAGS.host, 0.0.0.0 by default"),
+    Case("tensorboard_tf1_5", "tf15", tb("--host=127.0.0.1"),
+         regex_expect("tensorboard", "http://127.0.0.1:{port}"), **TB_LOGS),
+    Case("tensorboard1_13", "tf113", tb("--host=127.0.0.1"), regex_expect("tensorboard", "http://127.0.0.1:{port}"),
+         **TB_LOGS),
+    Case("tensorboard1_14", "tb114", tb("--host=127.0.0.1"),
+         regex_expect("tensorboard", "http://127.0.0.1:{port}/"), **TB_LOGS),
+    Case("tensorboard1_15", "tb115", tb("--host=127.0.0.1"),
+         regex_expect("tensorboard", "http://127.0.0.1:{port}/"), **TB_LOGS),
+    Case("tensorboard1_15_sigterm", "tb115", tb("--host=127.0.0.1"),
+         regex_expect("tensorboard", "http://127.0.0.1:{port}/"), **TB_LOGS, stop="sigterm"),
+    Case("tensorboard1_15_pipe", "tb115", tb("--host=127.0.0.1"),
+         regex_expect("tensorboard", "http://127.0.0.1:{port}/"), **TB_LOGS, pipe=True, notes=PIPE),
+    Case("tensorboard2_0", "tb20", tb("--host=127.0.0.1"),
+         regex_expect("tensorboard", "http://127.0.0.1:{port}/"), **TB_LOGS),
+    Case("tensorboard2_0_sigterm", "tb20", tb("--host=127.0.0.1"),
+         regex_expect("tensorboard", "http://127.0.0.1:{port}/"), **TB_LOGS, stop="sigterm"),
+    Case("tensorboard2_4", "tb24", tb("--host=127.0.0.1"),
+         regex_expect("tensorboard", "http://127.0.0.1:{port}/"), **TB_LOGS),
+    Case("tensorboard2_4_sigterm", "tb24", tb("--host=127.0.0.1"),
+         regex_expect("tensorboard", "http://127.0.0.1:{port}/"), **TB_LOGS, stop="sigterm"),
+    # Streamlit 0.89 / 1.0 / 1.20
+    Case("streamlit0_89", "st089", st_run("--server.address", "127.0.0.1"),
+         regex_expect("streamlit", "http://127.0.0.1:{port}"), setup=ST_APP, stop_re=r"Stopping"),
+    Case("streamlit0_89_sigterm", "st089", st_run("--server.address", "127.0.0.1"),
+         regex_expect("streamlit", "http://127.0.0.1:{port}"), setup=ST_APP, stop_re=r"Stopping", stop="sigterm"),
+    Case("streamlit1_0_local_network", "st100", st_run(headless="false"),
+         regex_expect("streamlit", "http://localhost:{port}"), host="0.0.0.0", setup=st_not_headless,
+         stop_re=r"Stopping", notes="not headless, no --server.address: 'Local URL' and 'Network URL' "
+                                    "(no browser here to open)"),
+    Case("streamlit1_0_sigterm", "st100", st_run("--server.address", "127.0.0.1"),
+         regex_expect("streamlit", "http://127.0.0.1:{port}"), setup=ST_APP, stop_re=r"Stopping", stop="sigterm"),
+    Case("streamlit1_20", "st120", st_run("--server.address", "127.0.0.1"),
+         regex_expect("streamlit", "http://127.0.0.1:{port}"), setup=ST_APP, stop_re=r"Stopping"),
+    Case("streamlit1_20_sigterm", "st120", st_run(headless="false"),
+         regex_expect("streamlit", "http://localhost:{port}"), host="0.0.0.0", setup=st_not_headless,
+         stop_re=r"Stopping", stop="sigterm", notes="not headless: 'Local URL' and 'Network URL'"),
+    Case("streamlit1_20_pipe", "st120", st_run("--server.address", "127.0.0.1"),
+         regex_expect("streamlit", "http://127.0.0.1:{port}"), setup=ST_APP, stop_re=r"Stopping", pipe=True,
+         notes=PIPE),
+    # Gradio 3.20 / 3.50
+    Case("gradio3_50", "gradio3", lambda ctx: ["python", "app.py"], regex_expect("gradio", "http://127.0.0.1:{port}"),
+         setup=setup_file("app.py", GRADIO_APP), extra_env={"GRADIO_ANALYTICS_ENABLED": "False"},
+         stop_re=r"Keyboard interruption|closing server"),
+    Case("gradio3_50_sigterm", "gradio3", lambda ctx: ["python", "app.py"],
+         regex_expect("gradio", "http://127.0.0.1:{port}"), setup=setup_file("app.py", GRADIO_APP),
+         extra_env={"GRADIO_ANALYTICS_ENABLED": "False"}, stop="sigterm"),
+    Case("gradio3_50_pipe", "gradio3", lambda ctx: ["python", "-u", "app.py"],
+         regex_expect("gradio", "http://127.0.0.1:{port}"), setup=setup_file("app.py", GRADIO_APP),
+         extra_env={"GRADIO_ANALYTICS_ENABLED": "False"}, stop_re=r"Keyboard interruption|closing server",
+         pipe=True, notes=PIPE + "; python -u: without it Gradio's print()ed URL stays in Python's pipe "
+                                 "buffer (nothing arrived within 180 s)"),
+    Case("gradio3_20", "gradio320", lambda ctx: ["python", "app.py"],
+         regex_expect("gradio", "http://127.0.0.1:{port}"), setup=setup_file("app.py", GRADIO_APP),
+         extra_env={"GRADIO_ANALYTICS_ENABLED": "False"}, stop_re=r"Keyboard interruption|closing server"),
+    # Panel 0.14 on Bokeh 2.4, Bokeh 2.4 alone
+    Case("panel0_14", "panel014",
+         lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
+         regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=setup_file("app.py", PANEL_APP),
+         stop_re=r"Interrupted, shutting down"),
+    Case("panel0_14_sigterm", "panel014",
+         lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
+         regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=setup_file("app.py", PANEL_APP),
+         stop_re=BOKEH_STOP, stop="sigterm"),
+    Case("bokeh2_4", "bokeh24",
+         lambda ctx: ["bokeh", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
+         regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=BOKEH_APP, stop_re=r"Interrupted, shutting down",
+         notes="plain Bokeh server (kind 'panel')"),
+    Case("bokeh2_4_sigterm", "bokeh24",
+         lambda ctx: ["bokeh", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
+         regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=BOKEH_APP, stop_re=BOKEH_STOP, stop="sigterm"),
+    # Dash 1.21 / 2.0 (app.run_server)
+    Case("dash1_21", "dash1", lambda ctx: ["python", "app.py"], regex_expect("dash", "http://127.0.0.1:{port}/"),
+         setup=DASH1_APP),
+    Case("dash1_21_sigterm", "dash1", lambda ctx: ["python", "app.py"],
+         regex_expect("dash", "http://127.0.0.1:{port}/"), setup=DASH1_APP, stop="sigterm"),
+    Case("dash2_0", "dash20", lambda ctx: ["python", "app.py"], regex_expect("dash", "http://127.0.0.1:{port}/"),
+         setup=DASH1_APP),
+    Case("dash2_0_pipe", "dash20", lambda ctx: ["python", "app.py"], regex_expect("dash", "http://127.0.0.1:{port}/"),
+         setup=DASH1_APP, pipe=True, notes=PIPE),
+    # Voila 0.2 / 0.3 (on Jupyter Server 1.x)
+    Case("voila0_1", "voila01", lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"],
+         regex_expect("voila", "http://localhost:{port}/"), host="localhost",
+         setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), stop_re=VOILA_STOP),
+    Case("voila0_1_sigterm", "voila01", lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"],
+         regex_expect("voila", "http://localhost:{port}/"), host="localhost",
+         setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), stop_re=VOILA_STOP, stop="sigterm"),
+    Case("voila0_2", "voila02", lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"],
+         regex_expect("voila", "http://localhost:{port}/"), host="localhost",
+         setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), stop_re=VOILA_STOP),
+    Case("voila0_2_sigterm", "voila02", lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"],
+         regex_expect("voila", "http://localhost:{port}/"), host="localhost",
+         setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), stop_re=VOILA_STOP, stop="sigterm"),
+    Case("voila0_3", "voila03", lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"],
+         regex_expect("voila", "http://localhost:{port}/"), host="localhost",
+         setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), stop_re=VOILA_STOP),
+    Case("voila0_3_sigterm", "voila03", lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"],
+         regex_expect("voila", "http://localhost:{port}/"), host="localhost",
+         setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), stop_re=VOILA_STOP, stop="sigterm"),
+    # marimo 0.1 / 0.6
+    Case("marimo0_1_edit", "marimo01", lambda ctx: ["marimo", "edit", "nb.py", "--headless", "--port", str(ctx.port)],
+         token_if_printed("marimo", "http://localhost:{port}", "access_token"), setup=MARIMO_NB,
+         stop_re=r"Thanks for using marimo"),
+    Case("marimo0_1_sigterm", "marimo01", lambda ctx: ["marimo", "run", "nb.py", "--headless", "--port", str(ctx.port)],
+         token_if_printed("marimo", "http://localhost:{port}", "access_token"), setup=MARIMO_NB,
+         stop_re=r"Thanks for using marimo", stop="sigterm"),
+    Case("marimo0_1_new", "marimo01", lambda ctx: ["marimo", "edit", "--headless", "--port", str(ctx.port)],
+         token_if_printed("marimo", "http://localhost:{port}", "access_token"), stop_re=r"Thanks for using marimo",
+         notes="marimo edit without a file: 'Create a new marimo app in your browser'"),
+    Case("marimo0_6_edit", "marimo06", lambda ctx: ["marimo", "edit", "nb.py", "--headless", "--port", str(ctx.port)],
+         token_if_printed("marimo", "http://localhost:{port}", "access_token"), setup=MARIMO_NB,
+         stop_re=r"Thanks for using marimo"),
+    Case("marimo0_6_sigterm", "marimo06", lambda ctx: ["marimo", "edit", "--headless", "--port", str(ctx.port)],
+         token_if_printed("marimo", "http://localhost:{port}", "access_token"),
+         stop_re=r"Thanks for using marimo", stop="sigterm"),
+]  # fmt: skip
+
+
+# ---- a JupyterHub single-user server, spawned by a real hub (issue 13: the /user/NAME/ prefix)
+CHP = "/tmp/cap-venvs/chp/node_modules/.bin/configurable-http-proxy"  # npm install configurable-http-proxy
+HUB_STARTER = """\
+    # A hub-managed service: asks the hub (REST API) to create user alice and start her server.
+    import json, os, time, urllib.request
+
+    api, token = os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"]
+    for path in ("/users/alice", "/users/alice/server"):
+        for _ in range(100):
+            request = urllib.request.Request(api + path, data=b"{{}}", method="POST",
+                                             headers={{"Authorization": "token " + token}})
+            try:
+                urllib.request.urlopen(request, timeout=10)
+                break
+            except OSError:
+                time.sleep(0.3)
+    try:
+        while True:
+            time.sleep(60)
+    except KeyboardInterrupt:  # the terminal's Ctrl-C reaches the whole process group
+        pass
+    """
+
+
+def setup_hub(extension: str) -> Callable[[Ctx], None]:
+    """jupyterhub_config.py: dummy authenticator, SimpleLocalProcessSpawner (the hub's own user, no
+    useradd), the single-user server on ctx.port, a managed service that starts alice's server.
+    ``extension``: JUPYTERHUB_SINGLEUSER_EXTENSION for the single-user server ("1" the Jupyter Server 2
+    extension, the default; "0" the older SingleUser*App with its own log format)."""
+
+    def setup(ctx: Ctx) -> None:
+        hub_port, api_port = free_port("127.0.0.1"), free_port("127.0.0.1")
+        (ctx.work / "alice").mkdir()
+        setup_file("starter.py", HUB_STARTER)(ctx)
+        write(ctx.work / "jupyterhub_config.py", textwrap.dedent(f"""\
+            c.JupyterHub.bind_url = "http://127.0.0.1:{hub_port}"
+            c.JupyterHub.hub_ip = "127.0.0.1"
+            c.JupyterHub.hub_port = {api_port}
+            c.JupyterHub.authenticator_class = "dummy"
+            c.JupyterHub.spawner_class = "simple"
+            c.SimpleLocalProcessSpawner.home_dir_template = "{ctx.work / 'alice'}"
+            c.Spawner.ip = "127.0.0.1"
+            c.Spawner.port = {ctx.port}
+            c.Spawner.args = {allow_root()!r}
+            c.Spawner.environment = {{"JUPYTERHUB_SINGLEUSER_EXTENSION": "{extension}"}}
+            c.ConfigurableHTTPProxy.command = ["{CHP}"]
+            c.JupyterHub.services = [{{"name": "starter", "command": ["{ctx.venv.bin / 'python'}", "starter.py"]}}]
+            c.JupyterHub.load_roles = [{{"name": "starter", "scopes": ["admin:users", "admin:servers"],
+                                         "services": ["starter"]}}]
+            """))
+
+    return setup
+
+
+def hub_expect(ctx: Ctx, text: str) -> list[dict[str, Any]]:
+    """The hub hands the server its token (JUPYTERHUB_API_TOKEN); the extension prints it masked: '?token=...'."""
+    return [server("jupyter", f"http://127.0.0.1:{ctx.port}/user/alice/lab?token=...", None)]
+
+
+def hub_printed_expect(ctx: Ctx, text: str) -> list[dict[str, Any]]:
+    """alice's server under /user/alice/; the page after it and the token (masked '...' or not) as printed."""
+    m = re.search(rf"http://127\.0\.0\.1:{ctx.port}(/user/alice/[\w/]*)(?:\?token=([\w.-]+))?", text)
+    if not m:
+        raise RuntimeError("no /user/alice/ URL")
+    token = m.group(2)
+    query = f"?token={token}" if token else ""
+    return [server("jupyter", f"http://127.0.0.1:{ctx.port}{m.group(1)}{query}", None if token == "..." else token)]
+
+
+HUB_NOTES = ("a real JupyterHub (dummy authenticator, SimpleLocalProcessSpawner as root, configurable-http-proxy "
+             "5.3.0 from npm) in the terminal; a hub-managed service (starter.py) starts user alice's server "
+             "through the REST API; the single-user server's log goes to the hub's terminal; Ctrl-C stops the "
+             "hub, which stops it; probe_status 404: at the server's own port the page redirects to the hub's "
+             "OAuth path, which only the proxy serves")
+CASES += [
+    Case("jupyterhub_singleuser", "hub", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"], hub_expect,
+         setup=setup_hub("1"), stop_re=JUPYTER_STOP, notes=HUB_NOTES + "; the single-user extension (default)"),
+    Case("jupyterhub_singleuser_app", "hub", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"],
+         token_if_printed("jupyter", "http://127.0.0.1:{port}/user/alice/lab", "token"), setup=setup_hub("0"),
+         stop_re=JUPYTER_STOP, notes=HUB_NOTES + "; JUPYTERHUB_SINGLEUSER_EXTENSION=0: the SingleUserLabApp "
+                                                "(mixins.py log format), which prints the token unmasked"),
+    Case("jupyterhub3_singleuser", "hub3", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"],
+         hub_printed_expect, setup=setup_hub("0"), stop_re=JUPYTER_STOP,
+         notes=HUB_NOTES + "; JupyterHub 3.1.1 with notebook 6.5.7 on Python 3.9 (SingleUserNotebookApp on "
+                           "Jupyter Server 2.18.2); after the Ctrl-C the single-user server printed no stop line"),
+]  # fmt: skip
 
 
 LISTINGS: list[ListingCase] = [
