@@ -67,6 +67,13 @@ MAX_PREFIX = 200  # no layout's prefix is longer: text further left of a URL can
 MAX_LINE = 64 * 1024  # lines.py caps logical lines here too
 RECENT_LINES = max(BANNER_WINDOW, MAX_OBJECT_LINES)  # kept from one batch for the next one
 MAX_RUNNING = 64  # servers remembered for their stop lines; beyond that the oldest is forgotten
+# A server announced before the latest one (in the background, or gone without a word) has its stop
+# lines looked for during the next BACKGROUND_WATCH characters of output; the latest one, until it stops.
+# Each watched kind costs a search through the output, so watching every server ever announced would
+# make the scan slower with each one (a long session, a log with many runs). A background server's later
+# stop is left to the daemon's health probe, which closes its forward within seconds (engine.py).
+BACKGROUND_WATCH = 256 * 1024
+_NEVER = 1 << 62
 _PORT_IN_LINE = re.compile(r"(?<![0-9]):([0-9]{1,5})(?![0-9])", re.ASCII)  # a stop line naming its port
 
 
@@ -93,6 +100,11 @@ class Detector:
         self._running: dict[tuple[str, int, str | None], Event] = {}
         self._stoppable: list[Kind] = []  # the kinds of those with a stop line, latest announced first
         self._cues: frozenset[str] = frozenset()  # the literals their stop lines hold (kept with _running)
+        # Offsets count characters of the whole stream (batches joined by a newline).
+        self._batch_start = 0  # stream offset of this batch's first character
+        self._now = 0  # stream offset of the line being looked at
+        self._watch_until: dict[tuple[str, int, str | None], int] = {}  # a background server's last offset
+        self._expiry = _NEVER  # the earliest of those still ahead: the cues change there
         self._held: Event | None = None  # a non-loopback Jupyter URL waiting for its loopback twin
         self._held_number = 0  # and its line number
 
@@ -123,16 +135,25 @@ class Detector:
                 event = make_event("listing", JUPYTER, match)
                 events.extend([replace(event, line=self._numbers.at(start))] if event else [])
         k = 0
+        base = self._batch_start
         while True:
             next_candidate = queue[k] if k < len(queue) else len(text) + 1
-            cue_line = stops.next_line(before=next_candidate)
+            expiry = self._expiry - base  # a background server's watch ends here
+            cue_line = stops.next_line(before=min(next_candidate, expiry))
             if cue_line is not None:
+                self._now = base + cue_line[0]
                 events.extend(self._match_stop(text[cue_line[0] : cue_line[1]], cue_line[0]))
+                stops.watch(self._cues)
+                continue
+            if expiry < next_candidate and expiry <= len(text):
+                self._now = self._expiry
+                self._running_changed()
                 stops.watch(self._cues)
                 continue
             if k == len(queue):
                 break
             start = queue[k]
+            self._now = base + start
             k += 1
             end = text.find("\n", start)
             end = len(text) if end == -1 else end
@@ -142,6 +163,7 @@ class Detector:
             if self._held is not None and end < len(text) and end + 1 not in queue[k : k + 1]:
                 queue.insert(k, end + 1)  # the very next line decides whether the held URL gets its twin
         self._recent = (self._recent + last_lines(text, RECENT_LINES))[-RECENT_LINES:]
+        self._batch_start += len(text) + 1
         return events
 
     def finish(self) -> list[Event]:
@@ -197,10 +219,15 @@ class Detector:
     # -- scanning -------------------------------------------------------------------------------
 
     def _running_changed(self) -> None:
-        """The kinds whose stop lines are looked for, and the cues to search: a cue that holds another
-        cue is left out, since every line holding it is found by the other one's search."""
+        """The kinds whose stop lines are looked for now, and the cues to search: the latest server's, and
+        those of the servers before it while their BACKGROUND_WATCH lasts. A cue that holds another cue is
+        left out, since every line holding it is found by the other one's search."""
+        servers = list(reversed(self._running.values()))
+        watched = servers[:1] + [s for s in servers[1:] if self._watch_until.get(s.key, _NEVER) > self._now]
+        self._expiry = min((self._watch_until[s.key] for s in watched[1:] if s.key in self._watch_until),
+                           default=_NEVER)  # fmt: skip
         kinds: dict[str, Kind] = {}
-        for server in reversed(self._running.values()):
+        for server in watched:
             kind = self._kind_of[server.kind]
             if kind.stop_line is not None:
                 kinds.setdefault(kind.name, kind)
@@ -296,6 +323,7 @@ class Detector:
 
     def _forget(self, server: Event) -> None:
         del self._running[server.key]
+        self._watch_until.pop(server.key, None)
         self._seen.discard(server.key)
         self._running_changed()
 
@@ -338,6 +366,9 @@ class Detector:
         if len(self._running) >= MAX_RUNNING:
             self._forget(next(iter(self._running.values())))
         self._seen.add(event.key)
+        if self._running:  # the latest server so far goes to the background
+            self._watch_until[next(reversed(self._running))] = self._now + BACKGROUND_WATCH
         self._running[event.key] = event
+        self._watch_until.pop(event.key, None)
         self._running_changed()
         return [event]

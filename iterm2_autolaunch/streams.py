@@ -94,8 +94,8 @@ class LineNumbers:
         self.text, self.batch_lines, self.counted_to, self.counted = text, lines, 0, 0
 
     def at(self, offset: int) -> int:
-        if offset < self.counted_to:  # rare: an earlier line (a held URL's twin check); count afresh
-            return self.before_batch + self.text.count("\n", 0, offset) + 1
+        if offset < self.counted_to:  # an earlier line (a held URL's twin, a stop line): count back to it
+            return self.before_batch + self.counted - self.text.count("\n", offset, self.counted_to) + 1
         self.counted += self.text.count("\n", self.counted_to, offset)
         self.counted_to = offset
         return self.before_batch + self.counted + 1
