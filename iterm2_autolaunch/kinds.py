@@ -71,6 +71,10 @@ class Kind:
     generic: bool = False  # a web server under some app: yields to a specific kind on the same port
     example: tuple[str, ...] = ()  # start lines with "{url}" in place of the URL (doctor --url)
     pages_in_path: bool = False  # Jupyter-style: /lab, /tree ... after the base_url
+    # Seconds the server may take after printing its URL before it answers. 0 for a tool that listens
+    # before it prints (most do): the probe's quick retries suffice, and a URL that never answers is
+    # reported at once. More for a tool that prints first and serves later (the engine waits, and says so).
+    listens_within: float = 0.0
 
 
 BANNER_WINDOW = 8
@@ -278,6 +282,10 @@ MLFLOW = Kind(
     probe_path="",  # the UI's index.html (mlflow/server/js/build), checked on MLflow 3.17.2
     probe_expect="<title>MLflow</title>",
     default_action="open",
+    # uvicorn binds and prints before its worker processes have imported MLflow: connections wait
+    # unanswered in the backlog for 20-30 s on a 2-core machine (measured with 3.17.2,
+    # tests/test_product_e2e_kinds.py); a busy login node is slower still.
+    listens_within=120.0,
 )
 
 # -- generic development servers: "notify" by default (they serve whatever app; opening may surprise) --
