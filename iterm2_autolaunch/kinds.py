@@ -282,9 +282,10 @@ MLFLOW = Kind(
     probe_path="",  # the UI's index.html (mlflow/server/js/build), checked on MLflow 3.17.2
     probe_expect="<title>MLflow</title>",
     default_action="open",
-    # uvicorn binds and prints before its worker processes have imported MLflow: connections wait
-    # unanswered in the backlog for 20-30 s on a 2-core machine (measured with 3.17.2,
-    # tests/test_product_e2e_kinds.py); a busy login node is slower still.
+    # mlflow 3.17.2 mlflow/server/__init__.py:449 runs uvicorn with ``workers or 4``: its parent binds and
+    # prints (uvicorn 0.55.0 config.py:607, Config.bind_socket) before the workers have imported MLflow, so
+    # connections wait unanswered in the backlog for tens of seconds (tests/test_product_e2e_kinds.py
+    # measures it); a busy login node is slower still.
     listens_within=120.0,
 )
 

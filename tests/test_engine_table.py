@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
-from iterm2_autolaunch.config import Config, HostRule
 from iterm2_autolaunch import engine as engine_module
+from iterm2_autolaunch.config import Config, HostRule
 from iterm2_autolaunch.detect import Kind
 from iterm2_autolaunch.engine import Engine
 from iterm2_autolaunch.interfaces import ProbeResult
