@@ -216,7 +216,7 @@ class Engine:
                 return result
             if not told:
                 told = True
-                wait = f"waiting up to {kind.listens_within:.0f} s for {kind.label} to answer ({result.reason})"
+                wait = f"waiting up to {kind.listens_within:.0f} s for {kind.label} to answer; so far: {result.reason}"
                 log.info("%s: %s", title, wait)
                 if self._notes.allow():
                     self._effects.notify(f"{title}: starting", wait)

@@ -286,7 +286,7 @@ MLFLOW = Kind(
     # prints (uvicorn 0.55.0 config.py:607, Config.bind_socket) before the workers have imported MLflow, so
     # connections wait unanswered in the backlog for tens of seconds (tests/test_product_e2e_kinds.py
     # measures it); a busy login node is slower still.
-    listens_within=120.0,
+    listens_within=180.0,
 )
 
 # -- generic development servers: "notify" by default (they serve whatever app; opening may surprise) --
