@@ -170,13 +170,15 @@ def listening(host: RemoteHost, port: int) -> bool:
 
 
 def waited(daemon_log: str) -> str:
-    """How long the daemon waited for a server that printed before it answered (its log's own clock)."""
-    stamps = [re.match(r"(\S+ [0-9:]+),([0-9]+)", line) for line in daemon_log.splitlines()
-              if "waiting up to" in line or "forward up" in line]
-    if len(stamps) < 2 or None in stamps:
-        return ""
-    start, end = (time.mktime(time.strptime(m[1], "%Y-%m-%d %H:%M:%S")) + int(m[2]) / 1000 for m in stamps[:2] if m)
-    return f" (of which {end - start:.1f} s waiting for it to answer)"
+    """How long the daemon waited for a server that printed before it answered (by its log's own clock)."""
+
+    def stamp(text: str) -> float | None:
+        line = next((line for line in daemon_log.splitlines() if text in line), "")
+        found = re.match(r"([0-9-]+ [0-9:]+),([0-9]+) ", line)
+        return time.mktime(time.strptime(found[1], "%Y-%m-%d %H:%M:%S")) + int(found[2]) / 1000 if found else None
+
+    waiting, up = stamp("waiting up to"), stamp("forward up")
+    return f" (of which {up - waiting:.1f} s waiting for it to answer)" if waiting and up else ""
 
 
 def fetch(url: str) -> tuple[int, str]:
