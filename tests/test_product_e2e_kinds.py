@@ -1,4 +1,4 @@
-"""Every kind of server besides Jupyter, end to end on real parts, one row of ROWS each (root: namespaces).
+"""Every kind of server besides Jupyter, end to end on real parts, one row of TABLE each (root: namespaces).
 
 As in test_product_e2e.py: a real pty runs the real ``ssh -tt remote`` into the sshd of the test host
 (tests/remote_host.py), its bytes feed a session of the fake iTerm2, and the real daemon runs as iTerm2
@@ -102,7 +102,7 @@ VOILA_NB = (
     ' "nbformat": 4, "nbformat_minor": 5}'
 )
 
-ROWS_TABLE = [
+TABLE = [
     Row("dask", "dask scheduler --host 127.0.0.1 --port 0 --dashboard-address 127.0.0.1:{port}", "Dask"),
     Row("mlflow", "mlflow server --host 127.0.0.1 --port {port}", "<title>MLflow</title>"),
     Row("uvicorn", "uvicorn app:app --host 127.0.0.1 --port {port}", "hello from uvicorn", "notify",
@@ -127,7 +127,7 @@ ROWS_TABLE = [
 # Named by the command (bokeh and panel are one kind); "python ..." rows by their kind.
 PARAMS = [
     pytest.param(row, FIRST_PORT + index, id=row.kind if row.command.startswith("python ") else row.command.split()[0])
-    for index, row in enumerate(ROWS_TABLE)
+    for index, row in enumerate(TABLE)
 ]
 
 
@@ -177,7 +177,7 @@ def waited(daemon_log: str) -> str:
         found = re.match(r"([0-9-]+ [0-9:]+),([0-9]+) ", line)
         return time.mktime(time.strptime(found[1], "%Y-%m-%d %H:%M:%S")) + int(found[2]) / 1000 if found else None
 
-    waiting, up = stamp("waiting up to"), stamp("forward up")
+    waiting, up = stamp("waiting up to"), stamp("] forward up")  # the engine's line, after its probe passed
     return f" (of which {up - waiting:.1f} s waiting for it to answer)" if waiting and up else ""
 
 
@@ -258,8 +258,8 @@ def test_kind_end_to_end(remote_host: RemoteHost, home: str, row_dir: Path, row:
                 wait_for(lambda: re.search(row.confirm.encode(), pty_log.read_bytes()) is not None, 30,
                          "the tool's question", diagnostics)
                 ssh.type(b"y\r")
-            # From Ctrl-C, and from when the server stopped listening (some tools take seconds to shut down,
-            # dask's scheduler among them): the bound is on the latter.
+            # Timed from Ctrl-C and from when the server stopped listening; the bound is on the latter, since a
+            # tool may take seconds to shut down on a loaded machine (dask's scheduler once took 8 s here).
             bound = STOP_BOUND if kind.stop_line else health_bound()
             unlistened = None
             deadline = stopped + bound + 60
@@ -276,7 +276,7 @@ def test_kind_end_to_end(remote_host: RemoteHost, home: str, row_dir: Path, row:
     log = run.output[0]
     print(f"\n{row.kind} ({row.command.split()[0]}): action after {started:.1f} s{waited(log)}; forward gone"
           f" {gone:.1f} s after Ctrl-C, {after_server:.1f} s after the server stopped listening (bound {bound:.1f} s)")
-    assert "forward up" in log
+    assert "] forward up" in log  # the engine's line: its probe through the forward passed
     why = "server stopped" if kind.stop_line else "server no longer answers"
     assert f"({why})" in log, log[-3000:]
     assert after_server < bound, f"the forward outlived {row.kind} by {after_server:.1f} s (bound {bound:.1f} s)"
