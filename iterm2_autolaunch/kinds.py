@@ -283,9 +283,9 @@ MLFLOW = Kind(
     probe_expect="<title>MLflow</title>",
     default_action="open",
     # mlflow 3.17.2 mlflow/server/__init__.py:449 runs uvicorn with ``workers or 4``: its parent binds and
-    # prints (uvicorn 0.55.0 config.py:607, Config.bind_socket) before the workers have imported MLflow, so
-    # connections wait unanswered in the backlog for tens of seconds (tests/test_product_e2e_kinds.py
-    # measures it); a busy login node is slower still.
+    # prints (uvicorn 0.55.0 config.py:607, Config.bind_socket) before the workers have imported MLflow, and
+    # nothing answers until then: 64 s after the line on this 2-core machine under load (tests/
+    # test_product_e2e_kinds.py's MLflow row fails without this patience); a busy login node may be slower.
     listens_within=180.0,
 )
 
