@@ -17,10 +17,10 @@ from typing import Any
 
 from iterm2_autolaunch.budget import Budget, Once, forward_refusal
 from iterm2_autolaunch.config import Config
-from iterm2_autolaunch.detect import KINDS, Detector, Event, is_loopback
+from iterm2_autolaunch.detect import KINDS, Detector, Event, Kind, is_loopback
 from iterm2_autolaunch.errors import AutolaunchError
 from iterm2_autolaunch.hosts import forward_order
-from iterm2_autolaunch.interfaces import Effects, ServerView, probe_url
+from iterm2_autolaunch.interfaces import Effects, ProbeResult, ServerView, probe_url
 from iterm2_autolaunch.opener import Opener
 from iterm2_autolaunch.redact import redact
 from iterm2_autolaunch.server import Server, ServerKey
@@ -31,6 +31,14 @@ log = logging.getLogger(__name__)
 
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
 
+# A live forward is probed every HEALTH_INTERVAL seconds; HEALTH_FAILURES failed probes in a row close it
+# (each failed probe is probe.py's few quick tries): the bound on how long a forward outlives a server
+# that printed no stop line.
+HEALTH_INTERVAL = 1.0
+HEALTH_FAILURES = 2
+# While a server of a kind that prints before it listens (Kind.listens_within) is not answering yet.
+READY_POLL = 1.0
+
 
 class Engine:
     def __init__(
@@ -38,13 +46,15 @@ class Engine:
         config: Config,
         effects: Effects,
         *,
-        health_interval: float = 1.0,
-        health_failures: int = 2,
+        health_interval: float = HEALTH_INTERVAL,
+        health_failures: int = HEALTH_FAILURES,
+        ready_poll: float = READY_POLL,
     ) -> None:
         self._config = config
         self._effects = effects
         self._health_interval = health_interval
         self._health_failures = health_failures
+        self._ready_poll = ready_poll
         self._detectors: dict[str, Detector] = {}
         self._servers: dict[ServerKey, Server] = {}
         self._starting: dict[ServerKey, asyncio.Task[None]] = {}
@@ -153,6 +163,9 @@ class Engine:
         # The printed host first, loopback last; public names only when the config allows them (hosts.py).
         allow_any = self._config.forward_public_hosts
         hosts = list(forward_order(event.printed_hosts, allow_any=allow_any) if event.printed_hosts else [event.host])
+        # One deadline for all the hosts tried: a slow starter's patience is not paid once per host.
+        deadline = asyncio.get_running_loop().time() + kind.listens_within
+        about = f"{prefix} {event.kind} on port {event.port}"
         reason = ""
         for host in hosts:
             forward = None
@@ -165,7 +178,7 @@ class Engine:
                 origin = f"{event.scheme}://localhost:{forward.local_port}"
             url_for_probe = probe_url(origin, event.base_path, kind)
             try:
-                result = await self._effects.probe(url_for_probe, kind)
+                result = await self._answer(url_for_probe, kind, deadline, about)
             except BaseException:  # cancelled (the session closed) while probing: the forward goes too
                 if forward is not None:
                     self._track(asyncio.to_thread(forward.close))
@@ -185,8 +198,29 @@ class Engine:
         if event.event == "listing":  # a stale entry of `jupyter server list` is no news to report
             log.info("%s listed %s on port %d did not answer: %s", prefix, event.kind, event.port, reason)
         else:
-            self._report(f"{prefix} {event.kind} on port {event.port} did not answer", f"nothing opened: {reason}")
+            self._report(f"{about} did not answer", f"nothing opened: {reason}")
         return None
+
+    async def _answer(self, url: str, kind: Kind, deadline: float, title: str) -> ProbeResult:
+        """Probe until the server answers or its kind's patience runs out (Kind.listens_within).
+
+        Per kind, not one long backoff for all: most tools listen before they print their URL, so for them a
+        probe that fails is news to report at once (a wrong host, a server that died). The few that print
+        first (MLflow: its workers import for tens of seconds after uvicorn printed) get a bound of their
+        own, and the user is told once that we wait, or the silence would look like a failure."""
+        loop = asyncio.get_running_loop()
+        told = False
+        while True:
+            result = await self._effects.probe(url, kind)
+            if result.ok or loop.time() >= deadline:
+                return result
+            if not told:
+                told = True
+                wait = f"waiting up to {kind.listens_within:.0f} s for {kind.label} to answer; so far: {result.reason}"
+                log.info("%s: %s", title, wait)
+                if self._notes.allow():
+                    self._effects.notify(f"{title}: starting", wait)
+            await asyncio.sleep(self._ready_poll)
 
     def _already_forwarded(self, target: SshTarget, port: int) -> bool:
         """A listed server already reachable: the same remote port on the same ssh host."""

@@ -78,6 +78,10 @@ class Kind:
     # A line ending in this text is followed by the server's address with no scheme, alone on its line
     # ("    127.0.0.1:8265", BARE_ADDRESS): read as http://ADDRESS. One more search through all output.
     address_cue: str = ""
+    # Seconds the server may take after printing its URL before it answers. 0 for a tool that listens
+    # before it prints (most do): the probe's quick retries suffice, and a URL that never answers is
+    # reported at once. More for a tool that prints first and serves later (the engine waits, and says so).
+    listens_within: float = 0.0
 
 
 BANNER_WINDOW = 8
@@ -316,6 +320,11 @@ MLFLOW = Kind(
     probe_path="",  # the UI's index.html (mlflow/server/js/build), checked on MLflow 3.17.2
     probe_expect="<title>MLflow</title>",
     default_action="open",
+    # mlflow 3.17.2 mlflow/server/__init__.py:449 runs uvicorn with ``workers or 4``: its parent binds and
+    # prints (uvicorn 0.55.0 config.py:607, Config.bind_socket) before the workers have imported MLflow, and
+    # nothing answers until then: 64 s after the line on this 2-core machine under load (tests/
+    # test_product_e2e_kinds.py's MLflow row fails without this patience); a busy login node may be slower.
+    listens_within=180.0,
 )
 
 # -- generic development servers: "notify" by default (they serve whatever app; opening may surprise) --

@@ -1,0 +1,287 @@
+"""Every kind of server besides Jupyter, end to end on real parts, one row of TABLE each (root: namespaces).
+
+As in test_product_e2e.py: a real pty runs the real ``ssh -tt remote`` into the sshd of the test host
+(tests/remote_host.py), its bytes feed a session of the fake iTerm2, and the real daemon runs as iTerm2
+starts it (tests/daemon_harness.py; its browser writes down the URL it is given). At the remote shell prompt
+the test types the tool's command as a user would; the tool is the real one, from .venv-tools (pins in
+tools/test-tools.txt, installed by tools/setup-test-machine). The daemon must detect it, forward the port and
+pass its probe; then an ``open`` kind gets a browser tab on the printed path and query (token kept) and a
+``notify`` kind a notification that names the local URL, not a tab. The page is fetched through that
+forward. Then Ctrl-C in the pty: the forward must go, by the tool's stop line within STOP_BOUND, or, for a
+tool that prints none, by the health probe within health_bound() (derived from the engine's settings).
+
+Adding a kind is one row. Each row prints what it measured (start to action, Ctrl-C to forward gone).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from iterm2_autolaunch.engine import HEALTH_FAILURES, HEALTH_INTERVAL
+from iterm2_autolaunch.kinds import KIND_BY_NAME
+from iterm2_autolaunch.probe import probe
+from tests.conftest import require
+from tests.daemon_harness import daemon_on_fake
+from tests.remote_host import RemoteHost
+from tests.test_iterm2_ui import notifications, osc_spy
+from tests.test_product_e2e import COLUMNS, ROWS, SshInPty, port_open, wait_for
+
+REPO = Path(__file__).resolve().parent.parent
+TOOLS = REPO / ".venv-tools"
+PINS = REPO / "tools" / "test-tools.txt"
+DAEMON = [sys.executable, "-m", "iterm2_autolaunch", "daemon"]
+FIRST_PORT = 8901  # remote ports 8901, 8902, ... one per row (the fixture's Jupyter has 8888)
+START_BOUND = 300.0  # typed command to tab or notification: MLflow took 94 s on this 2-core machine under load
+STOP_BOUND = 5.0  # Ctrl-C to forward gone, for a tool that prints a stop line (as for Jupyter)
+
+pytestmark = pytest.mark.root
+
+
+@dataclass(frozen=True)
+class Row:
+    kind: str  # the kinds.py name the daemon must detect
+    command: str  # typed at the remote prompt, in the row's directory; {port} is the row's remote port
+    page: str  # a piece of the tool's own page, fetched through the forward
+    action: str = "open"  # "open": a browser tab; "notify": a notification naming the local URL
+    files: tuple[tuple[str, str], ...] = ()  # (name, text) written into the row's directory; {port} too
+    confirm: str = ""  # a question the tool asks after Ctrl-C (a regex), answered "y"
+
+
+UVICORN_APP = """\
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"hello from uvicorn"})
+"""
+FLASK_APP = 'import flask\napp = flask.Flask(__name__)\napp.get("/")(lambda: "hello from flask")\n'
+GRADIO_APP = """\
+import gradio as gr
+gr.Interface(lambda text: text, "text", "text").launch(server_name="127.0.0.1", server_port={port})
+"""
+DASH_APP = """\
+from dash import Dash, html
+app = Dash(__name__)
+app.layout = html.Div("hello from dash")
+app.run(host="127.0.0.1", port={port})
+"""
+PANEL_APP = 'import panel as pn\npn.panel("hello from panel").servable()\n'
+BOKEH_APP = 'from bokeh.io import curdoc\nfrom bokeh.models import Div\ncurdoc().add_root(Div(text="hello"))\n'
+MARIMO_NB = """\
+import marimo
+app = marimo.App()
+
+
+@app.cell
+def _():
+    return
+
+
+if __name__ == "__main__":
+    app.run()
+"""
+VOILA_NB = (
+    '{"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["hello from voila"]}], "metadata": {},'
+    ' "nbformat": 4, "nbformat_minor": 5}'
+)
+
+TABLE = [
+    Row("dask", "dask scheduler --host 127.0.0.1 --port 0 --dashboard-address 127.0.0.1:{port}", "Dask"),
+    Row("mlflow", "mlflow server --host 127.0.0.1 --port {port}", "<title>MLflow</title>"),
+    Row("uvicorn", "uvicorn app:app --host 127.0.0.1 --port {port}", "hello from uvicorn", "notify",
+        (("app.py", UVICORN_APP),)),
+    Row("werkzeug", "flask --app app run --port {port}", "hello from flask", "notify", (("app.py", FLASK_APP),)),
+    Row("http_server", "python -m http.server {port} --bind 127.0.0.1", "Directory listing for /", "notify",
+        (("hello.txt", "hello\n"),)),
+    Row("tensorboard", "tensorboard --logdir logs --host 127.0.0.1 --port {port}", "TensorBoard", "open",
+        (("logs/.keep", ""),)),
+    Row("streamlit", "streamlit run app.py --server.headless true --browser.gatherUsageStats false"
+        " --server.address 127.0.0.1 --server.port {port}", "<title>Streamlit</title>", "open",
+        (("app.py", 'import streamlit as st\nst.write("hello from streamlit")\n'),)),
+    Row("marimo", "marimo edit nb.py --headless --host 127.0.0.1 --port {port}", "marimo", "open",
+        (("nb.py", MARIMO_NB),), confirm=r"\(y/N\)"),
+    Row("gradio", "python app.py", "gradio", "open", (("app.py", GRADIO_APP),)),
+    Row("panel", "panel serve app.py --address 127.0.0.1 --port {port}", "bokeh", "open", (("app.py", PANEL_APP),)),
+    Row("panel", "bokeh serve app.py --address 127.0.0.1 --port {port}", "bokeh", "open", (("app.py", BOKEH_APP),)),
+    Row("dash", "python app.py", "dash-renderer", "open", (("app.py", DASH_APP),)),
+    Row("voila", "voila nb.ipynb --no-browser --Voila.ip=127.0.0.1 --port={port}", "hello from voila", "open",
+        (("nb.ipynb", VOILA_NB),)),
+]
+# Named by the command (bokeh and panel are one kind); "python ..." rows by their kind.
+PARAMS = [
+    pytest.param(row, FIRST_PORT + index, id=row.kind if row.command.startswith("python ") else row.command.split()[0])
+    for index, row in enumerate(TABLE)
+]
+
+
+def health_bound() -> float:
+    """How long a forward may outlive a server that printed no stop line: HEALTH_FAILURES failed health
+    probes in a row, HEALTH_INTERVAL apart, each probe.py's tries (a refused connection fails at once, so
+    their delays plus a second for the round trips), plus one more round for where in it the server stopped."""
+    tries = inspect.signature(probe).parameters
+    one_probe = (tries["attempts"].default - 1) * tries["delay"].default + 1.0
+    return (HEALTH_FAILURES + 1) * (HEALTH_INTERVAL + one_probe)
+
+
+@pytest.fixture
+def row_dir() -> Iterator[Path]:
+    """The row's working directory on the remote (same filesystem, its own network namespace); whatever the
+    tool left running in it afterwards (a worker that outlived Ctrl-C) is killed."""
+    path = Path(tempfile.mkdtemp(prefix="ita-kind-", dir="/tmp"))
+    yield path
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            inside = os.readlink(proc / "cwd").startswith(str(path))
+        except OSError:
+            continue
+        if inside:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(proc.name), signal.SIGKILL)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def tools_installed() -> bool:
+    """.venv-tools holds exactly the pins of tools/test-tools.txt (setup-test-machine stamps a complete install)."""
+    stamp = TOOLS / "pins.txt"
+    return stamp.exists() and stamp.read_text() == PINS.read_text()
+
+
+def listening(host: RemoteHost, port: int) -> bool:
+    """Does anything listen on ``port`` on the remote host (its namespace's loopback)?"""
+    ss = ["ss", "-N", host.state.namespaces["remote"], "-Hltn", f"sport = :{port}"]
+    return bool(subprocess.run(ss, capture_output=True, text=True, timeout=10, check=False).stdout.strip())
+
+
+def waited(daemon_log: str) -> str:
+    """How long the daemon waited for a server that printed before it answered (by its log's own clock)."""
+
+    def stamp(text: str) -> float | None:
+        line = next((line for line in daemon_log.splitlines() if text in line), "")
+        found = re.match(r"([0-9-]+ [0-9:]+),([0-9]+) ", line)
+        return time.mktime(time.strptime(found[1], "%Y-%m-%d %H:%M:%S")) + int(found[2]) / 1000 if found else None
+
+    waiting, up = stamp("waiting up to"), stamp("] forward up")  # the engine's line, after its probe passed
+    return f" (of which {up - waiting:.1f} s waiting for it to answer)" if waiting and up else ""
+
+
+def fetch(url: str) -> tuple[int, str]:
+    """The page a browser would get (redirects followed), straight to the forward, never through a proxy."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=60) as response:
+        return response.status, response.read(2_000_000).decode("utf-8", "replace")
+
+
+def printed_url(pty_log: Path, port: int) -> str:
+    """The path and query the tool printed for its port (the last printing, SGR codes removed)."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", pty_log.read_bytes().decode("utf-8", "replace"))
+    found = re.findall(rf"https?://(?:127\.0\.0\.1|localhost):{port}([/?][^\s)\x1b]*)?", text)
+    assert found, f"the tool printed no URL for port {port}"
+    return found[-1] or "/"
+
+
+@pytest.mark.parametrize(("row", "port"), PARAMS)
+def test_kind_end_to_end(remote_host: RemoteHost, home: str, row_dir: Path, row: Row, port: int) -> None:
+    require(tools_installed(), "the servers of tools/test-tools.txt are not in .venv-tools (tools/setup-test-machine)")
+    kind = KIND_BY_NAME[row.kind]
+    for name, text in row.files:
+        (row_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (row_dir / name).write_text(text.replace("{port}", str(port)))
+    (row_dir / "home").mkdir()
+    env = {  # the user's shell: the tools on PATH, their own HOME, no phoning home (there is no network)
+        "PATH": f"{TOOLS / 'bin'}:/usr/local/bin:/usr/bin:/bin", "HOME": str(row_dir / "home"),
+        "LANG": "C.UTF-8", "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "JUPYTER_PLATFORM_DIRS": "1",
+    }
+    setup = f"cd {shlex.quote(str(row_dir))} && export {' '.join(f'{k}={shlex.quote(v)}' for k, v in env.items())}"
+    ssh_argv = ["ssh", *remote_host.ssh_args(), "-tt", "remote"]
+    variables = {"jobName": "ssh", "commandLine": shlex.join(ssh_argv)}
+    pty_log = Path(home) / "pty.log"
+    with daemon_on_fake(Path(home), DAEMON, sys.executable, variables=variables) as run:
+        fake, session = run.fake, run.session
+
+        async def widen() -> None:  # the window the pty has: a user's, wider than the default 80 columns
+            fake.resize_session(session, ROWS, COLUMNS)
+
+        fake.call(widen())
+        osc = osc_spy(fake, session)
+        ssh = SshInPty(ssh_argv, session, pty_log)
+        try:
+            ssh.type(f"{setup}\r".encode())
+            ssh.type(f"{row.command.replace('{port}', str(port))}\r".encode())
+            typed = time.monotonic()
+
+            def diagnostics() -> str:
+                return f"pty:\n{pty_log.read_text(errors='replace')[-3000:]}\nnotes: {notifications(osc)}"
+
+            def ready_note() -> str:
+                return next((note for note in notifications(osc) if f"{row.kind} ready" in note), "")
+
+            def acted() -> bool:  # no use waiting once the daemon has given up
+                assert not any("did not answer" in note for note in notifications(osc)), diagnostics()
+                return run.opened_file.exists() if row.action == "open" else bool(ready_note())
+
+            wait_for(acted, START_BOUND, f"the {row.action} action for {row.kind}", diagnostics)
+            if row.action == "open":
+                url = run.wait_opened()
+            else:
+                found = re.search(r"http://localhost:[0-9]+\S*", ready_note())
+                assert found is not None, ready_note()
+                url = found[0]
+                assert not run.opened_file.exists(), "a notify kind opened a browser tab"
+            started = time.monotonic() - typed
+
+            parts = urlsplit(url)
+            assert (parts.scheme, parts.hostname) == ("http", "localhost") and parts.port is not None
+            want = urlsplit(printed_url(pty_log, port))
+            if row.action == "open":  # the printed page, its token with it
+                assert ((parts.path or "/"), parts.query) == ((want.path or "/"), want.query)
+            status, page = fetch(url)
+            assert status == 200 and row.page in page, page[:2000]
+
+            local_port = parts.port
+            ssh.type(b"\x03")  # Ctrl-C, as the user stops it
+            stopped = time.monotonic()
+            if row.confirm:
+                wait_for(lambda: re.search(row.confirm.encode(), pty_log.read_bytes()) is not None, 30,
+                         "the tool's question", diagnostics)
+                ssh.type(b"y\r")
+            # Timed from Ctrl-C and from when the server stopped listening; the bound is on the latter, since a
+            # tool may take seconds to shut down on a loaded machine (dask's scheduler once took 8 s here).
+            bound = STOP_BOUND if kind.stop_line else health_bound()
+            unlistened = None
+            deadline = stopped + bound + 60
+            while port_open(local_port):
+                if unlistened is None and not listening(remote_host, port):
+                    unlistened = time.monotonic()
+                assert time.monotonic() < deadline, f"the forward did not close\n{diagnostics()}"
+                time.sleep(0.05)
+            closed = time.monotonic()
+            gone = closed - stopped
+            after_server = closed - (unlistened or closed)
+        finally:
+            ssh.stop()
+    log = run.output[0]
+    print(f"\n{row.kind} ({row.command.split()[0]}): action after {started:.1f} s{waited(log)}; forward gone"
+          f" {gone:.1f} s after Ctrl-C, {after_server:.1f} s after the server stopped listening (bound {bound:.1f} s)")
+    assert "] forward up" in log  # the engine's line: its probe through the forward passed
+    why = "server stopped" if kind.stop_line else "server no longer answers"
+    assert f"({why})" in log, log[-3000:]
+    assert after_server < bound, f"the forward outlived {row.kind} by {after_server:.1f} s (bound {bound:.1f} s)"
+    if kind.listens_within:  # it printed long before it answered: the user was told that we wait
+        assert any("waiting up to" in note for note in notifications(osc)), notifications(osc)
