@@ -21,8 +21,6 @@ from iterm2_autolaunch.events import Event, make_event
 from iterm2_autolaunch.hosts import LOOPBACK_NAMES, forward_order, is_local_looking, is_loopback
 from iterm2_autolaunch.kinds import (
     BANNER_WINDOW,
-    BARE_ADDRESS,
-    BARE_URL,
     BLOCK_FILLER,
     JUPYTER,
     KINDS,
@@ -41,8 +39,8 @@ _URL = URL  # the marker parser matches the same URLs
 _event = make_event
 
 # A candidate: "://", a host, ":" and a port, a path and query of the characters a layout's URL may hold,
-# then the end of the line, a known suffix ("(Press CTRL+C", " :: dir", webpack-dev-server's ", http://[::1]...")
-# or a JSON string's closing quote.
+# then the end of the line, a known suffix ("(Press CTRL+C", " :: dir", webpack-dev-server's ", http://[::1]...",
+# the "' ray job submit" of `ray start`'s hint) or a JSON string's closing quote.
 # Linear on hostile input: the path cannot hold ":", so candidates never overlap and backtracking stops
 # at the first character that is no URL character. The literal "://" first lets the regex engine skip
 # ahead as fast as str.find. The URL part is atomic: each of its parts ends where no character of it
@@ -60,7 +58,7 @@ _URL_PART = (
 )
 _ATOMIC_URL_PART = f"(?>{_URL_PART})" if sys.version_info >= (3, 11) else f"(?=(?P<part>{_URL_PART}))(?P=part)"
 _CANDIDATE = re.compile(
-    rf"://{_ATOMIC_URL_PART}(?=[ \t]*(?:$|\(Press|::)|\"|\)[ ]\.\.\.|,[ ]https?://)",
+    rf"://{_ATOMIC_URL_PART}(?=[ \t]*(?:$|\(Press|::)|\"|\)[ ]\.\.\.|,[ ]https?://|'[ ]ray[ ]job[ ])",
     re.ASCII | re.MULTILINE,
 )
 MAX_PREFIX = 200  # no layout's prefix is longer: text further left of a URL cannot make it a start line
@@ -72,7 +70,7 @@ MAX_RUNNING = 64  # servers remembered for their stop lines; beyond that the old
 # Each watched kind costs a search through the output, so watching every server ever announced would
 # make the scan slower with each one (a long session, a log with many runs). A background server's later
 # stop is left to the daemon's health probe, which closes its forward within seconds (engine.py).
-BACKGROUND_WATCH = 256 * 1024
+BACKGROUND_WATCH = 64 * 1024
 _NEVER = 1 << 62
 _PORT_IN_LINE = re.compile(r"(?<![0-9]):([0-9]{1,5})(?![0-9])", re.ASCII)  # a stop line naming its port
 
@@ -91,7 +89,6 @@ class Detector:
         marker_prefix = rf"(?:{'|'.join(re.escape(m) for m in markers)})[ \t]+"
         self._marker_line = layout(marker_prefix) if markers else None
         self._prefix = any_prefix([marker_prefix] if markers else [])
-        self._address_kinds = tuple(kind for kind in self._kinds if kind.address_cue)
         self._numbers = LineNumbers() if number_lines else NoLineNumbers()
         self._json = JsonListings()
         self._recent: list[str] = []  # the last RECENT_LINES lines of the previous batch
@@ -124,8 +121,6 @@ class Detector:
         self._numbers.next_batch(text, line_count)
         events: list[Event] = []
         queue, json_hits = self._candidate_lines(text)
-        if self._address_kinds and (below := self._below_address_cues(text)):
-            queue = sorted({*queue, *below})
         if self._held is not None:
             queue = sorted({0, *queue})  # the first line decides whether the held URL gets its twin
         stops = CueSearch(text)
@@ -201,33 +196,18 @@ class Detector:
             searched_to = line_start = end + 1
         return starts, json_hits
 
-    def _below_address_cues(self, text: str) -> list[int]:
-        """Starts of the lines right below a line ending in an address cue (one search per cue); the batch's
-        first line too when the previous batch ended with such a line."""
-        starts = [0] if self._recent and self._address_cue_of(self._recent[-1]) else []
-        for cue in {kind.address_cue for kind in self._address_kinds}:
-            at = text.find(cue)
-            while at != -1 and (end := text.find("\n", at)) != -1:
-                starts.append(end + 1)
-                at = text.find(cue, end)
-        return starts
-
-    def _address_cue_of(self, line: str) -> Kind | None:
-        tail = line[-200:].rstrip()
-        return next((kind for kind in self._address_kinds if tail.endswith(kind.address_cue)), None)
-
     # -- scanning -------------------------------------------------------------------------------
 
     def _running_changed(self) -> None:
         """The kinds whose stop lines are looked for now, and the cues to search: the latest server's, and
         those of the servers before it while their BACKGROUND_WATCH lasts. A cue that holds another cue is
         left out, since every line holding it is found by the other one's search."""
-        servers = list(reversed(self._running.values()))
-        watched = servers[:1] + [s for s in servers[1:] if self._watch_until.get(s.key, _NEVER) > self._now]
-        self._expiry = min((self._watch_until[s.key] for s in watched[1:] if s.key in self._watch_until),
-                           default=_NEVER)  # fmt: skip
+        latest = next(reversed(self._running.values()), None)
+        self._watch_until = {key: end for key, end in self._watch_until.items() if end > self._now}
+        background = [self._running[key] for key in self._watch_until]
+        self._expiry = min(self._watch_until.values(), default=_NEVER)
         kinds: dict[str, Kind] = {}
-        for server in watched:
+        for server in [latest, *background] if latest is not None else background:
             kind = self._kind_of[server.kind]
             if kind.stop_line is not None:
                 kinds.setdefault(kind.name, kind)
@@ -265,11 +245,6 @@ class Detector:
                 # A server already announced is dropped anyway; only a new one needs its banner checked.
                 if event and (event.key in self._seen or not kind.banner or self._banner_before(kind, text, start)):
                     return event
-        if self._address_kinds and (bare := BARE_ADDRESS.match(line)):
-            above = self._lines_before(text, start)[:1]
-            kind_above = self._address_cue_of(above[0]) if above else None
-            if kind_above is not None and (match := BARE_URL.match(f"http://{bare[1]}")):
-                return make_event("announce", kind_above, match)
         if self._marker_line is not None:
             match = self._marker_line.match(line)
             if match:

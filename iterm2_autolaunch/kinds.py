@@ -75,9 +75,6 @@ class Kind:
     generic: bool = False  # a web server under some app: yields to a specific kind on the same port
     example: tuple[str, ...] = ()  # start lines with "{url}" in place of the URL (doctor --url)
     pages_in_path: bool = False  # Jupyter-style: /lab, /tree ... after the base_url
-    # A line ending in this text is followed by the server's address with no scheme, alone on its line
-    # ("    127.0.0.1:8265", BARE_ADDRESS): read as http://ADDRESS. One more search through all output.
-    address_cue: str = ""
     # Seconds the server may take after printing its URL before it answers. 0 for a tool that listens
     # before it prints (most do): the probe's quick retries suffice, and a URL that never answers is
     # reported at once. More for a tool that prints first and serves later (the engine waits, and says so).
@@ -85,13 +82,6 @@ class Kind:
 
 
 BANNER_WINDOW = 8
-
-# An address as `ray start` prints its dashboard below its cue: indented, host and port only, no scheme.
-BARE_ADDRESS = re.compile(
-    r"^[ \t]{1,16}((?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\]):[0-9]{1,5})[ \t]*$",
-    re.ASCII,
-)
-BARE_URL = re.compile(rf"^{URL}$", re.ASCII | re.VERBOSE)  # "http://" + a BARE_ADDRESS, read as a URL
 
 JUPYTER_STOP = re.compile(
     # jupyter_server 2.21.1 serverapp.py:2508 "Shutdown confirmed", :2898 "Shutting down %d kernel(s)",
@@ -443,11 +433,14 @@ RAY = Kind(
         layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+INFO[ \t]worker\.py:[0-9]{1,6}[ \t]--[ \t])?"
                r"(?:Started[ \t]a[ \t]local[ \t]Ray[ \t]instance|Connected[ \t]to[ \t]Ray[ \t]cluster)\."
                r"[ \t]View[ \t]the[ \t]dashboard[ \t]at[ \t]"),
+        # `ray start --head` prints the dashboard's address twice, both under `if dashboard_url:` (ray 2.60.0
+        # ray/scripts/scripts.py): at :1151-1156 "To monitor and debug Ray, view the dashboard at " and below
+        # it "  {dashboard_url}" with no scheme, and first at :1123-1131 the Jobs CLI hint cf.bold("  RAY_API_
+        # SERVER_ADDRESS='http://{}' ray job submit --working-dir . -- python my_script.py") (indented 4 by
+        # cli_logger's group; older 2.x: RAY_ADDRESS=). The hint carries the scheme, so it is the line read.
+        layout(r"[ \t]*RAY_(?:API_SERVER_)?ADDRESS='",
+               r"'[ \t]ray[ \t]job[ \t]submit[ \t]--working-dir[ \t]\.[ \t]--[ \t]python[ \t]my_script\.py"),
     ),  # fmt: skip
-    # `ray start --head` (ray 2.60.0 ray/scripts/scripts.py:1151-1156): cli_logger.print("To monitor and debug
-    # Ray, view the dashboard at ") then cli_logger.print("  {}".format(cf.bold(dashboard_url))), the URL
-    # being webui_url, "127.0.0.1:8265" with no scheme (indented 4 in the output: cli_logger's group indent).
-    address_cue="view the dashboard at",
     # Ray prints no stop line of its own (Ctrl-C: a KeyboardInterrupt traceback, or click's "Aborted!").
     # The dashboard's page, ray 2.60.0 ray/dashboard/client/build/index.html "<title>Ray Dashboard</title>": it
     # answers without a token, where /api/version (dashboard/modules/job/job_head.py:345) answers 401

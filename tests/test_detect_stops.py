@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from iterm2_autolaunch.detect import Detector, Event
+from iterm2_autolaunch.detect import BACKGROUND_WATCH, Detector, Event
 from iterm2_autolaunch.lines import bytes_to_lines
 from iterm2_autolaunch.streams import LOOKAHEAD, CueSearch
 
@@ -151,3 +151,19 @@ def test_a_cue_across_the_end_of_a_bounded_search_is_found(shift: int) -> None:
     assert search.next_line(before=10) is None  # a candidate line at 10: searched up to LOOKAHEAD + 14
     assert search.next_line(before=10 * LOOKAHEAD) == (LOOKAHEAD + shift, LOOKAHEAD + shift + len(cue) + 9)
     assert search.next_line(before=10 * LOOKAHEAD) is None
+
+
+def test_background_watch_is_bounded_and_the_latest_server_is_watched_until_it_stops() -> None:
+    """A server in the background has its stop lines looked for during BACKGROUND_WATCH characters of
+    output (each watched kind costs a search through everything after it); past that, its stop is the
+    daemon's health probe's to notice. The latest server is watched however long the session runs."""
+    bg_start, bg_stop, bg_port = session("jupyterlab_token_auto.raw")
+    fg_start, fg_stop, fg_port = session("streamlit.raw")
+    filler = other_output()
+    long_filler = filler * (BACKGROUND_WATCH // len("\n".join(filler)) + 2)
+    within = run([*bg_start, *fg_start, *bg_stop, *fg_stop])
+    assert ("shutdown", "jupyter", bg_port) in within and ("shutdown", "streamlit", fg_port) in within
+    beyond = run([*bg_start, *fg_start, *long_filler, *bg_stop, *fg_stop])
+    assert ("shutdown", "jupyter", bg_port) not in beyond and ("shutdown", "streamlit", fg_port) in beyond
+    latest = run([*bg_start, *long_filler, *long_filler, *bg_stop])  # alone: the latest, however long
+    assert ("shutdown", "jupyter", bg_port) in latest
