@@ -1341,9 +1341,8 @@ DASH1_APP = setup_file("app.py", """\
     if __name__ == "__main__":
         app.run_server(port={port})
     """)
-BOKEH_APP = setup_file("app.py", "from bokeh.io import curdoc\nfrom bokeh.models import Div\n\n"
-                                 "curdoc().add_root(Div(text='hello from bokeh'))\n")
-MARIMO_NB = setup_file("nb.py", "import marimo\n\napp = marimo.App()\n")
+BOKEH_SETUP = setup_file("app.py", "from bokeh.io import curdoc\nfrom bokeh.models import Div\n\n"
+                                   "curdoc().add_root(Div(text='hello from bokeh'))\n")
 PIPE = "stdout and stderr to a pipe; Ctrl-C from the terminal"
 NB4_STOP = r"Shutdown confirmed|Shutting down (?:\d+ )?kernel"
 
@@ -1472,11 +1471,11 @@ CASES += [
          stop_re=BOKEH_STOP, stop="sigterm"),
     Case("bokeh2_4", "bokeh24",
          lambda ctx: ["bokeh", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
-         regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=BOKEH_APP, stop_re=r"Interrupted, shutting down",
+         regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=BOKEH_SETUP, stop_re=r"Interrupted, shutting down",
          notes="plain Bokeh server (kind 'panel')"),
     Case("bokeh2_4_sigterm", "bokeh24",
          lambda ctx: ["bokeh", "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"],
-         regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=BOKEH_APP, stop_re=BOKEH_STOP, stop="sigterm"),
+         regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=BOKEH_SETUP, stop_re=BOKEH_STOP, stop="sigterm"),
     # Dash 1.21 / 2.0 (app.run_server)
     Case("dash1_21", "dash1", lambda ctx: ["python", "app.py"], regex_expect("dash", "http://127.0.0.1:{port}/"),
          setup=DASH1_APP),
