@@ -4,7 +4,9 @@ Builds at least 10 MB of mixed output (compiler logs, training logs with progres
 output) with the real server start-ups from tests/data/captures scattered through it, turns it into
 logical lines with the same LineAssembler the frontends use, then times, on the same text in the same
 run: ``str.count('://')`` (the baseline), ``re.finditer(r'https?://\\S+')``, and ``Detector.feed_text`` as the
-daemon runs it (no line numbers, the whole text as one batch) and as ``scan`` runs it: batches of
+daemon runs it (no line numbers; a server that ended without a stop line is forgotten at the end of its
+capture, as the engine's health probe makes the session's detector forget it within seconds) and as
+``scan`` runs it (no health probe: every server is watched as the detector alone decides): batches of
 ``cli.BATCH_LINES`` lines, each with its line count (scan knows it: the batch is a list of lines), so line
 numbers are counted only within a batch, up to its events (the batches are cut before timing, as the
 text is joined before timing for every contender).
@@ -83,34 +85,42 @@ def git_log(rng: random.Random) -> list[str]:
     ]
 
 
-def captured_startups() -> list[list[str]]:
-    """Each capture that announces exactly one server, as logical lines."""
+def captured_startups() -> list[tuple[list[str], tuple[str, int, str | None] | None]]:
+    """Each capture that announces exactly one server, as logical lines, with that server's key when the
+    capture ends without a stop line (SIGKILL, a closed terminal, a tool that prints none)."""
     index = json.loads((CAPTURES / "index.json").read_text())
     startups = []
     for entry in index:
         if len(entry["expect"]) == 1:
-            startups.append(list(bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()])))
+            server = entry["expect"][0]
+            silent = None if entry["shutdown"] else (server["kind"], server["port"], server["token"])
+            startups.append((list(bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()])), silent))
     return startups
 
 
-def build_text(megabytes: float, seed: int = 7) -> tuple[str, int]:
-    """The benchmark text (as logical lines joined by newlines) and how many server start-ups it holds."""
+def build_text(megabytes: float, seed: int = 7) -> tuple[str, int, list[tuple[int, tuple[str, int, str | None]]]]:
+    """The benchmark text (as logical lines joined by newlines), how many server start-ups it holds, and
+    where a server ended silently: (the line after its capture, its key)."""
     rng = random.Random(seed)
     startups = captured_startups()
     generators: list[Callable[[random.Random], list[str]]] = [build_log, training_log, pip_log, git_log]
     assembler = LineAssembler()
     lines: list[str] = []
+    silences: list[tuple[int, tuple[str, int, str | None]]] = []
     size, inserted = 0, 0
     while size < megabytes * 1_000_000:
+        silent = None
         if startups and rng.random() < 0.01:
-            chunk = rng.choice(startups)
+            chunk, silent = rng.choice(startups)
             inserted += 1
         else:
             chunk = rng.choice(generators)(rng)
         new = assembler.feed(("\n".join(chunk) + "\n").encode())
         lines.extend(new)
+        if silent is not None:
+            silences.append((len(lines), silent))
         size += sum(len(line.encode()) + 1 for line in new)
-    return "\n".join(lines), inserted
+    return "\n".join(lines), inserted, silences
 
 
 def hostile_bytes(megabytes: float) -> bytes:
@@ -152,7 +162,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=9)
     args = parser.parse_args()
 
-    text, inserted = build_text(args.mb)
+    text, inserted, silences = build_text(args.mb)
     megabytes = len(text.encode()) / 1_000_000
     announced = [e for e in Detector().feed_text(text) if e.event == "announce"]
     print(f"text: {megabytes:.1f} MB, {text.count(chr(10)) + 1} lines, {inserted} server start-ups inserted")
@@ -161,6 +171,20 @@ def main() -> None:
     lines = text.split("\n")
     batches = [("\n".join(lines[at : at + BATCH_LINES]), len(lines[at : at + BATCH_LINES]))
                for at in range(0, len(lines), BATCH_LINES)]  # fmt: skip
+
+    # The daemon: after a server ended without a stop line, the engine's health probe tells the session's
+    # detector to forget it (engine._watch, within seconds); here at the end of its capture.
+    segments, at = [], 0
+    for end, gone in [*silences, (len(lines), None)]:
+        segments.append(("\n".join(lines[at:end]), gone))
+        at = end
+
+    def daemon() -> None:
+        detector = Detector(number_lines=False)
+        for segment, gone in segments:
+            detector.feed_text(segment)
+            if gone is not None:
+                detector.forget(*gone)
 
     def scan() -> None:
         detector = Detector()
@@ -171,7 +195,7 @@ def main() -> None:
     contenders: dict[str, Callable[[], object]] = {
         "str.count('://')": lambda: text.count("://"),
         "re.finditer(r'https?://\\S+')": lambda: sum(1 for _ in naive.finditer(text)),
-        "detector, daemon (no line numbers)": lambda: Detector(number_lines=False).feed_text(text),
+        "detector, daemon (no line numbers)": daemon,
         "detector, scan (with line numbers)": scan,
     }
     # Rounds interleave the contenders, so a load change on the machine hits all of them alike.

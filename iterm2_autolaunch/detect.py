@@ -161,6 +161,14 @@ class Detector:
         self._batch_start += len(text) + 1
         return events
 
+    def forget(self, kind: str, port: int, token: str | None) -> None:
+        """That server is gone without a stop line seen here (the daemon's health probe found it silent, as
+        after SIGKILL or a closed terminal): its stop lines are no longer looked for, and its URL printed
+        again (a restart with the same token) is announced again."""
+        server = self._running.get((kind, port, token))
+        if server is not None:
+            self._forget(server)
+
     def finish(self) -> list[Event]:
         """End of stream: a held announcement goes out as it is."""
         return self._release_held()

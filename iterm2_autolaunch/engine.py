@@ -261,6 +261,9 @@ class Engine:
             result = await self._effects.probe(server.probe_url, kind)
             failures = 0 if result.ok else failures + 1
         server.health = None  # this task is finishing; _close must not cancel it
+        detector = self._detectors.get(server.session_id)
+        if detector is not None:  # gone without a stop line: the same URL printed again is a new start
+            detector.forget(*server.key[1:])
         self._spawn_close(server, "server no longer answers")
 
     # -- closing --------------------------------------------------------------------------------

@@ -184,6 +184,23 @@ def test_restart_with_new_token_replaces_forward_and_opens_new_tab() -> None:
     run(scenario)
 
 
+def test_server_killed_silently_then_restarted_with_the_same_url_gets_a_forward_again() -> None:
+    """SIGKILL prints no stop line; the health probe closes the forward. Started again with the same token
+    and port (``--IdentityProvider.token=...``), the same URL is a new server, not a repeat of the old one."""
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SSH, jupyter_start())
+        await settle(lambda: len(world.opened) == 1)
+        world.alive.clear()  # killed: no stop line
+        await settle(lambda: not world.live())
+        world.alive.add(("127.0.0.1", 8888))
+        engine.session_lines(SSH, jupyter_start())
+        await settle(lambda: len(world.opened) == 2)
+        assert len(world.live()) == 1
+
+    run(scenario)
+
+
 def test_stop_line_closes_the_forward() -> None:
     async def scenario(engine: Engine, world: FakeWorld) -> None:
         engine.session_lines(SSH, jupyter_start())
