@@ -291,8 +291,12 @@ def test_watch_markers_through_the_fake_iterm2(fake: FakeITerm2, home: str) -> N
             {"session": before.session_id, "event": event_json(URL)},
             {"session": later.session_id, "event": event_json("http://localhost:9999/tree?token=cd")},
         ]
-        log = "".join(client.log)
-        assert "unknown identity" in log and "not a local server URL" in log
+        # stderr is read by its own thread: the refusals may be logged after the records arrive
+        def refusals_logged() -> str | None:
+            text = "".join(client.log)
+            return text if "unknown identity" in text and "not a local server URL" in text else None
+
+        log = client.wait_for(refusals_logged, "both refusals logged")
         assert "ab" * 24 not in log  # the token is never logged
         # iTerm2 shows nothing of the sequence: the screen has only the visible text.
         assert not any("1337" in row or "token" in row for row in before.text())
