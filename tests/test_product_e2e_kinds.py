@@ -102,6 +102,15 @@ if __name__ == "__main__":
 """
 VITE_PAGE = "<!doctype html>\n<title>e2e</title>\n<p>hello from vite</p>\n"
 WEBPACK_PAGE = "<!doctype html>\n<title>e2e</title>\n<p>hello from webpack</p>\n"  # public/: its static dir
+RAY_APP = """\
+import os
+import time
+
+import ray
+
+ray.init(include_dashboard=True, dashboard_host="127.0.0.1", dashboard_port={port}, _temp_dir=os.path.abspath("ray"))
+time.sleep(3600)
+"""
 VOILA_NB = (
     '{"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["hello from voila"]}], "metadata": {},'
     ' "nbformat": 4, "nbformat_minor": 5}'
@@ -137,9 +146,15 @@ TABLE = [
     Row("webpack", "webpack serve --mode development --port {port}", "hello from webpack", "notify",
         (("src/index.js", "console.log('hello from webpack');\n"), ("public/index.html", WEBPACK_PAGE))),
     # The dashboard address is printed with no scheme below "view the dashboard at"; a short --temp-dir keeps
-    # Ray's AF_UNIX socket paths under their 107-byte limit.
+    # Ray's AF_UNIX socket paths under their 107-byte limit. Both forms print their URL after the dashboard
+    # answers (6-9 s after, measured here), so the ray kind needs no listens_within.
     Row("ray", "ray start --head --block --port 0 --include-dashboard true --dashboard-host 127.0.0.1"
         " --dashboard-port {port} --disable-usage-stats --temp-dir $PWD/ray", "<title>Ray Dashboard</title>"),
+    Row("ray", "python app.py", "<title>Ray Dashboard</title>", "open", (("app.py", RAY_APP),), name="ray-init"),
+    # No code_server row: `npm install code-server` (4.100.3, the captured one) fails without GitHub, which its
+    # postinstall needs for @vscode/ripgrep's rg. The captures' install (tools/capture.py CODE_SERVER_INSTALL)
+    # sidesteps it by hand in six steps, with Debian's rg, libkrb5-dev and node-gyp builds of nine native
+    # modules: about ten minutes here, and not the install a user makes; so it is not in setup-test-machine.
 ]
 # Named by the command (bokeh and panel are one kind); "python ..." rows by their kind, others by their name.
 PARAMS = [
