@@ -3,12 +3,13 @@
 As in test_product_e2e.py: a real pty runs the real ``ssh -tt remote`` into the sshd of the test host
 (tests/remote_host.py), its bytes feed a session of the fake iTerm2, and the real daemon runs as iTerm2
 starts it (tests/daemon_harness.py; its browser writes down the URL it is given). At the remote shell prompt
-the test types the tool's command as a user would; the tool is the real one, from .venv-tools (pins in
-tools/test-tools.txt, installed by tools/setup-test-machine). The daemon must detect it, forward the port and
-pass its probe; then an ``open`` kind gets a browser tab on the printed path and query (token kept) and a
-``notify`` kind a notification that names the local URL, not a tab. The page is fetched through that
-forward. Then Ctrl-C in the pty: the forward must go, by the tool's stop line within STOP_BOUND, or, for a
-tool that prints none, by the health probe within health_bound() (derived from the engine's settings).
+the test types the tool's command as a user would; the tool is the real one, from .venv-tools or, for Node
+tools, .tools-npm (pins in tools/test-tools.txt, installed by tools/setup-test-machine). The daemon must
+detect it, forward the port and pass its probe; then an ``open`` kind gets a browser tab on the printed path
+and query (token kept) and a ``notify`` kind a notification that names the local URL, not a tab. The page is
+fetched through that forward. Then Ctrl-C in the pty: the forward must go, by the tool's stop line within
+STOP_BOUND, or, for a tool that prints none, by the health probe within health_bound() (derived from the
+engine's settings).
 
 Adding a kind is one row. Each row prints what it measured (start to action, Ctrl-C to forward gone).
 """
