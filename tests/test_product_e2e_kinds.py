@@ -3,12 +3,13 @@
 As in test_product_e2e.py: a real pty runs the real ``ssh -tt remote`` into the sshd of the test host
 (tests/remote_host.py), its bytes feed a session of the fake iTerm2, and the real daemon runs as iTerm2
 starts it (tests/daemon_harness.py; its browser writes down the URL it is given). At the remote shell prompt
-the test types the tool's command as a user would; the tool is the real one, from .venv-tools (pins in
-tools/test-tools.txt, installed by tools/setup-test-machine). The daemon must detect it, forward the port and
-pass its probe; then an ``open`` kind gets a browser tab on the printed path and query (token kept) and a
-``notify`` kind a notification that names the local URL, not a tab. The page is fetched through that
-forward. Then Ctrl-C in the pty: the forward must go, by the tool's stop line within STOP_BOUND, or, for a
-tool that prints none, by the health probe within health_bound() (derived from the engine's settings).
+the test types the tool's command as a user would; the tool is the real one, from .venv-tools or, for Node
+tools, .tools-npm (pins in tools/test-tools.txt, installed by tools/setup-test-machine). The daemon must
+detect it, forward the port and pass its probe; then an ``open`` kind gets a browser tab on the printed path
+and query (token kept) and a ``notify`` kind a notification that names the local URL, not a tab. The page is
+fetched through that forward. Then Ctrl-C in the pty: the forward must go, by the tool's stop line within
+STOP_BOUND, or, for a tool that prints none, by the health probe within health_bound() (derived from the
+engine's settings).
 
 Adding a kind is one row. Each row prints what it measured (start to action, Ctrl-C to forward gone).
 """
@@ -46,6 +47,7 @@ from tests.test_product_e2e import COLUMNS, ROWS, SshInPty, port_open, wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / ".venv-tools"
+NPM_TOOLS = REPO / ".tools-npm"  # the Node servers, on the "# npm:" line of PINS
 PINS = REPO / "tools" / "test-tools.txt"
 DAEMON = [sys.executable, "-m", "iterm2_autolaunch", "daemon"]
 FIRST_PORT = 8901  # remote ports 8901, 8902, ... one per row (the fixture's Jupyter has 8888)
@@ -72,6 +74,8 @@ class Row:
     action: str = "open"  # "open": a browser tab; "notify": a notification naming the local URL
     files: tuple[tuple[str, str], ...] = ()  # (name, text) written into the row's directory; {port} too
     confirm: str = ""  # a question the tool asks after Ctrl-C (a regex), answered "y"
+    name: str = ""  # the test's id, where the command's first word does not name the tool
+    binds: str = ""  # the only address the server must listen on (as ss prints it), for a row about that
 
 
 UVICORN_APP = """\
@@ -107,6 +111,17 @@ def _():
 if __name__ == "__main__":
     app.run()
 """
+VITE_PAGE = "<!doctype html>\n<title>e2e</title>\n<p>hello from vite</p>\n"
+WEBPACK_PAGE = "<!doctype html>\n<title>e2e</title>\n<p>hello from webpack</p>\n"  # public/: its static dir
+RAY_APP = """\
+import os
+import time
+
+import ray
+
+ray.init(include_dashboard=True, dashboard_host="127.0.0.1", dashboard_port={port}, _temp_dir=os.path.abspath("ray"))
+time.sleep(3600)
+"""
 VOILA_NB = (
     '{"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["hello from voila"]}], "metadata": {},'
     ' "nbformat": 4, "nbformat_minor": 5}'
@@ -133,10 +148,29 @@ TABLE = [
     Row("dash", "python app.py", "dash-renderer", "open", (("app.py", DASH_APP),)),
     Row("voila", "voila nb.ipynb --no-browser --Voila.ip=127.0.0.1 --port={port}", "hello from voila", "open",
         (("nb.ipynb", VOILA_NB),)),
+    # Vite binds "localhost" as Node resolves it on the remote and prints "localhost": here 127.0.0.1, and in
+    # the second row ::1 only, as on a remote whose /etc/hosts names localhost ::1 (a private mount of such a
+    # file over /etc/hosts, for this command alone): the daemon's forward tries 127.0.0.1, then ::1.
+    Row("vite", "vite --port {port} --strictPort", "hello from vite", "notify", (("index.html", VITE_PAGE),)),
+    Row("vite", "unshare --mount sh -c 'mount --bind hosts /etc/hosts && exec vite --port {port} --strictPort'",
+        "hello from vite", "notify", (("index.html", VITE_PAGE), ("hosts", "::1 localhost\n")), name="vite-ipv6"),
+    Row("webpack", "webpack serve --mode development --port {port}", "hello from webpack", "notify",
+        (("src/index.js", "console.log('hello from webpack');\n"), ("public/index.html", WEBPACK_PAGE))),
+    # The dashboard address is printed with no scheme below "view the dashboard at"; a short --temp-dir keeps
+    # Ray's AF_UNIX socket paths under their 107-byte limit. Both forms print their URL after the dashboard
+    # answers (6-9 s after, measured here), so the ray kind needs no listens_within.
+    Row("ray", "ray start --head --block --port 0 --include-dashboard true --dashboard-host 127.0.0.1"
+        " --dashboard-port {port} --disable-usage-stats --temp-dir $PWD/ray", "<title>Ray Dashboard</title>"),
+    Row("ray", "python app.py", "<title>Ray Dashboard</title>", "open", (("app.py", RAY_APP),), name="ray-init"),
+    # No code_server row: `npm install code-server` (4.100.3, the captured one) fails without GitHub, which its
+    # postinstall needs for @vscode/ripgrep's rg. The captures' install (tools/capture.py CODE_SERVER_INSTALL)
+    # sidesteps it by hand in six steps, with Debian's rg, libkrb5-dev and node-gyp builds of nine native
+    # modules: about ten minutes here, and not the install a user makes; so it is not in setup-test-machine.
 ]
-# Named by the command (bokeh and panel are one kind); "python ..." rows by their kind.
+# Named by the command (bokeh and panel are one kind); "python ..." rows by their kind, others by their name.
 PARAMS = [
-    pytest.param(row, FIRST_PORT + index, id=row.kind if row.command.startswith("python ") else row.command.split()[0])
+    pytest.param(row, FIRST_PORT + index, id=row.name or (row.kind if row.command.startswith("python ")
+                                                          else row.command.split()[0]))
     for index, row in enumerate(TABLE)
 ]
 
@@ -168,15 +202,24 @@ def row_dir() -> Iterator[Path]:
 
 
 def tools_installed() -> bool:
-    """.venv-tools holds exactly the pins of tools/test-tools.txt (setup-test-machine stamps a complete install)."""
-    stamp = TOOLS / "pins.txt"
-    return stamp.exists() and stamp.read_text() == PINS.read_text()
+    """.venv-tools and .tools-npm hold exactly the pins of tools/test-tools.txt (setup-test-machine stamps a
+    complete install of each)."""
+    stamp, npm_stamp = TOOLS / "pins.txt", NPM_TOOLS / "pins.txt"
+    npm_pins = [line.removeprefix("# npm: ") for line in PINS.read_text().splitlines() if line.startswith("# npm: ")]
+    return (stamp.exists() and stamp.read_text() == PINS.read_text()
+            and npm_stamp.exists() and npm_stamp.read_text().splitlines() == npm_pins)
+
+
+def listen_addresses(host: RemoteHost, port: int) -> set[str]:
+    """The addresses that listen on ``port`` on the remote host (in its namespace), as ss prints them."""
+    ss = ["ss", "-N", host.state.namespaces["remote"], "-Hltn", f"sport = :{port}"]
+    lines = subprocess.run(ss, capture_output=True, text=True, timeout=10, check=False).stdout.splitlines()
+    return {line.split()[3].rpartition(":")[0] for line in lines if len(line.split()) > 3}
 
 
 def listening(host: RemoteHost, port: int) -> bool:
     """Does anything listen on ``port`` on the remote host (its namespace's loopback)?"""
-    ss = ["ss", "-N", host.state.namespaces["remote"], "-Hltn", f"sport = :{port}"]
-    return bool(subprocess.run(ss, capture_output=True, text=True, timeout=10, check=False).stdout.strip())
+    return bool(listen_addresses(host, port))
 
 
 def waited(daemon_log: str) -> str:
@@ -215,8 +258,9 @@ def test_kind_end_to_end(remote_host: RemoteHost, home: str, row_dir: Path, row:
         (row_dir / name).write_text(text.replace("{port}", str(port)))
     (row_dir / "home").mkdir()
     env = {  # the user's shell: the tools on PATH, their own HOME, no phoning home (there is no network)
-        "PATH": f"{TOOLS / 'bin'}:/usr/local/bin:/usr/bin:/bin", "HOME": str(row_dir / "home"),
-        "LANG": "C.UTF-8", "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "JUPYTER_PLATFORM_DIRS": "1",
+        "PATH": f"{TOOLS / 'bin'}:{NPM_TOOLS / 'node_modules' / '.bin'}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(row_dir / "home"), "LANG": "C.UTF-8", "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
+        "JUPYTER_PLATFORM_DIRS": "1", "RAY_USAGE_STATS_ENABLED": "0",
     }
     setup = f"cd {shlex.quote(str(row_dir))} && export {' '.join(f'{k}={shlex.quote(v)}' for k, v in env.items())}"
     ssh_argv = ["ssh", *remote_host.ssh_args(), "-tt", "remote"]
@@ -264,6 +308,8 @@ def test_kind_end_to_end(remote_host: RemoteHost, home: str, row_dir: Path, row:
             status, page = fetch(url)
             assert status == 200 and row.page in page, page[:2000]
 
+            if row.binds:
+                assert listen_addresses(remote_host, port) == {row.binds}, listen_addresses(remote_host, port)
             local_port = parts.port
             ssh.type(b"\x03")  # Ctrl-C, as the user stops it
             stopped = time.monotonic()
@@ -288,7 +334,8 @@ def test_kind_end_to_end(remote_host: RemoteHost, home: str, row_dir: Path, row:
         finally:
             ssh.stop()
     log = run.output[0]
-    print(f"\n{row.kind} ({row.command.split()[0]}): action after {started:.1f} s{waited(log)}; forward gone"
+    name = row.name or row.command.split()[0]
+    print(f"\n{row.kind} ({name}): action after {started:.1f} s{waited(log)}; forward gone"
           f" {gone:.1f} s after Ctrl-C, {after_server:.1f} s after the server stopped listening (bound {bound:.1f} s)")
     assert "] forward up" in log  # the engine's line: its probe through the forward passed
     why = "server stopped" if stop_line else "server no longer answers"
