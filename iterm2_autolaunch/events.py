@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -62,6 +63,11 @@ MAX_URL = 2048  # real start URLs are < 200 characters; a 10 kB "URL" is not one
 _BAD_PATH = re.compile(r"%[01][0-9A-Fa-f]|%7[Ff]|(?:^|/)(?:\.|%2[Ee]){2}(?:/|$)")
 
 
+@functools.cache  # one per kind's token parameter
+def _token_in_query(param: str) -> re.Pattern[str]:
+    return re.compile(rf"(?:^|&){re.escape(param)}=([^&]+)")
+
+
 def make_event(name: str, kind: Kind, match: re.Match[str]) -> Event | None:
     port = int(match["port"])
     if not 0 < port < 65536 or match["port"].startswith("0"):
@@ -83,7 +89,7 @@ def make_event(name: str, kind: Kind, match: re.Match[str]) -> Event | None:
     query = match["query"] or ""
     token = None
     if kind.token_param and query:
-        found = re.search(rf"(?:^|&){kind.token_param}=([^&]+)", query)
+        found = _token_in_query(kind.token_param).search(query)
         if found is None:
             return None  # "?tok", "?token=": cut short, or not this kind's URL
         token = found[1]

@@ -10,6 +10,7 @@ and anything else only when the config allows it.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NUMERIC = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}")
 
 
+@functools.lru_cache(maxsize=1024)  # pure, and called for every URL a scan meets
 def is_loopback(host: str) -> bool:
     if host.lower() in LOOPBACK_NAMES:
         return True
@@ -43,6 +45,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=1024)  # pure, and called for every URL a scan meets
 def is_local_looking(host: str) -> bool:
     """Could a server plausibly print this as its own address? Loopback, unspecified, a private, CGNAT or
     ULA address, a single-label name (``node042``) or a site-internal suffix; never link-local or metadata."""
@@ -60,6 +63,7 @@ def is_local_looking(host: str) -> bool:
     return address.is_private or (address.version == 4 and address in _CGNAT)
 
 
+@functools.lru_cache(maxsize=1024)  # pure, and called for every URL a scan meets
 def forward_allowed(host: str, *, allow_any: bool = False) -> bool:
     """May a forward go to this printed host? ``allow_any`` (config) admits public names too, but
     link-local and metadata hosts stay out whatever the config says."""
