@@ -1088,6 +1088,8 @@ class Tool:
     pipe_notes: str = ""
     settle: float = SETTLE  # seconds between the start lines and the stop (workers still starting up)
     python_tool: bool = False  # see Case.python_tool
+    columns: tuple[int, ...] = COLUMNS  # the plain start's terminal widths
+    notes: str = MATRIX_NOTES
 
 
 def printed_expect(kind: str, template: str, token_re: str | None = None) -> Expect:
@@ -1260,16 +1262,16 @@ def matrix_cells(tool: Tool) -> list[tuple[Start, str, str, int]]:
     """(start, stop, mode, columns) of every capture the matrix makes of ``tool``."""
     stops = STOPS_ASKING if tool.asks else STOPS
     plain, *others = tool.starts
-    cells = [(plain, stop, mode, columns) for stop in stops for mode in MODES for columns in COLUMNS]
+    cells = [(plain, stop, mode, columns) for stop in stops for mode in MODES for columns in tool.columns]
     return cells + [(start, stop, "tty", 100) for start in others for stop in stops]
 
 
-def matrix_cases() -> list[Case]:
+def matrix_cases(tools: list[Tool]) -> list[Case]:
     cases = []
-    for tool in MATRIX_TOOLS:
+    for tool in tools:
         for start, stop, mode, columns in matrix_cells(tool):
             pipe_notes = tool.pipe_notes if mode == "pipe" else ""
-            notes = "; ".join(n for n in (start.notes, pipe_notes, MATRIX_NOTES) if n)
+            notes = "; ".join(n for n in (start.notes, pipe_notes, tool.notes) if n)
             pipe_env = tool.pipe_env if mode == "pipe" else {}
             cases.append(Case(
                 f"mx_{tool.name}_{start.name}_{stop.replace('-', '_')}_{mode}_{columns}", tool.env, start.argv,
@@ -1280,7 +1282,7 @@ def matrix_cases() -> list[Case]:
     return cases
 
 
-CASES += matrix_cases()
+CASES += matrix_cases(MATRIX_TOOLS)
 
 
 # ---- old major versions on old Pythons (issue 13: each major version still in use)
@@ -2098,6 +2100,120 @@ CASES += [
          setup=setup_file("app.py", RAY_SCRIPT), extra_env={"RAY_USAGE_STATS_ENABLED": "0"},
          notes="dashboard_host='0.0.0.0': Ray prints the node's IP"),
 ]  # fmt: skip
+
+
+# ---- the capture matrix of the older versions and the npm/other kinds (issue 13: every version x every stop)
+# One row per (tool, version) environment: its plain start, expanded by matrix_cells like MATRIX_TOOLS, at
+# 100 columns only (the widths are the latest versions' matrix). Names mx_TOOLVERSION_START_STOP_MODE_100.
+
+VERSION_NOTES = "capture matrix of one version: its plain start under every stop x tty/pipe at 100 columns"
+WDS3_ENV = {"NODE_OPTIONS": "--openssl-legacy-provider"}  # webpack 4's md4 on Node 17+
+RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0"}
+GRADIO_ENV = {"GRADIO_ANALYTICS_ENABLED": "False"}
+
+
+def version_tool(name: str, env: str, argv: Callable[[Ctx], list[str]], expect: Expect, *, start: str = "plain",
+                 host: str = "127.0.0.1", setup: Callable[[Ctx], None] | None = None, stop_re: str = "",
+                 asks: bool = False, extra_env: dict[str, str] | None = None, printed: bool = False) -> Tool:
+    """One version's row. ``printed``: the tool print()s its URL, so the pipe cells run it unbuffered."""
+    return Tool(name, env, [Start(start, argv, expect, host=host, setup=setup)], stop_re=stop_re, asks=asks,
+                extra_env=extra_env or {}, pipe_env=UNBUFFERED if printed else {},
+                pipe_notes=UNBUFFERED_NOTE if printed else "", columns=(100,), notes=VERSION_NOTES)
+
+
+def jupyter_version(name: str, env: str, argv: Callable[[Ctx], list[str]], stop_re: str,
+                    alt_host: str | None = "127.0.0.1") -> Tool:
+    return version_tool(name, env, argv, jupyter_expect("jupyter", "/", alt_host=alt_host), host="localhost",
+                        stop_re=stop_re, asks=True)
+
+
+def old_server(ctx: Ctx) -> list[str]:
+    return ["jupyter", "server", "--no-browser", f"--port={ctx.port}", "--ServerApp.port_retries=0", *allow_root()]
+
+
+def old_lab(ctx: Ctx) -> list[str]:
+    return ["jupyter", "lab", "--no-browser", f"--port={ctx.port}", "--NotebookApp.port_retries=0", *allow_root()]
+
+
+def bokeh_serve(command: str) -> Callable[[Ctx], list[str]]:
+    return lambda ctx: [command, "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"]
+
+
+def voila_nb(ctx: Ctx) -> list[str]:
+    return ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"]
+
+
+def voila_setup(ctx: Ctx) -> None:
+    write(ctx.work / "nb.ipynb", NOTEBOOK)
+
+
+def marimo_edit(ctx: Ctx) -> list[str]:
+    return ["marimo", "edit", "nb.py", "--headless", "--port", str(ctx.port)]
+
+
+TB_127 = tb("--host=127.0.0.1")
+ST_127 = st_run("--server.address", "127.0.0.1")
+MARIMO_URL = token_if_printed("marimo", "http://localhost:{port}", "access_token")
+CS_URL = regex_expect("code_server", "http://127.0.0.1:{port}/")
+
+VERSION_TOOLS: list[Tool] = [
+    jupyter_version("notebook4_4", "nb44", nb4, NB4_STOP, alt_host=None),
+    jupyter_version("notebook5_2", "nb52", nb5(), NB6_STOP, alt_host=None),
+    jupyter_version("notebook5_4", "nb54", nb5(), NB6_STOP, alt_host=None),
+    jupyter_version("notebook6_0", "nb60", nb5(), NB6_STOP),
+    jupyter_version("notebook6_4", "nb64", nb5(), NB6_STOP),
+    jupyter_version("jupyterlab2_3", "lab2", old_lab, NB6_STOP),
+    jupyter_version("jupyter_server1_0", "server10", old_server, JUPYTER_STOP),
+    jupyter_version("jupyter_server1_13", "server1", old_server, JUPYTER_STOP),
+    version_tool("tensorboard_tf1_1", "tf11", tb(), regex_expect("tensorboard", "http://0.0.0.0:{port}"),
+                 host="0.0.0.0", setup=logs_dir, stop_re=TENSORBOARD_STOP, printed=True),
+    version_tool("tensorboard_tf1_2", "tf12", TB_127, regex_expect("tensorboard", "http://127.0.0.1:{port}"),
+                 setup=logs_dir, stop_re=TENSORBOARD_STOP, printed=True),
+    version_tool("tensorboard_tf1_5", "tf15", TB_127, regex_expect("tensorboard", "http://127.0.0.1:{port}"),
+                 setup=logs_dir, stop_re=TENSORBOARD_STOP),
+    version_tool("tensorboard1_13", "tf113", TB_127, regex_expect("tensorboard", "http://127.0.0.1:{port}"),
+                 setup=logs_dir, stop_re=TENSORBOARD_STOP),
+    *(version_tool(f"tensorboard{v}", env, TB_127, regex_expect("tensorboard", "http://127.0.0.1:{port}/"),
+                   setup=logs_dir, stop_re=TENSORBOARD_STOP)
+      for v, env in (("1_14", "tb114"), ("1_15", "tb115"), ("2_0", "tb20"), ("2_4", "tb24"))),
+    *(version_tool(f"streamlit{v}", env, ST_127, regex_expect("streamlit", "http://127.0.0.1:{port}"),
+                   start="run_file", setup=ST_APP, stop_re=r"Stopping")
+      for v, env in (("0_89", "st089"), ("1_0", "st100"), ("1_20", "st120"))),
+    *(version_tool(f"gradio{v}", env, lambda ctx: ["python", "app.py"],
+                   regex_expect("gradio", "http://127.0.0.1:{port}"), setup=setup_file("app.py", GRADIO_APP),
+                   stop_re=r"Keyboard interruption|closing server", extra_env=GRADIO_ENV, printed=True)
+      for v, env in (("3_20", "gradio320"), ("3_50", "gradio3"))),
+    version_tool("panel0_14", "panel014", bokeh_serve("panel"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
+                 setup=setup_file("app.py", PANEL_APP), stop_re=BOKEH_STOP),
+    version_tool("bokeh2_4", "bokeh24", bokeh_serve("bokeh"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
+                 setup=BOKEH_SETUP, stop_re=BOKEH_STOP),
+    *(version_tool(f"dash{v}", env, lambda ctx: ["python", "app.py"], regex_expect("dash", "http://127.0.0.1:{port}/"),
+                   setup=DASH1_APP)
+      for v, env in (("1_21", "dash1"), ("2_0", "dash20"))),
+    *(version_tool(f"voila{v}", env, voila_nb, regex_expect("voila", "http://localhost:{port}/"), host="localhost",
+                   setup=voila_setup, stop_re=VOILA_STOP)
+      for v, env in (("0_1", "voila01"), ("0_2", "voila02"), ("0_3", "voila03"))),
+    *(version_tool(f"marimo{v}", env, marimo_edit, MARIMO_URL, start="edit_file", setup=MARIMO_NB,
+                   stop_re=r"Thanks for using marimo", asks=True, printed=True)
+      for v, env in (("0_1", "marimo01"), ("0_6", "marimo06"))),
+    *(version_tool(f"vite{v}", env, vite(), VITE_URL, host="localhost", setup=vite_page)
+      for v, env in (("2_9", "vite2"), ("4_5", "vite4"), ("5_4", "vite5"), ("6_4", "vite6"), ("7_3", "vite7"),
+                     ("8_4", "vite8"))),
+    version_tool("webpack_dev_server3_11", "wds3",
+                 lambda ctx: ["webpack-dev-server", "--mode", "development", "--port", str(ctx.port)], WDS_URL,
+                 host="localhost", setup=webpack_entry, extra_env=WDS3_ENV),
+    *(version_tool(f"webpack_dev_server{v}", env, webpack_serve(), WDS_URL, host="0.0.0.0", setup=webpack_entry,
+                   stop_re=WDS_STOP)
+      for v, env in (("4_15", "wds4"), ("5_2", "wds5"))),
+    version_tool("code_server4_100", "codeserver", code_server("127.0.0.1"), CS_URL),
+    version_tool("ray2_60", "ray", ray_start("127.0.0.1"), regex_expect("ray", "http://127.0.0.1:{port}"),
+                 start="start_block", extra_env=RAY_ENV),
+    version_tool("jupyterhub3_1", "hub3", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"],
+                 hub_printed_expect, start="singleuser", setup=setup_hub("0"), stop_re=JUPYTER_STOP),
+    version_tool("jupyterhub6_1", "hub", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"], hub_expect,
+                 start="singleuser", setup=setup_hub("1"), stop_re=JUPYTER_STOP),
+]  # fmt: skip
+CASES += matrix_cases(VERSION_TOOLS)
 
 
 if __name__ == "__main__":
