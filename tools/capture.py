@@ -2160,9 +2160,14 @@ VERSION_TOOLS: list[Tool] = [
     jupyter_version("notebook4_4", "nb44", nb4, NB4_STOP, alt_host=None),
     jupyter_version("notebook5_2", "nb52", nb5(), NB6_STOP, alt_host=None),
     jupyter_version("notebook5_4", "nb54", nb5(), NB6_STOP, alt_host=None),
+    jupyter_version("notebook5_0", "nb50", nb5(), NB6_STOP, alt_host=None),
+    jupyter_version("notebook5_5", "nb55", nb5(), NB6_STOP, alt_host=None),
+    jupyter_version("notebook5_7", "nb57", nb5(), NB6_STOP, alt_host=None),
     jupyter_version("notebook6_0", "nb60", nb5(), NB6_STOP),
     jupyter_version("notebook6_4", "nb64", nb5(), NB6_STOP),
     jupyter_version("jupyterlab2_3", "lab2", old_lab, NB6_STOP),
+    version_tool("jupyterlab3_6", "lab3", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
+                 stop_re=JUPYTER_STOP, asks=True),
     jupyter_version("jupyter_server1_0", "server10", old_server, JUPYTER_STOP),
     jupyter_version("jupyter_server1_13", "server1", old_server, JUPYTER_STOP),
     version_tool("tensorboard_tf1_1", "tf11", tb(), regex_expect("tensorboard", "http://0.0.0.0:{port}"),
@@ -2175,14 +2180,14 @@ VERSION_TOOLS: list[Tool] = [
                  setup=logs_dir, stop_re=TENSORBOARD_STOP),
     *(version_tool(f"tensorboard{v}", env, TB_127, regex_expect("tensorboard", "http://127.0.0.1:{port}/"),
                    setup=logs_dir, stop_re=TENSORBOARD_STOP)
-      for v, env in (("1_14", "tb114"), ("1_15", "tb115"), ("2_0", "tb20"), ("2_4", "tb24"))),
+      for v, env in (("1_14", "tb114"), ("1_15", "tb115"), ("2_0", "tb20"), ("2_4", "tb24"), ("2_14", "tb214"))),
     *(version_tool(f"streamlit{v}", env, ST_127, regex_expect("streamlit", "http://127.0.0.1:{port}"),
                    start="run_file", setup=ST_APP, stop_re=r"Stopping")
       for v, env in (("0_89", "st089"), ("1_0", "st100"), ("1_20", "st120"))),
     *(version_tool(f"gradio{v}", env, lambda ctx: ["python", "app.py"],
                    regex_expect("gradio", "http://127.0.0.1:{port}"), setup=setup_file("app.py", GRADIO_APP),
                    stop_re=r"Keyboard interruption|closing server", extra_env=GRADIO_ENV, printed=True)
-      for v, env in (("3_20", "gradio320"), ("3_50", "gradio3"))),
+      for v, env in (("3_20", "gradio320"), ("3_50", "gradio3"), ("4_44", "gradio4"))),
     version_tool("panel0_14", "panel014", bokeh_serve("panel"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
                  setup=setup_file("app.py", PANEL_APP), stop_re=BOKEH_STOP),
     version_tool("bokeh2_4", "bokeh24", bokeh_serve("bokeh"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
@@ -2190,12 +2195,14 @@ VERSION_TOOLS: list[Tool] = [
     *(version_tool(f"dash{v}", env, lambda ctx: ["python", "app.py"], regex_expect("dash", "http://127.0.0.1:{port}/"),
                    setup=DASH1_APP)
       for v, env in (("1_21", "dash1"), ("2_0", "dash20"))),
+    version_tool("dash2_18", "dash2", lambda ctx: ["python", "app.py"], regex_expect("dash", "http://127.0.0.1:{port}/"),
+                 setup=setup_file("app.py", DASH_APP)),
     *(version_tool(f"voila{v}", env, voila_nb, regex_expect("voila", "http://localhost:{port}/"), host="localhost",
                    setup=voila_setup, stop_re=VOILA_STOP)
-      for v, env in (("0_1", "voila01"), ("0_2", "voila02"), ("0_3", "voila03"))),
+      for v, env in (("0_1", "voila01"), ("0_2", "voila02"), ("0_3", "voila03"), ("0_4", "voila04"))),
     *(version_tool(f"marimo{v}", env, marimo_edit, MARIMO_URL, start="edit_file", setup=MARIMO_NB,
                    stop_re=r"Thanks for using marimo", asks=True, printed=True)
-      for v, env in (("0_1", "marimo01"), ("0_6", "marimo06"))),
+      for v, env in (("0_1", "marimo01"), ("0_6", "marimo06"), ("0_8", "marimo08"))),
     *(version_tool(f"vite{v}", env, vite(), VITE_URL, host="localhost", setup=vite_page)
       for v, env in (("2_9", "vite2"), ("4_5", "vite4"), ("5_4", "vite5"), ("6_4", "vite6"), ("7_3", "vite7"),
                      ("8_4", "vite8"))),
