@@ -89,7 +89,13 @@ JUPYTER_STOP = re.compile(
     # notebook 6.5.7 notebookapp.py:1977, :2185, :2200; notebook 5.5.0 notebookapp.py:1417, :1551.
     # notebook 4.4.1 notebookapp.py:1154 logs "Shutting down kernels" with no count (its only line after
     # SIGTERM besides "received signal"; captured on Python 3.6); 5.2.2 :1381 and 5.4.1 :1521 have the count.
-    rf"^{JUPYTER_LOG}[ \t]+"
+    # Ctrl-C's question is written with no newline (notebook 5.0.0 notebookapp.py:1203 and 4.4.1 :1068
+    # sys.stdout.write("Shutdown this notebook server (y/[n])? "), 6.4.12 :1949 with _("...(%s/[%s])? ");
+    # jupyter_server 1.13.5 serverapp.py:2042 "Shutdown this Jupyter server", 2.21.1 :2502 "Shut down this
+    # Jupyter server"): the answer is echoed by the terminal, not into a pipe, so there the next log line,
+    # "Shutdown confirmed", follows the question on the same line.
+    r"^(?:Shut[ ]?down[ ]this[ ](?:notebook|Jupyter)[ ]server[ ]\([^()\s]{1,16}/\[[^()\s]{1,16}\]\)\?[ \t]*)?"
+    rf"{JUPYTER_LOG}[ \t]+"
     r"(?:Shutdown confirmed|Shutting down (?:[0-9]+ )?(?:kernels?|extensions?|terminals?))",
     re.ASCII,
 )

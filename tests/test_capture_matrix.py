@@ -49,19 +49,25 @@ TOOLS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
 
 # tool and version (capture name prefix): (kind announced, asks before stopping, the plain start's name)
 VERSIONS: dict[str, tuple[str, bool, str]] = {
-    **{f"notebook{v}": ("jupyter", True, "plain") for v in ("4_4", "5_2", "5_4", "6_0", "6_4")},
+    **{f"notebook{v}": ("jupyter", True, "plain") for v in ("4_4", "5_0", "5_2", "5_4", "5_5", "5_7", "6_0", "6_4")},
     "jupyterlab2_3": ("jupyter", True, "plain"),
+    "jupyterlab3_6": ("jupyter", True, "plain"),
     "jupyter_server1_0": ("jupyter", True, "plain"),
     "jupyter_server1_13": ("jupyter", True, "plain"),
     **{f"tensorboard_tf{v}": ("tensorboard", False, "plain") for v in ("1_1", "1_2", "1_5")},
-    **{f"tensorboard{v}": ("tensorboard", False, "plain") for v in ("1_13", "1_14", "1_15", "2_0", "2_4")},
+    **{f"tensorboard{v}": ("tensorboard", False, "plain") for v in ("1_13", "1_14", "1_15", "2_0", "2_4", "2_14")},
     **{f"streamlit{v}": ("streamlit", False, "run_file") for v in ("0_89", "1_0", "1_20")},
-    **{f"gradio{v}": ("gradio", False, "plain") for v in ("3_20", "3_50")},
+    **{f"gradio{v}": ("gradio", False, "plain") for v in ("3_20", "3_50", "4_44")},
     "panel0_14": ("panel", False, "plain"),
     "bokeh2_4": ("panel", False, "plain"),
-    **{f"dash{v}": ("dash", False, "plain") for v in ("1_21", "2_0")},
-    **{f"voila{v}": ("voila", False, "plain") for v in ("0_1", "0_2", "0_3")},
-    **{f"marimo{v}": ("marimo", True, "edit_file") for v in ("0_1", "0_6")},
+    **{f"dash{v}": ("dash", False, "plain") for v in ("1_21", "2_0", "2_18")},
+    **{f"voila{v}": ("voila", False, "plain") for v in ("0_1", "0_2", "0_3", "0_4")},
+    **{f"marimo{v}": ("marimo", True, "edit_file") for v in ("0_1", "0_6", "0_8")},
+    **{f"vite{v}": ("vite", False, "plain") for v in ("2_9", "4_5", "5_4", "6_4", "7_3", "8_4")},
+    **{f"webpack_dev_server{v}": ("webpack", False, "plain") for v in ("3_11", "4_15", "5_2")},
+    "code_server4_100": ("code_server", False, "plain"),
+    "ray2_60": ("ray", False, "start_block"),
+    **{f"jupyterhub{v}": ("jupyter", False, "singleuser") for v in ("3_1", "6_1")},
 }
 VERSION_COLUMNS = {100}
 ALL_TOOLS = {**TOOLS, **{name: (kind, asks, (start,)) for name, (kind, asks, start) in VERSIONS.items()}}
@@ -103,7 +109,8 @@ def test_each_version_is_captured_under_every_stop_and_mode(tool: str) -> None:
 @pytest.mark.parametrize("entry", MATRIX, ids=lambda e: e["file"])
 def test_matrix_entry_says_what_its_name_says(entry: dict[str, Any]) -> None:
     """The manifest fields agree with the file name, and the capture is there, announcing its tool's kind."""
-    kind, _, starts = ALL_TOOLS[tool_of(entry)]
+    tool = tool_of(entry)
+    kind, _, starts = ALL_TOOLS[tool]
     assert entry["start"] in starts
     stop = entry["stop"].replace("-", "_")
     assert entry["file"] == f"mx_{tool}_{entry['start']}_{stop}_{entry['mode']}_{entry['columns']}.raw"

@@ -2114,17 +2114,18 @@ GRADIO_ENV = {"GRADIO_ANALYTICS_ENABLED": "False"}
 
 def version_tool(name: str, env: str, argv: Callable[[Ctx], list[str]], expect: Expect, *, start: str = "plain",
                  host: str = "127.0.0.1", setup: Callable[[Ctx], None] | None = None, stop_re: str = "",
-                 asks: bool = False, extra_env: dict[str, str] | None = None, printed: bool = False) -> Tool:
+                 asks: bool = False, extra_env: dict[str, str] | None = None,
+                 printed: bool = False) -> Tool:  # fmt: skip
     """One version's row. ``printed``: the tool print()s its URL, so the pipe cells run it unbuffered."""
     return Tool(name, env, [Start(start, argv, expect, host=host, setup=setup)], stop_re=stop_re, asks=asks,
                 extra_env=extra_env or {}, pipe_env=UNBUFFERED if printed else {},
-                pipe_notes=UNBUFFERED_NOTE if printed else "", columns=(100,), notes=VERSION_NOTES)
+                pipe_notes=UNBUFFERED_NOTE if printed else "", columns=(100,), notes=VERSION_NOTES)  # fmt: skip
 
 
 def jupyter_version(name: str, env: str, argv: Callable[[Ctx], list[str]], stop_re: str,
-                    alt_host: str | None = "127.0.0.1") -> Tool:
+                    alt_host: str | None = "127.0.0.1") -> Tool:  # fmt: skip
     return version_tool(name, env, argv, jupyter_expect("jupyter", "/", alt_host=alt_host), host="localhost",
-                        stop_re=stop_re, asks=True)
+                        stop_re=stop_re, asks=True)  # fmt: skip
 
 
 def old_server(ctx: Ctx) -> list[str]:
