@@ -152,6 +152,9 @@ ENVS.update({
     for e in [
         EnvSpec("nb44", ("notebook==4.4.1", *OLD_NB_DEPS), ("notebook", "tornado"), PY36),
         EnvSpec("nb52", ("notebook==5.2.2", *OLD_NB_DEPS), ("notebook", "tornado"), PY36),
+        # nb50 (Python 3.11, Tornado 6.6) hangs after every stop (killed after STOP_TIMEOUT; captures
+        # notebook5_0_*): Notebook 5.0 of its time, Tornado 4, stops. Built like nb52 (PIP_CONFIG_FILE=/dev/null).
+        EnvSpec("nb50py36", ("notebook==5.0.0", *OLD_NB_DEPS), ("notebook", "tornado"), PY36),
         EnvSpec("nb54", ("notebook==5.4.1", *OLD_NB_DEPS), ("notebook", "tornado"), PY37),  # replaces 3.11's
         EnvSpec("nb60", ("notebook==6.0.3", *NB6_OLD_DEPS), ("notebook", "tornado"), PY38),
         EnvSpec("nb64", ("notebook==6.4.12", "jupyter_client<8", "traitlets<5.10", "pyzmq<25"),
@@ -194,6 +197,11 @@ ENVS.update({
                             "ipython_genutils"), ("voila", "jupyter_server"), PY38),
         EnvSpec("voila03", ("voila==0.3.6", "jupyter_server<2", "jupyter_client<8", "ipykernel<7", "traitlets<5.10",
                             "pyzmq<25", "lxml<5.2"), ("voila", "jupyter_server"), PY39),
+        # gradio4 as resolved today gets Starlette 1.x, whose TemplateResponse(request, name) no longer takes
+        # Gradio 4's TemplateResponse(name, context): every page is a 500 and launch() raises "When localhost
+        # is not accessible" (capture gradio4.raw); Starlette of Gradio 4.44's time (0.x) serves it.
+        EnvSpec("gradio444", ("gradio==4.44.1", "huggingface_hub<0.26", "starlette<1", "fastapi<0.116"),
+                ("gradio", "starlette"), PY310),
         EnvSpec("marimo01", ("marimo==0.1.88",), ("marimo",), PY310),
         EnvSpec("marimo06", ("marimo==0.6.26",), ("marimo",), PY310),
         EnvSpec("hub", ("jupyterhub", "jupyterlab"), ("jupyterhub", "jupyterlab", "jupyter_server")),
@@ -1556,7 +1564,7 @@ def setup_hub(extension: str) -> Callable[[Ctx], None]:
     extension, the default; "0" the older SingleUser*App with its own log format)."""
 
     def setup(ctx: Ctx) -> None:
-        hub_port, api_port = free_port("127.0.0.1"), free_port("127.0.0.1")
+        hub_port, api_port, proxy_api_port = (free_port("127.0.0.1") for _ in range(3))
         (ctx.work / "alice").mkdir()
         setup_file("starter.py", HUB_STARTER)(ctx)
         write(ctx.work / "jupyterhub_config.py", textwrap.dedent(f"""\
@@ -1571,6 +1579,7 @@ def setup_hub(extension: str) -> Callable[[Ctx], None]:
             c.Spawner.args = {allow_root()!r}
             c.Spawner.environment = {{"JUPYTERHUB_SINGLEUSER_EXTENSION": "{extension}"}}
             c.ConfigurableHTTPProxy.command = ["{CHP}"]
+            c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{proxy_api_port}"
             c.JupyterHub.services = [{{"name": "starter", "command": ["{ctx.venv.bin / 'python'}", "starter.py"]}}]
             c.JupyterHub.load_roles = [{{"name": "starter", "scopes": ["admin:users", "admin:servers"],
                                          "services": ["starter"]}}]
@@ -1687,6 +1696,7 @@ def start_server(ctx: Ctx, argv: list[str], columns: int, rows: int, extra_env: 
     timeout = START_TIMEOUT_PIPE if pipe else START_TIMEOUT
     if not proc.wait_for(url_ready(ctx), timeout):
         proc.close()
+        reap_strays(ctx.root)
         raise RuntimeError(f"no URL on port {ctx.port} within {timeout}s; output:\n{proc.text()[-3000:]}")
     proc.wait_quiet(QUIET, 15.0)
     found = glob.glob(str(ctx.runtime_dir / "*server-*.json"))
@@ -1707,6 +1717,23 @@ def base_entry(name: str, venv: Venv, argv: list[str], columns: int, rows: int) 
         "python": venv.python,
         "captured_at": datetime.date.today().isoformat(),
     }
+
+
+def reap_strays(root: Path) -> None:
+    """SIGKILL what still runs in a capture's directories: a hub killed or hung up leaves its proxy and the
+    single-user server running in sessions of their own (and the proxy's port taken for the next hub)."""
+    for proc_dir in Path("/proc").iterdir():
+        if not proc_dir.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(proc_dir / "cwd")
+        except OSError:
+            continue
+        if cwd == str(root) or cwd.startswith(f"{root}/"):
+            try:
+                os.kill(int(proc_dir.name), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
@@ -1734,6 +1761,7 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
             answered = proc.interrupt(answer=True)
     finally:
         proc.close()
+        reap_strays(ctx.root)
     data = bytes(proc.data)
     text = clean(data)
     twins_folded = re.sub(r"\(\S+ or 127\.0\.0\.1\)", "127.0.0.1", text)  # notebook 5.6/5.7 "(NAME or ...)"
@@ -1979,6 +2007,7 @@ CODE_SERVER_INSTALL = (
 VITE_PAGE = "<!doctype html>\n<title>capture</title>\n<p>hello from vite</p>\n"
 WEBPACK_ENTRY = "console.log('hello from webpack');\n"
 WDS_STOP = r"\[webpack-dev-server\] Gracefully shutting down"
+RAY_STOP = r"received SIGTERM\. Draining"  # ray 2.60.0 ray/_private/node.py:698 (`ray start --block`, SIGTERM)
 RAY_SCRIPT = """\
     import sys
     import time
@@ -2077,15 +2106,16 @@ CASES += [
          regex_expect("code_server", "https://127.0.0.1:{port}/"), stop="sigterm",
          notes="--cert with no file: code-server makes a self-signed certificate; 'HTTPS server listening on'"),
     Case("ray_start_block", "ray", ray_start("127.0.0.1"), regex_expect("ray", "http://127.0.0.1:{port}"),
-         extra_env={"RAY_USAGE_STATS_ENABLED": "0"},
+         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, stop_re=RAY_STOP,
          notes="ray start --head --block: the dashboard URL below 'view the dashboard at'"),
     Case("ray_start_block_sigterm", "ray", ray_start("127.0.0.1"), regex_expect("ray", "http://127.0.0.1:{port}"),
-         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, stop="sigterm", columns=60),
+         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, stop_re=RAY_STOP, stop="sigterm", columns=60),
     Case("ray_start_block_pipe", "ray", ray_start("127.0.0.1"), regex_expect("ray", "http://127.0.0.1:{port}"),
-         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, pipe=True),
+         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, stop_re=RAY_STOP, pipe=True),
     Case("ray_start_dashboard_host_any", "ray", ray_start("0.0.0.0"),
          lambda ctx, text: regex_expect("ray", f"http://{host_address()}:{{port}}")(ctx, text), host="0.0.0.0",
-         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, notes="--dashboard-host 0.0.0.0: Ray prints the node's IP"),
+         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, stop_re=RAY_STOP,
+         notes="--dashboard-host 0.0.0.0: Ray prints the node's IP"),
     Case("ray_init", "ray", lambda ctx: ["python", "app.py", "127.0.0.1"], regex_expect("ray", "http://127.0.0.1:{port}"),
          setup=setup_file("app.py", RAY_SCRIPT), extra_env={"RAY_USAGE_STATS_ENABLED": "0"},
          notes="ray.init(include_dashboard=True) in a script: 'Started a local Ray instance. View the dashboard at'"),
@@ -2161,7 +2191,7 @@ VERSION_TOOLS: list[Tool] = [
     jupyter_version("notebook4_4", "nb44", nb4, NB4_STOP, alt_host=None),
     jupyter_version("notebook5_2", "nb52", nb5(), NB6_STOP, alt_host=None),
     jupyter_version("notebook5_4", "nb54", nb5(), NB6_STOP, alt_host=None),
-    jupyter_version("notebook5_0", "nb50", nb5(), NB6_STOP, alt_host=None),
+    jupyter_version("notebook5_0", "nb50py36", nb5(), NB4_STOP, alt_host=None),  # notebookapp.py:1308 no count
     jupyter_version("notebook5_5", "nb55", nb5(), NB6_STOP, alt_host=None),
     jupyter_version("notebook5_7", "nb57", nb5(), NB6_STOP, alt_host=None),
     jupyter_version("notebook6_0", "nb60", nb5(), NB6_STOP),
@@ -2188,7 +2218,7 @@ VERSION_TOOLS: list[Tool] = [
     *(version_tool(f"gradio{v}", env, lambda ctx: ["python", "app.py"],
                    regex_expect("gradio", "http://127.0.0.1:{port}"), setup=setup_file("app.py", GRADIO_APP),
                    stop_re=r"Keyboard interruption|closing server", extra_env=GRADIO_ENV, printed=True)
-      for v, env in (("3_20", "gradio320"), ("3_50", "gradio3"), ("4_44", "gradio4"))),
+      for v, env in (("3_20", "gradio320"), ("3_50", "gradio3"), ("4_44", "gradio444"))),
     version_tool("panel0_14", "panel014", bokeh_serve("panel"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
                  setup=setup_file("app.py", PANEL_APP), stop_re=BOKEH_STOP),
     version_tool("bokeh2_4", "bokeh24", bokeh_serve("bokeh"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
@@ -2215,7 +2245,7 @@ VERSION_TOOLS: list[Tool] = [
       for v, env in (("4_15", "wds4"), ("5_2", "wds5"))),
     version_tool("code_server4_100", "codeserver", code_server("127.0.0.1"), CS_URL),
     version_tool("ray2_60", "ray", ray_start("127.0.0.1"), regex_expect("ray", "http://127.0.0.1:{port}"),
-                 start="start_block", extra_env=RAY_ENV),
+                 start="start_block", extra_env=RAY_ENV, stop_re=RAY_STOP),
     version_tool("jupyterhub3_1", "hub3", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"],
                  hub_printed_expect, start="singleuser", setup=setup_hub("0"), stop_re=JUPYTER_STOP),
     version_tool("jupyterhub6_1", "hub", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"], hub_expect,
