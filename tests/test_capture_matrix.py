@@ -16,6 +16,9 @@ from typing import Any
 
 import pytest
 
+from iterm2_autolaunch.detect import Detector
+from iterm2_autolaunch.lines import bytes_to_lines
+
 CAPTURES = Path(__file__).parent / "data" / "captures"
 INDEX: list[dict[str, Any]] = json.loads((CAPTURES / "index.json").read_text())
 MATRIX = [entry for entry in INDEX if entry["file"].startswith("mx_")]
@@ -134,3 +137,17 @@ def test_ctrl_c_captures_are_the_stop_they_claim(entry: dict[str, Any]) -> None:
     assert entry["answered_confirmation"] is (asks and entry["stop"] == "ctrl-c")
     if entry["stop"] == "ctrl-c-twice":
         assert b"(y/" in (CAPTURES / entry["file"]).read_bytes()
+
+
+ANSWERED_JUPYTER = [e for e in MATRIX if e["answered_confirmation"] and e["expect"][0]["kind"] == "jupyter"]
+
+
+@pytest.mark.parametrize("entry", ANSWERED_JUPYTER, ids=lambda e: e["file"])
+def test_an_answered_jupyter_is_seen_stopping_at_its_confirmation_in_a_pipe_too(entry: dict[str, Any]) -> None:
+    """'Shutdown confirmed' is the stop, where the forward goes. In a pipe it follows the question on the same
+    line (the 'y' is echoed by the terminal, not into the pipe); a server that hangs after confirming (Notebook
+    5.0 on Tornado 6 did) prints no later cleanup line to fall back on."""
+    lines = list(bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()]))
+    detector = Detector()
+    stops = [event.line for event in detector.feed(lines) + detector.finish() if event.event == "shutdown"]
+    assert stops == [next(n for n, line in enumerate(lines, 1) if "Shutdown confirmed" in line)]
