@@ -11,7 +11,9 @@ whether the tool's own stop line (the case's ``stop_re``, from its source) is in
 Besides the hand-listed CASES, the capture matrix (MATRIX_TOOLS, names ``mx_TOOL_START_STOP_MODE_COLUMNS``)
 is generated: each tool's plain start under every stop (Ctrl-C answered ``y``, two Ctrl-C when the tool
 asks, SIGTERM, SIGKILL, the terminal closed) x output to the terminal or a pipe x 60 and 200 columns, and
-its other start modes under every stop in a 100-column terminal.
+its other start modes under every stop in a 100-column terminal. VERSION_TOOLS does the same for each older
+version and each version of the npm/other kinds (one row per environment): its plain start under every stop
+x tty/pipe, at 100 columns.
 
 Usage::
 
