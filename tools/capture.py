@@ -2142,6 +2142,10 @@ VERSION_NOTES = "capture matrix of one version: its plain start under every stop
 WDS3_ENV = {"NODE_OPTIONS": "--openssl-legacy-provider"}  # webpack 4's md4 on Node 17+
 RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0"}
 GRADIO_ENV = {"GRADIO_ANALYTICS_ENABLED": "False"}
+PRINTED_NOTE = ("PYTHONUNBUFFERED=1: the tool print()s its URL, which Python holds in its buffer while stdout is a "
+                "pipe (tensorflow 1.1.0 tensorboard/tensorboard.py:124-126, 1.2.1 :183-184; gradio 3.20.1 "
+                "blocks.py:1477, 3.50.2 :2059, 4.44.1 :2397; marimo 0.1.88 _server/print.py:35, 0.6.26 and "
+                "0.8.22 :42 print_tabbed)")  # fmt: skip
 
 
 def version_tool(name: str, env: str, argv: Callable[[Ctx], list[str]], expect: Expect, *, start: str = "plain",
@@ -2151,7 +2155,7 @@ def version_tool(name: str, env: str, argv: Callable[[Ctx], list[str]], expect: 
     """One version's row. ``printed``: the tool print()s its URL, so the pipe cells run it unbuffered."""
     return Tool(name, env, [Start(start, argv, expect, host=host, setup=setup)], stop_re=stop_re, asks=asks,
                 extra_env=extra_env or {}, pipe_env=UNBUFFERED if printed else {},
-                pipe_notes=UNBUFFERED_NOTE if printed else "", columns=(100,), notes=VERSION_NOTES)  # fmt: skip
+                pipe_notes=PRINTED_NOTE if printed else "", columns=(100,), notes=VERSION_NOTES)  # fmt: skip
 
 
 def jupyter_version(name: str, env: str, argv: Callable[[Ctx], list[str]], stop_re: str,
