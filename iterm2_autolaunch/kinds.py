@@ -88,8 +88,15 @@ JUPYTER_STOP = re.compile(
     # :2909 "... %d extension(s)"; 1.24.0 serverapp.py:2112, :2440, :2457 "... %d terminal(s)";
     # notebook 6.5.7 notebookapp.py:1977, :2185, :2200; notebook 5.5.0 notebookapp.py:1417, :1551.
     # notebook 4.4.1 notebookapp.py:1154 logs "Shutting down kernels" with no count (its only line after
-    # SIGTERM besides "received signal"; captured on Python 3.6); 5.2.2 :1381 and 5.4.1 :1521 have the count.
-    rf"^{JUPYTER_LOG}[ \t]+"
+    # SIGTERM besides "received signal"; captured on Python 3.6), so does 5.0.0 :1308; 5.2.2 :1381 and 5.4.1
+    # :1521 have the count.
+    # Ctrl-C's question is written with no newline (notebook 5.0.0 notebookapp.py:1203 and 4.4.1 :1068
+    # sys.stdout.write("Shutdown this notebook server (y/[n])? "), 6.4.12 :1949 with _("...(%s/[%s])? ");
+    # jupyter_server 1.13.5 serverapp.py:2042 "Shutdown this Jupyter server", 2.21.1 :2502 "Shut down this
+    # Jupyter server"): the answer is echoed by the terminal, not into a pipe, so there the next log line,
+    # "Shutdown confirmed", follows the question on the same line.
+    r"^(?:Shut[ ]?down[ ]this[ ](?:notebook|Jupyter)[ ]server[ ]\([^()\s]{1,16}/\[[^()\s]{1,16}\]\)\?[ \t]*)?"
+    rf"{JUPYTER_LOG}[ \t]+"
     r"(?:Shutdown confirmed|Shutting down (?:[0-9]+ )?(?:kernels?|extensions?|terminals?))",
     re.ASCII,
 )
@@ -441,7 +448,13 @@ RAY = Kind(
         layout(r"[ \t]*RAY_(?:API_SERVER_)?ADDRESS='",
                r"'[ \t]ray[ \t]job[ \t]submit[ \t]--working-dir[ \t]\.[ \t]--[ \t]python[ \t]my_script\.py"),
     ),  # fmt: skip
-    # Ray prints no stop line of its own (Ctrl-C: a KeyboardInterrupt traceback, or click's "Aborted!").
+    # Ctrl-C prints no stop line (a KeyboardInterrupt traceback, or click's "Aborted!"). SIGTERM to `ray start
+    # --block` does: ray 2.60.0 ray/_private/node.py:698-700 logger.info("Node %s received SIGTERM. Draining for
+    # up to %s seconds before shutting down local processes.", node id hex, ...) (then :748 "Local node finished
+    # draining; shutting down."), logged under LOGGER_FORMAT as above.
+    stop_line=re.compile(r"^[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+INFO[ \t]node\.py:[0-9]{1,6}[ \t]--[ \t]"
+                         r"Node[ \t][0-9a-f]{1,128}[ \t]received[ \t]SIGTERM\.[ \t]Draining[ \t]", re.ASCII),
+    stop_cues=("received SIGTERM. Draining",),
     # The dashboard's page, ray 2.60.0 ray/dashboard/client/build/index.html "<title>Ray Dashboard</title>": it
     # answers without a token, where /api/version (dashboard/modules/job/job_head.py:345) answers 401
     # "Missing authentication token" under the token authentication ray.init turns on by default (2.60.0).

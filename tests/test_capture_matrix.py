@@ -1,8 +1,10 @@
 """The capture matrix tools/capture.py records (issue 13): a lost or mislabelled capture fails here.
 
-For each tool: its plain start under every way of stopping x tty/pipe x 60/200 columns, and every other
-start mode under every way of stopping in a 100-column terminal. The table below is the claim, written
-out on its own (not read from tools/capture.py), so that a matrix shrinking there shows up here.
+For each tool's latest version: its plain start under every way of stopping x tty/pipe x 60/200 columns,
+and every other start mode under every way of stopping in a 100-column terminal. For each older version
+(and each version of the npm/other kinds): its plain start under every way of stopping x tty/pipe at 100
+columns. The tables below are the claim, written out on their own (not read from tools/capture.py), so
+that a matrix shrinking there shows up here.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from iterm2_autolaunch.detect import Detector
+from iterm2_autolaunch.lines import bytes_to_lines
 
 CAPTURES = Path(__file__).parent / "data" / "captures"
 INDEX: list[dict[str, Any]] = json.loads((CAPTURES / "index.json").read_text())
@@ -45,6 +50,36 @@ TOOLS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "http_server": ("http_server", False, ("plain", "bind_all")),
 }
 
+# tool and version (capture name prefix): (kind announced, asks before stopping, the plain start's name)
+VERSIONS: dict[str, tuple[str, bool, str]] = {
+    **{f"notebook{v}": ("jupyter", True, "plain") for v in ("4_4", "5_0", "5_2", "5_4", "5_5", "5_7", "6_0", "6_4")},
+    "jupyterlab2_3": ("jupyter", True, "plain"),
+    "jupyterlab3_6": ("jupyter", True, "plain"),
+    "jupyter_server1_0": ("jupyter", True, "plain"),
+    "jupyter_server1_13": ("jupyter", True, "plain"),
+    **{f"tensorboard_tf{v}": ("tensorboard", False, "plain") for v in ("1_1", "1_2", "1_5")},
+    **{f"tensorboard{v}": ("tensorboard", False, "plain") for v in ("1_13", "1_14", "1_15", "2_0", "2_4", "2_14")},
+    **{f"streamlit{v}": ("streamlit", False, "run_file") for v in ("0_89", "1_0", "1_20")},
+    **{f"gradio{v}": ("gradio", False, "plain") for v in ("3_20", "3_50", "4_44")},
+    "panel0_14": ("panel", False, "plain"),
+    "bokeh2_4": ("panel", False, "plain"),
+    **{f"dash{v}": ("dash", False, "plain") for v in ("1_21", "2_0", "2_18")},
+    **{f"voila{v}": ("voila", False, "plain") for v in ("0_1", "0_2", "0_3", "0_4")},
+    **{f"marimo{v}": ("marimo", True, "edit_file") for v in ("0_1", "0_6", "0_8")},
+    **{f"vite{v}": ("vite", False, "plain") for v in ("2_9", "4_5", "5_4", "6_4", "7_3", "8_4")},
+    **{f"webpack_dev_server{v}": ("webpack", False, "plain") for v in ("3_11", "4_15", "5_2")},
+    "code_server4_100": ("code_server", False, "plain"),
+    "ray2_60": ("ray", False, "start_block"),
+    **{f"jupyterhub{v}": ("jupyter", False, "singleuser") for v in ("3_1", "6_1")},
+}
+VERSION_COLUMNS = {100}
+ALL_TOOLS = {**TOOLS, **{name: (kind, asks, (start,)) for name, (kind, asks, start) in VERSIONS.items()}}
+
+
+def tool_of(entry: dict[str, Any]) -> str:
+    """The tool (and version) a matrix capture is of: the longest name its file name starts with."""
+    return next(t for t in sorted(ALL_TOOLS, key=len, reverse=True) if entry["file"].startswith(f"mx_{t}_"))
+
 
 def cells(tool: str, start: str) -> set[tuple[str, str, int]]:
     """(stop, mode, columns) of the captures of ``tool`` started in mode ``start``."""
@@ -67,11 +102,18 @@ def test_other_start_modes_are_captured_under_every_stop(tool: str, start: str) 
     assert cells(tool, start) == {(stop, "tty", 100) for stop in (STOPS_ASKING if asks else STOPS)}
 
 
+@pytest.mark.parametrize("tool", VERSIONS)
+def test_each_version_is_captured_under_every_stop_and_mode(tool: str) -> None:
+    _, asks, plain = VERSIONS[tool]
+    stops = STOPS_ASKING if asks else STOPS
+    assert cells(tool, plain) == set(itertools.product(stops, MODES, VERSION_COLUMNS))
+
+
 @pytest.mark.parametrize("entry", MATRIX, ids=lambda e: e["file"])
 def test_matrix_entry_says_what_its_name_says(entry: dict[str, Any]) -> None:
     """The manifest fields agree with the file name, and the capture is there, announcing its tool's kind."""
-    tool = next(t for t in sorted(TOOLS, key=len, reverse=True) if entry["file"].startswith(f"mx_{t}_"))
-    kind, _, starts = TOOLS[tool]
+    tool = tool_of(entry)
+    kind, _, starts = ALL_TOOLS[tool]
     assert entry["start"] in starts
     stop = entry["stop"].replace("-", "_")
     assert entry["file"] == f"mx_{tool}_{entry['start']}_{stop}_{entry['mode']}_{entry['columns']}.raw"
@@ -91,8 +133,21 @@ def test_a_killed_server_has_no_stop_line(entry: dict[str, Any]) -> None:
 def test_ctrl_c_captures_are_the_stop_they_claim(entry: dict[str, Any]) -> None:
     """Tools that ask were answered 'y' (ctrl-c) or had the question skipped by a second Ctrl-C (ctrl-c-twice,
     whose capture shows the question); tools that never ask were not answered."""
-    tool = next(t for t in sorted(TOOLS, key=len, reverse=True) if entry["file"].startswith(f"mx_{t}_"))
-    _, asks, _ = TOOLS[tool]
+    _, asks, _ = ALL_TOOLS[tool_of(entry)]
     assert entry["answered_confirmation"] is (asks and entry["stop"] == "ctrl-c")
     if entry["stop"] == "ctrl-c-twice":
         assert b"(y/" in (CAPTURES / entry["file"]).read_bytes()
+
+
+ANSWERED_JUPYTER = [e for e in MATRIX if e["answered_confirmation"] and e["expect"][0]["kind"] == "jupyter"]
+
+
+@pytest.mark.parametrize("entry", ANSWERED_JUPYTER, ids=lambda e: e["file"])
+def test_an_answered_jupyter_is_seen_stopping_at_its_confirmation_in_a_pipe_too(entry: dict[str, Any]) -> None:
+    """'Shutdown confirmed' is the stop, where the forward goes. In a pipe it follows the question on the same
+    line (the 'y' is echoed by the terminal, not into the pipe); a server that hangs after confirming (Notebook
+    5.0 on Tornado 6 did) prints no later cleanup line to fall back on."""
+    lines = list(bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()]))
+    detector = Detector()
+    stops = [event.line for event in detector.feed(lines) + detector.finish() if event.event == "shutdown"]
+    assert stops == [next(n for n, line in enumerate(lines, 1) if "Shutdown confirmed" in line)]

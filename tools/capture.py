@@ -11,7 +11,9 @@ whether the tool's own stop line (the case's ``stop_re``, from its source) is in
 Besides the hand-listed CASES, the capture matrix (MATRIX_TOOLS, names ``mx_TOOL_START_STOP_MODE_COLUMNS``)
 is generated: each tool's plain start under every stop (Ctrl-C answered ``y``, two Ctrl-C when the tool
 asks, SIGTERM, SIGKILL, the terminal closed) x output to the terminal or a pipe x 60 and 200 columns, and
-its other start modes under every stop in a 100-column terminal.
+its other start modes under every stop in a 100-column terminal. VERSION_TOOLS does the same for each older
+version and each version of the npm/other kinds (one row per environment): its plain start under every stop
+x tty/pipe, at 100 columns.
 
 Usage::
 
@@ -152,6 +154,9 @@ ENVS.update({
     for e in [
         EnvSpec("nb44", ("notebook==4.4.1", *OLD_NB_DEPS), ("notebook", "tornado"), PY36),
         EnvSpec("nb52", ("notebook==5.2.2", *OLD_NB_DEPS), ("notebook", "tornado"), PY36),
+        # nb50 (Python 3.11, Tornado 6.6) hangs after every stop (killed after STOP_TIMEOUT; captures
+        # notebook5_0_*): Notebook 5.0 of its time, Tornado 4, stops. Built like nb52 (PIP_CONFIG_FILE=/dev/null).
+        EnvSpec("nb50py36", ("notebook==5.0.0", *OLD_NB_DEPS), ("notebook", "tornado"), PY36),
         EnvSpec("nb54", ("notebook==5.4.1", *OLD_NB_DEPS), ("notebook", "tornado"), PY37),  # replaces 3.11's
         EnvSpec("nb60", ("notebook==6.0.3", *NB6_OLD_DEPS), ("notebook", "tornado"), PY38),
         EnvSpec("nb64", ("notebook==6.4.12", "jupyter_client<8", "traitlets<5.10", "pyzmq<25"),
@@ -194,6 +199,11 @@ ENVS.update({
                             "ipython_genutils"), ("voila", "jupyter_server"), PY38),
         EnvSpec("voila03", ("voila==0.3.6", "jupyter_server<2", "jupyter_client<8", "ipykernel<7", "traitlets<5.10",
                             "pyzmq<25", "lxml<5.2"), ("voila", "jupyter_server"), PY39),
+        # gradio4 as resolved today gets Starlette 1.x, whose TemplateResponse(request, name) no longer takes
+        # Gradio 4's TemplateResponse(name, context): every page is a 500 and launch() raises "When localhost
+        # is not accessible" (capture gradio4.raw); Starlette of Gradio 4.44's time (0.x) serves it.
+        EnvSpec("gradio444", ("gradio==4.44.1", "huggingface_hub<0.26", "starlette<1", "fastapi<0.116"),
+                ("gradio", "starlette"), PY310),
         EnvSpec("marimo01", ("marimo==0.1.88",), ("marimo",), PY310),
         EnvSpec("marimo06", ("marimo==0.6.26",), ("marimo",), PY310),
         EnvSpec("hub", ("jupyterhub", "jupyterlab"), ("jupyterhub", "jupyterlab", "jupyter_server")),
@@ -1088,6 +1098,8 @@ class Tool:
     pipe_notes: str = ""
     settle: float = SETTLE  # seconds between the start lines and the stop (workers still starting up)
     python_tool: bool = False  # see Case.python_tool
+    columns: tuple[int, ...] = COLUMNS  # the plain start's terminal widths
+    notes: str = MATRIX_NOTES
 
 
 def printed_expect(kind: str, template: str, token_re: str | None = None) -> Expect:
@@ -1260,16 +1272,16 @@ def matrix_cells(tool: Tool) -> list[tuple[Start, str, str, int]]:
     """(start, stop, mode, columns) of every capture the matrix makes of ``tool``."""
     stops = STOPS_ASKING if tool.asks else STOPS
     plain, *others = tool.starts
-    cells = [(plain, stop, mode, columns) for stop in stops for mode in MODES for columns in COLUMNS]
+    cells = [(plain, stop, mode, columns) for stop in stops for mode in MODES for columns in tool.columns]
     return cells + [(start, stop, "tty", 100) for start in others for stop in stops]
 
 
-def matrix_cases() -> list[Case]:
+def matrix_cases(tools: list[Tool]) -> list[Case]:
     cases = []
-    for tool in MATRIX_TOOLS:
+    for tool in tools:
         for start, stop, mode, columns in matrix_cells(tool):
             pipe_notes = tool.pipe_notes if mode == "pipe" else ""
-            notes = "; ".join(n for n in (start.notes, pipe_notes, MATRIX_NOTES) if n)
+            notes = "; ".join(n for n in (start.notes, pipe_notes, tool.notes) if n)
             pipe_env = tool.pipe_env if mode == "pipe" else {}
             cases.append(Case(
                 f"mx_{tool.name}_{start.name}_{stop.replace('-', '_')}_{mode}_{columns}", tool.env, start.argv,
@@ -1280,7 +1292,7 @@ def matrix_cases() -> list[Case]:
     return cases
 
 
-CASES += matrix_cases()
+CASES += matrix_cases(MATRIX_TOOLS)
 
 
 # ---- old major versions on old Pythons (issue 13: each major version still in use)
@@ -1554,7 +1566,7 @@ def setup_hub(extension: str) -> Callable[[Ctx], None]:
     extension, the default; "0" the older SingleUser*App with its own log format)."""
 
     def setup(ctx: Ctx) -> None:
-        hub_port, api_port = free_port("127.0.0.1"), free_port("127.0.0.1")
+        hub_port, api_port, proxy_api_port = (free_port("127.0.0.1") for _ in range(3))
         (ctx.work / "alice").mkdir()
         setup_file("starter.py", HUB_STARTER)(ctx)
         write(ctx.work / "jupyterhub_config.py", textwrap.dedent(f"""\
@@ -1569,6 +1581,7 @@ def setup_hub(extension: str) -> Callable[[Ctx], None]:
             c.Spawner.args = {allow_root()!r}
             c.Spawner.environment = {{"JUPYTERHUB_SINGLEUSER_EXTENSION": "{extension}"}}
             c.ConfigurableHTTPProxy.command = ["{CHP}"]
+            c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{proxy_api_port}"
             c.JupyterHub.services = [{{"name": "starter", "command": ["{ctx.venv.bin / 'python'}", "starter.py"]}}]
             c.JupyterHub.load_roles = [{{"name": "starter", "scopes": ["admin:users", "admin:servers"],
                                          "services": ["starter"]}}]
@@ -1685,6 +1698,7 @@ def start_server(ctx: Ctx, argv: list[str], columns: int, rows: int, extra_env: 
     timeout = START_TIMEOUT_PIPE if pipe else START_TIMEOUT
     if not proc.wait_for(url_ready(ctx), timeout):
         proc.close()
+        reap_strays(ctx.root)
         raise RuntimeError(f"no URL on port {ctx.port} within {timeout}s; output:\n{proc.text()[-3000:]}")
     proc.wait_quiet(QUIET, 15.0)
     found = glob.glob(str(ctx.runtime_dir / "*server-*.json"))
@@ -1705,6 +1719,23 @@ def base_entry(name: str, venv: Venv, argv: list[str], columns: int, rows: int) 
         "python": venv.python,
         "captured_at": datetime.date.today().isoformat(),
     }
+
+
+def reap_strays(root: Path) -> None:
+    """SIGKILL what still runs in a capture's directories: a hub killed or hung up leaves its proxy and the
+    single-user server running in sessions of their own (and the proxy's port taken for the next hub)."""
+    for proc_dir in Path("/proc").iterdir():
+        if not proc_dir.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(proc_dir / "cwd")
+        except OSError:
+            continue
+        if cwd == str(root) or cwd.startswith(f"{root}/"):
+            try:
+                os.kill(int(proc_dir.name), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
@@ -1732,6 +1763,7 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
             answered = proc.interrupt(answer=True)
     finally:
         proc.close()
+        reap_strays(ctx.root)
     data = bytes(proc.data)
     text = clean(data)
     twins_folded = re.sub(r"\(\S+ or 127\.0\.0\.1\)", "127.0.0.1", text)  # notebook 5.6/5.7 "(NAME or ...)"
@@ -1977,6 +2009,7 @@ CODE_SERVER_INSTALL = (
 VITE_PAGE = "<!doctype html>\n<title>capture</title>\n<p>hello from vite</p>\n"
 WEBPACK_ENTRY = "console.log('hello from webpack');\n"
 WDS_STOP = r"\[webpack-dev-server\] Gracefully shutting down"
+RAY_STOP = r"received SIGTERM\. Draining"  # ray 2.60.0 ray/_private/node.py:698 (`ray start --block`, SIGTERM)
 RAY_SCRIPT = """\
     import sys
     import time
@@ -2075,15 +2108,16 @@ CASES += [
          regex_expect("code_server", "https://127.0.0.1:{port}/"), stop="sigterm",
          notes="--cert with no file: code-server makes a self-signed certificate; 'HTTPS server listening on'"),
     Case("ray_start_block", "ray", ray_start("127.0.0.1"), regex_expect("ray", "http://127.0.0.1:{port}"),
-         extra_env={"RAY_USAGE_STATS_ENABLED": "0"},
+         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, stop_re=RAY_STOP,
          notes="ray start --head --block: the dashboard URL below 'view the dashboard at'"),
     Case("ray_start_block_sigterm", "ray", ray_start("127.0.0.1"), regex_expect("ray", "http://127.0.0.1:{port}"),
-         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, stop="sigterm", columns=60),
+         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, stop_re=RAY_STOP, stop="sigterm", columns=60),
     Case("ray_start_block_pipe", "ray", ray_start("127.0.0.1"), regex_expect("ray", "http://127.0.0.1:{port}"),
-         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, pipe=True),
+         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, stop_re=RAY_STOP, pipe=True),
     Case("ray_start_dashboard_host_any", "ray", ray_start("0.0.0.0"),
          lambda ctx, text: regex_expect("ray", f"http://{host_address()}:{{port}}")(ctx, text), host="0.0.0.0",
-         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, notes="--dashboard-host 0.0.0.0: Ray prints the node's IP"),
+         extra_env={"RAY_USAGE_STATS_ENABLED": "0"}, stop_re=RAY_STOP,
+         notes="--dashboard-host 0.0.0.0: Ray prints the node's IP"),
     Case("ray_init", "ray", lambda ctx: ["python", "app.py", "127.0.0.1"], regex_expect("ray", "http://127.0.0.1:{port}"),
          setup=setup_file("app.py", RAY_SCRIPT), extra_env={"RAY_USAGE_STATS_ENABLED": "0"},
          notes="ray.init(include_dashboard=True) in a script: 'Started a local Ray instance. View the dashboard at'"),
@@ -2098,6 +2132,132 @@ CASES += [
          setup=setup_file("app.py", RAY_SCRIPT), extra_env={"RAY_USAGE_STATS_ENABLED": "0"},
          notes="dashboard_host='0.0.0.0': Ray prints the node's IP"),
 ]  # fmt: skip
+
+
+# ---- the capture matrix of the older versions and the npm/other kinds (issue 13: every version x every stop)
+# One row per (tool, version) environment: its plain start, expanded by matrix_cells like MATRIX_TOOLS, at
+# 100 columns only (the widths are the latest versions' matrix). Names mx_TOOLVERSION_START_STOP_MODE_100.
+
+VERSION_NOTES = "capture matrix of one version: its plain start under every stop x tty/pipe at 100 columns"
+WDS3_ENV = {"NODE_OPTIONS": "--openssl-legacy-provider"}  # webpack 4's md4 on Node 17+
+RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0"}
+GRADIO_ENV = {"GRADIO_ANALYTICS_ENABLED": "False"}
+PRINTED_NOTE = ("PYTHONUNBUFFERED=1: the tool print()s its URL, which Python holds in its buffer while stdout is a "
+                "pipe (tensorflow 1.1.0 tensorboard/tensorboard.py:124-126, 1.2.1 :183-184; gradio 3.20.1 "
+                "blocks.py:1477, 3.50.2 :2059, 4.44.1 :2397; marimo 0.1.88 _server/print.py:35, 0.6.26 and "
+                "0.8.22 :42 print_tabbed)")  # fmt: skip
+
+
+def version_tool(name: str, env: str, argv: Callable[[Ctx], list[str]], expect: Expect, *, start: str = "plain",
+                 host: str = "127.0.0.1", setup: Callable[[Ctx], None] | None = None, stop_re: str = "",
+                 asks: bool = False, extra_env: dict[str, str] | None = None,
+                 printed: bool = False) -> Tool:  # fmt: skip
+    """One version's row. ``printed``: the tool print()s its URL, so the pipe cells run it unbuffered."""
+    return Tool(name, env, [Start(start, argv, expect, host=host, setup=setup)], stop_re=stop_re, asks=asks,
+                extra_env=extra_env or {}, pipe_env=UNBUFFERED if printed else {},
+                pipe_notes=PRINTED_NOTE if printed else "", columns=(100,), notes=VERSION_NOTES)  # fmt: skip
+
+
+def jupyter_version(name: str, env: str, argv: Callable[[Ctx], list[str]], stop_re: str,
+                    alt_host: str | None = "127.0.0.1") -> Tool:  # fmt: skip
+    return version_tool(name, env, argv, jupyter_expect("jupyter", "/", alt_host=alt_host), host="localhost",
+                        stop_re=stop_re, asks=True)  # fmt: skip
+
+
+def old_server(ctx: Ctx) -> list[str]:
+    return ["jupyter", "server", "--no-browser", f"--port={ctx.port}", "--ServerApp.port_retries=0", *allow_root()]
+
+
+def old_lab(ctx: Ctx) -> list[str]:
+    return ["jupyter", "lab", "--no-browser", f"--port={ctx.port}", "--NotebookApp.port_retries=0", *allow_root()]
+
+
+def bokeh_serve(command: str) -> Callable[[Ctx], list[str]]:
+    return lambda ctx: [command, "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"]
+
+
+def voila_nb(ctx: Ctx) -> list[str]:
+    return ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"]
+
+
+def voila_setup(ctx: Ctx) -> None:
+    write(ctx.work / "nb.ipynb", NOTEBOOK)
+
+
+def marimo_edit(ctx: Ctx) -> list[str]:
+    return ["marimo", "edit", "nb.py", "--headless", "--port", str(ctx.port)]
+
+
+TB_127 = tb("--host=127.0.0.1")
+ST_127 = st_run("--server.address", "127.0.0.1")
+MARIMO_URL = token_if_printed("marimo", "http://localhost:{port}", "access_token")
+CS_URL = regex_expect("code_server", "http://127.0.0.1:{port}/")
+
+VERSION_TOOLS: list[Tool] = [
+    jupyter_version("notebook4_4", "nb44", nb4, NB4_STOP, alt_host=None),
+    jupyter_version("notebook5_2", "nb52", nb5(), NB6_STOP, alt_host=None),
+    jupyter_version("notebook5_4", "nb54", nb5(), NB6_STOP, alt_host=None),
+    jupyter_version("notebook5_0", "nb50py36", nb5(), NB4_STOP, alt_host=None),  # notebookapp.py:1308 no count
+    jupyter_version("notebook5_5", "nb55", nb5(), NB6_STOP, alt_host=None),
+    jupyter_version("notebook5_7", "nb57", nb5(), NB6_STOP, alt_host=None),
+    jupyter_version("notebook6_0", "nb60", nb5(), NB6_STOP),
+    jupyter_version("notebook6_4", "nb64", nb5(), NB6_STOP),
+    jupyter_version("jupyterlab2_3", "lab2", old_lab, NB6_STOP),
+    version_tool("jupyterlab3_6", "lab3", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
+                 stop_re=JUPYTER_STOP, asks=True),
+    jupyter_version("jupyter_server1_0", "server10", old_server, JUPYTER_STOP),
+    jupyter_version("jupyter_server1_13", "server1", old_server, JUPYTER_STOP),
+    version_tool("tensorboard_tf1_1", "tf11", tb(), regex_expect("tensorboard", "http://0.0.0.0:{port}"),
+                 host="0.0.0.0", setup=logs_dir, stop_re=TENSORBOARD_STOP, printed=True),
+    version_tool("tensorboard_tf1_2", "tf12", TB_127, regex_expect("tensorboard", "http://127.0.0.1:{port}"),
+                 setup=logs_dir, stop_re=TENSORBOARD_STOP, printed=True),
+    version_tool("tensorboard_tf1_5", "tf15", TB_127, regex_expect("tensorboard", "http://127.0.0.1:{port}"),
+                 setup=logs_dir, stop_re=TENSORBOARD_STOP),
+    version_tool("tensorboard1_13", "tf113", TB_127, regex_expect("tensorboard", "http://127.0.0.1:{port}"),
+                 setup=logs_dir, stop_re=TENSORBOARD_STOP),
+    *(version_tool(f"tensorboard{v}", env, TB_127, regex_expect("tensorboard", "http://127.0.0.1:{port}/"),
+                   setup=logs_dir, stop_re=TENSORBOARD_STOP)
+      for v, env in (("1_14", "tb114"), ("1_15", "tb115"), ("2_0", "tb20"), ("2_4", "tb24"), ("2_14", "tb214"))),
+    *(version_tool(f"streamlit{v}", env, ST_127, regex_expect("streamlit", "http://127.0.0.1:{port}"),
+                   start="run_file", setup=ST_APP, stop_re=r"Stopping")
+      for v, env in (("0_89", "st089"), ("1_0", "st100"), ("1_20", "st120"))),
+    *(version_tool(f"gradio{v}", env, lambda ctx: ["python", "app.py"],
+                   regex_expect("gradio", "http://127.0.0.1:{port}"), setup=setup_file("app.py", GRADIO_APP),
+                   stop_re=r"Keyboard interruption|closing server", extra_env=GRADIO_ENV, printed=True)
+      for v, env in (("3_20", "gradio320"), ("3_50", "gradio3"), ("4_44", "gradio444"))),
+    version_tool("panel0_14", "panel014", bokeh_serve("panel"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
+                 setup=setup_file("app.py", PANEL_APP), stop_re=BOKEH_STOP),
+    version_tool("bokeh2_4", "bokeh24", bokeh_serve("bokeh"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
+                 setup=BOKEH_SETUP, stop_re=BOKEH_STOP),
+    *(version_tool(f"dash{v}", env, lambda ctx: ["python", "app.py"], regex_expect("dash", "http://127.0.0.1:{port}/"),
+                   setup=DASH1_APP)
+      for v, env in (("1_21", "dash1"), ("2_0", "dash20"))),
+    version_tool("dash2_18", "dash2", lambda ctx: ["python", "app.py"], regex_expect("dash", "http://127.0.0.1:{port}/"),
+                 setup=setup_file("app.py", DASH_APP)),
+    *(version_tool(f"voila{v}", env, voila_nb, regex_expect("voila", "http://localhost:{port}/"), host="localhost",
+                   setup=voila_setup, stop_re=VOILA_STOP)
+      for v, env in (("0_1", "voila01"), ("0_2", "voila02"), ("0_3", "voila03"), ("0_4", "voila04"))),
+    *(version_tool(f"marimo{v}", env, marimo_edit, MARIMO_URL, start="edit_file", setup=MARIMO_NB,
+                   stop_re=r"Thanks for using marimo", asks=True, printed=True)
+      for v, env in (("0_1", "marimo01"), ("0_6", "marimo06"), ("0_8", "marimo08"))),
+    *(version_tool(f"vite{v}", env, vite(), VITE_URL, host="localhost", setup=vite_page)
+      for v, env in (("2_9", "vite2"), ("4_5", "vite4"), ("5_4", "vite5"), ("6_4", "vite6"), ("7_3", "vite7"),
+                     ("8_4", "vite8"))),
+    version_tool("webpack_dev_server3_11", "wds3",
+                 lambda ctx: ["webpack-dev-server", "--mode", "development", "--port", str(ctx.port)], WDS_URL,
+                 host="localhost", setup=webpack_entry, extra_env=WDS3_ENV),
+    *(version_tool(f"webpack_dev_server{v}", env, webpack_serve(), WDS_URL, host="0.0.0.0", setup=webpack_entry,
+                   stop_re=WDS_STOP)
+      for v, env in (("4_15", "wds4"), ("5_2", "wds5"))),
+    version_tool("code_server4_100", "codeserver", code_server("127.0.0.1"), CS_URL),
+    version_tool("ray2_60", "ray", ray_start("127.0.0.1"), regex_expect("ray", "http://127.0.0.1:{port}"),
+                 start="start_block", extra_env=RAY_ENV, stop_re=RAY_STOP),
+    version_tool("jupyterhub3_1", "hub3", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"],
+                 hub_printed_expect, start="singleuser", setup=setup_hub("0"), stop_re=JUPYTER_STOP),
+    version_tool("jupyterhub6_1", "hub", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"], hub_expect,
+                 start="singleuser", setup=setup_hub("1"), stop_re=JUPYTER_STOP),
+]  # fmt: skip
+CASES += matrix_cases(VERSION_TOOLS)
 
 
 if __name__ == "__main__":
