@@ -1005,7 +1005,9 @@ CASES: list[Case] = [
          columns=200, notes="SIGTERM: Gradio prints no stop line"),
     Case("gradio4", "gradio4", lambda ctx: ["python", "app.py"], regex_expect("gradio", "http://127.0.0.1:{port}"),
          setup=setup_file("app.py", GRADIO_APP), extra_env={"GRADIO_ANALYTICS_ENABLED": "False"},
-         stop_re=r"Keyboard interruption|closing server"),
+         stop_re=r"Keyboard interruption|closing server",
+         notes="Starlette 1.x (pulled in by this unpinned env) breaks Gradio 4.44: launch() exits 1 right after "
+               "printing the URL; the mx_gradio4_44_* cases use env gradio444 (starlette<1)"),
     Case("dash_sigterm", "dash", lambda ctx: ["python", "app.py"],
          regex_expect("dash", "http://127.0.0.1:{port}/"), setup=setup_file("app.py", DASH_APP), stop="sigterm",
          columns=60),
