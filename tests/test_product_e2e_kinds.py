@@ -163,7 +163,7 @@ TABLE = [
         "hello from vite", "notify", (("index.html", VITE_PAGE), ("hosts", "::1 localhost\n")), name="vite-ipv6"),
     Row("webpack", "webpack serve --mode development --port {port}", "hello from webpack", "notify",
         (("src/index.js", "console.log('hello from webpack');\n"), ("public/index.html", WEBPACK_PAGE))),
-    # The dashboard address is printed with no scheme below "view the dashboard at"; a short --temp-dir keeps
+    # `ray start` names its dashboard with a scheme in its Jobs CLI hint (kinds.py); a short --temp-dir keeps
     # Ray's AF_UNIX socket paths under their 107-byte limit. Both forms print their URL after the dashboard
     # answers (6-9 s after, measured here), so the ray kind needs no listens_within.
     Row("ray", "ray start --head --block --port 0 --include-dashboard true --dashboard-host 127.0.0.1"
