@@ -1,87 +1,23 @@
 """Every kind of server, as one table entry: how its start, stop and listing lines look (with the tool's
 own format string each pattern comes from), how to probe it, its label and its default action.
 
-Adding a kind is one entry here plus its captures in tests/data/captures. The patterns are whole-line
-layouts: a fixed prefix the tool prints, the URL, an optional fixed suffix, nothing else. Sources are
-cited as ``package version path:line`` of the installed wheel (grep them with tools/capture.py's venvs).
+Adding a kind is one entry here (a generic development server's: in kinds_dev.py), its name in KINDS, and its
+captures in tests/data/captures. The patterns are whole-line layouts (kind_layouts.py): a fixed prefix the tool
+prints, the URL, an optional fixed suffix, nothing else. Sources are cited as ``package version path:line``
+of the installed wheel (grep them with tools/capture.py's venvs).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
 
-# A URL as servers print it: scheme, a host (name, IPv4 or bracketed IPv6), an explicit port, then a
-# path and query of plain URL characters (no %-escapes in the query: tokens are plain). Quotes, spaces,
-# `;`, `|`, `$`, backticks and `@` cannot occur, which rules out shell tricks and `user@host` confusions.
-# Notebook 5.6/5.7 print a wildcard server as ``http://(NAME or 127.0.0.1):8888/`` (notebook 5.7.16
-# notebook/notebookapp.py:1435 ``ip = "(%s or 127.0.0.1)" % socket.gethostname()``): ``twin`` is NAME.
-# re.ASCII: no look-alike digits or letters.
-URL = r"""
-    (?P<url>
-      (?P<scheme>https?)://
-      (?:\((?P<twin>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)[ ]or[ ](?=127\.0\.0\.1\)))?
-      (?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])? | \[[0-9A-Fa-f:.]{2,45}\])
-      (?(twin)\))
-      :(?P<port>[0-9]{1,5})
-      (?P<path>/[A-Za-z0-9._~%/+,=-]*)?
-      (?:\?(?P<query>[A-Za-z0-9._~/+,=&-]*))?
-    )"""
+from iterm2_autolaunch.kind_layouts import BANNER_WINDOW, JUPYTER_LOG, PREFIXES, URL, Kind, any_prefix, layout
+from iterm2_autolaunch.kinds_dev import HTTP_SERVER, UVICORN, VITE, WEBPACK, WEBPACK_LOG, WERKZEUG
 
-# Jupyter's log prefix: "[I 2026-11-28 03:39:05.553 ServerApp] " or "[I 12:34:56.789 NotebookApp] ", and a
-# JupyterHub single-user server's "[I 2026-11-28 03:39:05.553 SingleUserLabApp serverapp:2923] "
-# (jupyterhub 5.2.1 jupyterhub/singleuser/mixins.py:362, 6.1.1 :363: "[%(levelname)1.1s %(asctime)s.%(msecs).03d
-# %(name)s %(module)s:%(lineno)d]"; the hub's own lines, app.py:1663 in 6.1.1, use it too). Captured from a
-# real JupyterHub 6.1.1: that form is the SingleUserLabApp's (JUPYTERHUB_SINGLEUSER_EXTENSION=0); the default
-# with Jupyter Server 2, the single-user extension, logs plain "[I ... ServerApp]" lines.
-JUPYTER_LOG = r"\[[DIWEC]\ [0-9 :.-]{8,30}\ [A-Za-z]{2,40}(?:\ [A-Za-z0-9_.]{1,40}:[0-9]{1,6})?\]"
-
-PREFIXES: list[str] = []  # every layout's prefix, for the detector's quick first check of a candidate
-
-
-def layout(prefix: str, suffix: str = "") -> re.Pattern[str]:
-    """A whole-line pattern: ``prefix``, the URL, ``suffix``, optional trailing blanks, nothing else."""
-    PREFIXES.append(prefix)
-    return re.compile(rf"^{prefix}{URL}{suffix}[ \t]*$", re.ASCII | re.VERBOSE)
-
-
-def any_prefix(extra: Sequence[str] = ()) -> re.Pattern[str]:
-    """One pattern for "the text before the URL could belong to some layout" (fullmatch it)."""
-    return re.compile("|".join(f"(?:{prefix})" for prefix in (*PREFIXES, *extra)), re.ASCII | re.VERBOSE)
-
-
-@dataclass(frozen=True)
-class Kind:
-    """One kind of server, as data."""
-
-    name: str
-    label: str
-    url_lines: tuple[re.Pattern[str], ...]  # after the banner (when there is one)
-    token_param: str | None = None
-    banner: re.Pattern[str] | None = None  # must appear within BANNER_WINDOW lines before the URL
-    own_lines: tuple[re.Pattern[str], ...] = ()  # banner and URL on one line: no banner above needed
-    stop_line: re.Pattern[str] | None = None
-    # Literals that every stop line of the kind holds (only lines holding one are checked against
-    # stop_line, besides candidate lines). While a server of the kind runs, each cue is one more search
-    # through the output: few per kind, shared between kinds where the lines allow, and long (str.find
-    # skips faster with a longer needle: 0.3-0.4 of a str.count('://') pass for 14-26 characters, 0.6
-    # for 8, on bench_scan's text).
-    stop_cues: tuple[str, ...] = ()
-    probe_path: str = ""  # relative to the server's base path
-    probe_expect: str = ""  # a substring the probe's response body must contain
-    probe_header: tuple[str, str] = ("", "")  # (header, substring of its value) the server must send
-    default_action: str = "notify"  # "open" for notebooks and dashboards
-    generic: bool = False  # a web server under some app: yields to a specific kind on the same port
-    example: tuple[str, ...] = ()  # start lines with "{url}" in place of the URL (doctor --url)
-    pages_in_path: bool = False  # Jupyter-style: /lab, /tree ... after the base_url
-    # Seconds the server may take after printing its URL before it answers. 0 for a tool that listens
-    # before it prints (most do): the probe's quick retries suffice, and a URL that never answers is
-    # reported at once. More for a tool that prints first and serves later (the engine waits, and says so).
-    listens_within: float = 0.0
-
-
-BANNER_WINDOW = 8
+__all__ = [  # the machinery is kind_layouts.py's; importers of kinds see one table with its vocabulary
+    "BANNER_WINDOW", "HTTP_SERVER", "JUPYTER_LOG", "KINDS", "KIND_BY_NAME", "PREFIXES", "URL", "UVICORN", "VITE",
+    "WEBPACK", "WEBPACK_LOG", "WERKZEUG", "Kind", "any_prefix", "layout",
+]  # fmt: skip
 
 JUPYTER_STOP = re.compile(
     # jupyter_server 2.21.1 serverapp.py:2508 "Shutdown confirmed", :2898 "Shutting down %d kernel(s)",
@@ -322,109 +258,6 @@ MLFLOW = Kind(
     # nothing answers until then: 64 s after the line on this 2-core machine under load (tests/
     # test_product_e2e_kinds.py's MLflow row fails without this patience); a busy login node may be slower.
     listens_within=180.0,
-)
-
-# -- generic development servers: "notify" by default (they serve whatever app; opening may surprise) --
-
-UVICORN = Kind(
-    name="uvicorn",
-    label="Uvicorn",
-    example=("INFO:     Uvicorn running on {url} (Press CTRL+C to quit)",),
-    # uvicorn 0.55.0 uvicorn/config.py:607 logger.info(f"Uvicorn running on {addr_format} (Press CTRL+C to
-    # quit)") under the default log format "%(levelprefix)s %(message)s" ("INFO:     ").
-    url_lines=(layout(r"INFO:[ \t]+Uvicorn[ \t]running[ \t]on[ \t]", r"[ \t]+\(Press[ \t]CTRL\+C[ \t]to[ \t]quit\)"),),
-    # uvicorn 0.55.0 uvicorn/server.py:111 "Finished server process [%d]"
-    stop_line=re.compile(r"^INFO:[ \t]+Finished server process \[[0-9]+\][ \t]*$"),
-    stop_cues=("Finished server process",),
-    probe_path="",
-    probe_header=("server", "uvicorn"),  # uvicorn sends "server: uvicorn" unless --no-server-header
-    generic=True,
-)
-
-WERKZEUG = Kind(
-    name="werkzeug",
-    label="Flask/Werkzeug",
-    example=(" * Running on {url}",),
-    # werkzeug 3.1.9 werkzeug/serving.py:862/867 f" * Running on {scheme}://{host}:{self.port}", then
-    # :1113 "Press CTRL+C to quit"; it prints no stop line.
-    url_lines=(layout(r"[ \t]\*[ \t]Running[ \t]on[ \t]"),),
-    probe_path="",
-    probe_header=("Server", "Werkzeug"),  # werkzeug serving.py WSGIRequestHandler.version_string
-    generic=True,
-)
-
-HTTP_SERVER = Kind(
-    name="http_server",
-    label="python -m http.server",
-    example=("Serving HTTP on 127.0.0.1 port 8000 ({url}) ...",),
-    # CPython 3.11 Lib/http/server.py:1264 f"Serving HTTP on {host} port {port} (http://{url_host}:{port}/) ..."
-    url_lines=(
-        layout(r"Serving[ \t]HTTP[ \t]on[ \t][0-9A-Fa-f.:]{2,45}[ \t]port[ \t][0-9]{1,5}[ \t]\(", r"\)[ \t]\.\.\."),
-    ),
-    # http/server.py:1270 print("\nKeyboard interrupt received, exiting.")
-    stop_line=re.compile(r"^Keyboard interrupt received, exiting\.[ \t]*$"),
-    stop_cues=("Keyboard interrupt",),
-    probe_path="",
-    probe_header=("Server", "SimpleHTTP/"),  # http.server SimpleHTTPRequestHandler.server_version
-    generic=True,
-)
-
-VITE = Kind(
-    name="vite",
-    label="Vite",
-    example=("  VITE v8.4.1  ready in 703 ms", "", "  ➜  Local:   {url}"),
-    # vite 5.4.21 dist/node/chunks/dep-BK3b2jBa.js:17777 (printServerUrls) info(`  ${green("➜")}  ${bold("Local")}:
-    # ${colorUrl(url)}`) and :17780 the same with "Network: "; vite 6.4.6 dist/node/chunks/dep-Cohbwjf9.js:7640,
-    # vite 7.3.8 dist/node/chunks/logger.js:321, vite 8.4.1 dist/node/chunks/node.js:14801 (8.x may add blanks
-    # and an interface name after a Network URL: those lines are not matched, the Local line comes first).
-    # vite 2.9.18 dist/node/chunks/dep-0a035c79.js:18990 info(`  > Local: ${cyan(url)}`), :19006-19009
-    # `  > ${"Local:   " or "Network: "} ${url}` (--host).
-    url_lines=(layout(r"[ \t]{1,4}(?:➜|>)[ \t]{1,4}(?:Local|Network):[ \t]+"),),
-    # The dev server's banner, above the URLs: vite 5.4.21 dist/node/cli.js:761 / 6.4.6 :780 / 7.3.8 :590 /
-    # 8.4.1 :982 `  ${green(`${bold("VITE")} v${VERSION}`)}${modeString}  ${startupDurationString}` ("ready in
-    # N ms"); vite 2.9.18 dist/node/cli.js:703 `\n  vite v${version}` + ` dev server running at:\n`.
-    # `vite preview` prints the URLs without it and serves no /@vite/client: it is not matched.
-    banner=re.compile(
-        r"^[ \t]*(?:VITE v[0-9][0-9A-Za-z.+-]{0,40}[ \t].{0,80}ready in "
-        r"|vite v[0-9][0-9A-Za-z.+-]{0,40} dev server running at:)",
-        re.ASCII,
-    ),
-    # Vite prints nothing when it stops (Ctrl-C or SIGTERM): no stop line.
-    # The dev server's own HMR client module, relative to --base: vite 5.4.21 dist/client/client.mjs:495,
-    # 8.4.1 :934 console.debug("[vite] connecting...").
-    probe_path="@vite/client",
-    probe_expect="[vite] connecting",
-)
-
-# webpack's infrastructure logger: webpack 5.113.0 lib/node/nodeConsole.js:175 info: writeColored("<i> ", ...)
-# and lib/logging/createConsoleLogger.js:118 `[${name}] ${args[0]}`.
-WEBPACK_LOG = r"<i>[ \t]\[webpack-dev-server\][ \t]"
-
-WEBPACK = Kind(
-    name="webpack",
-    label="webpack-dev-server",
-    example=("<i> [webpack-dev-server] Project is running at:", "<i> [webpack-dev-server] Loopback: {url}"),
-    url_lines=(
-        # webpack-dev-server 5.2.7 lib/Server.js:3120 `Loopback: ${loopbacks.join(", ")}` (localhost, then the
-        # loopback address it listens on), :3102 `Server: ${host}` (a host name), :3125/:3131 `On Your Network
-        # (IPv4): ...` / `(IPv6): ...`; 4.15.2 lib/Server.js:2923/:2941/:2946/:2952. The URL announced is the first.
-        layout(rf"{WEBPACK_LOG}(?:Loopback|Server|On[ \t]Your[ \t]Network[ \t]\(IPv[46]\)):[ \t]",
-               r"(?:,[ ]https?://[A-Za-z0-9.:\[\]/-]{1,300}){0,2}"),
-        # webpack-dev-server 3.11.3 lib/utils/status.js:25 log.info(`Project is running at ${uri}`) through
-        # webpack-log 2.0.0 src/index.js:31 `{{level}} ${gray('｢{{name}}｣')}: `, the level an ansi-colors 3.2.4
-        # symbol (symbols.js:31 "ℹ", :12 "i" on Windows).
-        layout(r"(?:ℹ|i)[ \t]｢wds｣:[ \t]Project[ \t]is[ \t]running[ \t]at[ \t]"),
-    ),  # fmt: skip
-    # webpack-dev-server 5.2.7 lib/Server.js:1825 / 4.15.2 :1907 logger.info("Gracefully shutting down. To force
-    # exit, press ^C again. Please wait...") on SIGINT and SIGTERM.
-    stop_line=re.compile(rf"^{WEBPACK_LOG}Gracefully shutting down\.", re.ASCII),
-    stop_cues=("Gracefully shutting down",),
-    # 3.11.3 prints no stop line (lib/utils/setupExitSignals.js).
-    # GET /webpack-dev-server answers the dev server's own page, which starts with this fixed head (no title,
-    # no script): webpack-dev-server 5.2.7 lib/Server.js:2287 (an "Assets Report"), 4.15.2 :2107, 3.11.3
-    # lib/utils/routes.js:46 (a list of the bundle's files).
-    probe_path="webpack-dev-server",
-    probe_expect='<!DOCTYPE html><html><head><meta charset="utf-8"/></head><body>',
 )
 
 RAY = Kind(

@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 # Module (dotted, without the package prefix) -> layer. Folders count as a whole unless listed.
 CORE = {
     "errors", "session", "target", "config", "config_parse", "sshcmd", "ssh_wrappers", "detect", "kinds", "lines",
-    "marker", "redact", "budget", "interfaces", "host_keys", "events", "hosts", "listings", "streams",
+    "kinds_dev", "kind_layouts", "marker", "redact", "budget", "interfaces", "host_keys", "events", "hosts",
+    "listings", "streams",
     "tunnels.base", "__init__",
 }  # fmt: skip
 ENGINE = {"engine", "server", "opener"}

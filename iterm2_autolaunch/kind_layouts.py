@@ -1,0 +1,79 @@
+"""How a kind of server is described: the URL as servers print it, whole-line layouts around it, and the
+Kind record that the kind tables (kinds.py, kinds_dev.py) fill in. Pure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# A URL as servers print it: scheme, a host (name, IPv4 or bracketed IPv6), an explicit port, then a
+# path and query of plain URL characters (no %-escapes in the query: tokens are plain). Quotes, spaces,
+# `;`, `|`, `$`, backticks and `@` cannot occur, which rules out shell tricks and `user@host` confusions.
+# Notebook 5.6/5.7 print a wildcard server as ``http://(NAME or 127.0.0.1):8888/`` (notebook 5.7.16
+# notebook/notebookapp.py:1435 ``ip = "(%s or 127.0.0.1)" % socket.gethostname()``): ``twin`` is NAME.
+# re.ASCII: no look-alike digits or letters.
+URL = r"""
+    (?P<url>
+      (?P<scheme>https?)://
+      (?:\((?P<twin>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)[ ]or[ ](?=127\.0\.0\.1\)))?
+      (?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])? | \[[0-9A-Fa-f:.]{2,45}\])
+      (?(twin)\))
+      :(?P<port>[0-9]{1,5})
+      (?P<path>/[A-Za-z0-9._~%/+,=-]*)?
+      (?:\?(?P<query>[A-Za-z0-9._~/+,=&-]*))?
+    )"""
+
+# Jupyter's log prefix: "[I 2026-11-28 03:39:05.553 ServerApp] " or "[I 12:34:56.789 NotebookApp] ", and a
+# JupyterHub single-user server's "[I 2026-11-28 03:39:05.553 SingleUserLabApp serverapp:2923] "
+# (jupyterhub 5.2.1 jupyterhub/singleuser/mixins.py:362, 6.1.1 :363: "[%(levelname)1.1s %(asctime)s.%(msecs).03d
+# %(name)s %(module)s:%(lineno)d]"; the hub's own lines, app.py:1663 in 6.1.1, use it too). Captured from a
+# real JupyterHub 6.1.1: that form is the SingleUserLabApp's (JUPYTERHUB_SINGLEUSER_EXTENSION=0); the default
+# with Jupyter Server 2, the single-user extension, logs plain "[I ... ServerApp]" lines.
+JUPYTER_LOG = r"\[[DIWEC]\ [0-9 :.-]{8,30}\ [A-Za-z]{2,40}(?:\ [A-Za-z0-9_.]{1,40}:[0-9]{1,6})?\]"
+
+PREFIXES: list[str] = []  # every layout's prefix, for the detector's quick first check of a candidate
+
+
+def layout(prefix: str, suffix: str = "") -> re.Pattern[str]:
+    """A whole-line pattern: ``prefix``, the URL, ``suffix``, optional trailing blanks, nothing else."""
+    PREFIXES.append(prefix)
+    return re.compile(rf"^{prefix}{URL}{suffix}[ \t]*$", re.ASCII | re.VERBOSE)
+
+
+def any_prefix(extra: Sequence[str] = ()) -> re.Pattern[str]:
+    """One pattern for "the text before the URL could belong to some layout" (fullmatch it)."""
+    return re.compile("|".join(f"(?:{prefix})" for prefix in (*PREFIXES, *extra)), re.ASCII | re.VERBOSE)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of server, as data."""
+
+    name: str
+    label: str
+    url_lines: tuple[re.Pattern[str], ...]  # after the banner (when there is one)
+    token_param: str | None = None
+    banner: re.Pattern[str] | None = None  # must appear within BANNER_WINDOW lines before the URL
+    own_lines: tuple[re.Pattern[str], ...] = ()  # banner and URL on one line: no banner above needed
+    stop_line: re.Pattern[str] | None = None
+    # Literals that every stop line of the kind holds (only lines holding one are checked against
+    # stop_line, besides candidate lines). While a server of the kind runs, each cue is one more search
+    # through the output: few per kind, shared between kinds where the lines allow, and long (str.find
+    # skips faster with a longer needle: 0.3-0.4 of a str.count('://') pass for 14-26 characters, 0.6
+    # for 8, on bench_scan's text).
+    stop_cues: tuple[str, ...] = ()
+    probe_path: str = ""  # relative to the server's base path
+    probe_expect: str = ""  # a substring the probe's response body must contain
+    probe_header: tuple[str, str] = ("", "")  # (header, substring of its value) the server must send
+    default_action: str = "notify"  # "open" for notebooks and dashboards
+    generic: bool = False  # a web server under some app: yields to a specific kind on the same port
+    example: tuple[str, ...] = ()  # start lines with "{url}" in place of the URL (doctor --url)
+    pages_in_path: bool = False  # Jupyter-style: /lab, /tree ... after the base_url
+    # Seconds the server may take after printing its URL before it answers. 0 for a tool that listens
+    # before it prints (most do): the probe's quick retries suffice, and a URL that never answers is
+    # reported at once. More for a tool that prints first and serves later (the engine waits, and says so).
+    listens_within: float = 0.0
+
+
+BANNER_WINDOW = 8  # lines above a URL in which its kind's banner must stand

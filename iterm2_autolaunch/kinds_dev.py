@@ -1,0 +1,111 @@
+"""The generic development servers of the kind table: uvicorn, Flask/Werkzeug, ``python -m http.server``,
+Vite and webpack-dev-server. "notify" by default: they serve whatever app, and a tab opening may surprise.
+Kept apart from kinds.py (notebooks and dashboards) only for size; KINDS there holds them all."""
+
+from __future__ import annotations
+
+import re
+
+from iterm2_autolaunch.kind_layouts import Kind, layout
+
+UVICORN = Kind(
+    name="uvicorn",
+    label="Uvicorn",
+    example=("INFO:     Uvicorn running on {url} (Press CTRL+C to quit)",),
+    # uvicorn 0.55.0 uvicorn/config.py:607 logger.info(f"Uvicorn running on {addr_format} (Press CTRL+C to
+    # quit)") under the default log format "%(levelprefix)s %(message)s" ("INFO:     ").
+    url_lines=(layout(r"INFO:[ \t]+Uvicorn[ \t]running[ \t]on[ \t]", r"[ \t]+\(Press[ \t]CTRL\+C[ \t]to[ \t]quit\)"),),
+    # uvicorn 0.55.0 uvicorn/server.py:111 "Finished server process [%d]"
+    stop_line=re.compile(r"^INFO:[ \t]+Finished server process \[[0-9]+\][ \t]*$"),
+    stop_cues=("Finished server process",),
+    probe_path="",
+    probe_header=("server", "uvicorn"),  # uvicorn sends "server: uvicorn" unless --no-server-header
+    generic=True,
+)
+
+WERKZEUG = Kind(
+    name="werkzeug",
+    label="Flask/Werkzeug",
+    example=(" * Running on {url}",),
+    # werkzeug 3.1.9 werkzeug/serving.py:862/867 f" * Running on {scheme}://{host}:{self.port}", then
+    # :1113 "Press CTRL+C to quit"; it prints no stop line.
+    url_lines=(layout(r"[ \t]\*[ \t]Running[ \t]on[ \t]"),),
+    probe_path="",
+    probe_header=("Server", "Werkzeug"),  # werkzeug serving.py WSGIRequestHandler.version_string
+    generic=True,
+)
+
+HTTP_SERVER = Kind(
+    name="http_server",
+    label="python -m http.server",
+    example=("Serving HTTP on 127.0.0.1 port 8000 ({url}) ...",),
+    # CPython 3.11 Lib/http/server.py:1264 f"Serving HTTP on {host} port {port} (http://{url_host}:{port}/) ..."
+    url_lines=(
+        layout(r"Serving[ \t]HTTP[ \t]on[ \t][0-9A-Fa-f.:]{2,45}[ \t]port[ \t][0-9]{1,5}[ \t]\(", r"\)[ \t]\.\.\."),
+    ),
+    # http/server.py:1270 print("\nKeyboard interrupt received, exiting.")
+    stop_line=re.compile(r"^Keyboard interrupt received, exiting\.[ \t]*$"),
+    stop_cues=("Keyboard interrupt",),
+    probe_path="",
+    probe_header=("Server", "SimpleHTTP/"),  # http.server SimpleHTTPRequestHandler.server_version
+    generic=True,
+)
+
+VITE = Kind(
+    name="vite",
+    label="Vite",
+    example=("  VITE v8.4.1  ready in 703 ms", "", "  ➜  Local:   {url}"),
+    # vite 5.4.21 dist/node/chunks/dep-BK3b2jBa.js:17777 (printServerUrls) info(`  ${green("➜")}  ${bold("Local")}:
+    # ${colorUrl(url)}`) and :17780 the same with "Network: "; vite 6.4.6 dist/node/chunks/dep-Cohbwjf9.js:7640,
+    # vite 7.3.8 dist/node/chunks/logger.js:321, vite 8.4.1 dist/node/chunks/node.js:14801 (8.x may add blanks
+    # and an interface name after a Network URL: those lines are not matched, the Local line comes first).
+    # vite 2.9.18 dist/node/chunks/dep-0a035c79.js:18990 info(`  > Local: ${cyan(url)}`), :19006-19009
+    # `  > ${"Local:   " or "Network: "} ${url}` (--host).
+    url_lines=(layout(r"[ \t]{1,4}(?:➜|>)[ \t]{1,4}(?:Local|Network):[ \t]+"),),
+    # The dev server's banner, above the URLs: vite 5.4.21 dist/node/cli.js:761 / 6.4.6 :780 / 7.3.8 :590 /
+    # 8.4.1 :982 `  ${green(`${bold("VITE")} v${VERSION}`)}${modeString}  ${startupDurationString}` ("ready in
+    # N ms"); vite 2.9.18 dist/node/cli.js:703 `\n  vite v${version}` + ` dev server running at:\n`.
+    # `vite preview` prints the URLs without it and serves no /@vite/client: it is not matched.
+    banner=re.compile(
+        r"^[ \t]*(?:VITE v[0-9][0-9A-Za-z.+-]{0,40}[ \t].{0,80}ready in "
+        r"|vite v[0-9][0-9A-Za-z.+-]{0,40} dev server running at:)",
+        re.ASCII,
+    ),
+    # Vite prints nothing when it stops (Ctrl-C or SIGTERM): no stop line.
+    # The dev server's own HMR client module, relative to --base: vite 5.4.21 dist/client/client.mjs:495,
+    # 8.4.1 :934 console.debug("[vite] connecting...").
+    probe_path="@vite/client",
+    probe_expect="[vite] connecting",
+)
+
+# webpack's infrastructure logger: webpack 5.113.0 lib/node/nodeConsole.js:175 info: writeColored("<i> ", ...)
+# and lib/logging/createConsoleLogger.js:118 `[${name}] ${args[0]}`.
+WEBPACK_LOG = r"<i>[ \t]\[webpack-dev-server\][ \t]"
+
+WEBPACK = Kind(
+    name="webpack",
+    label="webpack-dev-server",
+    example=("<i> [webpack-dev-server] Project is running at:", "<i> [webpack-dev-server] Loopback: {url}"),
+    url_lines=(
+        # webpack-dev-server 5.2.7 lib/Server.js:3120 `Loopback: ${loopbacks.join(", ")}` (localhost, then the
+        # loopback address it listens on), :3102 `Server: ${host}` (a host name), :3125/:3131 `On Your Network
+        # (IPv4): ...` / `(IPv6): ...`; 4.15.2 lib/Server.js:2923/:2941/:2946/:2952. The URL announced is the first.
+        layout(rf"{WEBPACK_LOG}(?:Loopback|Server|On[ \t]Your[ \t]Network[ \t]\(IPv[46]\)):[ \t]",
+               r"(?:,[ ]https?://[A-Za-z0-9.:\[\]/-]{1,300}){0,2}"),
+        # webpack-dev-server 3.11.3 lib/utils/status.js:25 log.info(`Project is running at ${uri}`) through
+        # webpack-log 2.0.0 src/index.js:31 `{{level}} ${gray('｢{{name}}｣')}: `, the level an ansi-colors 3.2.4
+        # symbol (symbols.js:31 "ℹ", :12 "i" on Windows).
+        layout(r"(?:ℹ|i)[ \t]｢wds｣:[ \t]Project[ \t]is[ \t]running[ \t]at[ \t]"),
+    ),  # fmt: skip
+    # webpack-dev-server 5.2.7 lib/Server.js:1825 / 4.15.2 :1907 logger.info("Gracefully shutting down. To force
+    # exit, press ^C again. Please wait...") on SIGINT and SIGTERM.
+    stop_line=re.compile(rf"^{WEBPACK_LOG}Gracefully shutting down\.", re.ASCII),
+    stop_cues=("Gracefully shutting down",),
+    # 3.11.3 prints no stop line (lib/utils/setupExitSignals.js).
+    # GET /webpack-dev-server answers the dev server's own page, which starts with this fixed head (no title,
+    # no script): webpack-dev-server 5.2.7 lib/Server.js:2287 (an "Assets Report"), 4.15.2 :2107, 3.11.3
+    # lib/utils/routes.js:46 (a list of the bundle's files).
+    probe_path="webpack-dev-server",
+    probe_expect='<!DOCTYPE html><html><head><meta charset="utf-8"/></head><body>',
+)
+
