@@ -1,15 +1,15 @@
 """Every kind of server besides Jupyter, end to end on real parts, one row of TABLE each (root: namespaces).
 
 As in test_product_e2e.py: a real pty runs the real ``ssh -tt remote`` into the sshd of the test host
-(tests/remote_host.py), its bytes feed a session of the fake iTerm2, and the real daemon runs as iTerm2
-starts it (tests/daemon_harness.py; its browser writes down the URL it is given). At the remote shell prompt
-the test types the tool's command as a user would; the tool is the real one, from .venv-tools or, for Node
-tools, .tools-npm (pins in tools/test-tools.txt, installed by tools/setup-test-machine). The daemon must
-detect it, forward the port and pass its probe; then an ``open`` kind gets a browser tab on the printed path
-and query (token kept) and a ``notify`` kind a notification that names the local URL, not a tab. The page is
-fetched through that forward. Then Ctrl-C in the pty: the forward must go, by the tool's stop line within
-STOP_BOUND, or, for a tool that prints none, by the health probe within health_bound() (derived from the
-engine's settings).
+(tests/remote_host.py), its bytes feed a session of the fake iTerm2, and the real daemon runs as iTerm2 starts
+it (tests/daemon_harness.py; its browser writes down the URL it is given). At the remote shell prompt the test
+types the tool's command as a user would; the tool is the real one, from .venv-tools or, for Node tools,
+.tools-npm (code-server in a prefix of its own there; pins in tools/test-tools.txt, installed by
+tools/setup-test-machine). The daemon must detect it, forward the port and pass its probe; then an ``open``
+kind gets a browser tab on the printed path and query (token kept) and a ``notify`` kind a notification that
+names the local URL, not a tab. The page is fetched through that forward. Then Ctrl-C in the pty: the forward
+must go, by the tool's stop line within STOP_BOUND, or, for a tool that prints none, by the health probe
+within health_bound() (derived from the engine's settings).
 
 Adding a kind is one row. Each row prints what it measured (start to action, Ctrl-C to forward gone).
 """
@@ -48,6 +48,7 @@ from tests.test_product_e2e import COLUMNS, ROWS, SshInPty, port_open, wait_for
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / ".venv-tools"
 NPM_TOOLS = REPO / ".tools-npm"  # the Node servers, on the "# npm:" line of PINS
+CODE_SERVER = NPM_TOOLS / "code-server"  # the "# npm-built:" line: in a prefix of its own (tools/install-code-server)
 PINS = REPO / "tools" / "test-tools.txt"
 DAEMON = [sys.executable, "-m", "iterm2_autolaunch", "daemon"]
 FIRST_PORT = 8901  # remote ports 8901, 8902, ... one per row (the fixture's Jupyter has 8888)
@@ -63,7 +64,7 @@ def prints_stop_line_on_ctrl_c(kind: str) -> bool:
     some versions (webpack-dev-server 3 prints none)."""
     text = PINS.read_text()
     pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==(\S+)", text, re.M))
-    for npm_line in re.findall(r"^# npm:(.*)$", text, re.M):
+    for npm_line in re.findall(r"^# npm(?:-built)?:(.*)$", text, re.M):
         pins.update(re.findall(r"([A-Za-z0-9_.-]+)@([0-9]\S*)", npm_line))
     index = json.loads((REPO / "tests" / "data" / "captures" / "index.json").read_text())
     ctrl_c = [entry for entry in index if entry.get("stop") == "ctrl-c" and entry.get("mode") == "tty"
@@ -169,10 +170,12 @@ TABLE = [
     Row("ray", "ray start --head --block --port 0 --include-dashboard true --dashboard-host 127.0.0.1"
         " --dashboard-port {port} --disable-usage-stats --temp-dir $PWD/ray", "<title>Ray Dashboard</title>"),
     Row("ray", "python app.py", "<title>Ray Dashboard</title>", "open", (("app.py", RAY_APP),), name="ray-init"),
-    # No code_server row: `npm install code-server` (4.100.3, the captured one) fails without GitHub, which its
-    # postinstall needs for @vscode/ripgrep's rg. The captures' install (tools/capture.py CODE_SERVER_INSTALL)
-    # sidesteps it by hand in six steps, with Debian's rg, libkrb5-dev and node-gyp builds of nine native
-    # modules: about ten minutes here, and not the install a user makes; so it is not in setup-test-machine.
+    # code-server as a user starts it: its default auth is a password in the config file it writes (here in the
+    # row's HOME), so the printed URL leads to its login page; with --auth none, to the editor itself.
+    Row("code_server", "code-server --bind-addr 127.0.0.1:{port} --disable-telemetry --disable-update-check .",
+        "Welcome to code-server"),
+    Row("code_server", "code-server --auth none --bind-addr 127.0.0.1:{port} --disable-telemetry"
+        " --disable-update-check .", "vscode-workbench-web-configuration", name="code-server-auth-none"),
 ]
 # Named by the command (bokeh and panel are one kind); "python ..." rows by their kind, others by their name.
 PARAMS = [
@@ -209,12 +212,18 @@ def row_dir() -> Iterator[Path]:
 
 
 def tools_installed() -> bool:
-    """.venv-tools and .tools-npm hold exactly the pins of tools/test-tools.txt (setup-test-machine stamps a
-    complete install of each)."""
-    stamp, npm_stamp = TOOLS / "pins.txt", NPM_TOOLS / "pins.txt"
-    npm_pins = [line.removeprefix("# npm: ") for line in PINS.read_text().splitlines() if line.startswith("# npm: ")]
+    """.venv-tools, .tools-npm and its code-server hold exactly the pins of tools/test-tools.txt
+    (setup-test-machine stamps a complete install of each)."""
+    def pins(prefix: str) -> list[str]:
+        return [line.removeprefix(prefix) for line in PINS.read_text().splitlines() if line.startswith(prefix)]
+
+    def stamped(path: Path) -> list[str]:
+        return path.read_text().splitlines() if path.exists() else []
+
+    stamp = TOOLS / "pins.txt"
     return (stamp.exists() and stamp.read_text() == PINS.read_text()
-            and npm_stamp.exists() and npm_stamp.read_text().splitlines() == npm_pins)
+            and stamped(NPM_TOOLS / "pins.txt") == pins("# npm: ")
+            and stamped(CODE_SERVER / "pins.txt") == pins("# npm-built: "))
 
 
 def listen_addresses(host: RemoteHost, port: int) -> set[str]:
@@ -258,14 +267,16 @@ def printed_url(pty_log: Path, port: int) -> str:
 
 @pytest.mark.parametrize(("row", "port"), PARAMS)
 def test_kind_end_to_end(remote_host: RemoteHost, home: str, row_dir: Path, row: Row, port: int) -> None:
-    require(tools_installed(), "the servers of tools/test-tools.txt are not in .venv-tools (tools/setup-test-machine)")
+    require(tools_installed(), "the servers of tools/test-tools.txt are not all in .venv-tools and .tools-npm"
+            " (tools/setup-test-machine)")
     kind = KIND_BY_NAME[row.kind]
     for name, text in row.files:
         (row_dir / name).parent.mkdir(parents=True, exist_ok=True)
         (row_dir / name).write_text(text.replace("{port}", str(port)))
     (row_dir / "home").mkdir()
     env = {  # the user's shell: the tools on PATH, their own HOME, no phoning home (there is no network)
-        "PATH": f"{TOOLS / 'bin'}:{NPM_TOOLS / 'node_modules' / '.bin'}:/usr/local/bin:/usr/bin:/bin",
+        "PATH": f"{TOOLS / 'bin'}:{NPM_TOOLS / 'node_modules' / '.bin'}:{CODE_SERVER / 'node_modules' / '.bin'}"
+                ":/usr/local/bin:/usr/bin:/bin",
         "HOME": str(row_dir / "home"), "LANG": "C.UTF-8", "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
         "JUPYTER_PLATFORM_DIRS": "1", "RAY_USAGE_STATS_ENABLED": "0",
     }

@@ -1984,12 +1984,14 @@ ENVS.update({e.name: e for e in [
             ("webpack-dev-server", "webpack", "webpack-cli")),
     # code-server's postinstall.sh (npm install in lib/vscode) needs root's npm_config_unsafe_perm=true,
     # libkrb5-dev (kerberos), npx node-gyp (node-pty) and GitHub (@vscode/ripgrep downloads rg): without
-    # GitHub it fails, so the environment was made by hand, see CODE_SERVER_INSTALL.
+    # GitHub it fails, so the environment was made by hand, see CODE_SERVER_INSTALL; tools/install-code-server
+    # now scripts those steps: `tools/install-code-server ROOT/codeserver code-server@4.100.3`, then write
+    # "code-server" into ROOT/codeserver/.capture-requirements so that ensure_npm reuses it.
     NpmSpec("codeserver", ("code-server",), ("code-server",)),
     EnvSpec("ray", ("ray[default]",), ("ray",)),
 ]})  # fmt: skip
 
-CODE_SERVER_INSTALL = (
+CODE_SERVER_INSTALL = (  # the hand install of the captures (tools/install-code-server scripts its equivalent)
     "installed without GitHub: npm install --ignore-scripts code-server (npm picked 4.100.3, engines node 20; "
     "the latest, 4.139.1, wants node 24); "
     "npm rebuild argon2; in lib/vscode npm install --ignore-scripts --omit=dev, Debian's /usr/bin/rg linked "
