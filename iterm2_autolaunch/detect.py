@@ -110,14 +110,13 @@ class Detector:
         return self.feed_text("\n".join(lines), len(lines)) if lines else []
 
     def feed_text(self, text: str, line_count: int | None = None) -> list[Event]:
-        """Scan a batch of logical lines joined by newlines (the fast path; ``feed`` calls it).
+        """Scan a batch of logical lines joined by newlines (the fast path; ``feed`` calls it): "" is one
+        empty line, which counts like any other (its line number, the lines a banner is looked for in).
 
         Cost: one regex pass with a literal prefix over the text, plus, while servers run, one
         ``str.find`` pass per stop cue of their kinds (kinds share cues where they can). Line numbers are
         counted lazily, only as far as an event needs them.
         """
-        if not text:
-            return []
         self._numbers.next_batch(text, line_count)
         events: list[Event] = []
         queue, json_hits = self._candidate_lines(text)

@@ -77,26 +77,31 @@ class CueSearch:
 
 
 class LineNumbers:
-    """1-based line numbers of offsets, counted only as far as an event asks (events are rare)."""
+    """1-based line numbers of offsets, counted only as far as an event asks (events are rare): from the
+    last offset asked, or back from the batch's end when that is nearer and the batch's line count known."""
 
     def __init__(self) -> None:
         self.before_batch = 0  # lines in earlier batches
         self.text = ""
-        self.batch_lines: int | None = None  # lines in this batch, when the caller knew
+        self.batch_lines: int | None = 0  # lines in this batch, when the caller knew (none before the first)
         self.counted_to = 0  # offset in text up to which newlines are counted
         self.counted = 0
 
     def next_batch(self, text: str, lines: int | None) -> None:
-        if self.text:
-            if self.batch_lines is None:
-                self.batch_lines = self.counted + self.text.count("\n", self.counted_to) + 1
-            self.before_batch += self.batch_lines
+        if self.batch_lines is None:
+            self.batch_lines = self.counted + self.text.count("\n", self.counted_to) + 1
+        self.before_batch += self.batch_lines
         self.text, self.batch_lines, self.counted_to, self.counted = text, lines, 0, 0
 
     def at(self, offset: int) -> int:
         if offset < self.counted_to:  # an earlier line (a held URL's twin, a stop line): count back to it
             return self.before_batch + self.counted - self.text.count("\n", offset, self.counted_to) + 1
-        self.counted += self.text.count("\n", self.counted_to, offset)
+        if self.batch_lines is not None and len(self.text) - offset < offset - self.counted_to:
+            # Nearer the batch's end, whose line number the caller gave: count from there. A batch's events
+            # come in clusters (a server's start and stop lines), so this about halves the counting.
+            self.counted = self.batch_lines - 1 - self.text.count("\n", offset)
+        else:
+            self.counted += self.text.count("\n", self.counted_to, offset)
         self.counted_to = offset
         return self.before_batch + self.counted + 1
 

@@ -195,6 +195,29 @@ def test_daemon_mode_finds_the_same_events_without_line_numbers(entry: dict[str,
     assert unnumbered.feed(lines) + unnumbered.finish() == expected
 
 
+def test_line_numbers_do_not_depend_on_how_the_output_is_batched() -> None:
+    """Every event's line number names the line it was found on, whether the lines come one at a time,
+    in batches with their line count (as scan gives them, counted from either end of the batch) or as
+    one text without a count: real captures one after another, each event's line holding its port."""
+    lines = [line for entry in INDEX[::25] for line in bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()])]
+
+    def numbered(batch_lines: int, with_count: bool) -> list[Event]:
+        detector = Detector()
+        events = []
+        for at in range(0, len(lines), batch_lines):
+            batch = lines[at : at + batch_lines]
+            events += detector.feed_text("\n".join(batch), len(batch) if with_count else None)
+        return events + detector.finish()
+
+    one_at_a_time = numbered(1, True)
+    assert len(one_at_a_time) > 40
+    for event in one_at_a_time:
+        if event.event == "announce":
+            assert f":{event.port}" in lines[event.line - 1]
+    for batch_lines, with_count in ((7, True), (300, True), (4096, True), (300, False), (len(lines), False)):
+        assert numbered(batch_lines, with_count) == one_at_a_time, (batch_lines, with_count)
+
+
 NEGATIVES = sorted((DATA / "negative").glob("*.raw"))
 
 
