@@ -2251,5 +2251,36 @@ VERSION_TOOLS: list[Tool] = [
 CASES += matrix_cases(VERSION_TOOLS)
 
 
+# ---- listings of the older versions (issue 13): `list`, `list --json` and (from notebook 5.1 / jupyter_server
+# 1.0) `list --jsonlist`, each printed by NbserverListApp.start / JupyterServerListApp.start (notebook 4.4.1
+# notebookapp.py:305-315, 5.2.2 :404-417, 6.4.12 :593-606; jupyter_server 1.0.11 serverapp.py:487-500, 1.13.5
+# :627-640), while two servers run, one under base_url /user/bob/.
+
+
+def with_base_url(argv_of: Callable[[Ctx], list[str]], app: str) -> Callable[[Ctx], list[str]]:
+    return lambda ctx: [*argv_of(ctx), f"--{app}.base_url=/user/bob/"]
+
+
+def old_listing(env: str, name: str, argv_of: Callable[[Ctx], list[str]], app: str, command: list[str],
+                jsonlist: bool = True) -> ListingCase:  # fmt: skip
+    variants = [("", []), ("_json", ["--json"])] + ([("_jsonlist", ["--jsonlist"])] if jsonlist else [])
+    return ListingCase(env, servers=[argv_of, with_base_url(argv_of, app)],
+                       commands=[(f"{name}_list{suffix}", [*command, "list", *flags]) for suffix, flags in variants],
+                       notes="two servers running (one with base_url /user/bob/)")  # fmt: skip
+
+
+NOTEBOOK_LIST = ["jupyter", "notebook"]
+LISTINGS += [
+    old_listing("nb44", "notebook4_4", nb4, "NotebookApp", NOTEBOOK_LIST, jsonlist=False),  # no --jsonlist in 4.4
+    old_listing("nb52", "notebook5_2", nb5(), "NotebookApp", NOTEBOOK_LIST),
+    old_listing("nb57", "notebook5_7", nb5(), "NotebookApp", NOTEBOOK_LIST),
+    old_listing("nb64", "notebook6_4", nb5(), "NotebookApp", NOTEBOOK_LIST),
+    old_listing("lab2", "jupyterlab2_3", old_lab, "NotebookApp", NOTEBOOK_LIST),  # Lab 2 runs on the notebook server
+    old_listing("server10", "jupyter_server1_0", old_server, "ServerApp", ["jupyter", "server"]),
+    old_listing("server1", "jupyter_server1_13", old_server, "ServerApp", ["jupyter", "server"]),
+    old_listing("lab3", "jupyterlab3_6", jlab(), "ServerApp", ["jupyter", "lab"]),
+]
+
+
 if __name__ == "__main__":
     sys.exit(main())
