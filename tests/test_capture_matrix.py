@@ -2,8 +2,8 @@
 
 For each tool's latest version: its plain start under every way of stopping x tty/pipe x 60/200 columns,
 and every other start mode under every way of stopping in a 100-column terminal. For each older version
-(and each version of the npm/other kinds): its plain start under every way of stopping x tty/pipe at 100
-columns. The tables below are the claim, written out on their own (not read from tools/capture.py), so
+(and each version of the npm/other kinds): its plain start under every way of stopping x tty/pipe x 60, 100
+and 200 columns. The tables below are the claim, written out on their own (not read from tools/capture.py), so
 that a matrix shrinking there shows up here.
 """
 
@@ -72,7 +72,7 @@ VERSIONS: dict[str, tuple[str, bool, str]] = {
     "ray2_60": ("ray", False, "start_block"),
     **{f"jupyterhub{v}": ("jupyter", False, "singleuser") for v in ("3_1", "6_1")},
 }
-VERSION_COLUMNS = {100}
+VERSION_COLUMNS = {60, 100, 200}
 ALL_TOOLS = {**TOOLS, **{name: (kind, asks, (start,)) for name, (kind, asks, start) in VERSIONS.items()}}
 
 

@@ -13,7 +13,7 @@ is generated: each tool's plain start under every stop (Ctrl-C answered ``y``, t
 asks, SIGTERM, SIGKILL, the terminal closed) x output to the terminal or a pipe x 60 and 200 columns, and
 its other start modes under every stop in a 100-column terminal. VERSION_TOOLS does the same for each older
 version and each version of the npm/other kinds (one row per environment): its plain start under every stop
-x tty/pipe, at 100 columns.
+x tty/pipe x 60, 100 and 200 columns.
 
 Usage::
 
@@ -2127,9 +2127,9 @@ CASES += [
 
 # ---- the capture matrix of the older versions and the npm/other kinds (issue 13: every version x every stop)
 # One row per (tool, version) environment: its plain start, expanded by matrix_cells like MATRIX_TOOLS, at
-# 100 columns only (the widths are the latest versions' matrix). Names mx_TOOLVERSION_START_STOP_MODE_100.
+# 60, 100 and 200 columns (100 was recorded first). Names mx_TOOLVERSION_START_STOP_MODE_COLUMNS.
 
-VERSION_NOTES = "capture matrix of one version: its plain start under every stop x tty/pipe at 100 columns"
+VERSION_NOTES = "capture matrix of one version: its plain start under every stop x tty/pipe x 60/100/200 columns"
 WDS3_ENV = {"NODE_OPTIONS": "--openssl-legacy-provider"}  # webpack 4's md4 on Node 17+
 RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0"}
 GRADIO_ENV = {"GRADIO_ANALYTICS_ENABLED": "False"}
@@ -2146,7 +2146,7 @@ def version_tool(name: str, env: str, argv: Callable[[Ctx], list[str]], expect: 
     """One version's row. ``printed``: the tool print()s its URL, so the pipe cells run it unbuffered."""
     return Tool(name, env, [Start(start, argv, expect, host=host, setup=setup)], stop_re=stop_re, asks=asks,
                 extra_env=extra_env or {}, pipe_env=UNBUFFERED if printed else {},
-                pipe_notes=PRINTED_NOTE if printed else "", columns=(100,), notes=VERSION_NOTES)  # fmt: skip
+                pipe_notes=PRINTED_NOTE if printed else "", columns=(60, 100, 200), notes=VERSION_NOTES)  # fmt: skip
 
 
 def jupyter_version(name: str, env: str, argv: Callable[[Ctx], list[str]], stop_re: str,
