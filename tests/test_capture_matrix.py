@@ -77,10 +77,11 @@ VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     **{f"voila{v}": ("voila", False, ("plain", "ip_any")) for v in ("0_1", "0_2", "0_3", "0_4")},
     "marimo0_1": ("marimo", True, ("edit_file", "run_file", "edit")),
     **{f"marimo{v}": ("marimo", True, ("edit_file", "run_file", "new", "edit")) for v in ("0_6", "0_8")},
-    **{f"vite{v}": ("vite", False, ("plain", "host")) for v in ("2_9", "4_5", "5_4", "6_4", "7_3", "8_4")},
-    **{f"webpack_dev_server{v}": ("webpack", False, ("plain", "host_any")) for v in ("3_11", "4_15", "5_2")},
-    "code_server4_100": ("code_server", False, ("plain", "bind_any")),
-    "ray2_60": ("ray", False, ("start_block", "init")),
+    **{f"vite{v}": ("vite", False, ("plain", "host", "base")) for v in ("2_9", "4_5", "5_4", "6_4", "7_3", "8_4")},
+    **{f"webpack_dev_server{v}": ("webpack", False, ("plain", "host_any", "host_localhost"))
+       for v in ("3_11", "4_15", "5_2")},
+    "code_server4_100": ("code_server", False, ("plain", "bind_any", "https")),
+    "ray2_60": ("ray", False, ("start_block", "init", "host_any", "init_any")),
     **{f"jupyterhub{v}": ("jupyter", False, ("singleuser",)) for v in ("3_1", "6_1")},
 }
 VERSION_COLUMNS = {100}

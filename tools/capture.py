@@ -2163,7 +2163,8 @@ def with_args(argv: Callable[[Ctx], list[str]], *extra: str, browser: bool = Fal
 def printed_jupyter_expect(ctx: Ctx, text: str) -> list[dict[str, Any]]:
     """The URL a person would open from what an older Jupyter printed for its port: the 127.0.0.1 one when it
     printed one (``or http://127.0.0.1:...``, Notebook 5.6/5.7's ``(NAME or 127.0.0.1)``), with the first printed
-    host as the other; else the first printed (``0.0.0.0`` as it is in Notebook <= 5.4, the hostname in 5.5)."""
+    host (NAME) as the other; else the first printed (``0.0.0.0`` as it is in Notebook <= 5.4, the hostname in 5.5)."""
+    twin = re.search(r"\((\S+) or 127\.0\.0\.1\)", text)  # one URL naming both hosts: NAME is the first
     folded = re.sub(r"\(\S+ or 127\.0\.0\.1\)", "127.0.0.1", text)
     found = re.findall(rf"(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):{ctx.port}(/[^\s?]*)(?:\?token=(\w+))?",
                        folded)  # fmt: skip
@@ -2171,7 +2172,7 @@ def printed_jupyter_expect(ctx: Ctx, text: str) -> list[dict[str, Any]]:
         raise RuntimeError(f"no URL with port {ctx.port}")
     loop = [f for f in found if f[1] == "127.0.0.1"]
     scheme, host, path, token = (loop or found)[0]
-    first = found[0][1]
+    first = twin.group(1) if twin else found[0][1]
     query = f"?token={token}" if token else ""
     alt = [f"{scheme}://{first}:{ctx.port}{path}{query}"] if loop and first != "127.0.0.1" else None
     return [server("jupyter", f"{scheme}://{host}:{ctx.port}{path}{query}", token or None, alt)]
@@ -2351,7 +2352,9 @@ VERSION_TOOLS: list[Tool] = [
       for v, env in (("0_1", "marimo01"), ("0_6", "marimo06"), ("0_8", "marimo08"))),
     *(version_tool(f"vite{v}", env, vite(), VITE_URL, host="localhost", setup=vite_page,
                    others=[Start("host", vite("--host"), VITE_URL, host="0.0.0.0", setup=vite_page,
-                                 notes="--host: every interface; the Local: URL is expected")])
+                                 notes="--host: every interface; the Local: URL is expected"),
+                           Start("base", vite("--base", "/app/"), regex_expect("vite", "http://localhost:{port}/app/"),
+                                 host="localhost", setup=vite_page, notes="--base /app/: the URL under it")])
       for v, env in (("2_9", "vite2"), ("4_5", "vite4"), ("5_4", "vite5"), ("6_4", "vite6"), ("7_3", "vite7"),
                      ("8_4", "vite8"))),
     version_tool("webpack_dev_server3_11", "wds3",
@@ -2360,20 +2363,37 @@ VERSION_TOOLS: list[Tool] = [
                  others=[Start("host_any", lambda ctx: ["webpack-dev-server", "--mode", "development", "--port",
                                                         str(ctx.port), "--host", "0.0.0.0"],
                                regex_expect("webpack", "http://0.0.0.0:{port}/"), host="0.0.0.0", setup=webpack_entry,
-                               notes="--host 0.0.0.0: webpack-dev-server 3 prints the wildcard address as it is")]),
+                               notes="--host 0.0.0.0: webpack-dev-server 3 prints the wildcard address as it is"),
+                         Start("host_localhost", lambda ctx: ["webpack-dev-server", "--mode", "development", "--port",
+                                                              str(ctx.port), "--host", "localhost"],
+                               WDS_URL, host="localhost", setup=webpack_entry, notes="--host localhost")]),
     *(version_tool(f"webpack_dev_server{v}", env, webpack_serve(), WDS_URL, host="0.0.0.0", setup=webpack_entry,
                    stop_re=WDS_STOP, others=[Start("host_any", webpack_serve("--host", "0.0.0.0"), WDS_URL,
-                                                   host="0.0.0.0", setup=webpack_entry, notes="--host 0.0.0.0")])
+                                                   host="0.0.0.0", setup=webpack_entry, notes="--host 0.0.0.0"),
+                                             Start("host_localhost", webpack_serve("--host", "localhost"), WDS_URL,
+                                                   host="localhost", setup=webpack_entry, notes="--host localhost")])
       for v, env in (("4_15", "wds4"), ("5_2", "wds5"))),
     version_tool("code_server4_100", "codeserver", code_server("127.0.0.1"), CS_URL,
                  others=[Start("bind_any", code_server("0.0.0.0", "--auth", "none"),
                                regex_expect("code_server", "http://0.0.0.0:{port}/"), host="0.0.0.0",
-                               notes="--bind-addr 0.0.0.0:PORT --auth none: the wildcard address printed as it is")]),
+                               notes="--bind-addr 0.0.0.0:PORT --auth none: the wildcard address printed as it is"),
+                         Start("https", code_server("127.0.0.1", "--cert", "--cert-host", "127.0.0.1"),
+                               regex_expect("code_server", "https://127.0.0.1:{port}/"),
+                               notes="--cert with no file: code-server makes a self-signed certificate")]),
+    # Short start names: Ray's multiprocessing forkserver socket is made under TMPDIR, the capture's directory
+    # named after the case, and must fit AF_UNIX's 107 bytes (mx_ray2_60_dashboard_host_any_*: "path too long").
     version_tool("ray2_60", "ray", ray_start("127.0.0.1"), regex_expect("ray", "http://127.0.0.1:{port}"),
                  start="start_block", extra_env=RAY_ENV, stop_re=RAY_STOP,
                  others=[Start("init", lambda ctx: ["python", "app.py", "127.0.0.1"],
                                regex_expect("ray", "http://127.0.0.1:{port}"), setup=setup_file("app.py", RAY_SCRIPT),
-                               notes="ray.init(include_dashboard=True) in a script")]),
+                               notes="ray.init(include_dashboard=True) in a script"),
+                         Start("host_any", ray_start("0.0.0.0"),
+                               lambda ctx, text: regex_expect("ray", f"http://{host_address()}:{{port}}")(ctx, text),
+                               host="0.0.0.0", notes="--dashboard-host 0.0.0.0: Ray prints the node's IP"),
+                         Start("init_any", lambda ctx: ["python", "app.py", "0.0.0.0"],
+                               lambda ctx, text: regex_expect("ray", f"http://{host_address()}:{{port}}")(ctx, text),
+                               host="0.0.0.0", setup=setup_file("app.py", RAY_SCRIPT),
+                               notes="ray.init(dashboard_host='0.0.0.0'): Ray prints the node's IP")]),
     version_tool("jupyterhub3_1", "hub3", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"],
                  hub_printed_expect, start="singleuser", setup=setup_hub("0"), stop_re=JUPYTER_STOP),
     version_tool("jupyterhub6_1", "hub", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"], hub_expect,
