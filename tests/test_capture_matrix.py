@@ -54,17 +54,19 @@ TOOLS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
 # tool and version (capture name prefix): (kind announced, asks before stopping, start modes; the first is the
 # plain one). The other modes are the latest version's where the old one has the option: Notebook 4.4-5.5 have
 # no custom_display_url, marimo 0.1 no `marimo new`; TensorBoard before 2.0 has --host 0.0.0.0 for --bind_all, and
-# TensorFlow 1.1's binds every interface by default, so its other start is --host=127.0.0.1.
-OLD_NOTEBOOK_STARTS = ("plain", "ip_any", "browser", "base_url", "https")
+# TensorFlow 1.1's binds every interface by default, so its other start is --host=127.0.0.1. The older Jupyters
+# have one more, --ip=::1 (ipv6): Notebook <= 6 prints it unbracketed, "http://::1:PORT/".
+OLD_JUPYTER_STARTS = (*JUPYTER_STARTS, "ipv6")
+OLD_NOTEBOOK_STARTS = ("plain", "ip_any", "browser", "base_url", "https", "ipv6")
 TB_HOST_ALL = ("plain", "host_all")
 TB_BIND_ALL = ("plain", "bind_all")
 VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     **{f"notebook{v}": ("jupyter", True, OLD_NOTEBOOK_STARTS) for v in ("4_4", "5_0", "5_2", "5_4", "5_5")},
-    **{f"notebook{v}": ("jupyter", True, JUPYTER_STARTS) for v in ("5_7", "6_0", "6_4")},
-    "jupyterlab2_3": ("jupyter", True, JUPYTER_STARTS),
-    "jupyterlab3_6": ("jupyter", True, JUPYTER_STARTS),
-    "jupyter_server1_0": ("jupyter", True, JUPYTER_STARTS),
-    "jupyter_server1_13": ("jupyter", True, JUPYTER_STARTS),
+    **{f"notebook{v}": ("jupyter", True, OLD_JUPYTER_STARTS) for v in ("5_7", "6_0", "6_4")},
+    "jupyterlab2_3": ("jupyter", True, OLD_JUPYTER_STARTS),
+    "jupyterlab3_6": ("jupyter", True, OLD_JUPYTER_STARTS),
+    "jupyter_server1_0": ("jupyter", True, OLD_JUPYTER_STARTS),
+    "jupyter_server1_13": ("jupyter", True, OLD_JUPYTER_STARTS),
     "tensorboard_tf1_1": ("tensorboard", False, ("plain", "host_127")),
     **{f"tensorboard_tf{v}": ("tensorboard", False, TB_HOST_ALL) for v in ("1_2", "1_5")},
     **{f"tensorboard{v}": ("tensorboard", False, TB_HOST_ALL) for v in ("1_13", "1_14", "1_15")},

@@ -88,6 +88,21 @@ def test_host_the_server_printed_is_tried_first_then_loopback(name: str, printed
     assert event.alt_hosts == ((printed, "127.0.0.1") if printed_first else ("127.0.0.1",))
 
 
+@pytest.mark.parametrize("version", ["4_4", "5_7", "6_4"])
+def test_old_notebooks_unbracketed_ipv6_url_is_announced_as_a_browser_takes_it(version: str) -> None:
+    """Notebook 4.4-6.4 print --ip=::1 without brackets, "http://::1:PORT/?token=..." (notebookapp.py
+    "%s://%s:%i%s"): the server is announced on ::1, its URL bracketed, and the forward goes to ::1 alone (it
+    listens there only, whatever 6.x's "or http://127.0.0.1:PORT/" line says)."""
+    entry = next(e for e in INDEX if e["file"] == f"mx_notebook{version}_ipv6_ctrl_c_tty_100.raw")
+    data = (CAPTURES / entry["file"]).read_bytes()
+    port = entry["expect"][0]["port"]
+    assert f"http://::1:{port}/?token=".encode() in data and b"[::1]" not in data
+    lines = list(bytes_to_lines([data]))
+    (event,) = [e for e in Detector().feed(lines) if e.event == "announce"]
+    assert (event.host, event.port, event.alt_hosts) == ("::1", port, ("::1",))  # not 6.x's "or 127.0.0.1"
+    assert event.url == f"http://[::1]:{port}/?token={event.token}"
+
+
 def test_base_url_is_where_the_probe_goes() -> None:
     entry = next(e for e in INDEX if e["file"] == "jupyterlab_base_url.raw")
     lines = list(bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()]))

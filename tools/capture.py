@@ -1756,6 +1756,9 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
     data = bytes(proc.data)
     text = clean(data)
     twins_folded = re.sub(r"\(\S+ or 127\.0\.0\.1\)", "127.0.0.1", text)  # notebook 5.6/5.7 "(NAME or ...)"
+    # Notebook <= 6 prints an IPv6 --ip without brackets ("http://::1:PORT/"): expected as a browser takes it
+    twins_folded = re.sub(r"://([0-9A-Fa-f]{0,4}:[0-9A-Fa-f.]{0,4}:[0-9A-Fa-f:.]{0,37}):([0-9]{1,5})(?![0-9])",
+                          r"://[\1]:\2", twins_folded)  # fmt: skip
     for e in expect:
         if e["url"] not in twins_folded:
             raise RuntimeError(f"expected URL {e['url']} not in the capture")
@@ -2196,6 +2199,10 @@ def old_jupyter_starts(argv: Callable[[Ctx], list[str]], app: str, path: str, al
               notes="without --no-browser; BROWSER=true, a 'browser' command that opens nothing"),
         Start("base_url", with_args(argv, f"--{app}.base_url=/user/alice/"),
               jupyter_expect("jupyter", path, alt_host=alt_host, base="/user/alice/"), host="localhost"),
+        Start("ipv6", with_args(argv, "--ip=::1"), jupyter_expect("jupyter", path, host="[::1]", alt_host=None),
+              host="::1", notes="--ip=::1: Notebook <= 6 prints it without brackets, 'http://::1:PORT/' (notebook "
+                                "6.4.13 notebookapp.py:1891), Jupyter Server 1.x with; the expected URL is the "
+                                "bracketed one a browser takes"),
         Start("https", with_args(argv, "--certfile=cert.pem", "--keyfile=key.pem"),
               jupyter_expect("jupyter", path, scheme="https", alt_host=alt_host), host="localhost", setup=setup_cert,
               notes="self-signed certificate (CN=localhost)" + (f"; {OLD_TLS_NOTE}" if tls1 else "")),
