@@ -76,7 +76,7 @@ def make_event(name: str, kind: Kind, match: re.Match[str]) -> Event | None:
     url = match["url"]
     if match["twin"]:  # "http://(NAME or 127.0.0.1):PORT/...": the loopback URL, NAME tried first
         url = url.replace(f"({match['twin']} or ", "", 1).replace(")", "", 1)
-    if ":" in host:
+    if ":" in host or match["host"].startswith("["):  # "[1.2.3.4]" is no address either
         try:
             ipaddress.IPv6Address(host)
         except ValueError:

@@ -54,10 +54,10 @@ TOOLS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
 # tool and version (capture name prefix): (kind announced, asks before stopping, start modes; the first is the
 # plain one). The other modes are the latest version's where the old one has the option: Notebook 4.4-5.5 have
 # no custom_display_url, marimo 0.1 no `marimo new`; TensorBoard before 2.0 has --host 0.0.0.0 for --bind_all, and
-# TensorFlow 1.1's binds every interface by default, so its other start is --host=127.0.0.1. The older Jupyters
-# have one more, --ip=::1 (ipv6): Notebook <= 6 prints it unbracketed, "http://::1:PORT/".
-OLD_JUPYTER_STARTS = (*JUPYTER_STARTS, "ipv6")
-OLD_NOTEBOOK_STARTS = ("plain", "ip_any", "browser", "base_url", "https", "ipv6")
+# TensorFlow 1.1's binds every interface by default, so its other start is --host=127.0.0.1. The older versions
+# have IPv6 starts too (ipv6: ::1, ip_any6: ::), which most of them print unbracketed, "http://::1:PORT/".
+OLD_JUPYTER_STARTS = (*JUPYTER_STARTS, "ipv6", "ip_any6")
+OLD_NOTEBOOK_STARTS = ("plain", "ip_any", "browser", "base_url", "https", "ipv6", "ip_any6")
 TB_HOST_ALL = ("plain", "host_all")
 TB_BIND_ALL = ("plain", "bind_all")
 VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
@@ -71,14 +71,14 @@ VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     **{f"tensorboard_tf{v}": ("tensorboard", False, TB_HOST_ALL) for v in ("1_2", "1_5")},
     **{f"tensorboard{v}": ("tensorboard", False, TB_HOST_ALL) for v in ("1_13", "1_14", "1_15")},
     **{f"tensorboard{v}": ("tensorboard", False, TB_BIND_ALL) for v in ("2_0", "2_4", "2_14")},
-    **{f"streamlit{v}": ("streamlit", False, ("run_file", "hello")) for v in ("0_89", "1_0", "1_20")},
+    **{f"streamlit{v}": ("streamlit", False, ("run_file", "hello", "ipv6")) for v in ("0_89", "1_0", "1_20")},
     **{f"gradio{v}": ("gradio", False, ("plain", "server_name_all")) for v in ("3_20", "3_50", "4_44")},
-    "panel0_14": ("panel", False, ("plain", "address_all")),
-    "bokeh2_4": ("panel", False, ("plain", "address_all")),
-    **{f"dash{v}": ("dash", False, ("plain", "host_all")) for v in ("1_21", "2_0", "2_18")},
-    **{f"voila{v}": ("voila", False, ("plain", "ip_any")) for v in ("0_1", "0_2", "0_3", "0_4")},
-    "marimo0_1": ("marimo", True, ("edit_file", "run_file", "edit")),
-    **{f"marimo{v}": ("marimo", True, ("edit_file", "run_file", "new", "edit")) for v in ("0_6", "0_8")},
+    "panel0_14": ("panel", False, ("plain", "address_all", "ipv6")),
+    "bokeh2_4": ("panel", False, ("plain", "address_all", "ipv6")),
+    **{f"dash{v}": ("dash", False, ("plain", "host_all", "ipv6")) for v in ("1_21", "2_0", "2_18")},
+    **{f"voila{v}": ("voila", False, ("plain", "ip_any", "ipv6")) for v in ("0_1", "0_2", "0_3", "0_4")},
+    "marimo0_1": ("marimo", True, ("edit_file", "run_file", "edit", "ipv6")),
+    **{f"marimo{v}": ("marimo", True, ("edit_file", "run_file", "new", "edit", "ipv6")) for v in ("0_6", "0_8")},
     **{f"vite{v}": ("vite", False, ("plain", "host", "base")) for v in ("2_9", "4_5", "5_4", "6_4", "7_3", "8_4")},
     **{f"webpack_dev_server{v}": ("webpack", False, ("plain", "host_any", "host_localhost"))
        for v in ("3_11", "4_15", "5_2")},

@@ -1756,9 +1756,7 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
     data = bytes(proc.data)
     text = clean(data)
     twins_folded = re.sub(r"\(\S+ or 127\.0\.0\.1\)", "127.0.0.1", text)  # notebook 5.6/5.7 "(NAME or ...)"
-    # Notebook <= 6 prints an IPv6 --ip without brackets ("http://::1:PORT/"): expected as a browser takes it
-    twins_folded = re.sub(r"://([0-9A-Fa-f]{0,4}:[0-9A-Fa-f.]{0,4}:[0-9A-Fa-f:.]{0,37}):([0-9]{1,5})(?![0-9])",
-                          r"://[\1]:\2", twins_folded)  # fmt: skip
+    twins_folded = unbracketed_v6(twins_folded)  # "http://::1:PORT/" expected as a browser takes it
     for e in expect:
         if e["url"] not in twins_folded:
             raise RuntimeError(f"expected URL {e['url']} not in the capture")
@@ -2163,12 +2161,19 @@ def with_args(argv: Callable[[Ctx], list[str]], *extra: str, browser: bool = Fal
     return lambda ctx: [a for a in argv(ctx) if not (browser and a == "--no-browser")] + list(extra)
 
 
+def unbracketed_v6(text: str) -> str:
+    """``http://::1:PORT/`` (an IPv6 host printed without brackets: Notebook <= 6, Voila, Bokeh, Dash, marimo,
+    Streamlit) as the URL a browser takes, ``http://[::1]:PORT/``."""
+    return re.sub(r"://([0-9A-Fa-f]{0,4}:[0-9A-Fa-f.]{0,4}:[0-9A-Fa-f:.]{0,37}):([0-9]{1,5})(?![0-9])", r"://[\1]:\2",
+                  text)  # fmt: skip
+
+
 def printed_jupyter_expect(ctx: Ctx, text: str) -> list[dict[str, Any]]:
     """The URL a person would open from what an older Jupyter printed for its port: the 127.0.0.1 one when it
     printed one (``or http://127.0.0.1:...``, Notebook 5.6/5.7's ``(NAME or 127.0.0.1)``), with the first printed
     host (NAME) as the other; else the first printed (``0.0.0.0`` as it is in Notebook <= 5.4, the hostname in 5.5)."""
     twin = re.search(r"\((\S+) or 127\.0\.0\.1\)", text)  # one URL naming both hosts: NAME is the first
-    folded = re.sub(r"\(\S+ or 127\.0\.0\.1\)", "127.0.0.1", text)
+    folded = unbracketed_v6(re.sub(r"\(\S+ or 127\.0\.0\.1\)", "127.0.0.1", text))
     found = re.findall(rf"(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):{ctx.port}(/[^\s?]*)(?:\?token=(\w+))?",
                        folded)  # fmt: skip
     if not found:
@@ -2203,6 +2208,9 @@ def old_jupyter_starts(argv: Callable[[Ctx], list[str]], app: str, path: str, al
               host="::1", notes="--ip=::1: Notebook <= 6 prints it without brackets, 'http://::1:PORT/' (notebook "
                                 "6.4.13 notebookapp.py:1891), Jupyter Server 1.x with; the expected URL is the "
                                 "bracketed one a browser takes"),
+        Start("ip_any6", with_args(argv, "--ip=::"), printed_jupyter_expect, host="::",
+              notes="--ip=:: (every IPv6 and IPv4 interface): Notebook <= 5.7 prints 'http://:::PORT/', 6.x that and "
+                    "'or http://127.0.0.1:PORT/', Jupyter Server 1.13 the hostname; the expected URL as for ip_any"),
         Start("https", with_args(argv, "--certfile=cert.pem", "--keyfile=key.pem"),
               jupyter_expect("jupyter", path, scheme="https", alt_host=alt_host), host="localhost", setup=setup_cert,
               notes="self-signed certificate (CN=localhost)" + (f"; {OLD_TLS_NOTE}" if tls1 else "")),
@@ -2251,6 +2259,18 @@ def tb_all(flag: str, slash: str) -> list[Start]:
                   setup=logs_dir, notes=f"{flag}: {ALL}")]  # fmt: skip
 
 
+def bokeh_v6(command: str, body: str) -> Start:
+    return Start("ipv6", lambda ctx: [command, "serve", "app.py", "--port", str(ctx.port), "--address", "::1"],
+                 regex_expect("panel", "http://[::1]:{port}/app"), host="::1", setup=setup_file("app.py", body),
+                 notes=unbracketed_note("--address ::1", "bokeh 2.4.3 command/subcommands/serve.py:926 "
+                                        "f'{protocol}://{address_string}:{server.port}{server.prefix}{route}'"))
+
+
+def unbracketed_note(option: str, source: str) -> str:
+    return (f"{option}: the tool prints the IPv6 host without brackets, 'http://::1:PORT' ({source}); the expected "
+            "URL is the bracketed one a browser takes")
+
+
 def marimo_token_expect(ctx: Ctx, text: str) -> list[dict[str, Any]]:
     """marimo new: the host it printed (as MATRIX_TOOLS' marimo new), ``?access_token=`` when it printed one."""
     m = re.search(rf"https?://([A-Za-z0-9.-]+):{ctx.port}(?![0-9])", text)
@@ -2267,6 +2287,9 @@ def marimo_starts(new: bool) -> list[Start]:
               setup=MARIMO_NB),
         Start("new", lambda ctx: ["marimo", "new", "--headless", "--port", str(ctx.port)], marimo_token_expect),
         Start("edit", lambda ctx: ["marimo", "edit", "--headless", "--port", str(ctx.port)], MARIMO_URL),
+        Start("ipv6", lambda ctx: ["marimo", "edit", "nb.py", "--headless", "--host", "::1", "--port", str(ctx.port)],
+              token_if_printed("marimo", "http://[::1]:{port}", "access_token"), host="::1", setup=MARIMO_NB,
+              notes=unbracketed_note("--host ::1", "marimo 0.6.26 _server/api/lifespans.py:177 f'http://{host}:{port}'")),
     ]  # fmt: skip
     return starts if new else [st for st in starts if st.name != "new"]
 
@@ -2323,7 +2346,10 @@ VERSION_TOOLS: list[Tool] = [
                    start="run_file", setup=ST_APP, stop_re=r"Stopping",
                    others=[Start("hello", lambda ctx: ["streamlit", "hello", "--server.port", str(ctx.port),
                                                        "--server.address", "127.0.0.1", *STREAMLIT_OPTS],
-                                 regex_expect("streamlit", "http://127.0.0.1:{port}"))])
+                                 regex_expect("streamlit", "http://127.0.0.1:{port}")),
+                           Start("ipv6", st_run("--server.address", "::1"), regex_expect("streamlit", "http://[::1]:{port}"),
+                                 host="::1", setup=ST_APP, notes=unbracketed_note(
+                                     "--server.address ::1", "streamlit 0.89.0 report.py:60 'http://%(host_ip)s:%(port)s%(base_path)s'"))])
       for v, env in (("0_89", "st089"), ("1_0", "st100"), ("1_20", "st120"))),
     # GRADIO_SERVER_NAME: gradio 3.20.1 networking.py:27 (os.getenv("GRADIO_SERVER_NAME", "127.0.0.1"))
     *(version_tool(f"gradio{v}", env, lambda ctx: ["python", "app.py"],
@@ -2336,15 +2362,21 @@ VERSION_TOOLS: list[Tool] = [
       for v, env in (("3_20", "gradio320"), ("3_50", "gradio3"), ("4_44", "gradio444"))),
     version_tool("panel0_14", "panel014", bokeh_serve("panel"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
                  setup=setup_file("app.py", PANEL_APP), stop_re=BOKEH_STOP,
-                 others=bokeh_tool("panel", "panel014", "panel", PANEL_APP).starts[1:]),
+                 others=[*bokeh_tool("panel", "panel014", "panel", PANEL_APP).starts[1:],
+                         bokeh_v6("panel", PANEL_APP)]),
     version_tool("bokeh2_4", "bokeh24", bokeh_serve("bokeh"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
                  setup=BOKEH_SETUP, stop_re=BOKEH_STOP,
-                 others=bokeh_tool("bokeh", "bokeh24", "bokeh", BOKEH_APP).starts[1:]),
+                 others=[*bokeh_tool("bokeh", "bokeh24", "bokeh", BOKEH_APP).starts[1:], bokeh_v6("bokeh", BOKEH_APP)]),
     # HOST: Dash.run_server's default host, dash 1.21.0 dash.py:1581, 2.0.0 :1864 (os.getenv("HOST", "127.0.0.1"))
     *(version_tool(f"dash{v}", env, lambda ctx: ["python", "app.py"], regex_expect("dash", "http://127.0.0.1:{port}/"),
                    setup=app, others=[Start("host_all", lambda ctx: ["python", "app.py"],
                                             printed_expect("dash", "http://{host}:{port}/"), host="0.0.0.0", setup=app,
-                                            extra_env={"HOST": "0.0.0.0"}, notes=f"HOST=0.0.0.0: {ALL}")])
+                                            extra_env={"HOST": "0.0.0.0"}, notes=f"HOST=0.0.0.0: {ALL}"),
+                                      Start("ipv6", lambda ctx: ["python", "app.py"],
+                                            regex_expect("dash", "http://[::1]:{port}/"), host="::1", setup=app,
+                                            extra_env={"HOST": "::1"}, notes=unbracketed_note(
+                                                "HOST=::1", "dash 1.21.0 dash.py:1738 'Dash is running on "
+                                                "%s://%s%s%s'; Werkzeug's own line brackets it"))])
       for v, env, app in (("1_21", "dash1", DASH1_APP), ("2_0", "dash20", DASH1_APP),
                           ("2_18", "dash2", setup_file("app.py", DASH_APP)))),
     # Voila.ip: voila 0.1.23 app.py:204, 0.2.16 :198, 0.3.6 :203, 0.4 :248
@@ -2352,7 +2384,11 @@ VERSION_TOOLS: list[Tool] = [
                    setup=voila_setup, stop_re=VOILA_STOP,
                    others=[Start("ip_any", lambda ctx: [*voila_nb(ctx), "--Voila.ip=0.0.0.0"],
                                  printed_expect("voila", "http://{host}:{port}/"), host="0.0.0.0", setup=voila_setup,
-                                 notes=f"--Voila.ip=0.0.0.0: {ALL}")])
+                                 notes=f"--Voila.ip=0.0.0.0: {ALL}"),
+                           Start("ipv6", lambda ctx: [*voila_nb(ctx), "--Voila.ip=::1"],
+                                 regex_expect("voila", "http://[::1]:{port}/"), host="::1", setup=voila_setup,
+                                 notes=unbracketed_note("--Voila.ip=::1", "voila 0.1.23 app.py:274 "
+                                                        "'%s://%s:%i%s'"))])
       for v, env in (("0_1", "voila01"), ("0_2", "voila02"), ("0_3", "voila03"), ("0_4", "voila04"))),
     *(version_tool(f"marimo{v}", env, marimo_edit, MARIMO_URL, start="edit_file", setup=MARIMO_NB,
                    stop_re=r"Thanks for using marimo", asks=True, printed=True, others=marimo_starts(v != "0_1"))
