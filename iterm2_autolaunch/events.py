@@ -76,11 +76,13 @@ def make_event(name: str, kind: Kind, match: re.Match[str]) -> Event | None:
     url = match["url"]
     if match["twin"]:  # "http://(NAME or 127.0.0.1):PORT/...": the loopback URL, NAME tried first
         url = url.replace(f"({match['twin']} or ", "", 1).replace(")", "", 1)
-    if match["host"].startswith("["):
+    if ":" in host or match["host"].startswith("["):  # "[1.2.3.4]" is no address either
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
             return None
+        if not match["host"].startswith("["):  # Notebook <= 6's "http://::1:8888/": the URL a browser takes
+            url = url.replace(f"://{host}:", f"://[{host}]:", 1)
     if len(url) > MAX_URL or (match["path"] is None and kind.pages_in_path):
         return None  # Jupyter always prints a path: a URL ending at the port was cut short
     path = match["path"] or "/"

@@ -12,12 +12,16 @@ from dataclasses import dataclass
 # `;`, `|`, `$`, backticks and `@` cannot occur, which rules out shell tricks and `user@host` confusions.
 # Notebook 5.6/5.7 print a wildcard server as ``http://(NAME or 127.0.0.1):8888/`` (notebook 5.7.16
 # notebook/notebookapp.py:1435 ``ip = "(%s or 127.0.0.1)" % socket.gethostname()``): ``twin`` is NAME.
+# Notebook 4.x-6.x print an IPv6 --ip without brackets, ``http://::1:8888/`` ("%s://%s:%i%s" % (proto, ip,
+# port, base_url): notebook 4.4.1 notebookapp.py:1021, 5.7.16 :1452, 6.4.13 :1891): an unbracketed host
+# with two or more colons is an IPv6 address (make_event checks it), the port the digits after its last ":".
 # re.ASCII: no look-alike digits or letters.
 URL = r"""
     (?P<url>
       (?P<scheme>https?)://
       (?:\((?P<twin>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)[ ]or[ ](?=127\.0\.0\.1\)))?
-      (?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])? | \[[0-9A-Fa-f:.]{2,45}\])
+      (?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])? | \[[0-9A-Fa-f:.]{2,45}\]
+               | [0-9A-Fa-f]{0,4}:[0-9A-Fa-f.]{0,4}:[0-9A-Fa-f:.]{0,37})
       (?(twin)\))
       :(?P<port>[0-9]{1,5})
       (?P<path>/[A-Za-z0-9._~%/+,=-]*)?

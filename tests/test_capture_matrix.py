@@ -3,8 +3,9 @@
 For each tool's latest version: its plain start under every way of stopping x tty/pipe x 60/200 columns,
 and every other start mode under every way of stopping in a 100-column terminal. For each older version
 (and each version of the npm/other kinds): its plain start under every way of stopping x tty/pipe x 60, 100
-and 200 columns. The tables below are the claim, written out on their own (not read from tools/capture.py), so
-that a matrix shrinking there shows up here.
+and 200 columns, and its other start modes under every way of stopping in a 100-column terminal. The tables
+below are the claim, written out on their own (not read from tools/capture.py), so that a matrix shrinking there
+shows up here.
 """
 
 from __future__ import annotations
@@ -50,30 +51,43 @@ TOOLS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "http_server": ("http_server", False, ("plain", "bind_all")),
 }
 
-# tool and version (capture name prefix): (kind announced, asks before stopping, the plain start's name)
-VERSIONS: dict[str, tuple[str, bool, str]] = {
-    **{f"notebook{v}": ("jupyter", True, "plain") for v in ("4_4", "5_0", "5_2", "5_4", "5_5", "5_7", "6_0", "6_4")},
-    "jupyterlab2_3": ("jupyter", True, "plain"),
-    "jupyterlab3_6": ("jupyter", True, "plain"),
-    "jupyter_server1_0": ("jupyter", True, "plain"),
-    "jupyter_server1_13": ("jupyter", True, "plain"),
-    **{f"tensorboard_tf{v}": ("tensorboard", False, "plain") for v in ("1_1", "1_2", "1_5")},
-    **{f"tensorboard{v}": ("tensorboard", False, "plain") for v in ("1_13", "1_14", "1_15", "2_0", "2_4", "2_14")},
-    **{f"streamlit{v}": ("streamlit", False, "run_file") for v in ("0_89", "1_0", "1_20")},
-    **{f"gradio{v}": ("gradio", False, "plain") for v in ("3_20", "3_50", "4_44")},
-    "panel0_14": ("panel", False, "plain"),
-    "bokeh2_4": ("panel", False, "plain"),
-    **{f"dash{v}": ("dash", False, "plain") for v in ("1_21", "2_0", "2_18")},
-    **{f"voila{v}": ("voila", False, "plain") for v in ("0_1", "0_2", "0_3", "0_4")},
-    **{f"marimo{v}": ("marimo", True, "edit_file") for v in ("0_1", "0_6", "0_8")},
-    **{f"vite{v}": ("vite", False, "plain") for v in ("2_9", "4_5", "5_4", "6_4", "7_3", "8_4")},
-    **{f"webpack_dev_server{v}": ("webpack", False, "plain") for v in ("3_11", "4_15", "5_2")},
-    "code_server4_100": ("code_server", False, "plain"),
-    "ray2_60": ("ray", False, "start_block"),
-    **{f"jupyterhub{v}": ("jupyter", False, "singleuser") for v in ("3_1", "6_1")},
+# tool and version (capture name prefix): (kind announced, asks before stopping, start modes; the first is the
+# plain one). The other modes are the latest version's where the old one has the option: Notebook 4.4-5.5 have
+# no custom_display_url, marimo 0.1 no `marimo new`; TensorBoard before 2.0 has --host 0.0.0.0 for --bind_all, and
+# TensorFlow 1.1's binds every interface by default, so its other start is --host=127.0.0.1. The older versions
+# have IPv6 starts too (ipv6: ::1, ip_any6: ::), which most of them print unbracketed, "http://::1:PORT/".
+OLD_JUPYTER_STARTS = (*JUPYTER_STARTS, "ipv6", "ip_any6")
+OLD_NOTEBOOK_STARTS = ("plain", "ip_any", "browser", "base_url", "https", "ipv6", "ip_any6")
+TB_HOST_ALL = ("plain", "host_all")
+TB_BIND_ALL = ("plain", "bind_all")
+VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
+    **{f"notebook{v}": ("jupyter", True, OLD_NOTEBOOK_STARTS) for v in ("4_4", "5_0", "5_2", "5_4", "5_5")},
+    **{f"notebook{v}": ("jupyter", True, OLD_JUPYTER_STARTS) for v in ("5_7", "6_0", "6_4")},
+    "jupyterlab2_3": ("jupyter", True, OLD_JUPYTER_STARTS),
+    "jupyterlab3_6": ("jupyter", True, OLD_JUPYTER_STARTS),
+    "jupyter_server1_0": ("jupyter", True, OLD_JUPYTER_STARTS),
+    "jupyter_server1_13": ("jupyter", True, OLD_JUPYTER_STARTS),
+    "tensorboard_tf1_1": ("tensorboard", False, ("plain", "host_127")),
+    **{f"tensorboard_tf{v}": ("tensorboard", False, TB_HOST_ALL) for v in ("1_2", "1_5")},
+    **{f"tensorboard{v}": ("tensorboard", False, TB_HOST_ALL) for v in ("1_13", "1_14", "1_15")},
+    **{f"tensorboard{v}": ("tensorboard", False, TB_BIND_ALL) for v in ("2_0", "2_4", "2_14")},
+    **{f"streamlit{v}": ("streamlit", False, ("run_file", "hello", "ipv6")) for v in ("0_89", "1_0", "1_20")},
+    **{f"gradio{v}": ("gradio", False, ("plain", "server_name_all")) for v in ("3_20", "3_50", "4_44")},
+    "panel0_14": ("panel", False, ("plain", "address_all", "ipv6")),
+    "bokeh2_4": ("panel", False, ("plain", "address_all", "ipv6")),
+    **{f"dash{v}": ("dash", False, ("plain", "host_all", "ipv6")) for v in ("1_21", "2_0", "2_18")},
+    **{f"voila{v}": ("voila", False, ("plain", "ip_any", "ipv6")) for v in ("0_1", "0_2", "0_3", "0_4")},
+    "marimo0_1": ("marimo", True, ("edit_file", "run_file", "edit", "ipv6")),
+    **{f"marimo{v}": ("marimo", True, ("edit_file", "run_file", "new", "edit", "ipv6")) for v in ("0_6", "0_8")},
+    **{f"vite{v}": ("vite", False, ("plain", "host", "base")) for v in ("2_9", "4_5", "5_4", "6_4", "7_3", "8_4")},
+    **{f"webpack_dev_server{v}": ("webpack", False, ("plain", "host_any", "host_localhost"))
+       for v in ("3_11", "4_15", "5_2")},
+    "code_server4_100": ("code_server", False, ("plain", "bind_any", "https")),
+    "ray2_60": ("ray", False, ("start_block", "init", "host_any", "init_any")),
+    **{f"jupyterhub{v}": ("jupyter", False, ("singleuser",)) for v in ("3_1", "6_1")},
 }
 VERSION_COLUMNS = {60, 100, 200}
-ALL_TOOLS = {**TOOLS, **{name: (kind, asks, (start,)) for name, (kind, asks, start) in VERSIONS.items()}}
+ALL_TOOLS = {**TOOLS, **VERSIONS}
 
 
 def tool_of(entry: dict[str, Any]) -> str:
@@ -104,9 +118,15 @@ def test_other_start_modes_are_captured_under_every_stop(tool: str, start: str) 
 
 @pytest.mark.parametrize("tool", VERSIONS)
 def test_each_version_is_captured_under_every_stop_and_mode(tool: str) -> None:
-    _, asks, plain = VERSIONS[tool]
+    _, asks, (plain, *_) = VERSIONS[tool]
     stops = STOPS_ASKING if asks else STOPS
     assert cells(tool, plain) == set(itertools.product(stops, MODES, VERSION_COLUMNS))
+
+
+@pytest.mark.parametrize(("tool", "start"), [(t, s) for t, (_, _, (_, *others)) in VERSIONS.items() for s in others])
+def test_each_versions_other_start_modes_are_captured_under_every_stop(tool: str, start: str) -> None:
+    _, asks, _ = VERSIONS[tool]
+    assert cells(tool, start) == {(stop, "tty", 100) for stop in (STOPS_ASKING if asks else STOPS)}
 
 
 @pytest.mark.parametrize("entry", MATRIX, ids=lambda e: e["file"])

@@ -88,6 +88,29 @@ def test_host_the_server_printed_is_tried_first_then_loopback(name: str, printed
     assert event.alt_hosts == ((printed, "127.0.0.1") if printed_first else ("127.0.0.1",))
 
 
+@pytest.mark.parametrize("name", [
+    "mx_notebook4_4_ipv6_ctrl_c_tty_100",  # "%s://%s:%i%s" % (proto, ip, port, base_url): notebookapp.py:1021
+    "mx_notebook5_7_ipv6_ctrl_c_tty_100",  # :1452
+    "mx_notebook6_4_ipv6_ctrl_c_tty_100",  # :1891, then " or http://127.0.0.1:PORT/"
+    "mx_voila0_1_ipv6_ctrl_c_tty_100",  # voila 0.1.23 app.py:274, the same format
+    "mx_panel0_14_ipv6_ctrl_c_tty_100",  # bokeh 2.4.3 serve.py:926 f"{protocol}://{address_string}:{port}..."
+    "mx_dash1_21_ipv6_ctrl_c_tty_100",  # dash 1.21.0 dash.py:1738 (Werkzeug's own line has brackets)
+    "mx_marimo0_6_ipv6_ctrl_c_tty_100",  # marimo 0.6.26 _server/api/lifespans.py:177 f"http://{host}:{port}"
+    "mx_streamlit0_89_ipv6_ctrl_c_tty_100",  # streamlit 0.89.0 report.py:60 "http://%(host_ip)s:%(port)s"
+])  # fmt: skip
+def test_an_ipv6_host_printed_without_brackets_is_announced_as_a_browser_takes_it(name: str) -> None:
+    """--ip=::1 and the like, printed "http://::1:PORT/...": the server is announced on ::1 with the bracketed
+    URL, and the forward goes to ::1 alone (the server listens there only, whatever a "127.0.0.1" line says)."""
+    entry = next(e for e in INDEX if e["file"] == f"{name}.raw")
+    data = (CAPTURES / entry["file"]).read_bytes()
+    port = entry["expect"][0]["port"]
+    assert f"http://::1:{port}".encode() in data
+    lines = list(bytes_to_lines([data]))
+    (event,) = [e for e in Detector().feed(lines) if e.event == "announce"]
+    assert (event.host, event.port, event.alt_hosts) == ("::1", port, ("::1",))
+    assert event.url.startswith(f"http://[::1]:{port}")
+
+
 def test_base_url_is_where_the_probe_goes() -> None:
     entry = next(e for e in INDEX if e["file"] == "jupyterlab_base_url.raw")
     lines = list(bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()]))

@@ -13,7 +13,8 @@ is generated: each tool's plain start under every stop (Ctrl-C answered ``y``, t
 asks, SIGTERM, SIGKILL, the terminal closed) x output to the terminal or a pipe x 60 and 200 columns, and
 its other start modes under every stop in a 100-column terminal. VERSION_TOOLS does the same for each older
 version and each version of the npm/other kinds (one row per environment): its plain start under every stop
-x tty/pipe x 60, 100 and 200 columns.
+x tty/pipe x 60, 100 and 200 columns, and its other start modes (where that version has the option) under
+every stop in a 100-column terminal.
 
 Usage::
 
@@ -1756,6 +1757,7 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
     data = bytes(proc.data)
     text = clean(data)
     twins_folded = re.sub(r"\(\S+ or 127\.0\.0\.1\)", "127.0.0.1", text)  # notebook 5.6/5.7 "(NAME or ...)"
+    twins_folded = unbracketed_v6(twins_folded)  # "http://::1:PORT/" expected as a browser takes it
     for e in expect:
         if e["url"] not in twins_folded:
             raise RuntimeError(f"expected URL {e['url']} not in the capture")
@@ -2126,8 +2128,9 @@ CASES += [
 
 
 # ---- the capture matrix of the older versions and the npm/other kinds (issue 13: every version x every stop)
-# One row per (tool, version) environment: its plain start, expanded by matrix_cells like MATRIX_TOOLS, at
-# 60, 100 and 200 columns (100 was recorded first). Names mx_TOOLVERSION_START_STOP_MODE_COLUMNS.
+# One row per (tool, version) environment: its plain start at 60, 100 and 200 columns (100 was recorded first)
+# and its other start modes at 100, expanded by matrix_cells like MATRIX_TOOLS.
+# Names mx_TOOLVERSION_START_STOP_MODE_COLUMNS.
 
 VERSION_NOTES = "capture matrix of one version: its plain start under every stop x tty/pipe x 60/100/200 columns"
 WDS3_ENV = {"NODE_OPTIONS": "--openssl-legacy-provider"}  # webpack 4's md4 on Node 17+
@@ -2142,17 +2145,87 @@ PRINTED_NOTE = ("PYTHONUNBUFFERED=1: the tool print()s its URL, which Python hol
 def version_tool(name: str, env: str, argv: Callable[[Ctx], list[str]], expect: Expect, *, start: str = "plain",
                  host: str = "127.0.0.1", setup: Callable[[Ctx], None] | None = None, stop_re: str = "",
                  asks: bool = False, extra_env: dict[str, str] | None = None,
-                 printed: bool = False) -> Tool:  # fmt: skip
-    """One version's row. ``printed``: the tool print()s its URL, so the pipe cells run it unbuffered."""
-    return Tool(name, env, [Start(start, argv, expect, host=host, setup=setup)], stop_re=stop_re, asks=asks,
+                 printed: bool = False, others: list[Start] | None = None) -> Tool:  # fmt: skip
+    """One version's row. ``printed``: the tool print()s its URL, so the pipe cells run it unbuffered.
+    ``others``: its other start modes (every stop at tty/100, as matrix_cells makes them)."""
+    return Tool(name, env, [Start(start, argv, expect, host=host, setup=setup), *(others or [])],
+                stop_re=stop_re, asks=asks,
                 extra_env=extra_env or {}, pipe_env=UNBUFFERED if printed else {},
                 pipe_notes=PRINTED_NOTE if printed else "", columns=(60, 100, 200), notes=VERSION_NOTES)  # fmt: skip
 
 
 def jupyter_version(name: str, env: str, argv: Callable[[Ctx], list[str]], stop_re: str,
-                    alt_host: str | None = "127.0.0.1") -> Tool:  # fmt: skip
+                    alt_host: str | None = "127.0.0.1", others: list[Start] | None = None) -> Tool:  # fmt: skip
     return version_tool(name, env, argv, jupyter_expect("jupyter", "/", alt_host=alt_host), host="localhost",
-                        stop_re=stop_re, asks=True)  # fmt: skip
+                        stop_re=stop_re, asks=True, others=others)  # fmt: skip
+
+
+def with_args(argv: Callable[[Ctx], list[str]], *extra: str, browser: bool = False) -> Callable[[Ctx], list[str]]:
+    """``argv`` with ``extra`` appended; ``browser``: without its --no-browser."""
+    return lambda ctx: [a for a in argv(ctx) if not (browser and a == "--no-browser")] + list(extra)
+
+
+def unbracketed_v6(text: str) -> str:
+    """``http://::1:PORT/`` (an IPv6 host printed without brackets: Notebook <= 6, Voila, Bokeh, Dash, marimo,
+    Streamlit) as the URL a browser takes, ``http://[::1]:PORT/``."""
+    return re.sub(r"://([0-9A-Fa-f]{0,4}:[0-9A-Fa-f.]{0,4}:[0-9A-Fa-f:.]{0,37}):([0-9]{1,5})(?![0-9])", r"://[\1]:\2",
+                  text)  # fmt: skip
+
+
+def printed_jupyter_expect(ctx: Ctx, text: str) -> list[dict[str, Any]]:
+    """The URL a person would open from what an older Jupyter printed for its port: the 127.0.0.1 one when it
+    printed one (``or http://127.0.0.1:...``, Notebook 5.6/5.7's ``(NAME or 127.0.0.1)``), with the first printed
+    host (NAME) as the other; else the first printed (``0.0.0.0`` as it is in Notebook <= 5.4, the hostname in 5.5)."""
+    twin = re.search(r"\((\S+) or 127\.0\.0\.1\)", text)  # one URL naming both hosts: NAME is the first
+    folded = unbracketed_v6(re.sub(r"\(\S+ or 127\.0\.0\.1\)", "127.0.0.1", text))
+    found = re.findall(rf"(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):{ctx.port}(/[^\s?]*)(?:\?token=(\w+))?",
+                       folded)  # fmt: skip
+    if not found:
+        raise RuntimeError(f"no URL with port {ctx.port}")
+    loop = [f for f in found if f[1] == "127.0.0.1"]
+    scheme, host, path, token = (loop or found)[0]
+    first = twin.group(1) if twin else found[0][1]
+    query = f"?token={token}" if token else ""
+    alt = [f"{scheme}://{first}:{ctx.port}{path}{query}"] if loop and first != "127.0.0.1" else None
+    return [server("jupyter", f"{scheme}://{host}:{ctx.port}{path}{query}", token or None, alt)]
+
+
+OLD_TLS_NOTE = ("Notebook <= 5.7 serves TLS 1.0 only (ssl_options.setdefault('ssl_version', ssl.PROTOCOL_TLSv1), "
+                "notebookapp.py:972 of 4.4.1, :1395 of 5.7.16), which the probe's OpenSSL refuses: probe_status is "
+                "that handshake error")  # fmt: skip
+
+
+def old_jupyter_starts(argv: Callable[[Ctx], list[str]], app: str, path: str, alt_host: str | None,
+                       display_url: bool = True, tls1: bool = False) -> list[Start]:  # fmt: skip
+    """An older Jupyter's other start modes, as jupyter_tool's: ``argv`` its plain start, ``app`` the class
+    its options are on (NotebookApp, ServerApp). ``display_url``: it has custom_display_url (Notebook 5.7+,
+    every Jupyter Server; 4.4-5.5 have no such trait, notebookapp.py). ``tls1``: it serves TLS 1.0 only."""
+    starts = [
+        Start("ip_any", with_args(argv, "--ip=0.0.0.0"), printed_jupyter_expect, host="0.0.0.0",
+              notes="--ip=0.0.0.0; the expected URL is the 127.0.0.1 one when printed, else the first printed"),
+        Start("browser", with_args(argv, browser=True), jupyter_expect("jupyter", path, alt_host=alt_host),
+              host="localhost", extra_env={"BROWSER": "true"},
+              notes="without --no-browser; BROWSER=true, a 'browser' command that opens nothing"),
+        Start("base_url", with_args(argv, f"--{app}.base_url=/user/alice/"),
+              jupyter_expect("jupyter", path, alt_host=alt_host, base="/user/alice/"), host="localhost"),
+        Start("ipv6", with_args(argv, "--ip=::1"), jupyter_expect("jupyter", path, host="[::1]", alt_host=None),
+              host="::1", notes="--ip=::1: Notebook <= 6 prints it without brackets, 'http://::1:PORT/' (notebook "
+                                "6.4.13 notebookapp.py:1891), Jupyter Server 1.x with; the expected URL is the "
+                                "bracketed one a browser takes"),
+        Start("ip_any6", with_args(argv, "--ip=::"), printed_jupyter_expect, host="::",
+              notes="--ip=:: (every IPv6 and IPv4 interface): Notebook <= 5.7 prints 'http://:::PORT/', 6.x that and "
+                    "'or http://127.0.0.1:PORT/', Jupyter Server 1.13 the hostname; the expected URL as for ip_any"),
+        Start("https", with_args(argv, "--certfile=cert.pem", "--keyfile=key.pem"),
+              jupyter_expect("jupyter", path, scheme="https", alt_host=alt_host), host="localhost", setup=setup_cert,
+              notes="self-signed certificate (CN=localhost)" + (f"; {OLD_TLS_NOTE}" if tls1 else "")),
+    ]  # fmt: skip
+    if display_url:
+        starts.insert(2, Start(
+            "custom_display_url",
+            lambda ctx: with_args(argv, f"--{app}.custom_display_url=http://127.0.0.1:{ctx.port}")(ctx),
+            printed_jupyter_expect, host="localhost",
+            notes="custom_display_url=http://127.0.0.1:PORT replaces the first URL"))  # fmt: skip
+    return starts
 
 
 def old_server(ctx: Ctx) -> list[str]:
@@ -2180,69 +2253,194 @@ def marimo_edit(ctx: Ctx) -> list[str]:
 
 
 TB_127 = tb("--host=127.0.0.1")
+
+
+def tb_all(flag: str, slash: str) -> list[Start]:
+    """An older TensorBoard bound to every interface: ``--bind_all`` from TensorBoard 2.0 (program.py of 2.0.2
+    reads flags.bind_all; 1.13-1.15 have no such flag), ``--host=0.0.0.0`` before it."""
+    name = "bind_all" if flag == "--bind_all" else "host_all"
+    return [Start(name, tb(flag), printed_expect("tensorboard", "http://{host}:{port}" + slash), host="0.0.0.0",
+                  setup=logs_dir, notes=f"{flag}: {ALL}")]  # fmt: skip
+
+
+def bokeh_v6(command: str, body: str) -> Start:
+    return Start("ipv6", lambda ctx: [command, "serve", "app.py", "--port", str(ctx.port), "--address", "::1"],
+                 regex_expect("panel", "http://[::1]:{port}/app"), host="::1", setup=setup_file("app.py", body),
+                 notes=unbracketed_note("--address ::1", "bokeh 2.4.3 command/subcommands/serve.py:926 "
+                                        "f'{protocol}://{address_string}:{server.port}{server.prefix}{route}'"))
+
+
+def unbracketed_note(option: str, source: str) -> str:
+    return (f"{option}: the tool prints the IPv6 host without brackets, 'http://::1:PORT' ({source}); the expected "
+            "URL is the bracketed one a browser takes")
+
+
+def marimo_token_expect(ctx: Ctx, text: str) -> list[dict[str, Any]]:
+    """marimo new: the host it printed (as MATRIX_TOOLS' marimo new), ``?access_token=`` when it printed one."""
+    m = re.search(rf"https?://([A-Za-z0-9.-]+):{ctx.port}(?![0-9])", text)
+    if not m:
+        raise RuntimeError(f"no URL with port {ctx.port}")
+    return token_if_printed("marimo", f"http://{m.group(1)}:{{port}}", "access_token")(ctx, text)
+
+
+def marimo_starts(new: bool) -> list[Start]:
+    """An older marimo's other starts, as MATRIX_TOOLS' marimo: run FILE, new (``marimo new`` from 0.6: marimo
+    0.1.88 _cli/cli.py has edit, run, recover, tutorial and no new), edit without a file."""
+    starts = [
+        Start("run_file", lambda ctx: ["marimo", "run", "nb.py", "--headless", "--port", str(ctx.port)], MARIMO_URL,
+              setup=MARIMO_NB),
+        Start("new", lambda ctx: ["marimo", "new", "--headless", "--port", str(ctx.port)], marimo_token_expect),
+        Start("edit", lambda ctx: ["marimo", "edit", "--headless", "--port", str(ctx.port)], MARIMO_URL),
+        Start("ipv6", lambda ctx: ["marimo", "edit", "nb.py", "--headless", "--host", "::1", "--port", str(ctx.port)],
+              token_if_printed("marimo", "http://[::1]:{port}", "access_token"), host="::1", setup=MARIMO_NB,
+              notes=unbracketed_note("--host ::1", "marimo 0.6.26 _server/api/lifespans.py:177 f'http://{host}:{port}'")),
+    ]  # fmt: skip
+    return starts if new else [st for st in starts if st.name != "new"]
+
+
 ST_127 = st_run("--server.address", "127.0.0.1")
 MARIMO_URL = token_if_printed("marimo", "http://localhost:{port}", "access_token")
 CS_URL = regex_expect("code_server", "http://127.0.0.1:{port}/")
 
 VERSION_TOOLS: list[Tool] = [
-    jupyter_version("notebook4_4", "nb44", nb4, NB4_STOP, alt_host=None),
-    jupyter_version("notebook5_2", "nb52", nb5(), NB6_STOP, alt_host=None),
-    jupyter_version("notebook5_4", "nb54", nb5(), NB6_STOP, alt_host=None),
-    jupyter_version("notebook5_0", "nb50py36", nb5(), NB4_STOP, alt_host=None),  # notebookapp.py:1308 no count
-    jupyter_version("notebook5_5", "nb55", nb5(), NB6_STOP, alt_host=None),
-    jupyter_version("notebook5_7", "nb57", nb5(), NB6_STOP, alt_host=None),
-    jupyter_version("notebook6_0", "nb60", nb5(), NB6_STOP),
-    jupyter_version("notebook6_4", "nb64", nb5(), NB6_STOP),
-    jupyter_version("jupyterlab2_3", "lab2", old_lab, NB6_STOP),
+    # Notebook 4.4-5.5 have no custom_display_url (notebookapp.py of 4.4.1, 5.0.0, 5.2.2, 5.4.1, 5.5.0 define no
+    # such trait; 5.7.16 notebookapp.py:669 does): their other starts leave it out.
+    jupyter_version("notebook4_4", "nb44", nb4, NB4_STOP, alt_host=None,
+                    others=old_jupyter_starts(nb4, "NotebookApp", "/", None, display_url=False, tls1=True)),
+    jupyter_version("notebook5_2", "nb52", nb5(), NB6_STOP, alt_host=None,
+                    others=old_jupyter_starts(nb5(), "NotebookApp", "/", None, display_url=False, tls1=True)),
+    jupyter_version("notebook5_4", "nb54", nb5(), NB6_STOP, alt_host=None,
+                    others=old_jupyter_starts(nb5(), "NotebookApp", "/", None, display_url=False, tls1=True)),
+    jupyter_version("notebook5_0", "nb50py36", nb5(), NB4_STOP, alt_host=None,  # notebookapp.py:1308 no count
+                    others=old_jupyter_starts(nb5(), "NotebookApp", "/", None, display_url=False, tls1=True)),
+    jupyter_version("notebook5_5", "nb55", nb5(), NB6_STOP, alt_host=None,
+                    others=old_jupyter_starts(nb5(), "NotebookApp", "/", None, display_url=False, tls1=True)),
+    jupyter_version("notebook5_7", "nb57", nb5(), NB6_STOP, alt_host=None,
+                    others=old_jupyter_starts(nb5(), "NotebookApp", "/", None, tls1=True)),
+    jupyter_version("notebook6_0", "nb60", nb5(), NB6_STOP,
+                    others=old_jupyter_starts(nb5(), "NotebookApp", "/", "127.0.0.1")),
+    jupyter_version("notebook6_4", "nb64", nb5(), NB6_STOP,
+                    others=old_jupyter_starts(nb5(), "NotebookApp", "/", "127.0.0.1")),
+    jupyter_version("jupyterlab2_3", "lab2", old_lab, NB6_STOP,
+                    others=old_jupyter_starts(old_lab, "NotebookApp", "/", "127.0.0.1")),
     version_tool("jupyterlab3_6", "lab3", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
-                 stop_re=JUPYTER_STOP, asks=True),
-    jupyter_version("jupyter_server1_0", "server10", old_server, JUPYTER_STOP),
-    jupyter_version("jupyter_server1_13", "server1", old_server, JUPYTER_STOP),
+                 stop_re=JUPYTER_STOP, asks=True, others=old_jupyter_starts(jlab(), "ServerApp", "/lab", "127.0.0.1")),
+    jupyter_version("jupyter_server1_0", "server10", old_server, JUPYTER_STOP,
+                    others=old_jupyter_starts(old_server, "ServerApp", "/", "127.0.0.1")),
+    jupyter_version("jupyter_server1_13", "server1", old_server, JUPYTER_STOP,
+                    others=old_jupyter_starts(old_server, "ServerApp", "/", "127.0.0.1")),
+    # TensorFlow 1.1's TensorBoard binds every interface by default (tensorflow/tensorboard/tensorboard.py:51,
+    # host '0.0.0.0'), so its plain start is the all-interfaces one; its other start is --host=127.0.0.1.
     version_tool("tensorboard_tf1_1", "tf11", tb(), regex_expect("tensorboard", "http://0.0.0.0:{port}"),
-                 host="0.0.0.0", setup=logs_dir, stop_re=TENSORBOARD_STOP, printed=True),
+                 host="0.0.0.0", setup=logs_dir, stop_re=TENSORBOARD_STOP, printed=True,
+                 others=[Start("host_127", TB_127, regex_expect("tensorboard", "http://127.0.0.1:{port}"),
+                               setup=logs_dir, notes="--host=127.0.0.1 (its default is 0.0.0.0)")]),
     version_tool("tensorboard_tf1_2", "tf12", TB_127, regex_expect("tensorboard", "http://127.0.0.1:{port}"),
-                 setup=logs_dir, stop_re=TENSORBOARD_STOP, printed=True),
+                 setup=logs_dir, stop_re=TENSORBOARD_STOP, printed=True, others=tb_all("--host=0.0.0.0", "")),
     version_tool("tensorboard_tf1_5", "tf15", TB_127, regex_expect("tensorboard", "http://127.0.0.1:{port}"),
-                 setup=logs_dir, stop_re=TENSORBOARD_STOP),
+                 setup=logs_dir, stop_re=TENSORBOARD_STOP, others=tb_all("--host=0.0.0.0", "")),
     version_tool("tensorboard1_13", "tf113", TB_127, regex_expect("tensorboard", "http://127.0.0.1:{port}"),
-                 setup=logs_dir, stop_re=TENSORBOARD_STOP),
+                 setup=logs_dir, stop_re=TENSORBOARD_STOP, others=tb_all("--host=0.0.0.0", "")),
     *(version_tool(f"tensorboard{v}", env, TB_127, regex_expect("tensorboard", "http://127.0.0.1:{port}/"),
-                   setup=logs_dir, stop_re=TENSORBOARD_STOP)
-      for v, env in (("1_14", "tb114"), ("1_15", "tb115"), ("2_0", "tb20"), ("2_4", "tb24"), ("2_14", "tb214"))),
+                   setup=logs_dir, stop_re=TENSORBOARD_STOP, others=tb_all(flag, "/"))
+      for v, env, flag in (("1_14", "tb114", "--host=0.0.0.0"), ("1_15", "tb115", "--host=0.0.0.0"),
+                           ("2_0", "tb20", "--bind_all"), ("2_4", "tb24", "--bind_all"),
+                           ("2_14", "tb214", "--bind_all"))),
     *(version_tool(f"streamlit{v}", env, ST_127, regex_expect("streamlit", "http://127.0.0.1:{port}"),
-                   start="run_file", setup=ST_APP, stop_re=r"Stopping")
+                   start="run_file", setup=ST_APP, stop_re=r"Stopping",
+                   others=[Start("hello", lambda ctx: ["streamlit", "hello", "--server.port", str(ctx.port),
+                                                       "--server.address", "127.0.0.1", *STREAMLIT_OPTS],
+                                 regex_expect("streamlit", "http://127.0.0.1:{port}")),
+                           Start("ipv6", st_run("--server.address", "::1"), regex_expect("streamlit", "http://[::1]:{port}"),
+                                 host="::1", setup=ST_APP, notes=unbracketed_note(
+                                     "--server.address ::1", "streamlit 0.89.0 report.py:60 'http://%(host_ip)s:%(port)s%(base_path)s'"))])
       for v, env in (("0_89", "st089"), ("1_0", "st100"), ("1_20", "st120"))),
+    # GRADIO_SERVER_NAME: gradio 3.20.1 networking.py:27 (os.getenv("GRADIO_SERVER_NAME", "127.0.0.1"))
     *(version_tool(f"gradio{v}", env, lambda ctx: ["python", "app.py"],
                    regex_expect("gradio", "http://127.0.0.1:{port}"), setup=setup_file("app.py", GRADIO_APP),
-                   stop_re=r"Keyboard interruption|closing server", extra_env=GRADIO_ENV, printed=True)
+                   stop_re=r"Keyboard interruption|closing server", extra_env=GRADIO_ENV, printed=True,
+                   others=[Start("server_name_all", lambda ctx: ["python", "app.py"],
+                                 printed_expect("gradio", "http://{host}:{port}"), host="0.0.0.0",
+                                 setup=setup_file("app.py", GRADIO_APP), extra_env={"GRADIO_SERVER_NAME": "0.0.0.0"},
+                                 notes=f"GRADIO_SERVER_NAME=0.0.0.0: {ALL}")])
       for v, env in (("3_20", "gradio320"), ("3_50", "gradio3"), ("4_44", "gradio444"))),
     version_tool("panel0_14", "panel014", bokeh_serve("panel"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
-                 setup=setup_file("app.py", PANEL_APP), stop_re=BOKEH_STOP),
+                 setup=setup_file("app.py", PANEL_APP), stop_re=BOKEH_STOP,
+                 others=[*bokeh_tool("panel", "panel014", "panel", PANEL_APP).starts[1:],
+                         bokeh_v6("panel", PANEL_APP)]),
     version_tool("bokeh2_4", "bokeh24", bokeh_serve("bokeh"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
-                 setup=BOKEH_SETUP, stop_re=BOKEH_STOP),
+                 setup=BOKEH_SETUP, stop_re=BOKEH_STOP,
+                 others=[*bokeh_tool("bokeh", "bokeh24", "bokeh", BOKEH_APP).starts[1:], bokeh_v6("bokeh", BOKEH_APP)]),
+    # HOST: Dash.run_server's default host, dash 1.21.0 dash.py:1581, 2.0.0 :1864 (os.getenv("HOST", "127.0.0.1"))
     *(version_tool(f"dash{v}", env, lambda ctx: ["python", "app.py"], regex_expect("dash", "http://127.0.0.1:{port}/"),
-                   setup=DASH1_APP)
-      for v, env in (("1_21", "dash1"), ("2_0", "dash20"))),
-    version_tool("dash2_18", "dash2", lambda ctx: ["python", "app.py"], regex_expect("dash", "http://127.0.0.1:{port}/"),
-                 setup=setup_file("app.py", DASH_APP)),
+                   setup=app, others=[Start("host_all", lambda ctx: ["python", "app.py"],
+                                            printed_expect("dash", "http://{host}:{port}/"), host="0.0.0.0", setup=app,
+                                            extra_env={"HOST": "0.0.0.0"}, notes=f"HOST=0.0.0.0: {ALL}"),
+                                      Start("ipv6", lambda ctx: ["python", "app.py"],
+                                            regex_expect("dash", "http://[::1]:{port}/"), host="::1", setup=app,
+                                            extra_env={"HOST": "::1"}, notes=unbracketed_note(
+                                                "HOST=::1", "dash 1.21.0 dash.py:1738 'Dash is running on "
+                                                "%s://%s%s%s'; Werkzeug's own line brackets it"))])
+      for v, env, app in (("1_21", "dash1", DASH1_APP), ("2_0", "dash20", DASH1_APP),
+                          ("2_18", "dash2", setup_file("app.py", DASH_APP)))),
+    # Voila.ip: voila 0.1.23 app.py:204, 0.2.16 :198, 0.3.6 :203, 0.4 :248
     *(version_tool(f"voila{v}", env, voila_nb, regex_expect("voila", "http://localhost:{port}/"), host="localhost",
-                   setup=voila_setup, stop_re=VOILA_STOP)
+                   setup=voila_setup, stop_re=VOILA_STOP,
+                   others=[Start("ip_any", lambda ctx: [*voila_nb(ctx), "--Voila.ip=0.0.0.0"],
+                                 printed_expect("voila", "http://{host}:{port}/"), host="0.0.0.0", setup=voila_setup,
+                                 notes=f"--Voila.ip=0.0.0.0: {ALL}"),
+                           Start("ipv6", lambda ctx: [*voila_nb(ctx), "--Voila.ip=::1"],
+                                 regex_expect("voila", "http://[::1]:{port}/"), host="::1", setup=voila_setup,
+                                 notes=unbracketed_note("--Voila.ip=::1", "voila 0.1.23 app.py:274 "
+                                                        "'%s://%s:%i%s'"))])
       for v, env in (("0_1", "voila01"), ("0_2", "voila02"), ("0_3", "voila03"), ("0_4", "voila04"))),
     *(version_tool(f"marimo{v}", env, marimo_edit, MARIMO_URL, start="edit_file", setup=MARIMO_NB,
-                   stop_re=r"Thanks for using marimo", asks=True, printed=True)
+                   stop_re=r"Thanks for using marimo", asks=True, printed=True, others=marimo_starts(v != "0_1"))
       for v, env in (("0_1", "marimo01"), ("0_6", "marimo06"), ("0_8", "marimo08"))),
-    *(version_tool(f"vite{v}", env, vite(), VITE_URL, host="localhost", setup=vite_page)
+    *(version_tool(f"vite{v}", env, vite(), VITE_URL, host="localhost", setup=vite_page,
+                   others=[Start("host", vite("--host"), VITE_URL, host="0.0.0.0", setup=vite_page,
+                                 notes="--host: every interface; the Local: URL is expected"),
+                           Start("base", vite("--base", "/app/"), regex_expect("vite", "http://localhost:{port}/app/"),
+                                 host="localhost", setup=vite_page, notes="--base /app/: the URL under it")])
       for v, env in (("2_9", "vite2"), ("4_5", "vite4"), ("5_4", "vite5"), ("6_4", "vite6"), ("7_3", "vite7"),
                      ("8_4", "vite8"))),
     version_tool("webpack_dev_server3_11", "wds3",
                  lambda ctx: ["webpack-dev-server", "--mode", "development", "--port", str(ctx.port)], WDS_URL,
-                 host="localhost", setup=webpack_entry, extra_env=WDS3_ENV),
+                 host="localhost", setup=webpack_entry, extra_env=WDS3_ENV,
+                 others=[Start("host_any", lambda ctx: ["webpack-dev-server", "--mode", "development", "--port",
+                                                        str(ctx.port), "--host", "0.0.0.0"],
+                               regex_expect("webpack", "http://0.0.0.0:{port}/"), host="0.0.0.0", setup=webpack_entry,
+                               notes="--host 0.0.0.0: webpack-dev-server 3 prints the wildcard address as it is"),
+                         Start("host_localhost", lambda ctx: ["webpack-dev-server", "--mode", "development", "--port",
+                                                              str(ctx.port), "--host", "localhost"],
+                               WDS_URL, host="localhost", setup=webpack_entry, notes="--host localhost")]),
     *(version_tool(f"webpack_dev_server{v}", env, webpack_serve(), WDS_URL, host="0.0.0.0", setup=webpack_entry,
-                   stop_re=WDS_STOP)
+                   stop_re=WDS_STOP, others=[Start("host_any", webpack_serve("--host", "0.0.0.0"), WDS_URL,
+                                                   host="0.0.0.0", setup=webpack_entry, notes="--host 0.0.0.0"),
+                                             Start("host_localhost", webpack_serve("--host", "localhost"), WDS_URL,
+                                                   host="localhost", setup=webpack_entry, notes="--host localhost")])
       for v, env in (("4_15", "wds4"), ("5_2", "wds5"))),
-    version_tool("code_server4_100", "codeserver", code_server("127.0.0.1"), CS_URL),
+    version_tool("code_server4_100", "codeserver", code_server("127.0.0.1"), CS_URL,
+                 others=[Start("bind_any", code_server("0.0.0.0", "--auth", "none"),
+                               regex_expect("code_server", "http://0.0.0.0:{port}/"), host="0.0.0.0",
+                               notes="--bind-addr 0.0.0.0:PORT --auth none: the wildcard address printed as it is"),
+                         Start("https", code_server("127.0.0.1", "--cert", "--cert-host", "127.0.0.1"),
+                               regex_expect("code_server", "https://127.0.0.1:{port}/"),
+                               notes="--cert with no file: code-server makes a self-signed certificate")]),
+    # Short start names: Ray's multiprocessing forkserver socket is made under TMPDIR, the capture's directory
+    # named after the case, and must fit AF_UNIX's 107 bytes (mx_ray2_60_dashboard_host_any_*: "path too long").
     version_tool("ray2_60", "ray", ray_start("127.0.0.1"), regex_expect("ray", "http://127.0.0.1:{port}"),
-                 start="start_block", extra_env=RAY_ENV, stop_re=RAY_STOP),
+                 start="start_block", extra_env=RAY_ENV, stop_re=RAY_STOP,
+                 others=[Start("init", lambda ctx: ["python", "app.py", "127.0.0.1"],
+                               regex_expect("ray", "http://127.0.0.1:{port}"), setup=setup_file("app.py", RAY_SCRIPT),
+                               notes="ray.init(include_dashboard=True) in a script"),
+                         Start("host_any", ray_start("0.0.0.0"),
+                               lambda ctx, text: regex_expect("ray", f"http://{host_address()}:{{port}}")(ctx, text),
+                               host="0.0.0.0", notes="--dashboard-host 0.0.0.0: Ray prints the node's IP"),
+                         Start("init_any", lambda ctx: ["python", "app.py", "0.0.0.0"],
+                               lambda ctx, text: regex_expect("ray", f"http://{host_address()}:{{port}}")(ctx, text),
+                               host="0.0.0.0", setup=setup_file("app.py", RAY_SCRIPT),
+                               notes="ray.init(dashboard_host='0.0.0.0'): Ray prints the node's IP")]),
     version_tool("jupyterhub3_1", "hub3", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"],
                  hub_printed_expect, start="singleuser", setup=setup_hub("0"), stop_re=JUPYTER_STOP),
     version_tool("jupyterhub6_1", "hub", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"], hub_expect,
