@@ -124,10 +124,12 @@ class Detector:
             queue = sorted({0, *queue})  # the first line decides whether the held URL gets its twin
         stops = CueSearch(text)
         stops.watch(self._cues)
+        # JSON listings are found first, and go out in stream order among the other events.
+        listed: list[tuple[int, Event]] = []
         if json_hits or self._json.pending:
             for match, start in self._json.scan(text, json_hits, self._recent):
-                event = make_event("listing", JUPYTER, match)
-                events.extend([replace(event, line=self._numbers.at(start))] if event else [])
+                if event := make_event("listing", JUPYTER, match):
+                    listed.append((start, event))
         k = 0
         base = self._batch_start
         while True:
@@ -135,6 +137,7 @@ class Detector:
             expiry = self._expiry - base  # a background server's watch ends here
             cue_line = stops.next_line(before=min(next_candidate, expiry))
             if cue_line is not None:
+                events.extend(self._listed_before(listed, cue_line[0]))
                 self._now = base + cue_line[0]
                 events.extend(self._match_stop(text[cue_line[0] : cue_line[1]], cue_line[0]))
                 stops.watch(self._cues)
@@ -147,6 +150,7 @@ class Detector:
             if k == len(queue):
                 break
             start = queue[k]
+            events.extend(self._listed_before(listed, start))
             self._now = base + start
             k += 1
             end = text.find("\n", start)
@@ -156,6 +160,7 @@ class Detector:
             stops.watch(self._cues)
             if self._held is not None and end < len(text) and end + 1 not in queue[k : k + 1]:
                 queue.insert(k, end + 1)  # the very next line decides whether the held URL gets its twin
+        events.extend(self._listed_before(listed, len(text) + 1))
         self._recent = (self._recent + last_lines(text, RECENT_LINES))[-RECENT_LINES:]
         self._batch_start += len(text) + 1
         return events
@@ -204,6 +209,12 @@ class Detector:
         return starts, json_hits
 
     # -- scanning -------------------------------------------------------------------------------
+
+    def _listed_before(self, listed: list[tuple[int, Event]], offset: int) -> list[Event]:
+        """The JSON listings found on lines before ``offset`` (taken from ``listed``), numbered."""
+        count = next((i for i, (start, _) in enumerate(listed) if start >= offset), len(listed))
+        taken, listed[:count] = listed[:count], []
+        return [replace(event, line=self._numbers.at(start)) for start, event in taken]
 
     def _running_changed(self) -> None:
         """The kinds whose stop lines are looked for now, and the cues to search: the latest server's, and

@@ -58,8 +58,9 @@ class JsonListings:
         return self._pending is not None
 
     def scan(self, text: str, hits: list[int], before: list[str]) -> list[tuple[re.Match[str], int]]:
-        """(URL match, offset of the line with the object's url) for each object; ``hits`` are the starts
-        of the lines with a ``"url": "http...`` (in order); ``before`` the previous batch's last lines."""
+        """(URL match, offset of the line that ends the object) for each object; ``hits`` are the starts
+        of the lines with a ``"url": "http...`` (in order); ``before`` the previous batch's last lines.
+        An object is found whatever the batches it is cut into, down to one line each (the daemon's)."""
         found: list[tuple[re.Match[str], int]] = []
         lines = text.split("\n")
         offsets = [0]
@@ -67,11 +68,16 @@ class JsonListings:
             offsets.append(offsets[-1] + len(line) + 1)
         if self._pending is not None:
             pending, self._pending = self._pending, None
-            for i, line in enumerate(lines[:MAX_OBJECT_LINES]):
-                if line.strip() in ("}", "},"):
-                    match = server_url("\n".join([*pending, *lines[: i + 1]]).rstrip(","))
-                    found.extend([(match, 0)] if match else [])
+            for i, line in enumerate(lines[: MAX_OBJECT_LINES - len(pending)]):
+                if len(line) > MAX_OBJECT:
                     break
+                if line in ("  }", "  },"):
+                    match = server_url("\n".join([*pending, *lines[: i + 1]]).rstrip(","))
+                    found.extend([(match, offsets[i])] if match else [])
+                    break
+            else:
+                if len(pending) + len(lines) < MAX_OBJECT_LINES:
+                    self._pending = pending + lines  # still open: the next batch goes on with it
         index, counted_to = 0, 0
         for start in hits:
             index += text.count("\n", counted_to, start)  # counted onwards only: linear in the batch
@@ -81,17 +87,18 @@ class JsonListings:
                 match = server_url(line)
                 found.extend([(match, start)] if match else [])
             elif line.startswith('    "url": '):  # --jsonlist: the object spans lines around this one
-                match = self._object_around(lines, index, before)
-                found.extend([(match, start)] if match else [])
+                match, end = self._object_around(lines, index, before)
+                found.extend([(match, offsets[end])] if match else [])
         return found
 
-    def _object_around(self, lines: list[str], index: int, before: list[str]) -> re.Match[str] | None:
+    def _object_around(self, lines: list[str], index: int, before: list[str]) -> tuple[re.Match[str] | None, int]:
+        """The object whose url is on line ``index``, and the index of its last line (when complete here)."""
         if len(lines[index]) > MAX_OBJECT:
-            return None
+            return None, index
         head: list[str] = []
         for back in range(index, max(-1, index - MAX_OBJECT_LINES), -1):
             if len(lines[back]) > MAX_OBJECT:  # bounded work per hit, whatever the lines around it
-                return None
+                return None, index
             head.insert(0, lines[back])
             if lines[back] == "  {":
                 break
@@ -99,14 +106,14 @@ class JsonListings:
             earlier = before[-(MAX_OBJECT_LINES - len(head)) :] if len(head) < MAX_OBJECT_LINES else []
             opened = [i for i, line in enumerate(earlier) if line == "  {"]
             if not opened:
-                return None
+                return None, index
             head = earlier[opened[-1] :] + head
         for forward in range(index + 1, min(len(lines), index + MAX_OBJECT_LINES)):
             if len(lines[forward]) > MAX_OBJECT:
-                return None
+                return None, index
             head.append(lines[forward])
             if lines[forward] in ("  }", "  },"):
-                return server_url("\n".join(head).rstrip(","))
-        if index + MAX_OBJECT_LINES > len(lines):
+                return server_url("\n".join(head).rstrip(",")), forward
+        if len(head) < MAX_OBJECT_LINES and index + MAX_OBJECT_LINES > len(lines):
             self._pending = head  # the object goes on in the next batch
-        return None
+        return None, index
