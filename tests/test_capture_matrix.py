@@ -3,8 +3,9 @@
 For each tool's latest version: its plain start under every way of stopping x tty/pipe x 60/200 columns,
 and every other start mode under every way of stopping in a 100-column terminal. For each older version
 (and each version of the npm/other kinds): its plain start under every way of stopping x tty/pipe at 100
-columns. The tables below are the claim, written out on their own (not read from tools/capture.py), so
-that a matrix shrinking there shows up here.
+columns; the versions added for their different lines (MORE_VERSIONS) at 60, 100 and 200 columns. The
+tables below are the claim, written out on their own (not read from tools/capture.py), so that a matrix
+shrinking there shows up here.
 """
 
 from __future__ import annotations
@@ -73,7 +74,20 @@ VERSIONS: dict[str, tuple[str, bool, str]] = {
     **{f"jupyterhub{v}": ("jupyter", False, "singleuser") for v in ("3_1", "6_1")},
 }
 VERSION_COLUMNS = {100}
-ALL_TOOLS = {**TOOLS, **{name: (kind, asks, (start,)) for name, (kind, asks, start) in VERSIONS.items()}}
+# Versions added because the lines they print differ from the versions above (werkzeug's "(Press CTRL+C to
+# quit)" on the URL line, MLflow 2 under gunicorn, Gradio 5's server-side rendering), captured at three
+# widths; other start modes as the latest versions' (every stop, tty, 100 columns).
+MORE_VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
+    "flask2_0": ("werkzeug", False, ("plain",)),
+    "mlflow2_22": ("gunicorn", False, ("plain",)),
+    "gradio5_49": ("gradio", False, ("plain", "ssr")),
+}
+MORE_VERSION_COLUMNS = {60, 100, 200}
+ALL_TOOLS = {
+    **TOOLS,
+    **{name: (kind, asks, (start,)) for name, (kind, asks, start) in VERSIONS.items()},
+    **MORE_VERSIONS,
+}
 
 
 def tool_of(entry: dict[str, Any]) -> str:
@@ -107,6 +121,15 @@ def test_each_version_is_captured_under_every_stop_and_mode(tool: str) -> None:
     _, asks, plain = VERSIONS[tool]
     stops = STOPS_ASKING if asks else STOPS
     assert cells(tool, plain) == set(itertools.product(stops, MODES, VERSION_COLUMNS))
+
+
+@pytest.mark.parametrize("tool", MORE_VERSIONS)
+def test_each_added_version_is_captured_under_every_stop_mode_and_width(tool: str) -> None:
+    _, asks, (plain, *others) = MORE_VERSIONS[tool]
+    stops = STOPS_ASKING if asks else STOPS
+    assert cells(tool, plain) == set(itertools.product(stops, MODES, MORE_VERSION_COLUMNS))
+    for start in others:
+        assert cells(tool, start) == {(stop, "tty", 100) for stop in stops}
 
 
 @pytest.mark.parametrize("entry", MATRIX, ids=lambda e: e["file"])

@@ -2123,6 +2123,18 @@ CASES += [
 ]  # fmt: skip
 
 
+# ---- more versions whose printed lines differ from the ones above (issue 13: versions never seen)
+# MLflow 2.x runs its Flask app under gunicorn (mlflow 2.22.1 mlflow/server/__init__.py:224-303, waitress only
+# on Windows), not uvicorn; Flask 2.0 prints " * Running on URL/ (Press CTRL+C to quit)" (werkzeug 2.0.3
+# serving.py:946); Gradio 5 "* Running on local URL:  URL" (gradio 5.49.1 blocks.py:2669).
+FLASK20_DEPS = ("jinja2<3.1", "itsdangerous<2.1", "click<8.2", "markupsafe<2.1")
+ENVS.update({e.name: e for e in [
+    EnvSpec("mlflow2", ("mlflow==2.22.1",), ("mlflow", "gunicorn"), PY310),
+    EnvSpec("flask20", ("flask==2.0.3", "werkzeug==2.0.3", *FLASK20_DEPS), ("flask", "werkzeug"), PY39),
+    EnvSpec("gradio5", ("gradio==5.49.1",), ("gradio", "starlette"), PY310),
+]})  # fmt: skip
+
+
 # ---- the capture matrix of the older versions and the npm/other kinds (issue 13: every version x every stop)
 # One row per (tool, version) environment: its plain start, expanded by matrix_cells like MATRIX_TOOLS, at
 # 100 columns only (the widths are the latest versions' matrix). Names mx_TOOLVERSION_START_STOP_MODE_100.
@@ -2140,11 +2152,15 @@ PRINTED_NOTE = ("PYTHONUNBUFFERED=1: the tool print()s its URL, which Python hol
 def version_tool(name: str, env: str, argv: Callable[[Ctx], list[str]], expect: Expect, *, start: str = "plain",
                  host: str = "127.0.0.1", setup: Callable[[Ctx], None] | None = None, stop_re: str = "",
                  asks: bool = False, extra_env: dict[str, str] | None = None,
-                 printed: bool = False) -> Tool:  # fmt: skip
+                 printed: bool = False, columns: tuple[int, ...] = (100,), settle: float = SETTLE,
+                 notes: str = "") -> Tool:  # fmt: skip
     """One version's row. ``printed``: the tool print()s its URL, so the pipe cells run it unbuffered."""
-    return Tool(name, env, [Start(start, argv, expect, host=host, setup=setup)], stop_re=stop_re, asks=asks,
-                extra_env=extra_env or {}, pipe_env=UNBUFFERED if printed else {},
-                pipe_notes=PRINTED_NOTE if printed else "", columns=(100,), notes=VERSION_NOTES)  # fmt: skip
+    widths = "/".join(str(c) for c in columns)
+    row_notes = VERSION_NOTES.replace(" at 100 columns", f" at {widths} columns")
+    return Tool(name, env, [Start(start, argv, expect, host=host, setup=setup, notes=notes)], stop_re=stop_re,
+                asks=asks, extra_env=extra_env or {}, pipe_env=UNBUFFERED if printed else {},
+                pipe_notes=PRINTED_NOTE if printed else "", columns=columns, settle=settle,
+                notes=row_notes)  # fmt: skip
 
 
 def jupyter_version(name: str, env: str, argv: Callable[[Ctx], list[str]], stop_re: str,
@@ -2246,6 +2262,31 @@ VERSION_TOOLS: list[Tool] = [
     version_tool("jupyterhub6_1", "hub", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"], hub_expect,
                  start="singleuser", setup=setup_hub("1"), stop_re=JUPYTER_STOP),
 ]  # fmt: skip
+
+# The versions added for their different lines, captured at 60, 100 and 200 columns.
+MORE_WIDTHS = (60, 100, 200)
+MORE_VERSION_TOOLS: list[Tool] = [
+    version_tool("flask2_0", "flask20", lambda ctx: ["flask", "run", "--port", str(ctx.port)],
+                 regex_expect("werkzeug", "http://127.0.0.1:{port}/"), setup=FLASK_APP, extra_env={"FLASK_APP": "app"},
+                 columns=MORE_WIDTHS, notes="Flask 2.0 has no --app (2.2 added it): FLASK_APP=app; Werkzeug 2.0 "
+                 "prints ' * Running on URL/ (Press CTRL+C to quit)' and no stop line"),
+    version_tool("mlflow2_22", "mlflow2", lambda ctx: ["mlflow", "server", "--host", "127.0.0.1", "--port",
+                                                       str(ctx.port)],
+                 regex_expect("gunicorn", "http://127.0.0.1:{port}"), stop_re=r"Shutting down: Master",
+                 columns=MORE_WIDTHS, settle=30.0,
+                 notes="MLflow 2 execs gunicorn (4 workers): 'Listening at: URL (PID)', nothing MLflow's, so the "
+                 "server is a gunicorn one; settle 30 s: the workers import MLflow after the master printed"),
+    version_tool("gradio5_49", "gradio5", lambda ctx: ["python", "app.py"],
+                 regex_expect("gradio", "http://127.0.0.1:{port}"), setup=setup_file("app.py", GRADIO_APP),
+                 stop_re=r"Keyboard interruption|closing server", extra_env=GRADIO_ENV, printed=True,
+                 columns=MORE_WIDTHS),
+]  # fmt: skip
+# Gradio 5's server-side rendering (Node 20+) changes its start line: ", with SSR ⚡ (...)" after the URL.
+MORE_VERSION_TOOLS[-1].starts.append(
+    Start("ssr", lambda ctx: ["python", "app.py"], regex_expect("gradio", "http://127.0.0.1:{port}"),
+          setup=setup_file("app.py", GRADIO_APP), extra_env={"GRADIO_SSR_MODE": "true"},
+          notes="GRADIO_SSR_MODE=true: server-side rendering by a Node server Gradio starts (Node 20 here)"))
+VERSION_TOOLS += MORE_VERSION_TOOLS
 CASES += matrix_cases(VERSION_TOOLS)
 
 
