@@ -78,8 +78,8 @@ VERSION_COLUMNS = {100}
 # quit)" on the URL line, MLflow 2 under gunicorn, Gradio 5's server-side rendering), captured at three
 # widths; other start modes as the latest versions' (every stop, tty, 100 columns).
 MORE_VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
-    "flask2_0": ("werkzeug", False, ("plain",)),
-    "mlflow2_22": ("gunicorn", False, ("plain",)),
+    "flask2_0": ("werkzeug", False, ("plain", "host_all")),
+    "mlflow2_22": ("gunicorn", False, ("plain", "host_all")),
     "gradio5_49": ("gradio", False, ("plain", "ssr")),
 }
 MORE_VERSION_COLUMNS = {60, 100, 200}

@@ -2281,11 +2281,21 @@ MORE_VERSION_TOOLS: list[Tool] = [
                  stop_re=r"Keyboard interruption|closing server", extra_env=GRADIO_ENV, printed=True,
                  columns=MORE_WIDTHS),
 ]  # fmt: skip
-# Gradio 5's server-side rendering (Node 20+) changes its start line: ", with SSR ⚡ (...)" after the URL.
-MORE_VERSION_TOOLS[-1].starts.append(
-    Start("ssr", lambda ctx: ["python", "app.py"], regex_expect("gradio", "http://127.0.0.1:{port}"),
-          setup=setup_file("app.py", GRADIO_APP), extra_env={"GRADIO_SSR_MODE": "true"},
-          notes="GRADIO_SSR_MODE=true: server-side rendering by a Node server Gradio starts (Node 20 here)"))
+# Their other start modes (every stop, tty, 100 columns, as the latest versions' other starts).
+MORE_STARTS = {
+    "flask2_0": Start("host_all", lambda ctx: ["flask", "run", "--port", str(ctx.port), "--host", "0.0.0.0"],
+                      printed_expect("werkzeug", "http://{host}:{port}/"), host="0.0.0.0", setup=FLASK_APP,
+                      notes=f"--host 0.0.0.0: ' * Running on all addresses.' then the interface's address; {ALL}"),
+    "mlflow2_22": Start("host_all", lambda ctx: ["mlflow", "server", "--host", "0.0.0.0", "--port", str(ctx.port)],
+                        printed_expect("gunicorn", "http://{host}:{port}"), host="0.0.0.0",
+                        notes=f"--host 0.0.0.0: gunicorn prints the address it bound; {ALL}"),
+    # Gradio 5's server-side rendering (Node 20+) changes its start line: ", with SSR ⚡ (...)" after the URL.
+    "gradio5_49": Start("ssr", lambda ctx: ["python", "app.py"], regex_expect("gradio", "http://127.0.0.1:{port}"),
+                        setup=setup_file("app.py", GRADIO_APP), extra_env={"GRADIO_SSR_MODE": "true"},
+                        notes="GRADIO_SSR_MODE=true: server-side rendering by a Node server Gradio starts (Node 20)"),
+}  # fmt: skip
+for _tool in MORE_VERSION_TOOLS:
+    _tool.starts.append(MORE_STARTS[_tool.name])
 VERSION_TOOLS += MORE_VERSION_TOOLS
 CASES += matrix_cases(VERSION_TOOLS)
 
