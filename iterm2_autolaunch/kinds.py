@@ -185,9 +185,13 @@ GRADIO = Kind(
         layout(r"\*?[ \t]*Running[ \t]+on[ \t]+local[ \t]+URL:[ \t]+",
                r"(?:,[ ]with[ ]SSR[ ]⚡(?:[ ]\([ -~]{1,120}\))?)?"),
     ),  # fmt: skip
-    # gradio 4.44.1 gradio/blocks.py:2711 "Keyboard interruption in main thread... closing server."
-    stop_line=re.compile(r"^Keyboard interruption in main thread\.\.\. closing server\.[ \t]*$"),
-    stop_cues=("Keyboard interrupt",),  # shared with http.server
+    # gradio 4.44.1 gradio/blocks.py:2711 "Keyboard interruption in main thread... closing server." (5.49.1
+    # blocks.py:2960). Under server-side rendering Gradio 5 handles SIGINT and SIGTERM itself (5.49.1
+    # node_server.py:121-123) and prints only print("\nStopping Node.js server...") (:183) before sys.exit(0).
+    stop_line=re.compile(
+        r"^(?:Keyboard interruption in main thread\.\.\. closing server\.|Stopping Node\.js server\.\.\.)[ \t]*$"
+    ),
+    stop_cues=("Keyboard interrupt", "Stopping Node.js server"),  # the first shared with http.server
     probe_path="config",
     probe_expect='"components"',  # gradio routes.py /config: the Blocks config
     default_action="open",

@@ -2278,8 +2278,8 @@ MORE_VERSION_TOOLS: list[Tool] = [
                  "server is a gunicorn one; settle 30 s: the workers import MLflow after the master printed"),
     version_tool("gradio5_49", "gradio5", lambda ctx: ["python", "app.py"],
                  regex_expect("gradio", "http://127.0.0.1:{port}"), setup=setup_file("app.py", GRADIO_APP),
-                 stop_re=r"Keyboard interruption|closing server", extra_env=GRADIO_ENV, printed=True,
-                 columns=MORE_WIDTHS),
+                 stop_re=r"Keyboard interruption|closing server|Stopping Node\.js server", extra_env=GRADIO_ENV,
+                 printed=True, columns=MORE_WIDTHS),
 ]  # fmt: skip
 # Their other start modes (every stop, tty, 100 columns, as the latest versions' other starts).
 MORE_STARTS = {
