@@ -24,7 +24,7 @@ from tests.test_engine import SSH, FakeWorld, run, settle
 
 PROBES = Path(__file__).parent / "data" / "probe"
 RECORDED: dict[str, dict[str, Any]] = {p.stem: json.loads(p.read_text()) for p in sorted(PROBES.glob("*.json"))}
-CHECKED = ("vite", "webpack", "ray", "code_server", "jupyter")
+CHECKED = ("vite", "webpack", "ray", "code_server", "jupyter", "gunicorn")
 
 
 def answer_ok(kind_name: str, server: dict[str, Any]) -> bool:
