@@ -75,12 +75,15 @@ VERSIONS: dict[str, tuple[str, bool, str]] = {
 }
 VERSION_COLUMNS = {100}
 # Versions added because the lines they print differ from the versions above (werkzeug's "(Press CTRL+C to
-# quit)" on the URL line, MLflow 2 under gunicorn, Gradio 5's server-side rendering), captured at three
-# widths; other start modes as the latest versions' (every stop, tty, 100 columns).
+# quit)" on the URL line, MLflow 2 under gunicorn, Gradio 5's server-side rendering; Flask 1.1 and distributed
+# 2023.12 print as versions above), captured at three widths; other start modes as the latest versions'
+# (every stop, tty, 100 columns).
 MORE_VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "flask2_0": ("werkzeug", False, ("plain", "host_all")),
     "mlflow2_22": ("gunicorn", False, ("plain", "host_all")),
     "gradio5_49": ("gradio", False, ("plain", "ssr")),
+    "flask1_1": ("werkzeug", False, ("plain", "host_all")),
+    "dask_scheduler2023_12": ("dask", False, ("plain", "host_all")),
 }
 MORE_VERSION_COLUMNS = {60, 100, 200}
 ALL_TOOLS = {

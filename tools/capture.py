@@ -2132,6 +2132,10 @@ ENVS.update({e.name: e for e in [
     EnvSpec("mlflow2", ("mlflow==2.22.1",), ("mlflow", "gunicorn"), PY310),
     EnvSpec("flask20", ("flask==2.0.3", "werkzeug==2.0.3", *FLASK20_DEPS), ("flask", "werkzeug"), PY39),
     EnvSpec("gradio5", ("gradio==5.49.1",), ("gradio", "starlette"), PY310),
+    EnvSpec("flask11", ("flask==1.1.4", "werkzeug==1.0.1", "jinja2<3", "markupsafe<2.1", "itsdangerous<2", "click<8"),
+            ("flask", "werkzeug"), PY38),
+    EnvSpec("dask2023", ("distributed==2023.12.1", "dask==2023.12.1", "bokeh>=3.1,<3.4", "numpy<2", "pandas<2.2"),
+            ("distributed", "bokeh"), PY310),
 ]})  # fmt: skip
 
 
@@ -2281,6 +2285,23 @@ MORE_VERSION_TOOLS: list[Tool] = [
                  stop_re=r"Keyboard interruption|closing server|Stopping Node\.js server", extra_env=GRADIO_ENV,
                  printed=True, columns=MORE_WIDTHS),
 ]  # fmt: skip
+# Same lines as a version captured before, for the hidden-version checks: Werkzeug 1.0.1 prints the URL and
+# "(Press CTRL+C to quit)" on one line as 2.0 does (serving.py:984) but the wildcard address as it is, and
+# distributed 2023.12.1 the dashboard link (scheduler.py:4061) as 2026.8.0 does (2023.3.0 and older print
+# "HOST:PORT" with no scheme: not matched, see the report).
+FLASK1_APP = setup_file("app.py", "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.route('/')\n"
+                                  "def index():\n    return 'hello from flask'\n")  # fmt: skip
+MORE_VERSION_TOOLS += [
+    version_tool("flask1_1", "flask11", lambda ctx: ["flask", "run", "--port", str(ctx.port)],
+                 regex_expect("werkzeug", "http://127.0.0.1:{port}/"), setup=FLASK1_APP,
+                 extra_env={"FLASK_APP": "app"}, columns=MORE_WIDTHS,
+                 notes="Flask 1.1 has no --app (FLASK_APP=app) and no @app.get (@app.route)"),
+    version_tool("dask_scheduler2023_12", "dask2023",
+                 lambda ctx: ["dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address",
+                              f"127.0.0.1:{ctx.port}"],
+                 regex_expect("dask", "http://127.0.0.1:{port}/status"), stop_re=r"End scheduler", columns=MORE_WIDTHS),
+]  # fmt: skip
+
 # Their other start modes (every stop, tty, 100 columns, as the latest versions' other starts).
 MORE_STARTS = {
     "flask2_0": Start("host_all", lambda ctx: ["flask", "run", "--port", str(ctx.port), "--host", "0.0.0.0"],
@@ -2293,6 +2314,13 @@ MORE_STARTS = {
     "gradio5_49": Start("ssr", lambda ctx: ["python", "app.py"], regex_expect("gradio", "http://127.0.0.1:{port}"),
                         setup=setup_file("app.py", GRADIO_APP), extra_env={"GRADIO_SSR_MODE": "true"},
                         notes="GRADIO_SSR_MODE=true: server-side rendering by a Node server Gradio starts (Node 20)"),
+    "flask1_1": Start("host_all", lambda ctx: ["flask", "run", "--port", str(ctx.port), "--host", "0.0.0.0"],
+                      printed_expect("werkzeug", "http://{host}:{port}/"), host="0.0.0.0", setup=FLASK1_APP,
+                      notes=f"--host 0.0.0.0: Werkzeug 1.0 prints http://0.0.0.0:PORT/; {ALL}"),
+    "dask_scheduler2023_12": Start("host_all", lambda ctx: ["dask", "scheduler", "--host", "0.0.0.0", "--port", "0",
+                                                            "--dashboard-address", f":{ctx.port}"],
+                                   printed_expect("dask", "http://{host}:{port}/status"), host="0.0.0.0",
+                                   notes=f"--host 0.0.0.0 --dashboard-address :PORT: {ALL}"),
 }  # fmt: skip
 for _tool in MORE_VERSION_TOOLS:
     _tool.starts.append(MORE_STARTS[_tool.name])
