@@ -2132,6 +2132,8 @@ ENVS.update({e.name: e for e in [
     EnvSpec("mlflow2", ("mlflow==2.22.1",), ("mlflow", "gunicorn"), PY310),
     EnvSpec("flask20", ("flask==2.0.3", "werkzeug==2.0.3", *FLASK20_DEPS), ("flask", "werkzeug"), PY39),
     EnvSpec("gradio5", ("gradio==5.49.1",), ("gradio", "starlette"), PY310),
+    EnvSpec("server20", ("jupyter_server==2.0.7", "jupyter_events<0.6", "jupyter_client<8", "traitlets<5.10",
+                         "pyzmq<26", "nbconvert<7.3"), ("jupyter_server",), PY310),
     EnvSpec("flask11", ("flask==1.1.4", "werkzeug==1.0.1", "jinja2<3", "markupsafe<2.1", "itsdangerous<2", "click<8"),
             ("flask", "werkzeug"), PY38),
     EnvSpec("dask2023", ("distributed==2023.12.1", "dask==2023.12.1", "bokeh>=3.1,<3.4", "numpy<2", "pandas<2.2"),
@@ -2296,6 +2298,10 @@ MORE_VERSION_TOOLS += [
                  regex_expect("werkzeug", "http://127.0.0.1:{port}/"), setup=FLASK1_APP,
                  extra_env={"FLASK_APP": "app"}, columns=MORE_WIDTHS,
                  notes="Flask 1.1 has no --app (FLASK_APP=app) and no @app.get (@app.route)"),
+    # Jupyter Server 2.0-2.3 prints the second URL as 1.x did, " or http://127.0.0.1:..." (2.0.7
+    # serverapp.py:2157 display_url; 2.4.0 :2157 "\n    "), and asks "Shutdown this Jupyter server" (:2211).
+    version_tool("jupyter_server2_0", "server20", old_server, jupyter_expect("jupyter", "/"), host="localhost",
+                 stop_re=JUPYTER_STOP, asks=True, columns=MORE_WIDTHS),
     version_tool("dask_scheduler2023_12", "dask2023",
                  lambda ctx: ["dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address",
                               f"127.0.0.1:{ctx.port}"],
@@ -2323,7 +2329,7 @@ MORE_STARTS = {
                                    notes=f"--host 0.0.0.0 --dashboard-address :PORT: {ALL}"),
 }  # fmt: skip
 for _tool in MORE_VERSION_TOOLS:
-    _tool.starts.append(MORE_STARTS[_tool.name])
+    _tool.starts += [MORE_STARTS[_tool.name]] if _tool.name in MORE_STARTS else []
 VERSION_TOOLS += MORE_VERSION_TOOLS
 CASES += matrix_cases(VERSION_TOOLS)
 
