@@ -202,8 +202,13 @@ PANEL = Kind(
     label="Panel/Bokeh",
     example=("Bokeh app running at: {url}",),
     # bokeh/server/server.py / bokeh command/subcommands/serve.py: log.info("Bokeh app running at: %s")
-    # (bokeh 2.4.3 serve.py:927, captured alone and under Panel 0.14.4).
-    url_lines=(layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+)?Bokeh[ \t]+app[ \t]+running[ \t]+at:[ \t]+"),),
+    # (bokeh 2.4.3 serve.py:927, captured alone and under Panel 0.14.4; 3.4.3 serve.py:982 under Panel 1.4.5).
+    # pn.serve() in a script prints instead print(f"Launching server at {url}") with url f"http://{address}:
+    # {server.port}{server.prefix}" (panel 1.4.5 panel/io/server.py:1152-1154, captured; 1.9.4 :1428).
+    url_lines=(
+        layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+)?Bokeh[ \t]+app[ \t]+running[ \t]+at:[ \t]+"),
+        layout(r"Launching[ \t]server[ \t]at[ \t]"),
+    ),
     # bokeh/server/server.py run_until_shutdown: print("\nInterrupted, shutting down") (Ctrl-C; bokeh 2.4.3
     # server.py:211, 3.9.2 :206), and on SIGTERM bokeh 2.4.3 server.py:299 f"Received signal {signum}, shutting
     # down" (a number; captured with Bokeh 2.4.3 and Panel 0.14.4), Bokeh 3.9.2 :294 the signal's name

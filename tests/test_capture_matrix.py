@@ -85,6 +85,7 @@ MORE_VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "flask1_1": ("werkzeug", False, ("plain", "host_all")),
     "dask_scheduler2023_12": ("dask", False, ("plain", "host_all")),
     "jupyter_server2_0": ("jupyter", True, ("plain",)),
+    "panel1_4": ("panel", False, ("plain", "pn_serve")),
 }
 MORE_VERSION_COLUMNS = {60, 100, 200}
 ALL_TOOLS = {

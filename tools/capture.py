@@ -2134,6 +2134,7 @@ ENVS.update({e.name: e for e in [
     EnvSpec("gradio5", ("gradio==5.49.1",), ("gradio", "starlette"), PY310),
     EnvSpec("server20", ("jupyter_server==2.0.7", "jupyter_events<0.6", "jupyter_client<8", "traitlets<5.10",
                          "pyzmq<26", "nbconvert<7.3"), ("jupyter_server",), PY310),
+    EnvSpec("panel14", ("panel==1.4.5", "bokeh==3.4.3", "numpy<2"), ("panel", "bokeh"), PY310),
     EnvSpec("flask11", ("flask==1.1.4", "werkzeug==1.0.1", "jinja2<3", "markupsafe<2.1", "itsdangerous<2", "click<8"),
             ("flask", "werkzeug"), PY38),
     EnvSpec("dask2023", ("distributed==2023.12.1", "dask==2023.12.1", "bokeh>=3.1,<3.4", "numpy<2", "pandas<2.2"),
@@ -2291,6 +2292,11 @@ MORE_VERSION_TOOLS: list[Tool] = [
 # "(Press CTRL+C to quit)" on one line as 2.0 does (serving.py:984) but the wildcard address as it is, and
 # distributed 2023.12.1 the dashboard link (scheduler.py:4061) as 2026.8.0 does (2023.3.0 and older print
 # "HOST:PORT" with no scheme: not matched, see the report).
+PN_SERVE_SCRIPT = """\
+    import panel as pn
+
+    pn.serve(pn.panel("hello from panel"), port={port}, address="127.0.0.1", show=False)
+    """
 FLASK1_APP = setup_file("app.py", "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.route('/')\n"
                                   "def index():\n    return 'hello from flask'\n")  # fmt: skip
 MORE_VERSION_TOOLS += [
@@ -2302,6 +2308,8 @@ MORE_VERSION_TOOLS += [
     # serverapp.py:2157 display_url; 2.4.0 :2157 "\n    "), and asks "Shutdown this Jupyter server" (:2211).
     version_tool("jupyter_server2_0", "server20", old_server, jupyter_expect("jupyter", "/"), host="localhost",
                  stop_re=JUPYTER_STOP, asks=True, columns=MORE_WIDTHS),
+    version_tool("panel1_4", "panel14", bokeh_serve("panel"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
+                 setup=setup_file("app.py", PANEL_APP), stop_re=BOKEH_STOP, columns=MORE_WIDTHS),
     version_tool("dask_scheduler2023_12", "dask2023",
                  lambda ctx: ["dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address",
                               f"127.0.0.1:{ctx.port}"],
@@ -2320,6 +2328,10 @@ MORE_STARTS = {
     "gradio5_49": Start("ssr", lambda ctx: ["python", "app.py"], regex_expect("gradio", "http://127.0.0.1:{port}"),
                         setup=setup_file("app.py", GRADIO_APP), extra_env={"GRADIO_SSR_MODE": "true"},
                         notes="GRADIO_SSR_MODE=true: server-side rendering by a Node server Gradio starts (Node 20)"),
+    # pn.serve() in a script (Panel's Python API, not `panel serve`): "Launching server at URL" (panel 1.4.5
+    # panel/io/server.py:1154, 1.9.4 :1428), no "Bokeh app running at:".
+    "panel1_4": Start("pn_serve", lambda ctx: ["python", "serve.py"], regex_expect("panel", "http://127.0.0.1:{port}"),
+                      setup=setup_file("serve.py", PN_SERVE_SCRIPT), notes="pn.serve(..., show=False) in a script"),
     "flask1_1": Start("host_all", lambda ctx: ["flask", "run", "--port", str(ctx.port), "--host", "0.0.0.0"],
                       printed_expect("werkzeug", "http://{host}:{port}/"), host="0.0.0.0", setup=FLASK1_APP,
                       notes=f"--host 0.0.0.0: Werkzeug 1.0 prints http://0.0.0.0:PORT/; {ALL}"),
