@@ -86,6 +86,11 @@ MORE_VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "dask_scheduler2023_12": ("dask", False, ("plain", "host_all")),
     "jupyter_server2_0": ("jupyter", True, ("plain",)),
     "panel1_4": ("panel", False, ("plain", "pn_serve")),
+    "uvicorn0_13": ("uvicorn", False, ("plain",)),
+    "dash3_0": ("dash", False, ("plain",)),
+    "marimo0_10": ("marimo", True, ("edit_file",)),
+    "tensorboard2_17": ("tensorboard", False, ("plain",)),
+    "streamlit1_45": ("streamlit", False, ("run_file",)),
 }
 MORE_VERSION_COLUMNS = {60, 100, 200}
 ALL_TOOLS = {

@@ -94,6 +94,7 @@ def address_port(lines: list[str]) -> int:
     ["[2026-12-04 16:53:32 +0000] [4242] [INFO] Listening at: http://127.0.0.1:8000 (pid 4242)"],
     [" * Running on http://127.0.0.1:5000/ (Press CTRL+C to quit) - not now"],  # Werkzeug 2.0's, text after
     ["* Running on local URL:  http://127.0.0.1:7860, with SSR ⚡ (experimental) and more"],  # Gradio 5's
+    ["Launching server at http://127.0.0.1:5006 (Panel)"],  # pn.serve()'s line with text after the URL
 ])  # fmt: skip
 def test_look_alikes_of_the_new_layouts_are_not_announced(lines: list[str]) -> None:
     """Hand-written near misses: the start lines are whole-line layouts, and Vite's needs its banner above."""
