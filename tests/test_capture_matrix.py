@@ -91,6 +91,9 @@ MORE_VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "marimo0_10": ("marimo", True, ("edit_file",)),
     "tensorboard2_17": ("tensorboard", False, ("plain",)),
     "streamlit1_45": ("streamlit", False, ("run_file",)),
+    "jupyterlab4_0": ("jupyter", True, ("plain",)),
+    "voila0_5_0": ("voila", False, ("plain",)),
+    "gradio5_0": ("gradio", False, ("plain", "ssr")),
 }
 MORE_VERSION_COLUMNS = {60, 100, 200}
 ALL_TOOLS = {

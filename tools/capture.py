@@ -13,7 +13,8 @@ is generated: each tool's plain start under every stop (Ctrl-C answered ``y``, t
 asks, SIGTERM, SIGKILL, the terminal closed) x output to the terminal or a pipe x 60 and 200 columns, and
 its other start modes under every stop in a 100-column terminal. VERSION_TOOLS does the same for each older
 version and each version of the npm/other kinds (one row per environment): its plain start under every stop
-x tty/pipe, at 100 columns.
+x tty/pipe, at 100 columns (the rows of MORE_VERSION_TOOLS at 60, 100 and 200, and their other start modes
+as MATRIX_TOOLS' are).
 
 Usage::
 
@@ -2140,6 +2141,10 @@ ENVS.update({e.name: e for e in [
     EnvSpec("marimo010", ("marimo==0.10.19",), ("marimo",), PY310),
     EnvSpec("tb217", ("tensorboard==2.17.1", "numpy<2", "setuptools<81"), ("tensorboard",), PY310),
     EnvSpec("st145", ("streamlit==1.45.1",), ("streamlit",), PY310),
+    EnvSpec("lab40", ("jupyterlab==4.0.13", "jupyter_server<2.11"), ("jupyterlab", "jupyter_server"), PY310),
+    EnvSpec("voila050", ("voila==0.5.0", "ipykernel", "jupyter_server<2.11"), ("voila", "jupyter_server"), PY310),
+    EnvSpec("gradio50", ("gradio==5.0.2", "starlette<0.42", "fastapi<0.116", "huggingface_hub<0.27", "pydantic<2.11"),
+            ("gradio", "starlette"), PY310),
     EnvSpec("flask11", ("flask==1.1.4", "werkzeug==1.0.1", "jinja2<3", "markupsafe<2.1", "itsdangerous<2", "click<8"),
             ("flask", "werkzeug"), PY38),
     EnvSpec("dask2023", ("distributed==2023.12.1", "dask==2023.12.1", "bokeh>=3.1,<3.4", "numpy<2", "pandas<2.2"),
@@ -2330,6 +2335,14 @@ MORE_VERSION_TOOLS += [
                  setup=logs_dir, stop_re=TENSORBOARD_STOP, columns=MORE_WIDTHS),
     version_tool("streamlit1_45", "st145", ST_127, regex_expect("streamlit", "http://127.0.0.1:{port}"),
                  start="run_file", setup=ST_APP, stop_re=r"Stopping", columns=MORE_WIDTHS),
+    version_tool("jupyterlab4_0", "lab40", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
+                 stop_re=JUPYTER_STOP, asks=True, columns=MORE_WIDTHS),
+    version_tool("voila0_5_0", "voila050", voila_nb, regex_expect("voila", "http://localhost:{port}/"),
+                 host="localhost", setup=voila_setup, stop_re=VOILA_STOP, columns=MORE_WIDTHS),
+    version_tool("gradio5_0", "gradio50", lambda ctx: ["python", "app.py"],
+                 regex_expect("gradio", "http://127.0.0.1:{port}"), setup=setup_file("app.py", GRADIO_APP),
+                 stop_re=r"Keyboard interruption|closing server|Stopping Node\.js server", extra_env=GRADIO_ENV,
+                 printed=True, columns=MORE_WIDTHS),
     version_tool("dask_scheduler2023_12", "dask2023",
                  lambda ctx: ["dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address",
                               f"127.0.0.1:{ctx.port}"],
@@ -2352,6 +2365,10 @@ MORE_STARTS = {
     # panel/io/server.py:1154, 1.9.4 :1428), no "Bokeh app running at:".
     "panel1_4": Start("pn_serve", lambda ctx: ["python", "serve.py"], regex_expect("panel", "http://127.0.0.1:{port}"),
                       setup=setup_file("serve.py", PN_SERVE_SCRIPT), notes="pn.serve(..., show=False) in a script"),
+    # Gradio 5.0's SSR line has no note after it: 5.0.2 strings.py:12 "..., with SSR ⚡".
+    "gradio5_0": Start("ssr", lambda ctx: ["python", "app.py"], regex_expect("gradio", "http://127.0.0.1:{port}"),
+                       setup=setup_file("app.py", GRADIO_APP), extra_env={"GRADIO_SSR_MODE": "true"},
+                       notes="GRADIO_SSR_MODE=true: server-side rendering by a Node server Gradio starts (Node 20)"),
     "flask1_1": Start("host_all", lambda ctx: ["flask", "run", "--port", str(ctx.port), "--host", "0.0.0.0"],
                       printed_expect("werkzeug", "http://{host}:{port}/"), host="0.0.0.0", setup=FLASK1_APP,
                       notes=f"--host 0.0.0.0: Werkzeug 1.0 prints http://0.0.0.0:PORT/; {ALL}"),
