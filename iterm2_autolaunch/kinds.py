@@ -187,7 +187,8 @@ GRADIO = Kind(
     ),  # fmt: skip
     # gradio 4.44.1 gradio/blocks.py:2711 "Keyboard interruption in main thread... closing server." (5.49.1
     # blocks.py:2960). Under server-side rendering Gradio 5 handles SIGINT and SIGTERM itself (5.49.1
-    # node_server.py:121-123) and prints only print("\nStopping Node.js server...") (:183) before sys.exit(0).
+    # node_server.py:121-123) and prints only print("\nStopping Node.js server...") (:183; 5.0.2 :176, captured)
+    # before sys.exit(0).
     stop_line=re.compile(
         r"^(?:Keyboard interruption in main thread\.\.\. closing server\.|Stopping Node\.js server\.\.\.)[ \t]*$"
     ),
