@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 
 from iterm2_autolaunch.kind_layouts import BANNER_WINDOW, JUPYTER_LOG, PREFIXES, URL, Kind, any_prefix, layout
-from iterm2_autolaunch.kinds_dev import HTTP_SERVER, UVICORN, VITE, WEBPACK, WEBPACK_LOG, WERKZEUG
+from iterm2_autolaunch.kinds_dev import GUNICORN, HTTP_SERVER, UVICORN, VITE, WEBPACK, WEBPACK_LOG, WERKZEUG
 
 __all__ = [  # the machinery is kind_layouts.py's; importers of kinds see one table with its vocabulary
-    "BANNER_WINDOW", "HTTP_SERVER", "JUPYTER_LOG", "KINDS", "KIND_BY_NAME", "PREFIXES", "URL", "UVICORN", "VITE",
-    "WEBPACK", "WEBPACK_LOG", "WERKZEUG", "Kind", "any_prefix", "layout",
+    "BANNER_WINDOW", "GUNICORN", "HTTP_SERVER", "JUPYTER_LOG", "KINDS", "KIND_BY_NAME", "PREFIXES", "URL",
+    "UVICORN", "VITE", "WEBPACK", "WEBPACK_LOG", "WERKZEUG", "Kind", "any_prefix", "layout",
 ]  # fmt: skip
 
 JUPYTER_STOP = re.compile(
@@ -176,11 +176,23 @@ GRADIO = Kind(
     label="Gradio",
     example=("* Running on local URL:  {url}",),
     # gradio 4.44.1 gradio/strings.py:12 "Running on local URL:  {}" (5.x prints "* Running on ...");
-    # captured: 3.50.2 strings.py:12 and 3.20.1 :10 (same text; stop line blocks.py:2363 / :1682).
-    url_lines=(layout(r"\*?[ \t]*Running[ \t]+on[ \t]+local[ \t]+URL:[ \t]+"),),
-    # gradio 4.44.1 gradio/blocks.py:2711 "Keyboard interruption in main thread... closing server."
-    stop_line=re.compile(r"^Keyboard interruption in main thread\.\.\. closing server\.[ \t]*$"),
-    stop_cues=("Keyboard interrupt",),  # shared with http.server
+    # captured: 3.50.2 strings.py:12 and 3.20.1 :10 (same text; stop line blocks.py:2363 / :1682), 5.49.1
+    # blocks.py:2669 "* Running on local URL:  {}://{}:{}". With server-side rendering (GRADIO_SSR_MODE=true or
+    # launch(ssr_mode=True)) Gradio 5 adds ", with SSR ⚡" and a note in parentheses: 5.0.2 strings.py:12
+    # (no note), 5.9.1 strings.py:12 "(experimental, to disable set `ssr=False` in `launch()`)", 5.49.1
+    # blocks.py:2667 the same with `ssr_mode=False` (captured).
+    url_lines=(
+        layout(r"\*?[ \t]*Running[ \t]+on[ \t]+local[ \t]+URL:[ \t]+",
+               r"(?:,[ ]with[ ]SSR[ ]⚡(?:[ ]\([ -~]{1,120}\))?)?"),
+    ),  # fmt: skip
+    # gradio 4.44.1 gradio/blocks.py:2711 "Keyboard interruption in main thread... closing server." (5.49.1
+    # blocks.py:2960). Under server-side rendering Gradio 5 handles SIGINT and SIGTERM itself (5.49.1
+    # node_server.py:121-123) and prints only print("\nStopping Node.js server...") (:183; 5.0.2 :176, captured)
+    # before sys.exit(0).
+    stop_line=re.compile(
+        r"^(?:Keyboard interruption in main thread\.\.\. closing server\.|Stopping Node\.js server\.\.\.)[ \t]*$"
+    ),
+    stop_cues=("Keyboard interrupt", "Stopping Node.js server"),  # the first shared with http.server
     probe_path="config",
     probe_expect='"components"',  # gradio routes.py /config: the Blocks config
     default_action="open",
@@ -191,8 +203,13 @@ PANEL = Kind(
     label="Panel/Bokeh",
     example=("Bokeh app running at: {url}",),
     # bokeh/server/server.py / bokeh command/subcommands/serve.py: log.info("Bokeh app running at: %s")
-    # (bokeh 2.4.3 serve.py:927, captured alone and under Panel 0.14.4).
-    url_lines=(layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+)?Bokeh[ \t]+app[ \t]+running[ \t]+at:[ \t]+"),),
+    # (bokeh 2.4.3 serve.py:927, captured alone and under Panel 0.14.4; 3.4.3 serve.py:982 under Panel 1.4.5).
+    # pn.serve() in a script prints instead print(f"Launching server at {url}") with url f"http://{address}:
+    # {server.port}{server.prefix}" (panel 1.4.5 panel/io/server.py:1152-1154, captured; 1.9.4 :1428).
+    url_lines=(
+        layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+)?Bokeh[ \t]+app[ \t]+running[ \t]+at:[ \t]+"),
+        layout(r"Launching[ \t]server[ \t]at[ \t]"),
+    ),
     # bokeh/server/server.py run_until_shutdown: print("\nInterrupted, shutting down") (Ctrl-C; bokeh 2.4.3
     # server.py:211, 3.9.2 :206), and on SIGTERM bokeh 2.4.3 server.py:299 f"Received signal {signum}, shutting
     # down" (a number; captured with Bokeh 2.4.3 and Panel 0.14.4), Bokeh 3.9.2 :294 the signal's name
@@ -316,7 +333,7 @@ CODE_SERVER = Kind(
 
 KINDS: tuple[Kind, ...] = (
     JUPYTER, VOILA, TENSORBOARD, MARIMO, STREAMLIT, GRADIO, PANEL, DASH, DASK, MLFLOW, UVICORN, WERKZEUG,
-    HTTP_SERVER, VITE, WEBPACK, RAY, CODE_SERVER,
+    GUNICORN, HTTP_SERVER, VITE, WEBPACK, RAY, CODE_SERVER,
 )  # fmt: skip
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
 

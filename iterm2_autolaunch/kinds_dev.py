@@ -28,10 +28,38 @@ WERKZEUG = Kind(
     label="Flask/Werkzeug",
     example=(" * Running on {url}",),
     # werkzeug 3.1.9 werkzeug/serving.py:862/867 f" * Running on {scheme}://{host}:{self.port}", then
-    # :1113 "Press CTRL+C to quit"; it prints no stop line.
-    url_lines=(layout(r"[ \t]\*[ \t]Running[ \t]on[ \t]"),),
+    # :1113 "Press CTRL+C to quit"; it prints no stop line. Werkzeug 2.0 and older print both on one line:
+    # werkzeug 2.0.3 serving.py:946 " * Running on %s://%s:%d/ (Press CTRL+C to quit)" (captured under Flask
+    # 2.0.3); 2.2.3 serving.py:805/:810 as 3.x.
+    url_lines=(layout(r"[ \t]\*[ \t]Running[ \t]on[ \t]", r"(?:[ \t]+\(Press[ \t]CTRL\+C[ \t]to[ \t]quit\))?"),),
     probe_path="",
     probe_header=("Server", "Werkzeug"),  # werkzeug serving.py WSGIRequestHandler.version_string
+    generic=True,
+)
+
+GUNICORN = Kind(
+    name="gunicorn",
+    label="Gunicorn",
+    example=("[2026-12-04 16:50:00 +0000] [4242] [INFO] Listening at: {url} (4242)",),
+    # gunicorn 23.0.0 gunicorn/arbiter.py:158 self.log.info("Listening at: %s (%s)", listeners_str, self.pid),
+    # each listener "%s://%s:%d" (sock.py:85; "http://[%s]:%d" for IPv6, :98), under the error log's format
+    # "%(asctime)s [%(process)d] [%(levelname)s] %(message)s" with datefmt "[%Y-%m-%d %H:%M:%S %z]"
+    # (glogging.py:175-176); the same in 21.2.0 (arbiter.py:159, glogging.py:176-177). MLflow 2.x serves its
+    # UI so (mlflow 2.22.1 mlflow/server/__init__.py:224-303 execs "python -m gunicorn -b HOST:PORT -w 4
+    # mlflow.server:app"; captured with gunicorn 23.0.0): nothing MLflow's is printed.
+    url_lines=(
+        layout(r"\[[0-9]{4}-[0-9]{2}-[0-9]{2}[ \t][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[ \t][+-][0-9]{4})?\][ \t]"
+               r"\[[0-9]{1,10}\][ \t]\[INFO\][ \t]Listening[ \t]at:[ \t]", r"[ \t]\([0-9]{1,10}\)"),
+    ),  # fmt: skip
+    # gunicorn 23.0.0 gunicorn/arbiter.py:344 log_func("Shutting down: %s", self.master_name) from halt(), which
+    # SIGINT and SIGTERM both reach (:222 "Handling signal: %s" first, then handle_int / handle_term raise
+    # StopIteration, :225).
+    stop_line=re.compile(r"^\[[0-9 :+-]{19,30}\][ \t]\[[0-9]{1,10}\][ \t]\[INFO\][ \t]Shutting down: Master", re.ASCII),
+    stop_cues=("Shutting down: Master",),
+    probe_path="",
+    probe_header=("Server", "gunicorn"),  # gunicorn 23.0.0 http/wsgi.py:315 "Server: %s" with SERVER "gunicorn"
+    # The master binds and prints before its workers have imported the app (MLflow 2: tens of seconds).
+    listens_within=180.0,
     generic=True,
 )
 

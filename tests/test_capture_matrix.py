@@ -86,6 +86,27 @@ VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "ray2_60": ("ray", False, ("start_block", "init", "host_any", "init_any")),
     **{f"jupyterhub{v}": ("jupyter", False, ("singleuser",)) for v in ("3_1", "6_1")},
 }
+# Versions added because the lines they print differ from the versions above (werkzeug's "(Press CTRL+C to
+# quit)" on the URL line, MLflow 2 under gunicorn, Gradio 5's server-side rendering; Flask 1.1 and distributed
+# 2023.12 print as versions above), captured as the rows above.
+MORE_VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
+    "flask2_0": ("werkzeug", False, ("plain", "host_all")),
+    "mlflow2_22": ("gunicorn", False, ("plain", "host_all")),
+    "gradio5_49": ("gradio", False, ("plain", "ssr")),
+    "flask1_1": ("werkzeug", False, ("plain", "host_all")),
+    "dask_scheduler2023_12": ("dask", False, ("plain", "host_all")),
+    "jupyter_server2_0": ("jupyter", True, ("plain",)),
+    "panel1_4": ("panel", False, ("plain", "pn_serve")),
+    "uvicorn0_13": ("uvicorn", False, ("plain",)),
+    "dash3_0": ("dash", False, ("plain",)),
+    "marimo0_10": ("marimo", True, ("edit_file",)),
+    "tensorboard2_17": ("tensorboard", False, ("plain",)),
+    "streamlit1_45": ("streamlit", False, ("run_file",)),
+    "jupyterlab4_0": ("jupyter", True, ("plain",)),
+    "voila0_5_0": ("voila", False, ("plain",)),
+    "gradio5_0": ("gradio", False, ("plain", "ssr")),
+}
+VERSIONS.update(MORE_VERSIONS)
 VERSION_COLUMNS = {60, 100, 200}
 ALL_TOOLS = {**TOOLS, **VERSIONS}
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from iterm2_autolaunch.kinds import HTTP_SERVER, JUPYTER, KIND_BY_NAME, UVICORN, WERKZEUG
+from iterm2_autolaunch.kinds import GUNICORN, HTTP_SERVER, JUPYTER, KIND_BY_NAME, UVICORN, WERKZEUG
 from iterm2_autolaunch.probe import judge, probe_once
 
 
@@ -53,7 +53,7 @@ def test_python_http_server_is_recognised_by_its_server_header(file_server: str)
     assert probe_once(file_server, HTTP_SERVER, timeout=5).ok
 
 
-@pytest.mark.parametrize("kind", [UVICORN, WERKZEUG, KIND_BY_NAME["streamlit"]], ids=lambda k: k.name)
+@pytest.mark.parametrize("kind", [UVICORN, WERKZEUG, GUNICORN, KIND_BY_NAME["streamlit"]], ids=lambda k: k.name)
 def test_another_server_is_not_taken_for_this_kind(file_server: str, kind: object) -> None:
     result = probe_once(file_server + "_stcore/health", kind, timeout=5)  # type: ignore[arg-type]
     assert not result.ok and "not a" in result.reason

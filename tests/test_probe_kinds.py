@@ -24,7 +24,7 @@ from tests.test_engine import SSH, FakeWorld, run, settle
 
 PROBES = Path(__file__).parent / "data" / "probe"
 RECORDED: dict[str, dict[str, Any]] = {p.stem: json.loads(p.read_text()) for p in sorted(PROBES.glob("*.json"))}
-CHECKED = ("vite", "webpack", "ray", "code_server", "jupyter")
+CHECKED = ("vite", "webpack", "ray", "code_server", "jupyter", "gunicorn")
 
 
 def answer_ok(kind_name: str, server: dict[str, Any]) -> bool:
@@ -89,6 +89,12 @@ def address_port(lines: list[str]) -> int:
     ["<i> [webpack-dev-server] Loopback: http://localhost:8080/, see below"],
     ["[2026-12-04T14:39:05.036Z] info  HTTP server listening on http://127.0.0.1:8080/ now"],
     ["View the dashboard at http://127.0.0.1:8265"],  # Ray's sentence without its "Started ..." before it
+    ["Listening at: http://127.0.0.1:8000 (4242)"],  # gunicorn's message without its log prefix
+    ["[2026-12-04 16:53:32 +0000] [4242] [INFO] Listening at: http://127.0.0.1:8000 (4242) and more"],
+    ["[2026-12-04 16:53:32 +0000] [4242] [INFO] Listening at: http://127.0.0.1:8000 (pid 4242)"],
+    [" * Running on http://127.0.0.1:5000/ (Press CTRL+C to quit) - not now"],  # Werkzeug 2.0's, text after
+    ["* Running on local URL:  http://127.0.0.1:7860, with SSR ⚡ (experimental) and more"],  # Gradio 5's
+    ["Launching server at http://127.0.0.1:5006 (Panel)"],  # pn.serve()'s line with text after the URL
 ])  # fmt: skip
 def test_look_alikes_of_the_new_layouts_are_not_announced(lines: list[str]) -> None:
     """Hand-written near misses: the start lines are whole-line layouts, and Vite's needs its banner above."""

@@ -1807,7 +1807,8 @@ def run_listing(listing: ListingCase, venv: Venv, out: Path, tmp: Path) -> list[
                 raise RuntimeError(f"{name}: {shown} servers listed, expected {len(listing.servers)}")
             (out / f"{name}.raw").write_bytes(data)
             entry = base_entry(name, venv, argv, 100, 30)
-            entry.update(expect=[], shutdown=False, listing=shown, exit_status=proc.proc.returncode)
+            entry.update(expect=[], shutdown=False, listing=shown, exit_status=proc.proc.returncode,
+                         stop="none (listing command exits)", mode="tty")
             if listing.notes:
                 entry["notes"] = listing.notes
             entries.append(entry)
@@ -2127,6 +2128,34 @@ CASES += [
 ]  # fmt: skip
 
 
+# ---- more versions whose printed lines differ from the ones above (issue 13: versions never seen)
+# MLflow 2.x runs its Flask app under gunicorn (mlflow 2.22.1 mlflow/server/__init__.py:224-303, waitress only
+# on Windows), not uvicorn; Flask 2.0 prints " * Running on URL/ (Press CTRL+C to quit)" (werkzeug 2.0.3
+# serving.py:946); Gradio 5 "* Running on local URL:  URL" (gradio 5.49.1 blocks.py:2669).
+FLASK20_DEPS = ("jinja2<3.1", "itsdangerous<2.1", "click<8.2", "markupsafe<2.1")
+ENVS.update({e.name: e for e in [
+    EnvSpec("mlflow2", ("mlflow==2.22.1",), ("mlflow", "gunicorn"), PY310),
+    EnvSpec("flask20", ("flask==2.0.3", "werkzeug==2.0.3", *FLASK20_DEPS), ("flask", "werkzeug"), PY39),
+    EnvSpec("gradio5", ("gradio==5.49.1",), ("gradio", "starlette"), PY310),
+    EnvSpec("server20", ("jupyter_server==2.0.7", "jupyter_events<0.6", "jupyter_client<8", "traitlets<5.10",
+                         "pyzmq<26", "nbconvert<7.3"), ("jupyter_server",), PY310),
+    EnvSpec("panel14", ("panel==1.4.5", "bokeh==3.4.3", "numpy<2"), ("panel", "bokeh"), PY310),
+    EnvSpec("uvicorn013", ("uvicorn==0.13.4",), ("uvicorn",), PY39),
+    EnvSpec("dash30", ("dash==3.0.4",), ("dash", "flask"), PY310),
+    EnvSpec("marimo010", ("marimo==0.10.19",), ("marimo",), PY310),
+    EnvSpec("tb217", ("tensorboard==2.17.1", "numpy<2", "setuptools<81"), ("tensorboard",), PY310),
+    EnvSpec("st145", ("streamlit==1.45.1",), ("streamlit",), PY310),
+    EnvSpec("lab40", ("jupyterlab==4.0.13", "jupyter_server<2.11"), ("jupyterlab", "jupyter_server"), PY310),
+    EnvSpec("voila050", ("voila==0.5.0", "ipykernel", "jupyter_server<2.11"), ("voila", "jupyter_server"), PY310),
+    EnvSpec("gradio50", ("gradio==5.0.2", "starlette<0.42", "fastapi<0.116", "huggingface_hub<0.27", "pydantic<2.11"),
+            ("gradio", "starlette"), PY310),
+    EnvSpec("flask11", ("flask==1.1.4", "werkzeug==1.0.1", "jinja2<3", "markupsafe<2.1", "itsdangerous<2", "click<8"),
+            ("flask", "werkzeug"), PY38),
+    EnvSpec("dask2023", ("distributed==2023.12.1", "dask==2023.12.1", "bokeh>=3.1,<3.4", "numpy<2", "pandas<2.2"),
+            ("distributed", "bokeh"), PY310),
+]})  # fmt: skip
+
+
 # ---- the capture matrix of the older versions and the npm/other kinds (issue 13: every version x every stop)
 # One row per (tool, version) environment: its plain start at 60, 100 and 200 columns (100 was recorded first)
 # and its other start modes at 100, expanded by matrix_cells like MATRIX_TOOLS.
@@ -2145,13 +2174,14 @@ PRINTED_NOTE = ("PYTHONUNBUFFERED=1: the tool print()s its URL, which Python hol
 def version_tool(name: str, env: str, argv: Callable[[Ctx], list[str]], expect: Expect, *, start: str = "plain",
                  host: str = "127.0.0.1", setup: Callable[[Ctx], None] | None = None, stop_re: str = "",
                  asks: bool = False, extra_env: dict[str, str] | None = None,
-                 printed: bool = False, others: list[Start] | None = None) -> Tool:  # fmt: skip
+                 printed: bool = False, others: list[Start] | None = None, columns: tuple[int, ...] = (60, 100, 200),
+                 settle: float = SETTLE, notes: str = "") -> Tool:  # fmt: skip
     """One version's row. ``printed``: the tool print()s its URL, so the pipe cells run it unbuffered.
     ``others``: its other start modes (every stop at tty/100, as matrix_cells makes them)."""
-    return Tool(name, env, [Start(start, argv, expect, host=host, setup=setup), *(others or [])],
-                stop_re=stop_re, asks=asks,
-                extra_env=extra_env or {}, pipe_env=UNBUFFERED if printed else {},
-                pipe_notes=PRINTED_NOTE if printed else "", columns=(60, 100, 200), notes=VERSION_NOTES)  # fmt: skip
+    return Tool(name, env, [Start(start, argv, expect, host=host, setup=setup, notes=notes), *(others or [])],
+                stop_re=stop_re, asks=asks, extra_env=extra_env or {}, pipe_env=UNBUFFERED if printed else {},
+                pipe_notes=PRINTED_NOTE if printed else "", columns=columns, settle=settle,
+                notes=VERSION_NOTES)  # fmt: skip
 
 
 def jupyter_version(name: str, env: str, argv: Callable[[Ctx], list[str]], stop_re: str,
@@ -2446,6 +2476,107 @@ VERSION_TOOLS: list[Tool] = [
     version_tool("jupyterhub6_1", "hub", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"], hub_expect,
                  start="singleuser", setup=setup_hub("1"), stop_re=JUPYTER_STOP),
 ]  # fmt: skip
+
+# The versions added for their different lines (captured at 60, 100 and 200 columns, as every version row).
+MORE_WIDTHS = (60, 100, 200)
+MORE_VERSION_TOOLS: list[Tool] = [
+    version_tool("flask2_0", "flask20", lambda ctx: ["flask", "run", "--port", str(ctx.port)],
+                 regex_expect("werkzeug", "http://127.0.0.1:{port}/"), setup=FLASK_APP, extra_env={"FLASK_APP": "app"},
+                 columns=MORE_WIDTHS, notes="Flask 2.0 has no --app (2.2 added it): FLASK_APP=app; Werkzeug 2.0 "
+                 "prints ' * Running on URL/ (Press CTRL+C to quit)' and no stop line"),
+    version_tool("mlflow2_22", "mlflow2", lambda ctx: ["mlflow", "server", "--host", "127.0.0.1", "--port",
+                                                       str(ctx.port)],
+                 regex_expect("gunicorn", "http://127.0.0.1:{port}"), stop_re=r"Shutting down: Master",
+                 columns=MORE_WIDTHS, settle=30.0,
+                 notes="MLflow 2 execs gunicorn (4 workers): 'Listening at: URL (PID)', nothing MLflow's, so the "
+                 "server is a gunicorn one; settle 30 s: the workers import MLflow after the master printed"),
+    version_tool("gradio5_49", "gradio5", lambda ctx: ["python", "app.py"],
+                 regex_expect("gradio", "http://127.0.0.1:{port}"), setup=setup_file("app.py", GRADIO_APP),
+                 stop_re=r"Keyboard interruption|closing server|Stopping Node\.js server", extra_env=GRADIO_ENV,
+                 printed=True, columns=MORE_WIDTHS),
+]  # fmt: skip
+# Same lines as a version captured before, for the hidden-version checks: Werkzeug 1.0.1 prints the URL and
+# "(Press CTRL+C to quit)" on one line as 2.0 does (serving.py:984) but the wildcard address as it is, and
+# distributed 2023.12.1 the dashboard link (scheduler.py:4061) as 2026.8.0 does (2023.3.0 and older print
+# "HOST:PORT" with no scheme: not matched, see the report).
+PN_SERVE_SCRIPT = """\
+    import panel as pn
+
+    pn.serve(pn.panel("hello from panel"), port={port}, address="127.0.0.1", show=False)
+    """
+FLASK1_APP = setup_file("app.py", "from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.route('/')\n"
+                                  "def index():\n    return 'hello from flask'\n")  # fmt: skip
+MORE_VERSION_TOOLS += [
+    version_tool("flask1_1", "flask11", lambda ctx: ["flask", "run", "--port", str(ctx.port)],
+                 regex_expect("werkzeug", "http://127.0.0.1:{port}/"), setup=FLASK1_APP,
+                 extra_env={"FLASK_APP": "app"}, columns=MORE_WIDTHS,
+                 notes="Flask 1.1 has no --app (FLASK_APP=app) and no @app.get (@app.route)"),
+    # Jupyter Server 2.0-2.3 prints the second URL as 1.x did, " or http://127.0.0.1:..." (2.0.7
+    # serverapp.py:2157 display_url; 2.4.0 :2157 "\n    "), and asks "Shutdown this Jupyter server" (:2211).
+    version_tool("jupyter_server2_0", "server20", old_server, jupyter_expect("jupyter", "/"), host="localhost",
+                 stop_re=JUPYTER_STOP, asks=True, columns=MORE_WIDTHS),
+    version_tool("panel1_4", "panel14", bokeh_serve("panel"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
+                 setup=setup_file("app.py", PANEL_APP), stop_re=BOKEH_STOP, columns=MORE_WIDTHS),
+    # Versions in the gaps of the ones above whose start and stop strings are the same (checked in the wheels:
+    # uvicorn 0.13.4 config.py:376, server.py:72; dash 3.0.4 dash.py:2255; marimo 0.10.19 _server/print.py:26,
+    # :41, :55; tensorboard 2.17.1 program.py:593, :368; streamlit 1.45.1 web/bootstrap.py:176,
+    # web/server/server.py:468): what they print is captured, not assumed.
+    version_tool("uvicorn0_13", "uvicorn013", lambda ctx: ["uvicorn", "app:app", "--port", str(ctx.port)],
+                 regex_expect("uvicorn", "http://127.0.0.1:{port}"), setup=UVICORN_APP,
+                 stop_re=r"Finished server process", columns=MORE_WIDTHS),
+    version_tool("dash3_0", "dash30", lambda ctx: ["python", "app.py"], regex_expect("dash", "http://127.0.0.1:{port}/"),
+                 setup=setup_file("app.py", DASH_APP), columns=MORE_WIDTHS),
+    version_tool("marimo0_10", "marimo010", marimo_edit, MARIMO_URL, start="edit_file", setup=MARIMO_NB,
+                 stop_re=r"Thanks for using marimo", asks=True, printed=True, columns=MORE_WIDTHS),
+    version_tool("tensorboard2_17", "tb217", TB_127, regex_expect("tensorboard", "http://127.0.0.1:{port}/"),
+                 setup=logs_dir, stop_re=TENSORBOARD_STOP, columns=MORE_WIDTHS),
+    version_tool("streamlit1_45", "st145", ST_127, regex_expect("streamlit", "http://127.0.0.1:{port}"),
+                 start="run_file", setup=ST_APP, stop_re=r"Stopping", columns=MORE_WIDTHS),
+    version_tool("jupyterlab4_0", "lab40", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
+                 stop_re=JUPYTER_STOP, asks=True, columns=MORE_WIDTHS),
+    version_tool("voila0_5_0", "voila050", voila_nb, regex_expect("voila", "http://localhost:{port}/"),
+                 host="localhost", setup=voila_setup, stop_re=VOILA_STOP, columns=MORE_WIDTHS),
+    version_tool("gradio5_0", "gradio50", lambda ctx: ["python", "app.py"],
+                 regex_expect("gradio", "http://127.0.0.1:{port}"), setup=setup_file("app.py", GRADIO_APP),
+                 stop_re=r"Keyboard interruption|closing server|Stopping Node\.js server", extra_env=GRADIO_ENV,
+                 printed=True, columns=MORE_WIDTHS),
+    version_tool("dask_scheduler2023_12", "dask2023",
+                 lambda ctx: ["dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address",
+                              f"127.0.0.1:{ctx.port}"],
+                 regex_expect("dask", "http://127.0.0.1:{port}/status"), stop_re=r"End scheduler", columns=MORE_WIDTHS),
+]  # fmt: skip
+
+# Their other start modes (every stop, tty, 100 columns, as the latest versions' other starts).
+MORE_STARTS = {
+    "flask2_0": Start("host_all", lambda ctx: ["flask", "run", "--port", str(ctx.port), "--host", "0.0.0.0"],
+                      printed_expect("werkzeug", "http://{host}:{port}/"), host="0.0.0.0", setup=FLASK_APP,
+                      notes=f"--host 0.0.0.0: ' * Running on all addresses.' then the interface's address; {ALL}"),
+    "mlflow2_22": Start("host_all", lambda ctx: ["mlflow", "server", "--host", "0.0.0.0", "--port", str(ctx.port)],
+                        printed_expect("gunicorn", "http://{host}:{port}"), host="0.0.0.0",
+                        notes=f"--host 0.0.0.0: gunicorn prints the address it bound; {ALL}"),
+    # Gradio 5's server-side rendering (Node 20+) changes its start line: ", with SSR ⚡ (...)" after the URL.
+    "gradio5_49": Start("ssr", lambda ctx: ["python", "app.py"], regex_expect("gradio", "http://127.0.0.1:{port}"),
+                        setup=setup_file("app.py", GRADIO_APP), extra_env={"GRADIO_SSR_MODE": "true"},
+                        notes="GRADIO_SSR_MODE=true: server-side rendering by a Node server Gradio starts (Node 20)"),
+    # pn.serve() in a script (Panel's Python API, not `panel serve`): "Launching server at URL" (panel 1.4.5
+    # panel/io/server.py:1154, 1.9.4 :1428), no "Bokeh app running at:".
+    "panel1_4": Start("pn_serve", lambda ctx: ["python", "serve.py"], regex_expect("panel", "http://127.0.0.1:{port}"),
+                      setup=setup_file("serve.py", PN_SERVE_SCRIPT), notes="pn.serve(..., show=False) in a script"),
+    # Gradio 5.0's SSR line has no note after it: 5.0.2 strings.py:12 "..., with SSR ⚡".
+    "gradio5_0": Start("ssr", lambda ctx: ["python", "app.py"], regex_expect("gradio", "http://127.0.0.1:{port}"),
+                       setup=setup_file("app.py", GRADIO_APP), extra_env={"GRADIO_SSR_MODE": "true"},
+                       notes="GRADIO_SSR_MODE=true: server-side rendering by a Node server Gradio starts (Node 20)"),
+    "flask1_1": Start("host_all", lambda ctx: ["flask", "run", "--port", str(ctx.port), "--host", "0.0.0.0"],
+                      printed_expect("werkzeug", "http://{host}:{port}/"), host="0.0.0.0", setup=FLASK1_APP,
+                      notes=f"--host 0.0.0.0: Werkzeug 1.0 prints http://0.0.0.0:PORT/; {ALL}"),
+    "dask_scheduler2023_12": Start("host_all", lambda ctx: ["dask", "scheduler", "--host", "0.0.0.0", "--port", "0",
+                                                            "--dashboard-address", f":{ctx.port}"],
+                                   printed_expect("dask", "http://{host}:{port}/status"), host="0.0.0.0",
+                                   notes=f"--host 0.0.0.0 --dashboard-address :PORT: {ALL}"),
+}  # fmt: skip
+for _tool in MORE_VERSION_TOOLS:
+    _tool.starts += [MORE_STARTS[_tool.name]] if _tool.name in MORE_STARTS else []
+VERSION_TOOLS += MORE_VERSION_TOOLS
 CASES += matrix_cases(VERSION_TOOLS)
 
 

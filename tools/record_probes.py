@@ -32,12 +32,12 @@ from iterm2_autolaunch.kinds import KIND_BY_NAME  # noqa: E402
 from iterm2_autolaunch.probe import MAX_BODY  # noqa: E402
 
 OUT = capture.REPO / "tests" / "data" / "probe"
-KINDS_ASKED = ("vite", "webpack", "ray", "code_server", "jupyter")
+KINDS_ASKED = ("vite", "webpack", "ray", "code_server", "jupyter", "gunicorn")
 # (capture case whose server answers, the kind it is; None for a server of no kind of ours)
 SERVERS = [("vite8", "vite"), ("vite8_base", "vite"), ("vite5", "vite"), ("vite2", "vite"),
            ("webpack_dev_server5", "webpack"), ("webpack_dev_server4", "webpack"), ("webpack_dev_server3", "webpack"),
            ("ray_init", "ray"), ("code_server", "code_server"), ("jupyter_server_token_auto", "jupyter"),
-           ("http_server", None)]  # fmt: skip
+           ("http_server", None), ("mx_mlflow2_22_plain_sigterm_tty_100", "gunicorn")]  # fmt: skip
 HEADERS_KEPT = ("Server", "Content-Type")
 
 
