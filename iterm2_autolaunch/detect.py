@@ -72,6 +72,7 @@ MAX_PREFIX = 200  # no layout's prefix is longer: text further left of a URL can
 MAX_LINE = 64 * 1024  # lines.py caps logical lines here too
 RECENT_LINES = max(BANNER_WINDOW, MAX_OBJECT_LINES)  # kept from one batch for the next one
 MAX_RUNNING = 64  # servers remembered for their stop lines; beyond that the oldest is forgotten
+PARSED_URLS = 1024  # URLs remembered with their parsed event
 # A server announced before the latest one (in the background, or gone without a word) has its stop
 # lines looked for during the next BACKGROUND_WATCH characters of output; the latest one, until it stops.
 # Each watched kind costs a search through the output, so watching every server ever announced would
@@ -97,6 +98,7 @@ class Detector:
         self._marker_line = layout(marker_prefix) if markers else None
         self._prefix = any_prefix([marker_prefix] if markers else [])
         self._numbers = LineNumbers() if number_lines else NoLineNumbers()
+        self._parsed_urls: dict[tuple[str, str], Event | None] = {}  # (kind, URL text) -> its event
         self._json = JsonListings()
         self._recent: list[str] = []  # the last RECENT_LINES lines of the previous batch
         self._seen: set[tuple[str, int, str | None]] = set()  # servers announced and not yet stopped
@@ -205,10 +207,10 @@ class Detector:
             scheme_start = at - 5 if text.startswith("https", at - 5) else at - 4
             if not text.startswith("http", scheme_start):
                 pass
+            elif text.endswith(JSON_URL_KEY, line_start, scheme_start):  # no layout ends so: checked first, cheaply
+                json_hits.append(line_start)
             elif scheme_start - line_start <= MAX_PREFIX and prefix.fullmatch(text, line_start, scheme_start):
                 starts.append(line_start)
-            elif text.endswith(JSON_URL_KEY, line_start, scheme_start):
-                json_hits.append(line_start)
             end = text.find("\n", at)
             if end == -1:
                 break
@@ -266,7 +268,7 @@ class Detector:
                 match = url_line.match(line)
                 if match is None:
                     continue
-                event = make_event("announce", kind, match)
+                event = self._parsed(kind, match)
                 # A server already announced is dropped anyway; only a new one needs its banner checked.
                 if event and (event.key in self._seen or not kind.banner or self._banner_before(kind, text, start)):
                     return event
@@ -275,6 +277,16 @@ class Detector:
             if match:
                 return make_event("announce", JUPYTER, match)
         return None
+
+    def _parsed(self, kind: Kind, match: re.Match[str]) -> Event | None:
+        """``make_event`` of an announcement, remembered by the URL's text (it reads nothing else): a server
+        prints its URLs more than once (Jupyter's banner and its "copy and paste" block)."""
+        key = (kind.name, match["url"])
+        if key not in self._parsed_urls:
+            if len(self._parsed_urls) >= PARSED_URLS:
+                self._parsed_urls.clear()
+            self._parsed_urls[key] = make_event("announce", kind, match)
+        return self._parsed_urls[key]
 
     def _lines_before(self, text: str, end: int) -> list[str]:
         """The BANNER_WINDOW lines above the line starting at ``end``, nearest first."""

@@ -20,6 +20,7 @@ import re
 from iterm2_autolaunch.kinds import URL
 
 JSON_URL_KEY = '"url": "'  # the detector's candidate search reports lines where a URL follows this
+_URL_LINE = '    "url": '  # an --jsonlist object's url line (json.dumps indent=2, the object in a list)
 MAX_OBJECT_LINES = 30  # an --jsonlist object has 13 lines; a few more for future keys
 MAX_OBJECT = 8192
 _REQUIRED = {"url": str, "port": int, "base_url": str, "pid": int, "secure": bool}
@@ -63,9 +64,6 @@ class JsonListings:
         An object is found whatever the batches it is cut into, down to one line each (the daemon's)."""
         found: list[tuple[re.Match[str], int]] = []
         lines = text.split("\n")
-        offsets = [0]
-        for line in lines[:-1]:
-            offsets.append(offsets[-1] + len(line) + 1)
         if self._pending is not None:
             pending, self._pending = self._pending, None
             for i, line in enumerate(lines[: MAX_OBJECT_LINES - len(pending)]):
@@ -73,7 +71,7 @@ class JsonListings:
                     break
                 if line in ("  }", "  },"):
                     match = server_url("\n".join([*pending, *lines[: i + 1]]).rstrip(","))
-                    found.extend([(match, offsets[i])] if match else [])
+                    found.extend([(match, _offset(lines, 0, 0, i))] if match else [])
                     break
             else:
                 if len(pending) + len(lines) < MAX_OBJECT_LINES:
@@ -86,9 +84,9 @@ class JsonListings:
             if line.startswith("{") and line.rstrip().endswith("}"):  # --json: the object is the line
                 match = server_url(line)
                 found.extend([(match, start)] if match else [])
-            elif line.startswith('    "url": '):  # --jsonlist: the object spans lines around this one
+            elif line.startswith(_URL_LINE):  # --jsonlist: the object spans lines around this one
                 match, end = self._object_around(lines, index, before)
-                found.extend([(match, offsets[end])] if match else [])
+                found.extend([(match, _offset(lines, index, start, end))] if match else [])
         return found
 
     def _object_around(self, lines: list[str], index: int, before: list[str]) -> tuple[re.Match[str] | None, int]:
@@ -97,7 +95,9 @@ class JsonListings:
             return None, index
         head: list[str] = []
         for back in range(index, max(-1, index - MAX_OBJECT_LINES), -1):
-            if len(lines[back]) > MAX_OBJECT:  # bounded work per hit, whatever the lines around it
+            # Bounded work per hit, whatever the lines around it; an object has one "url", so another one
+            # above before the opening brace means there is no object around this one.
+            if len(lines[back]) > MAX_OBJECT or (back < index and lines[back].startswith(_URL_LINE)):
                 return None, index
             head.insert(0, lines[back])
             if lines[back] == "  {":
@@ -105,7 +105,7 @@ class JsonListings:
         else:
             earlier = before[-(MAX_OBJECT_LINES - len(head)) :] if len(head) < MAX_OBJECT_LINES else []
             opened = [i for i, line in enumerate(earlier) if line == "  {"]
-            if not opened:
+            if not opened or any(line.startswith(_URL_LINE) for line in earlier[opened[-1] :]):
                 return None, index
             head = earlier[opened[-1] :] + head
         for forward in range(index + 1, min(len(lines), index + MAX_OBJECT_LINES)):
@@ -117,3 +117,8 @@ class JsonListings:
         if len(head) < MAX_OBJECT_LINES and index + MAX_OBJECT_LINES > len(lines):
             self._pending = head  # the object goes on in the next batch
         return None, index
+
+
+def _offset(lines: list[str], index: int, start: int, end: int) -> int:
+    """Where line ``end`` starts, line ``index`` starting at ``start`` (a few lines above it)."""
+    return start + sum(len(line) + 1 for line in lines[index:end])
