@@ -106,6 +106,7 @@ class Detector:
         self._running: dict[tuple[str, int, str | None], Event] = {}
         self._stoppable: list[Kind] = []  # the kinds of those with a stop line, latest announced first
         self._cues: frozenset[str] = frozenset()  # the literals their stop lines hold (kept with _running)
+        self._cues_of: dict[tuple[str, ...], frozenset[str]] = {(): self._cues}  # per tuple of kinds watched
         # Offsets count characters of the whole stream (batches joined by a newline).
         self._batch_start = 0  # stream offset of this batch's first character
         self._now = 0  # stream offset of the line being looked at
@@ -221,6 +222,8 @@ class Detector:
 
     def _listed_before(self, listed: list[tuple[int, Event]], offset: int) -> list[Event]:
         """The JSON listings found on lines before ``offset`` (taken from ``listed``), numbered."""
+        if not listed:
+            return []
         count = next((i for i, (start, _) in enumerate(listed) if start >= offset), len(listed))
         taken, listed[:count] = listed[:count], []
         return [replace(event, line=self._numbers.at(start)) for start, event in taken]
@@ -239,8 +242,11 @@ class Detector:
             if kind.stop_line is not None:
                 kinds.setdefault(kind.name, kind)
         self._stoppable = list(kinds.values())
-        cues = {cue for kind in self._stoppable for cue in kind.stop_cues}
-        self._cues = frozenset(cue for cue in cues if not any(other != cue and other in cue for other in cues))
+        names = tuple(kinds)
+        if names not in self._cues_of:  # the same object for the same kinds: CueSearch.watch keeps its state
+            cues = {cue for kind in self._stoppable for cue in kind.stop_cues}
+            self._cues_of[names] = frozenset(c for c in cues if not any(other != c and other in c for other in cues))
+        self._cues = self._cues_of[names]
 
     def _examine(self, line: str, text: str, start: int) -> list[Event]:
         events: list[Event] = []
