@@ -7,7 +7,9 @@ shortly after its "is running at:" / "copy and paste" banner. A URL inside prose
 the forward before anything is opened, so a missed imitation costs nothing and a false alarm costs a tab.
 
 The scan is built for throughput: one regex with a literal ``://`` prefix finds the few candidate URLs
-(host and explicit port) in a whole batch of lines; only those lines are parsed further.
+(host and explicit port) in a whole batch of lines; only those lines are parsed further. The one server
+that prints no URL, distributed <= 2023.3.0's Dask dashboard ("HOST:PORT"), is found from the candidate line
+above it, the scheduler's "tcp://" address: the few lines below that one are looked at too.
 """
 
 from __future__ import annotations
