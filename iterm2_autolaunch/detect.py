@@ -7,7 +7,9 @@ shortly after its "is running at:" / "copy and paste" banner. A URL inside prose
 the forward before anything is opened, so a missed imitation costs nothing and a false alarm costs a tab.
 
 The scan is built for throughput: one regex with a literal ``://`` prefix finds the few candidate URLs
-(host and explicit port) in a whole batch of lines; only those lines are parsed further.
+(host and explicit port) in a whole batch of lines; only those lines are parsed further. The one server
+that prints no URL, distributed <= 2023.3.0's Dask dashboard ("HOST:PORT"), is found from the candidate line
+above it, the scheduler's "tcp://" address: the few lines below that one are looked at too.
 """
 
 from __future__ import annotations
@@ -18,10 +20,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from iterm2_autolaunch.events import Event, make_event
-from iterm2_autolaunch.hosts import LOOPBACK_NAMES, forward_order, is_local_looking, is_loopback
+from iterm2_autolaunch.hosts import LOOPBACK_NAMES, WILDCARDS, forward_order, is_local_looking, is_loopback
 from iterm2_autolaunch.kinds import (
     BANNER_WINDOW,
     BLOCK_FILLER,
+    DASK,
+    DASK_SCHEDULER_LINE,
+    DASK_SCHEDULER_PREFIX,
+    DASK_SERVICE_LINE,
+    DASK_SERVICES_WITHIN,
     JUPYTER,
     KINDS,
     LISTING_HEADER,
@@ -81,6 +88,7 @@ PARSED_URLS = 1024  # URLs remembered with their parsed event
 BACKGROUND_WATCH = 64 * 1024
 _NEVER = 1 << 62
 _PORT_IN_LINE = re.compile(r"(?<![0-9]):([0-9]{1,5})(?![0-9])", re.ASCII)  # a stop line naming its port
+_BARE_URL = re.compile(rf"^{URL}$", re.ASCII | re.VERBOSE)  # a URL put together from an address printed without one
 
 
 class Detector:
@@ -114,6 +122,9 @@ class Detector:
         self._expiry = _NEVER  # the earliest of those still ahead: the cues change there
         self._held: Event | None = None  # a non-loopback Jupyter URL waiting for its loopback twin
         self._held_number = 0  # and its line number
+        self._dask = self._kind_of.get(DASK.name)
+        self._scheduler_host = ""  # an old Dask scheduler's host, its dashboard's line awaited (_dashboard_below)
+        self._scheduler_lines = 0  # lines left in which it may come
 
     def feed(self, lines: Sequence[str]) -> list[Event]:
         """Scan the next logical lines of the stream."""
@@ -130,8 +141,8 @@ class Detector:
         self._numbers.next_batch(text, line_count)
         events: list[Event] = []
         queue, json_hits = self._candidate_lines(text)
-        if self._held is not None:
-            queue = sorted({0, *queue})  # the first line decides whether the held URL gets its twin
+        if self._awaits_next_line():
+            queue = sorted({0, *queue})  # the first line: the held URL's twin, or an old Dask dashboard's line?
         stops = CueSearch(text)
         stops.watch(self._cues)
         # JSON listings are found first, and go out in stream order among the other events.
@@ -168,8 +179,8 @@ class Detector:
             events.extend(self._examine(text[start:end], text, start))
             stops.skip_to(end + 1)
             stops.watch(self._cues)
-            if self._held is not None and end < len(text) and end + 1 not in queue[k : k + 1]:
-                queue.insert(k, end + 1)  # the very next line decides whether the held URL gets its twin
+            if self._awaits_next_line() and end < len(text) and end + 1 not in queue[k : k + 1]:
+                queue.insert(k, end + 1)  # the very next line too (see _awaits_next_line)
         events.extend(self._listed_before(listed, len(text) + 1))
         self._recent = (self._recent + last_lines(text, RECENT_LINES))[-RECENT_LINES:]
         self._batch_start += len(text) + 1
@@ -207,7 +218,8 @@ class Detector:
                 line_start = newline + 1
             scheme_start = at - 5 if text.startswith("https", at - 5) else at - 4
             if not text.startswith("http", scheme_start):
-                pass
+                if at - line_start <= MAX_PREFIX and DASK_SCHEDULER_PREFIX.fullmatch(text, line_start, at):
+                    starts.append(line_start)  # an old Dask scheduler's address: its dashboard's follows
             elif text.endswith(JSON_URL_KEY, line_start, scheme_start):  # no layout ends so: checked first, cheaply
                 json_hits.append(line_start)
             elif scheme_start - line_start <= MAX_PREFIX and prefix.fullmatch(text, line_start, scheme_start):
@@ -248,8 +260,13 @@ class Detector:
             self._cues_of[names] = frozenset(c for c in cues if not any(other != c and other in c for other in cues))
         self._cues = self._cues_of[names]
 
+    def _awaits_next_line(self) -> bool:
+        """Whether the next line is looked at whatever it holds: the held URL's twin may be there, or the
+        dashboard's address below an old Dask scheduler's (neither needs a candidate URL)."""
+        return self._held is not None or self._scheduler_lines > 0
+
     def _examine(self, line: str, text: str, start: int) -> list[Event]:
-        events: list[Event] = []
+        events: list[Event] = self._dashboard_below(line, start) if self._scheduler_lines else []
         announcement = self._match_start(line, text, start)
         if self._held is not None and (announcement is None or announcement.key != self._held.key):
             events.extend(self._release_held())
@@ -258,9 +275,26 @@ class Detector:
         elif (listing := LISTING_LINE.match(line)) and self._listed_below_header(text, start):
             event = make_event("listing", JUPYTER, listing)
             events.extend([replace(event, line=self._numbers.at(start))] if event else [])
+        elif self._dask is not None and len(line) <= MAX_LINE and (scheduler := DASK_SCHEDULER_LINE.match(line)):
+            self._scheduler_host, self._scheduler_lines = scheduler["host"], DASK_SERVICES_WITHIN
         else:
             events.extend(self._match_stop(line, start))
         return events
+
+    def _dashboard_below(self, line: str, start: int) -> list[Event]:
+        """distributed <= 2023.3.0 prints its dashboard's "HOST:PORT" with no scheme a line or so below the
+        scheduler's address (kinds.DASK_SERVICE_LINE): announce http://HOST:PORT/status, HOST the
+        scheduler's when the line has none or a wildcard."""
+        assert self._dask is not None
+        self._scheduler_lines -= 1
+        service = DASK_SERVICE_LINE.match(line) if len(line) <= MAX_LINE else None
+        if service is None:
+            return []
+        self._scheduler_lines = 0
+        host = service["host"] if service["host"] not in ("", *WILDCARDS) else self._scheduler_host
+        match = _BARE_URL.match(f"http://{host}:{service['port']}/status")
+        event = make_event("announce", self._dask, match) if match else None
+        return self._announce(event, start) if event else []
 
     def _match_start(self, line: str, text: str, start: int) -> Event | None:
         """The server this line announces (its ``line`` still 0: numbered only once emitted)."""

@@ -254,6 +254,24 @@ DASK = Kind(
     default_action="open",
 )
 
+# distributed 2021.12.0-2023.3.0 print no dashboard URL: after the scheduler's address, logger.info("  Scheduler
+# at: %25s", listener.contact_address), each service's "HOST:PORT" with no scheme, logger.info("%11s at: %25s", k,
+# "%s:%d" % (listen_ip, v.port)), listen_ip the scheduler's own host with 0.0.0.0 printed as "" (2021.12.0
+# scheduler.py:4083-4085, 2022.5.0 :3410-3412, 2023.3.0 :3861-3863; 2023.3.2 :3863-3870 prints the link the DASK
+# layout reads). The log format has no date in 2021.12.0 (distributed.yaml:262 "%(name)s - %(levelname)s -
+# %(message)s"). The detector reads the scheduler's line (its "://" makes it a candidate) and the dashboard's in
+# the DASK_SERVICES_WITHIN lines below it: the two loops log back to back, slack left for a line of another
+# program in between. The dashboard is http://HOST:PORT/status (the page the link of 2023.3.2 names), HOST the
+# scheduler's when the service line's is empty or a wildcard (as 2023.3.2+ prints the scheduler's contact host).
+_DASK_LOG = r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]-[ \t])?distributed\.scheduler[ \t]-[ \t]INFO[ \t]-[ \t]+"
+_ADDRESS = r"[0-9A-Za-z.:\[\]-]{0,262}"  # host and port as distributed joins them; the URL grammar checks it
+DASK_SCHEDULER_PREFIX = re.compile(rf"{_DASK_LOG}Scheduler[ \t]at:[ \t]+[a-z]{{2,8}}", re.ASCII)  # up to "://"
+DASK_SCHEDULER_LINE = re.compile(rf"^{_DASK_LOG}Scheduler[ \t]at:[ \t]+[a-z]{{2,8}}://(?P<host>{_ADDRESS}):"
+                                 r"[0-9]{1,5}[ \t]*$", re.ASCII)  # fmt: skip
+DASK_SERVICE_LINE = re.compile(rf"^{_DASK_LOG}dashboard[ \t]at:[ \t]+(?P<host>{_ADDRESS}):(?P<port>[0-9]{{1,5}})"
+                               r"[ \t]*$", re.ASCII)  # fmt: skip
+DASK_SERVICES_WITHIN = 4  # lines below the scheduler's address
+
 MLFLOW = Kind(
     name="mlflow",
     label="MLflow",

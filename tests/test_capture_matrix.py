@@ -105,6 +105,8 @@ MORE_VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "jupyterlab4_0": ("jupyter", True, ("plain",)),
     "voila0_5_0": ("voila", False, ("plain",)),
     "gradio5_0": ("gradio", False, ("plain", "ssr")),
+    # distributed 2021.12-2023.3.0 print the dashboard as "HOST:PORT" with no scheme, below the scheduler's address
+    **{f"dask_scheduler{v}": ("dask", False, ("plain", "host_all")) for v in ("2021_12", "2022_5", "2023_3")},
 }
 VERSIONS.update(MORE_VERSIONS)
 VERSION_COLUMNS = {60, 100, 200}

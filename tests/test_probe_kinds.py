@@ -45,6 +45,15 @@ def test_probe_accepts_its_own_server_and_refuses_the_others(name: str, kind_nam
     assert answer_ok(kind_name, server) == (server["kind"] == kind_name), (server["tool"], server["version"])
 
 
+def test_old_dask_dashboards_pass_the_dask_probe() -> None:
+    """distributed 2021.12-2023.3.0 print no dashboard URL (tests/test_detect_old_dask.py): the page at the
+    event's base path and the dask kind's probe path is their dashboard's, which the dask probe accepts (and,
+    above, every other kind's refuses)."""
+    old = [server for server in RECORDED.values() if server["kind"] == "dask"]
+    assert {server["version"] for server in old} == {"2021.12.0", "2022.5.0", "2023.3.0"}
+    assert all(answer_ok("dask", server) for server in old)
+
+
 def test_vite_on_ipv6_loopback_only_is_reached() -> None:
     """Vite on Node binds the first address of "localhost" only; under Debian's /etc/hosts that is ::1 (Vite
     8.4.1 on Node 20 listened on [::1] alone and printed http://localhost:PORT/). The forward goes to

@@ -530,6 +530,9 @@ class Case:
     start: str = ""  # the start mode's name in the capture matrix (index "start"); "" outside the matrix
     settle: float = SETTLE  # seconds between the start lines and the stop
     python_tool: bool = False  # the tool is the venv's Python itself (http.server): index tool "python"
+    # For a tool that prints its address with no scheme (distributed <= 2023.3.0's "dashboard at: HOST:PORT"):
+    # a regex ("{port}" the port) for that line, waited for instead of a URL and checked instead of the URL.
+    address_re: str = ""
 
 
 @dataclass
@@ -1102,6 +1105,7 @@ class Tool:
     settle: float = SETTLE  # seconds between the start lines and the stop (workers still starting up)
     python_tool: bool = False  # see Case.python_tool
     columns: tuple[int, ...] = COLUMNS  # the plain start's terminal widths
+    address_re: str = ""  # see Case.address_re
     notes: str = MATRIX_NOTES
 
 
@@ -1291,6 +1295,7 @@ def matrix_cases(tools: list[Tool]) -> list[Case]:
                 start.expect, host=start.host, columns=columns, setup=start.setup,
                 extra_env={**tool.extra_env, **start.extra_env, **pipe_env}, stop_re=tool.stop_re, notes=notes,
                 stop=stop, pipe=mode == "pipe", start=start.name, settle=tool.settle, python_tool=tool.python_tool,
+                address_re=tool.address_re,
             ))  # fmt: skip
     return cases
 
@@ -1677,16 +1682,19 @@ def probe(url: str) -> int | str:
         return f"error: {exc}"
 
 
-def url_ready(ctx: Ctx) -> Callable[[str], bool]:
-    pattern = re.compile(rf"https?://(?:[^\s/?#]*|\([^()\n]{{1,200}} or 127\.0\.0\.1\)):{ctx.port}(?![0-9])")
+def url_ready(ctx: Ctx, address_re: str = "") -> Callable[[str], bool]:
+    if address_re:
+        pattern = re.compile(address_re.replace("{port}", str(ctx.port)))
+    else:
+        pattern = re.compile(rf"https?://(?:[^\s/?#]*|\([^()\n]{{1,200}} or 127\.0\.0\.1\)):{ctx.port}(?![0-9])")
     return lambda text: bool(pattern.search(text))
 
 
 def start_server(ctx: Ctx, argv: list[str], columns: int, rows: int, extra_env: dict[str, str],
-                 pipe: bool = False) -> PtyProcess:  # fmt: skip
+                 pipe: bool = False, address_re: str = "") -> PtyProcess:  # fmt: skip
     proc = PtyProcess(argv, ctx.env(extra_env), ctx.work, columns, rows, pipe)
     timeout = START_TIMEOUT_PIPE if pipe else START_TIMEOUT
-    if not proc.wait_for(url_ready(ctx), timeout):
+    if not proc.wait_for(url_ready(ctx, address_re), timeout):
         proc.close()
         reap_strays(ctx.root)
         raise RuntimeError(f"no URL on port {ctx.port} within {timeout}s; output:\n{proc.text()[-3000:]}")
@@ -1735,7 +1743,7 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
     if case.setup:
         case.setup(ctx)
     argv = case.argv(ctx)
-    proc = start_server(ctx, argv, case.columns, case.rows, case.extra_env, case.pipe)
+    proc = start_server(ctx, argv, case.columns, case.rows, case.extra_env, case.pipe, case.address_re)
     try:
         expect = case.expect(ctx, proc.text())
         statuses = [probe(e["url"]) for e in expect]
@@ -1759,7 +1767,7 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
     twins_folded = re.sub(r"\(\S+ or 127\.0\.0\.1\)", "127.0.0.1", text)  # notebook 5.6/5.7 "(NAME or ...)"
     twins_folded = unbracketed_v6(twins_folded)  # "http://::1:PORT/" expected as a browser takes it
     for e in expect:
-        if e["url"] not in twins_folded:
+        if e["url"] not in twins_folded and not (case.address_re and url_ready(ctx, case.address_re)(text)):
             raise RuntimeError(f"expected URL {e['url']} not in the capture")
     (out / f"{case.name}.raw").write_bytes(data)
     entry = base_entry(case.name, venv, argv, case.columns, case.rows)
@@ -2175,13 +2183,13 @@ def version_tool(name: str, env: str, argv: Callable[[Ctx], list[str]], expect: 
                  host: str = "127.0.0.1", setup: Callable[[Ctx], None] | None = None, stop_re: str = "",
                  asks: bool = False, extra_env: dict[str, str] | None = None,
                  printed: bool = False, others: list[Start] | None = None, columns: tuple[int, ...] = (60, 100, 200),
-                 settle: float = SETTLE, notes: str = "") -> Tool:  # fmt: skip
+                 settle: float = SETTLE, notes: str = "", address_re: str = "") -> Tool:  # fmt: skip
     """One version's row. ``printed``: the tool print()s its URL, so the pipe cells run it unbuffered.
     ``others``: its other start modes (every stop at tty/100, as matrix_cells makes them)."""
     return Tool(name, env, [Start(start, argv, expect, host=host, setup=setup, notes=notes), *(others or [])],
                 stop_re=stop_re, asks=asks, extra_env=extra_env or {}, pipe_env=UNBUFFERED if printed else {},
                 pipe_notes=PRINTED_NOTE if printed else "", columns=columns, settle=settle,
-                notes=VERSION_NOTES)  # fmt: skip
+                notes=VERSION_NOTES, address_re=address_re)  # fmt: skip
 
 
 def jupyter_version(name: str, env: str, argv: Callable[[Ctx], list[str]], stop_re: str,
@@ -2498,7 +2506,7 @@ MORE_VERSION_TOOLS: list[Tool] = [
 # Same lines as a version captured before, for the hidden-version checks: Werkzeug 1.0.1 prints the URL and
 # "(Press CTRL+C to quit)" on one line as 2.0 does (serving.py:984) but the wildcard address as it is, and
 # distributed 2023.12.1 the dashboard link (scheduler.py:4061) as 2026.8.0 does (2023.3.0 and older print
-# "HOST:PORT" with no scheme: not matched, see the report).
+# "HOST:PORT" with no scheme: the OLD_DASK rows below).
 PN_SERVE_SCRIPT = """\
     import panel as pn
 
@@ -2544,6 +2552,42 @@ MORE_VERSION_TOOLS += [
                  lambda ctx: ["dask", "scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address",
                               f"127.0.0.1:{ctx.port}"],
                  regex_expect("dask", "http://127.0.0.1:{port}/status"), stop_re=r"End scheduler", columns=MORE_WIDTHS),
+]  # fmt: skip
+
+# distributed 2021.12.0-2023.3.0 log the scheduler's address, then each service's as "HOST:PORT" with no scheme,
+# HOST the scheduler's listen address with 0.0.0.0 printed as "" (2021.12.0 scheduler.py:4083-4085, 2022.5.0
+# :3410-3412, 2023.3.0 :3861-3863); 2021.12.0 logs with no date (distributed.yaml:262 log-format) and ends with
+# "End scheduler at %r" (cli/dask_scheduler.py:212, 2022.5.0 too). Their dashboard needs Bokeh 2 (2023.3.0
+# dashboard/core.py:21 "bokeh >= 2.4.2, < 3"); `dask scheduler` exists from 2022.10 (2023.3.0 entry_points
+# [dask_cli]), so the older ones run dask-scheduler. Dependencies pinned to releases of their time.
+OLD_DASK_DEPS = ("bokeh>=2.4.2,<3", "numpy<1.24", "tornado<6.2", "jinja2<3.1", "click<8.2", "msgpack<1.1")
+ENVS.update({e.name: e for e in [
+    # click 8.1 has no _unicodefun, which distributed 2021.12.0 cli/utils.py:39 imports
+    EnvSpec("dask2021", ("distributed==2021.12.0", "dask==2021.12.0", *OLD_DASK_DEPS, "click<8.1"),
+            ("distributed", "bokeh"), PY39),
+    EnvSpec("dask2022", ("distributed==2022.5.0", "dask==2022.5.0", *OLD_DASK_DEPS), ("distributed", "bokeh"), PY310),
+    EnvSpec("dask2023_3", ("distributed==2023.3.0", "dask==2023.3.0", *OLD_DASK_DEPS), ("distributed", "bokeh"),
+            PY310),
+]})  # fmt: skip
+OLD_DASK_ADDRESS = r"dashboard at: +[0-9A-Za-z.:\[\]]*:{port}(?![0-9])"  # no URL to wait for: this line
+
+
+def old_dask(command: list[str]) -> Callable[[str], Callable[[Ctx], list[str]]]:
+    return lambda host: lambda ctx: [*command, "--host", host, "--port", "0", "--dashboard-address",
+                                     f"{'' if host == '0.0.0.0' else host}:{ctx.port}"]  # fmt: skip
+
+
+MORE_VERSION_TOOLS += [
+    version_tool(f"dask_scheduler{name}", env, argv("127.0.0.1"), regex_expect("dask", "http://127.0.0.1:{port}/status"),
+                 stop_re=r"End scheduler", columns=MORE_WIDTHS, address_re=OLD_DASK_ADDRESS,
+                 others=[Start("host_all", argv("0.0.0.0"),
+                               lambda ctx, text: regex_expect("dask", f"http://{host_address()}:{{port}}/status")(ctx,
+                                                                                                                text),
+                               host="0.0.0.0", notes="--host 0.0.0.0 --dashboard-address :PORT: 'dashboard at: :PORT' "
+                               "after the scheduler's contact address, the node's IP (distributed.utils.get_ip)")])
+    for name, env, argv in (("2021_12", "dask2021", old_dask(["dask-scheduler"])),
+                            ("2022_5", "dask2022", old_dask(["dask-scheduler"])),
+                            ("2023_3", "dask2023_3", old_dask(["dask", "scheduler"])))
 ]  # fmt: skip
 
 # Their other start modes (every stop, tty, 100 columns, as the latest versions' other starts).

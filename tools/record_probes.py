@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import capture  # noqa: E402  (tools/capture.py: environments, cases, the pty runner)
 
+from iterm2_autolaunch.events import base_path_of  # noqa: E402
 from iterm2_autolaunch.kinds import KIND_BY_NAME  # noqa: E402
 from iterm2_autolaunch.probe import MAX_BODY  # noqa: E402
 
@@ -37,7 +38,10 @@ KINDS_ASKED = ("vite", "webpack", "ray", "code_server", "jupyter", "gunicorn")
 SERVERS = [("vite8", "vite"), ("vite8_base", "vite"), ("vite5", "vite"), ("vite2", "vite"),
            ("webpack_dev_server5", "webpack"), ("webpack_dev_server4", "webpack"), ("webpack_dev_server3", "webpack"),
            ("ray_init", "ray"), ("code_server", "code_server"), ("jupyter_server_token_auto", "jupyter"),
-           ("http_server", None), ("mx_mlflow2_22_plain_sigterm_tty_100", "gunicorn")]  # fmt: skip
+           ("http_server", None), ("mx_mlflow2_22_plain_sigterm_tty_100", "gunicorn"),
+           # distributed 2021.12-2023.3.0: no URL printed, the detector reads "dashboard at: HOST:PORT"
+           *((f"mx_dask_scheduler{v}_plain_sigterm_tty_100", "dask") for v in ("2021_12", "2022_5", "2023_3")),
+           ]  # fmt: skip
 HEADERS_KEPT = ("Server", "Content-Type")
 
 
@@ -68,15 +72,17 @@ def record(case_name: str, kind: str | None, venv_root: Path, tmp: Path) -> dict
     if case.setup:
         case.setup(ctx)
     argv = case.argv(ctx)
-    proc = capture.start_server(ctx, argv, case.columns, case.rows, case.extra_env)
+    proc = capture.start_server(ctx, argv, case.columns, case.rows, case.extra_env, address_re=case.address_re)
     try:
         url = case.expect(ctx, proc.text())[0]["url"]
         base = urllib.parse.urljoin(url, urllib.parse.urlsplit(url).path or "/")
         if not base.endswith("/"):
             base += "/"
+        if kind in KIND_BY_NAME:  # where the engine probes: the event's base_path ("/" below Dask's "/status")
+            base = urllib.parse.urljoin(url, base_path_of(KIND_BY_NAME[kind], urllib.parse.urlsplit(url).path or "/"))
         token = urllib.parse.urlsplit(url).query
         answers = {}
-        for asked in KINDS_ASKED:
+        for asked in dict.fromkeys((*KINDS_ASKED, *([kind] if kind else []))):  # its own kind's path too
             path = KIND_BY_NAME[asked].probe_path if asked in KIND_BY_NAME else ""
             answers[path] = ask(base + path + (f"?{token}" if token and asked == kind else ""))
     finally:
