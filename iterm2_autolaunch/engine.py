@@ -140,6 +140,7 @@ class Engine:
                 log.info("%s %s on port %d already has a forward", prefix, event.kind, event.port)
                 return
             names = (target.destination, target.hostname)
+            given = action  # a listing's (config reattach): not the kind's
             action = action or self._config.action_for(event.kind, *names)
             if action == "ignore":
                 log.info("%s %s on port %d ignored by config", prefix, event.kind, event.port)
@@ -147,6 +148,9 @@ class Engine:
             server = await self._reach(context.session_id, event, target, prefix)
             if server is None:
                 return
+            if server.shows and given is None:  # e.g. MLflow 2 under gunicorn: act as for MLflow
+                action = self._config.action_for(server.shows, *names)
+                log.info("%s %s on port %d serves %s's page", prefix, event.kind, event.port, server.shows)
             self._servers[key] = server
             server.health = asyncio.get_running_loop().create_task(self._watch(server))
             self._changed()
@@ -186,7 +190,7 @@ class Engine:
             if result.ok:
                 query = f"?{event.query}" if event.query else ""
                 server = Server(
-                    session_id, event, target, forward, origin + event.path + query, url_for_probe
+                    session_id, event, target, forward, origin + event.path + query, url_for_probe, shows=result.shows
                 )
                 where = f"{target.destination} {host}:{event.port}" if forward else "local"
                 log.info("%s forward up %s -> %s (%s)", prefix, where, origin, result.reason)
@@ -231,7 +235,7 @@ class Engine:
 
     def _act(self, server: Server, action: str, prefix: str) -> None:
         self.last_opened = server
-        kind = server.event.kind
+        kind = server.shows or server.event.kind
         server.place = self._config.browser_for(kind, server.target.destination, server.target.hostname)
         if action == "open" and self._opens.allow():
             log.info("%s opening %s (%s)", prefix, redact(server.url), server.place)

@@ -22,6 +22,7 @@ from iterm2_autolaunch.tunnels.base import AnyBackend
 class ProbeResult:
     ok: bool
     reason: str  # why not, or what answered; never contains the token
+    shows: str = ""  # the kind whose page a generic server answered with (Kind.serves), else ""
 
 
 def probe_url(origin: str, base_path: str, kind: Kind) -> str:

@@ -72,6 +72,9 @@ class Kind:
     probe_header: tuple[str, str] = ("", "")  # (header, substring of its value) the server must send
     default_action: str = "notify"  # "open" for notebooks and dashboards
     generic: bool = False  # a web server under some app: yields to a specific kind on the same port
+    # A generic server's page may be a known kind's (MLflow 2's UI under gunicorn): those kinds, told by their
+    # probe_expect in the probe's answer at the same path (probe.judge); the page is then shown as theirs.
+    serves: tuple[str, ...] = ()
     example: tuple[str, ...] = ()  # start lines with "{url}" in place of the URL (doctor --url)
     pages_in_path: bool = False  # Jupyter-style: /lab, /tree ... after the base_url
     # Seconds the server may take after printing its URL before it answers. 0 for a tool that listens

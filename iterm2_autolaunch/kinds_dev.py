@@ -61,6 +61,7 @@ GUNICORN = Kind(
     # The master binds and prints before its workers have imported the app (MLflow 2: tens of seconds).
     listens_within=180.0,
     generic=True,
+    serves=("mlflow",),  # MLflow 2's UI: a dashboard, opened as MLflow's is (its index page's <title>)
 )
 
 HTTP_SERVER = Kind(

@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 
 from iterm2_autolaunch.interfaces import ProbeResult
-from iterm2_autolaunch.kinds import Kind
+from iterm2_autolaunch.kinds import KIND_BY_NAME, Kind
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -50,7 +50,7 @@ def judge(kind: Kind, status: int, header_value: str, body: str) -> ProbeResult:
     name, expected = kind.probe_header
     if name:
         if expected.lower() in header_value.lower():
-            return ProbeResult(True, f"HTTP {status}")
+            return ProbeResult(True, f"HTTP {status}", _page_of(kind, status, body))
         return ProbeResult(False, f"HTTP {status}, but no {name}: {expected}... header: not a {kind.name} server")
     if kind.probe_expect:
         if status == 200 and kind.probe_expect in body:
@@ -60,6 +60,16 @@ def judge(kind: Kind, status: int, header_value: str, body: str) -> ProbeResult:
     if status < 300 or status in (401, 403):
         return ProbeResult(True, f"HTTP {status}")
     return ProbeResult(False, f"HTTP {status} from {kind.name} probe")
+
+
+def _page_of(kind: Kind, status: int, body: str) -> str:
+    """The kind whose page a generic server answered with (``Kind.serves``): its probe's text at that path."""
+    for name in kind.serves:
+        served = KIND_BY_NAME[name]
+        same_page = served.probe_path == kind.probe_path
+        if status == 200 and same_page and served.probe_expect and served.probe_expect in body:
+            return name
+    return ""
 
 
 async def probe(

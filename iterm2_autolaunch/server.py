@@ -28,6 +28,7 @@ class Server:
     health: asyncio.Task[None] | None = None
     place: str = "system"  # where its page opens (config.browser_for)
     shown_in: str = ""  # where it is open now, for `list`
+    shows: str = ""  # the kind whose page it serves when that is not its own (ProbeResult.shows)
 
     @property
     def key(self) -> ServerKey:

@@ -9,15 +9,17 @@ including a Vite dev server that answers 200 with its index page at any path.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from iterm2_autolaunch.config import Config
+from iterm2_autolaunch.config import DEFAULT_ACTIONS, Config
 from iterm2_autolaunch.detect import Detector
 from iterm2_autolaunch.engine import Engine
-from iterm2_autolaunch.kinds import KIND_BY_NAME
+from iterm2_autolaunch.interfaces import ProbeResult
+from iterm2_autolaunch.kinds import KIND_BY_NAME, Kind
 from iterm2_autolaunch.lines import bytes_to_lines
 from iterm2_autolaunch.probe import judge
 from tests.test_engine import SSH, FakeWorld, run, settle
@@ -108,3 +110,43 @@ def address_port(lines: list[str]) -> int:
 def test_look_alikes_of_the_new_layouts_are_not_announced(lines: list[str]) -> None:
     """Hand-written near misses: the start lines are whole-line layouts, and Vite's needs its banner above."""
     assert Detector().feed(lines) == []
+
+
+MLFLOW2 = "mx_mlflow2_22_plain_sigterm_tty_100"  # MLflow 2.22.1 under gunicorn 23.0.0, capture and probe answers
+
+
+def test_mlflow2_under_gunicorn_is_told_by_its_page() -> None:
+    """MLflow 2 prints only gunicorn's lines, so it is announced as gunicorn (a generic server); the answer
+    at gunicorn's probe path, recorded from MLflow 2.22.1, is MLflow's page, which names the kind it serves.
+    Another app's page under gunicorn (hand-written) names none."""
+    answer = RECORDED[MLFLOW2]["answers"][""]
+    assert judge(KIND_BY_NAME["gunicorn"], 200, "gunicorn", answer["body"]) == ProbeResult(True, "HTTP 200", "mlflow")
+    assert judge(KIND_BY_NAME["gunicorn"], 200, "gunicorn", "<!doctype html><title>hello</title>").shows == ""
+
+
+@dataclass
+class RecordedWorld(FakeWorld):
+    """Probes answered with one real server's recorded answers, judged by the product's own probe check."""
+
+    answers: dict[str, Any] = field(default_factory=dict)
+
+    async def probe(self, url: str, kind: Kind) -> ProbeResult:
+        answer = self.answers[kind.probe_path]
+        header = {k.lower(): v for k, v in answer["headers"].items()}.get(kind.probe_header[0].lower(), "")
+        return judge(kind, answer["status"], header, answer["body"])
+
+
+@pytest.mark.parametrize(("actions", "opened"), [({}, True), ({"mlflow": "notify"}, False)])
+def test_mlflow2_opens_as_mlflow_does(actions: dict[str, str], opened: bool) -> None:
+    """From MLflow 2's real output and answers: a tab, as for MLflow (a dashboard), not gunicorn's
+    notification; the config's action for mlflow is the one taken."""
+    lines = list(bytes_to_lines([(Path(__file__).parent / "data" / "captures" / f"{MLFLOW2}.raw").read_bytes()]))
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SSH, lines)
+        await settle(lambda: bool(world.opened or world.notes))
+
+    config = Config(actions={**DEFAULT_ACTIONS, **actions})
+    world = run(scenario, RecordedWorld(answers=RECORDED[MLFLOW2]["answers"]), config)
+    assert bool(world.opened) == opened
+    assert [title for title, _ in world.notes] == ([] if opened else ["mlflow ready"])
