@@ -627,6 +627,15 @@ def nb5(*extra: str) -> Callable[[Ctx], list[str]]:
     return argv
 
 
+def jserver(ctx: Ctx) -> list[str]:
+    return ["jupyter", "server", "--no-browser", f"--port={ctx.port}", "--ServerApp.port_retries=0", *allow_root()]
+
+
+def lab_on_notebook(ctx: Ctx) -> list[str]:
+    """JupyterLab <= 2, on the classic notebook server (NotebookApp options)."""
+    return ["jupyter", "lab", "--no-browser", f"--port={ctx.port}", "--NotebookApp.port_retries=0", *allow_root()]
+
+
 def write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
@@ -756,8 +765,7 @@ CASES: list[Case] = [
                "path; the http URL is in the banner"),
     # ---- plain jupyter_server, notebook 7
     Case("jupyter_server_token_auto", "server",
-         lambda ctx: ["jupyter", "server", "--no-browser", f"--port={ctx.port}", "--ServerApp.port_retries=0",
-                      *allow_root()],
+         jserver,
          jupyter_expect("jupyter", "/"), host="localhost", stop_re=JUPYTER_STOP),
     Case("notebook7_token_auto", "notebook7",
          lambda ctx: ["jupyter", "notebook", "--no-browser", f"--port={ctx.port}",
@@ -1398,24 +1406,19 @@ CASES += [
          stop_re=NB6_STOP, pipe=True, notes=PIPE),
     # JupyterLab 2 (on the classic notebook server), Jupyter Server 1.x alone
     Case("jupyterlab2_token_auto", "lab2",
-         lambda ctx: ["jupyter", "lab", "--no-browser", f"--port={ctx.port}", "--NotebookApp.port_retries=0",
-                      *allow_root()],
+         lab_on_notebook,
          jupyter_expect("jupyter", "/"), host="localhost", stop_re=NB6_STOP),
     Case("jupyterlab2_sigterm", "lab2",
-         lambda ctx: ["jupyter", "lab", "--no-browser", f"--port={ctx.port}", "--NotebookApp.port_retries=0",
-                      *allow_root()],
+         lab_on_notebook,
          jupyter_expect("jupyter", "/"), host="localhost", stop_re=NB6_STOP, stop="sigterm"),
     Case("jupyter_server1_0_token_auto", "server10",
-         lambda ctx: ["jupyter", "server", "--no-browser", f"--port={ctx.port}", "--ServerApp.port_retries=0",
-                      *allow_root()],
+         jserver,
          jupyter_expect("jupyter", "/"), host="localhost", stop_re=JUPYTER_STOP),
     Case("jupyter_server1_token_auto", "server1",
-         lambda ctx: ["jupyter", "server", "--no-browser", f"--port={ctx.port}", "--ServerApp.port_retries=0",
-                      *allow_root()],
+         jserver,
          jupyter_expect("jupyter", "/"), host="localhost", stop_re=JUPYTER_STOP),
     Case("jupyter_server1_sigterm", "server1",
-         lambda ctx: ["jupyter", "server", "--no-browser", f"--port={ctx.port}", "--ServerApp.port_retries=0",
-                      *allow_root()],
+         jserver,
          jupyter_expect("jupyter", "/"), host="localhost", stop_re=JUPYTER_STOP, stop="sigterm"),
     # TensorBoard in TensorFlow 1.2 ("Starting TensorBoard b'NN' at URL"), 1.13-1.15, 2.0, 2.4
     Case("tensorboard_tf1_2", "tf12", tb("--host=127.0.0.1"), regex_expect("tensorboard", "http://127.0.0.1:{port}"),
@@ -2266,14 +2269,6 @@ def old_jupyter_starts(argv: Callable[[Ctx], list[str]], app: str, path: str, al
     return starts
 
 
-def old_server(ctx: Ctx) -> list[str]:
-    return ["jupyter", "server", "--no-browser", f"--port={ctx.port}", "--ServerApp.port_retries=0", *allow_root()]
-
-
-def old_lab(ctx: Ctx) -> list[str]:
-    return ["jupyter", "lab", "--no-browser", f"--port={ctx.port}", "--NotebookApp.port_retries=0", *allow_root()]
-
-
 def bokeh_serve(command: str) -> Callable[[Ctx], list[str]]:
     return lambda ctx: [command, "serve", "app.py", "--port", str(ctx.port), "--address", "127.0.0.1"]
 
@@ -2359,14 +2354,14 @@ VERSION_TOOLS: list[Tool] = [
                     others=old_jupyter_starts(nb5(), "NotebookApp", "/", "127.0.0.1")),
     jupyter_version("notebook6_4", "nb64", nb5(), NB6_STOP,
                     others=old_jupyter_starts(nb5(), "NotebookApp", "/", "127.0.0.1")),
-    jupyter_version("jupyterlab2_3", "lab2", old_lab, NB6_STOP,
-                    others=old_jupyter_starts(old_lab, "NotebookApp", "/", "127.0.0.1")),
+    jupyter_version("jupyterlab2_3", "lab2", lab_on_notebook, NB6_STOP,
+                    others=old_jupyter_starts(lab_on_notebook, "NotebookApp", "/", "127.0.0.1")),
     version_tool("jupyterlab3_6", "lab3", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
                  stop_re=JUPYTER_STOP, asks=True, others=old_jupyter_starts(jlab(), "ServerApp", "/lab", "127.0.0.1")),
-    jupyter_version("jupyter_server1_0", "server10", old_server, JUPYTER_STOP,
-                    others=old_jupyter_starts(old_server, "ServerApp", "/", "127.0.0.1")),
-    jupyter_version("jupyter_server1_13", "server1", old_server, JUPYTER_STOP,
-                    others=old_jupyter_starts(old_server, "ServerApp", "/", "127.0.0.1")),
+    jupyter_version("jupyter_server1_0", "server10", jserver, JUPYTER_STOP,
+                    others=old_jupyter_starts(jserver, "ServerApp", "/", "127.0.0.1")),
+    jupyter_version("jupyter_server1_13", "server1", jserver, JUPYTER_STOP,
+                    others=old_jupyter_starts(jserver, "ServerApp", "/", "127.0.0.1")),
     # TensorFlow 1.1's TensorBoard binds every interface by default (tensorflow/tensorboard/tensorboard.py:51,
     # host '0.0.0.0'), so its plain start is the all-interfaces one; its other start is --host=127.0.0.1.
     version_tool("tensorboard_tf1_1", "tf11", tb(), regex_expect("tensorboard", "http://0.0.0.0:{port}"),
@@ -2521,7 +2516,7 @@ MORE_VERSION_TOOLS += [
                  notes="Flask 1.1 has no --app (FLASK_APP=app) and no @app.get (@app.route)"),
     # Jupyter Server 2.0-2.3 prints the second URL as 1.x did, " or http://127.0.0.1:..." (2.0.7
     # serverapp.py:2157 display_url; 2.4.0 :2157 "\n    "), and asks "Shutdown this Jupyter server" (:2211).
-    version_tool("jupyter_server2_0", "server20", old_server, jupyter_expect("jupyter", "/"), host="localhost",
+    version_tool("jupyter_server2_0", "server20", jserver, jupyter_expect("jupyter", "/"), host="localhost",
                  stop_re=JUPYTER_STOP, asks=True, columns=MORE_WIDTHS),
     version_tool("panel1_4", "panel14", bokeh_serve("panel"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
                  setup=setup_file("app.py", PANEL_APP), stop_re=BOKEH_STOP, columns=MORE_WIDTHS),
@@ -2648,9 +2643,9 @@ LISTINGS += [
     old_listing("nb52", "notebook5_2", nb5(), "NotebookApp", NOTEBOOK_LIST),
     old_listing("nb57", "notebook5_7", nb5(), "NotebookApp", NOTEBOOK_LIST),
     old_listing("nb64", "notebook6_4", nb5(), "NotebookApp", NOTEBOOK_LIST),
-    old_listing("lab2", "jupyterlab2_3", old_lab, "NotebookApp", NOTEBOOK_LIST),  # Lab 2 runs on the notebook server
-    old_listing("server10", "jupyter_server1_0", old_server, "ServerApp", ["jupyter", "server"]),
-    old_listing("server1", "jupyter_server1_13", old_server, "ServerApp", ["jupyter", "server"]),
+    old_listing("lab2", "jupyterlab2_3", lab_on_notebook, "NotebookApp", NOTEBOOK_LIST),
+    old_listing("server10", "jupyter_server1_0", jserver, "ServerApp", ["jupyter", "server"]),
+    old_listing("server1", "jupyter_server1_13", jserver, "ServerApp", ["jupyter", "server"]),
     old_listing("lab3", "jupyterlab3_6", jlab(), "ServerApp", ["jupyter", "lab"]),
 ]
 
