@@ -7,7 +7,7 @@ shortly after its "is running at:" / "copy and paste" banner. A URL inside prose
 the forward before anything is opened, so a missed imitation costs nothing and a false alarm costs a tab.
 
 The scan is built for throughput: one regex with a literal ``://`` prefix finds the few candidate URLs
-(host and explicit port) in a whole batch of lines; only those lines are parsed further. The one server
+(host and explicit port) in a whole batch of lines (candidates.py); only those lines are parsed further. The one server
 that prints no URL, distributed <= 2023.3.0's Dask dashboard ("HOST:PORT"), is found from the candidate line
 above it, the scheduler's "tcp://" address: the few lines below that one are looked at too.
 """
@@ -15,10 +15,10 @@ above it, the scheduler's "tcp://" address: the few lines below that one are loo
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
+from iterm2_autolaunch.candidates import candidate_lines
 from iterm2_autolaunch.events import Event, make_event
 from iterm2_autolaunch.hosts import LOOPBACK_NAMES, WILDCARDS, forward_order, is_local_looking, is_loopback
 from iterm2_autolaunch.kinds import (
@@ -26,7 +26,6 @@ from iterm2_autolaunch.kinds import (
     BLOCK_FILLER,
     DASK,
     DASK_SCHEDULER_LINE,
-    DASK_SCHEDULER_PREFIX,
     DASK_SERVICE_LINE,
     DASK_SERVICES_WITHIN,
     JUPYTER,
@@ -38,44 +37,13 @@ from iterm2_autolaunch.kinds import (
     any_prefix,
     layout,
 )
-from iterm2_autolaunch.listings import JSON_URL_KEY, MAX_OBJECT_LINES, JsonListings
+from iterm2_autolaunch.listings import MAX_OBJECT_LINES, JsonListings
 from iterm2_autolaunch.streams import CueSearch, LineNumbers, NoLineNumbers, last_lines, nth_newline_back
 
 __all__ = ["KINDS", "LOOPBACK_NAMES", "Detector", "Event", "Kind", "is_local_looking", "is_loopback"]
 _URL = URL  # the marker parser matches the same URLs
 _event = make_event
 
-# A candidate: "://", a host, ":" and a port, a path and query of the characters a layout's URL may hold,
-# then the end of the line, a known suffix ("(Press CTRL+C", " :: dir", gunicorn's " (PID)", webpack-dev-server's
-# ", http://[::1]...", Gradio 5's ", with SSR", the "' ray job submit" of `ray start`'s hint) or a JSON string's
-# closing quote.
-# Linear on hostile input: the path cannot hold ":", so candidates never overlap and backtracking stops
-# at the first character that is no URL character. The literal "://" first lets the regex engine skip
-# ahead as fast as str.find. The URL part is atomic: each of its parts ends where no character of it
-# can follow (a path's "," before a space: webpack's ", http://" may start there), so giving characters
-# back could only fail again; without that, a URL with a port but no candidate's ending
-# ("http://localhost:8080/docs here") retried the ending after every character of its path and port,
-# which made this pass 1.2 to 2 times slower on bench_scan's text (same matches). Python 3.10 has no
-# atomic groups: a lookahead (atomic in Python) captures the part and a backreference consumes it.
-# A host name is possessive for the same reason: ":" is none of its characters, so a name not followed by
-# ":" (most URLs: no port) fails at once instead of giving back one character after another (3.11+, which
-# has possessive quantifiers; bench_scan's candidate pass 1.17 -> 0.97 str.count passes, the same matches).
-_POSSESSIVE = "+" if sys.version_info >= (3, 11) else ""
-_URL_PART = (  # an unbracketed IPv6 host first: "2001:0:..." is no name and port (kind_layouts.URL)
-    r"(?:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f.]{0,4}:[0-9A-Fa-f:.]{0,37}"
-    rf"|[A-Za-z0-9][A-Za-z0-9.-]{{0,252}}{_POSSESSIVE}|\[[0-9A-Fa-f:.]{{2,45}}\]"
-    r"|\([A-Za-z0-9][A-Za-z0-9.-]{0,252}[ ]or[ ]127\.0\.0\.1\))"
-    # A "," followed by a space ends the path or query: it may start webpack's ", http://[::1]...".
-    r":[0-9]{1,5}(?:/[A-Za-z0-9._~%/+=-]*(?:,(?![ ])[A-Za-z0-9._~%/+=-]*)*)?"
-    r"(?:\?[A-Za-z0-9._~/+=&-]*(?:,(?![ ])[A-Za-z0-9._~/+=&-]*)*)?"
-)
-_ATOMIC_URL_PART = f"(?>{_URL_PART})" if sys.version_info >= (3, 11) else f"(?=(?P<part>{_URL_PART}))(?P=part)"
-_CANDIDATE = re.compile(
-    rf"://{_ATOMIC_URL_PART}(?=[ \t]*(?:$|\(Press|::|\([0-9])|\"|\)[ ]\.\.\.|,[ ](?:https?://|with[ ]SSR)"
-    r"|'[ ]ray[ ]job[ ])",
-    re.ASCII | re.MULTILINE,
-)
-MAX_PREFIX = 200  # no layout's prefix is longer: text further left of a URL cannot make it a start line
 MAX_LINE = 64 * 1024  # lines.py caps logical lines here too
 RECENT_LINES = max(BANNER_WINDOW, MAX_OBJECT_LINES)  # kept from one batch for the next one
 MAX_RUNNING = 64  # servers remembered for their stop lines; beyond that the oldest is forgotten
@@ -140,7 +108,7 @@ class Detector:
         """
         self._numbers.next_batch(text, line_count)
         events: list[Event] = []
-        queue, json_hits = self._candidate_lines(text)
+        queue, json_hits = candidate_lines(text, self._prefix)
         if self._awaits_next_line():
             queue = sorted({0, *queue})  # the first line: the held URL's twin, or an old Dask dashboard's line?
         stops = CueSearch(text)
@@ -197,38 +165,6 @@ class Detector:
     def finish(self) -> list[Event]:
         """End of stream: a held announcement goes out as it is."""
         return self._release_held()
-
-    def _candidate_lines(self, text: str) -> tuple[list[int], list[int]]:
-        """Starts of the lines where an http(s) URL with a port follows text that fits some layout, in
-        order, and of the lines where one is a JSON listing's ``"url": "..."`` (listings.py).
-
-        Linear: no layout's prefix holds "://", so only the first candidate of a line can be its URL;
-        the search goes on from the next line, and a line's start is found once.
-        """
-        starts: list[int] = []
-        json_hits: list[int] = []
-        prefix = self._prefix
-        search = _CANDIDATE.search
-        line_start = 0  # start of the line holding ``searched_to``
-        searched_to = 0
-        while (match := search(text, searched_to)) is not None:
-            at = match.start()
-            newline = text.rfind("\n", searched_to, at)
-            if newline != -1:
-                line_start = newline + 1
-            scheme_start = at - 5 if text.startswith("https", at - 5) else at - 4
-            if not text.startswith("http", scheme_start):
-                if at - line_start <= MAX_PREFIX and DASK_SCHEDULER_PREFIX.fullmatch(text, line_start, at):
-                    starts.append(line_start)  # an old Dask scheduler's address: its dashboard's follows
-            elif text.endswith(JSON_URL_KEY, line_start, scheme_start):  # no layout ends so: checked first, cheaply
-                json_hits.append(line_start)
-            elif scheme_start - line_start <= MAX_PREFIX and prefix.fullmatch(text, line_start, scheme_start):
-                starts.append(line_start)
-            end = text.find("\n", at)
-            if end == -1:
-                break
-            searched_to = line_start = end + 1
-        return starts, json_hits
 
     # -- scanning -------------------------------------------------------------------------------
 

@@ -1,0 +1,77 @@
+"""The detector's first, fast pass: the lines of a batch where a server's URL may stand. Pure.
+
+One regex with a literal ``://`` prefix finds the few candidate URLs (host and explicit port) in a whole
+batch of lines; only those lines are parsed further (detect.py).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from iterm2_autolaunch.kinds import DASK_SCHEDULER_PREFIX
+from iterm2_autolaunch.listings import JSON_URL_KEY
+
+# A candidate: "://", a host, ":" and a port, a path and query of the characters a layout's URL may hold,
+# then the end of the line, a known suffix ("(Press CTRL+C", " :: dir", gunicorn's " (PID)", webpack-dev-server's
+# ", http://[::1]...", Gradio 5's ", with SSR", the "' ray job submit" of `ray start`'s hint) or a JSON string's
+# closing quote.
+# Linear on hostile input: the path cannot hold ":", so candidates never overlap and backtracking stops
+# at the first character that is no URL character. The literal "://" first lets the regex engine skip
+# ahead as fast as str.find. The URL part is atomic: each of its parts ends where no character of it
+# can follow (a path's "," before a space: webpack's ", http://" may start there), so giving characters
+# back could only fail again; without that, a URL with a port but no candidate's ending
+# ("http://localhost:8080/docs here") retried the ending after every character of its path and port,
+# which made this pass 1.2 to 2 times slower on bench_scan's text (same matches). Python 3.10 has no
+# atomic groups: a lookahead (atomic in Python) captures the part and a backreference consumes it.
+# A host name is possessive for the same reason: ":" is none of its characters, so a name not followed by
+# ":" (most URLs: no port) fails at once instead of giving back one character after another (3.11+, which
+# has possessive quantifiers; bench_scan's candidate pass 1.17 -> 0.97 str.count passes, the same matches).
+_POSSESSIVE = "+" if sys.version_info >= (3, 11) else ""
+_URL_PART = (  # an unbracketed IPv6 host first: "2001:0:..." is no name and port (kind_layouts.URL)
+    r"(?:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f.]{0,4}:[0-9A-Fa-f:.]{0,37}"
+    rf"|[A-Za-z0-9][A-Za-z0-9.-]{{0,252}}{_POSSESSIVE}|\[[0-9A-Fa-f:.]{{2,45}}\]"
+    r"|\([A-Za-z0-9][A-Za-z0-9.-]{0,252}[ ]or[ ]127\.0\.0\.1\))"
+    # A "," followed by a space ends the path or query: it may start webpack's ", http://[::1]...".
+    r":[0-9]{1,5}(?:/[A-Za-z0-9._~%/+=-]*(?:,(?![ ])[A-Za-z0-9._~%/+=-]*)*)?"
+    r"(?:\?[A-Za-z0-9._~/+=&-]*(?:,(?![ ])[A-Za-z0-9._~/+=&-]*)*)?"
+)
+_ATOMIC_URL_PART = f"(?>{_URL_PART})" if sys.version_info >= (3, 11) else f"(?=(?P<part>{_URL_PART}))(?P=part)"
+_CANDIDATE = re.compile(
+    rf"://{_ATOMIC_URL_PART}(?=[ \t]*(?:$|\(Press|::|\([0-9])|\"|\)[ ]\.\.\.|,[ ](?:https?://|with[ ]SSR)"
+    r"|'[ ]ray[ ]job[ ])",
+    re.ASCII | re.MULTILINE,
+)
+MAX_PREFIX = 200  # no layout's prefix is longer: text further left of a URL cannot make it a start line
+
+
+def candidate_lines(text: str, prefix: re.Pattern[str]) -> tuple[list[int], list[int]]:
+    """Starts of the lines where an http(s) URL with a port follows text that fits some layout (``prefix``
+    fullmatches it), in order, and of the lines where one is a JSON listing's ``"url": "..."`` (listings.py).
+
+    Linear: no layout's prefix holds "://", so only the first candidate of a line can be its URL;
+    the search goes on from the next line, and a line's start is found once.
+    """
+    starts: list[int] = []
+    json_hits: list[int] = []
+    search = _CANDIDATE.search
+    line_start = 0  # start of the line holding ``searched_to``
+    searched_to = 0
+    while (match := search(text, searched_to)) is not None:
+        at = match.start()
+        newline = text.rfind("\n", searched_to, at)
+        if newline != -1:
+            line_start = newline + 1
+        scheme_start = at - 5 if text.startswith("https", at - 5) else at - 4
+        if not text.startswith("http", scheme_start):
+            if at - line_start <= MAX_PREFIX and DASK_SCHEDULER_PREFIX.fullmatch(text, line_start, at):
+                starts.append(line_start)  # an old Dask scheduler's address: its dashboard's follows
+        elif text.endswith(JSON_URL_KEY, line_start, scheme_start):  # no layout ends so: checked first, cheaply
+            json_hits.append(line_start)
+        elif scheme_start - line_start <= MAX_PREFIX and prefix.fullmatch(text, line_start, scheme_start):
+            starts.append(line_start)
+        end = text.find("\n", at)
+        if end == -1:
+            break
+        searched_to = line_start = end + 1
+    return starts, json_hits

@@ -1,0 +1,122 @@
+"""The services of a cluster or a remote machine in the kind table: the Dask and Ray dashboards, MLflow's UI
+and code-server. "open" by default: each is a page to look at. Kept apart from kinds.py (notebooks and
+dashboards) only for size; KINDS there holds them all."""
+
+from __future__ import annotations
+
+import re
+
+from iterm2_autolaunch.kind_layouts import Kind, layout
+
+DASK = Kind(
+    name="dask",
+    label="Dask dashboard",
+    example=("2026-12-04 12:57:05,951 - distributed.scheduler - INFO -   dashboard at:  {url}",),
+    # distributed scheduler.py:4447 logger.info("%11s at:  %25s", name, link) under the CLI's log format
+    # "%(asctime)s - %(name)s - %(levelname)s - %(message)s" (distributed/config.py logging).
+    url_lines=(
+        layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]-[ \t])?distributed\.scheduler[ \t]-[ \t]INFO[ \t]-[ \t]+"
+               r"dashboard[ \t]at:[ \t]+"),
+    ),  # fmt: skip
+    # distributed cli/dask_scheduler.py:247 logger.info("End scheduler")
+    stop_line=re.compile(r"^(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]-[ \t])?distributed\.scheduler - INFO - End scheduler"),
+    stop_cues=("End scheduler",),
+    probe_path="status",  # the dashboard page; its template distributed/http/templates/base.html
+    probe_expect="Dask Diagnostic UI",
+    default_action="open",
+)
+
+# distributed 2021.12.0-2023.3.0 print no dashboard URL: after the scheduler's address, logger.info("  Scheduler
+# at: %25s", listener.contact_address), each service's "HOST:PORT" with no scheme, logger.info("%11s at: %25s", k,
+# "%s:%d" % (listen_ip, v.port)), listen_ip the scheduler's own host with 0.0.0.0 printed as "" (2021.12.0
+# scheduler.py:4083-4085, 2022.5.0 :3410-3412, 2023.3.0 :3861-3863; 2023.3.2 :3863-3870 prints the link the DASK
+# layout reads). The log format has no date in 2021.12.0 (distributed.yaml:262 "%(name)s - %(levelname)s -
+# %(message)s"). The detector reads the scheduler's line (its "://" makes it a candidate) and the dashboard's in
+# the DASK_SERVICES_WITHIN lines below it: the two loops log back to back, slack left for a line of another
+# program in between. The dashboard is http://HOST:PORT/status (the page the link of 2023.3.2 names), HOST the
+# scheduler's when the service line's is empty or a wildcard (as 2023.3.2+ prints the scheduler's contact host).
+_DASK_LOG = r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]-[ \t])?distributed\.scheduler[ \t]-[ \t]INFO[ \t]-[ \t]+"
+_ADDRESS = r"[0-9A-Za-z.:\[\]-]{0,262}"  # host and port as distributed joins them; the URL grammar checks it
+DASK_SCHEDULER_PREFIX = re.compile(rf"{_DASK_LOG}Scheduler[ \t]at:[ \t]+[a-z]{{2,8}}", re.ASCII)  # up to "://"
+DASK_SCHEDULER_LINE = re.compile(rf"^{_DASK_LOG}Scheduler[ \t]at:[ \t]+[a-z]{{2,8}}://(?P<host>{_ADDRESS}):"
+                                 r"[0-9]{1,5}[ \t]*$", re.ASCII)  # fmt: skip
+DASK_SERVICE_LINE = re.compile(rf"^{_DASK_LOG}dashboard[ \t]at:[ \t]+(?P<host>{_ADDRESS}):(?P<port>[0-9]{{1,5}})"
+                               r"[ \t]*$", re.ASCII)  # fmt: skip
+DASK_SERVICES_WITHIN = 4  # lines below the scheduler's address
+
+MLFLOW = Kind(
+    name="mlflow",
+    label="MLflow",
+    example=("2026/12/04 12:57:12 INFO:     Uvicorn running on {url} (Press CTRL+C to quit)",),
+    # mlflow 3.17.2 mlflow/server/__init__.py _run_server starts uvicorn in a child process; its
+    # "Uvicorn running on ..." (uvicorn config.py:607) arrives with MLflow's "%Y/%m/%d %H:%M:%S" date
+    # (mlflow/utils/logging_utils.py:18) in front, which tells it apart from a bare uvicorn.
+    url_lines=(
+        layout(r"[0-9]{4}/[0-9]{2}/[0-9]{2}[ \t][0-9:]{8}[ \t]INFO:[ \t]+Uvicorn[ \t]running[ \t]on[ \t]",
+               r"[ \t]+\(Press[ \t]CTRL\+C[ \t]to[ \t]quit\)"),
+    ),  # fmt: skip
+    stop_line=re.compile(r"^[0-9/]{10}[ \t][0-9:]{8}[ \t]INFO:[ \t]+(?:Shutting down|Finished server process)"),
+    stop_cues=("Finished server process",),
+    probe_path="",  # the UI's index.html (mlflow/server/js/build), checked on MLflow 3.17.2
+    probe_expect="<title>MLflow</title>",
+    default_action="open",
+    # mlflow 3.17.2 mlflow/server/__init__.py:449 runs uvicorn with ``workers or 4``: its parent binds and
+    # prints (uvicorn 0.55.0 config.py:607, Config.bind_socket) before the workers have imported MLflow, and
+    # nothing answers until then: 64 s after the line on this 2-core machine under load (tests/
+    # test_product_e2e_kinds.py's MLflow row fails without this patience); a busy login node may be slower.
+    listens_within=180.0,
+)
+
+RAY = Kind(
+    name="ray",
+    label="Ray dashboard",
+    example=("2026-12-04 14:28:02,939\tINFO worker.py:2029 -- Started a local Ray instance. View the dashboard at "
+             "{url}",),
+    # ray 2.60.0 ray/_private/worker.py:2029-2031 logger.info(info_str + " View the dashboard at %s%s%s %s%s", ...)
+    # with info_str "Started a local Ray instance." or "Connected to Ray cluster." (:2025-2027), the URL bold
+    # green and followed by a blank; under ray/_private/ray_constants.py:396 LOGGER_FORMAT "%(asctime)s\t
+    # %(levelname)s %(filename)s:%(lineno)s -- %(message)s".
+    url_lines=(
+        layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+INFO[ \t]worker\.py:[0-9]{1,6}[ \t]--[ \t])?"
+               r"(?:Started[ \t]a[ \t]local[ \t]Ray[ \t]instance|Connected[ \t]to[ \t]Ray[ \t]cluster)\."
+               r"[ \t]View[ \t]the[ \t]dashboard[ \t]at[ \t]"),
+        # `ray start --head` prints the dashboard's address twice, both under `if dashboard_url:` (ray 2.60.0
+        # ray/scripts/scripts.py): at :1151-1156 "To monitor and debug Ray, view the dashboard at " and below
+        # it "  {dashboard_url}" with no scheme, and first at :1123-1131 the Jobs CLI hint cf.bold("  RAY_API_
+        # SERVER_ADDRESS='http://{}' ray job submit --working-dir . -- python my_script.py") (indented 4 by
+        # cli_logger's group; older 2.x: RAY_ADDRESS=). The hint carries the scheme, so it is the line read.
+        layout(r"[ \t]*RAY_(?:API_SERVER_)?ADDRESS='",
+               r"'[ \t]ray[ \t]job[ \t]submit[ \t]--working-dir[ \t]\.[ \t]--[ \t]python[ \t]my_script\.py"),
+    ),  # fmt: skip
+    # Ctrl-C prints no stop line (a KeyboardInterrupt traceback, or click's "Aborted!"). SIGTERM to `ray start
+    # --block` does: ray 2.60.0 ray/_private/node.py:698-700 logger.info("Node %s received SIGTERM. Draining for
+    # up to %s seconds before shutting down local processes.", node id hex, ...) (then :748 "Local node finished
+    # draining; shutting down."), logged under LOGGER_FORMAT as above.
+    stop_line=re.compile(r"^[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+INFO[ \t]node\.py:[0-9]{1,6}[ \t]--[ \t]"
+                         r"Node[ \t][0-9a-f]{1,128}[ \t]received[ \t]SIGTERM\.[ \t]Draining[ \t]", re.ASCII),
+    stop_cues=("received SIGTERM. Draining",),
+    # The dashboard's page, ray 2.60.0 ray/dashboard/client/build/index.html "<title>Ray Dashboard</title>": it
+    # answers without a token, where /api/version (dashboard/modules/job/job_head.py:345) answers 401
+    # "Missing authentication token" under the token authentication ray.init turns on by default (2.60.0).
+    probe_path="",
+    probe_expect="<title>Ray Dashboard</title>",
+    default_action="open",
+)
+
+CODE_SERVER = Kind(
+    name="code_server",
+    label="code-server",
+    example=("[2026-12-04T14:40:00.000Z] info  HTTP server listening on {url}",),
+    # code-server 4.100.3 out/node/main.js:143 (src/node/main.ts) logger.info(`${protocol.toUpperCase()} server
+    # listening on ${serverAddress.toString()}`) through @coder/logger 3.0.1 out/logger.js:200 "[%s] " with
+    # new Date().toISOString(), then the level tag padded to 5 (:95-99): "[...Z] info  HTTP server ...".
+    url_lines=(
+        layout(r"\[[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\][ \t]info[ \t]+"
+               r"HTTPS?[ \t]server[ \t]listening[ \t]on[ \t]"),
+    ),  # fmt: skip
+    # code-server 4.100.3 out/node/routes/index.js:163 mounts /healthz before the login check (:93), answering
+    # out/node/routes/health.js {"status": "alive"|"expired", "lastHeartbeat": ...}.
+    probe_path="healthz",
+    probe_expect='"lastHeartbeat"',
+    default_action="open",
+)
