@@ -126,29 +126,16 @@ def cells(tool: str, start: str) -> set[tuple[str, str, int]]:
     }
 
 
-@pytest.mark.parametrize("tool", TOOLS)
+@pytest.mark.parametrize("tool", ALL_TOOLS)
 def test_plain_start_is_captured_under_every_stop_mode_and_width(tool: str) -> None:
-    _, asks, (plain, *_) = TOOLS[tool]
+    _, asks, (plain, *_) = ALL_TOOLS[tool]
     stops = STOPS_ASKING if asks else STOPS
-    assert cells(tool, plain) == set(itertools.product(stops, MODES, COLUMNS))
+    assert cells(tool, plain) == set(itertools.product(stops, MODES, COLUMNS if tool in TOOLS else VERSION_COLUMNS))
 
 
-@pytest.mark.parametrize(("tool", "start"), [(t, s) for t, (_, _, (_, *others)) in TOOLS.items() for s in others])
+@pytest.mark.parametrize(("tool", "start"), [(t, s) for t, (_, _, (_, *others)) in ALL_TOOLS.items() for s in others])
 def test_other_start_modes_are_captured_under_every_stop(tool: str, start: str) -> None:
-    _, asks, _ = TOOLS[tool]
-    assert cells(tool, start) == {(stop, "tty", 100) for stop in (STOPS_ASKING if asks else STOPS)}
-
-
-@pytest.mark.parametrize("tool", VERSIONS)
-def test_each_version_is_captured_under_every_stop_and_mode(tool: str) -> None:
-    _, asks, (plain, *_) = VERSIONS[tool]
-    stops = STOPS_ASKING if asks else STOPS
-    assert cells(tool, plain) == set(itertools.product(stops, MODES, VERSION_COLUMNS))
-
-
-@pytest.mark.parametrize(("tool", "start"), [(t, s) for t, (_, _, (_, *others)) in VERSIONS.items() for s in others])
-def test_each_versions_other_start_modes_are_captured_under_every_stop(tool: str, start: str) -> None:
-    _, asks, _ = VERSIONS[tool]
+    _, asks, _ = ALL_TOOLS[tool]
     assert cells(tool, start) == {(stop, "tty", 100) for stop in (STOPS_ASKING if asks else STOPS)}
 
 
