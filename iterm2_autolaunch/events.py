@@ -121,4 +121,6 @@ _JUPYTER_PAGE = re.compile(r"(?:lab|tree|notebooks|doc|voila)(?:/.*)?$|\?.*$")
 def base_path_of(kind: Kind, path: str) -> str:
     if kind.pages_in_path:
         return _JUPYTER_PAGE.sub("", path) or "/"
-    return path if path.endswith("/") else path.rsplit("/", 1)[0] + "/"
+    if path.endswith("/"):
+        return path
+    return path.rsplit("/", 1)[0] + "/" if kind.page_last else path + "/"

@@ -77,6 +77,10 @@ class Kind:
     serves: tuple[str, ...] = ()
     example: tuple[str, ...] = ()  # start lines with "{url}" in place of the URL (doctor --url)
     pages_in_path: bool = False  # Jupyter-style: /lab, /tree ... after the base_url
+    # The URL's last path segment is a page beside the probe path, not the server's root (Panel's /app, Dask's
+    # /status). Otherwise the printed path is the root, with or without its final "/" (Streamlit's
+    # --server.baseUrlPath foo prints http://HOST:PORT/foo and serves /foo/_stcore/health).
+    page_last: bool = False
     # Seconds the server may take after printing its URL before it answers. 0 for a tool that listens
     # before it prints (most do): the probe's quick retries suffice, and a URL that never answers is
     # reported at once. More for a tool that prints first and serves later (the engine waits, and says so).

@@ -234,6 +234,7 @@ PANEL = Kind(
     probe_path="static/js/bokeh.min.js",
     probe_expect="Bokeh Contributors",
     default_action="open",
+    page_last=True,  # "http://HOST:PORT[/PREFIX]/app": the app's page; the static route is beside it
 )
 
 DASH = Kind(

@@ -24,6 +24,7 @@ DASK = Kind(
     probe_path="status",  # the dashboard page; its template distributed/http/templates/base.html
     probe_expect="Dask Diagnostic UI",
     default_action="open",
+    page_last=True,  # the link is that page, "[/PREFIX]/status"
 )
 
 # distributed 2021.12.0-2023.3.0 print no dashboard URL: after the scheduler's address, logger.info("  Scheduler

@@ -111,11 +111,37 @@ def test_an_ipv6_host_printed_without_brackets_is_announced_as_a_browser_takes_i
     assert event.url.startswith(f"http://[::1]:{port}")
 
 
-def test_base_url_is_where_the_probe_goes() -> None:
-    entry = next(e for e in INDEX if e["file"] == "jupyterlab_base_url.raw")
-    lines = list(bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()]))
-    (event,) = [e for e in Detector().feed(lines) if e.event == "announce"]
-    assert (event.path, event.base_path) == ("/user/alice/lab", "/user/alice/")
+# Each tool's option for serving under a base path (behind a proxy), as the captures' commands give it.
+BASE_OPTIONS = ("--ServerApp.base_url", "--NotebookApp.base_url", "--Voila.base_url", "--base-url",
+                "--server.baseUrlPath", "--path_prefix", "--prefix", "--base")  # fmt: skip
+
+
+def base_given(command: list[str]) -> str | None:
+    """The base path the command line gives the tool, as "/a/b/", if it gives one."""
+    for at, arg in enumerate(command):
+        option, equals, value = arg.partition("=")
+        if option in BASE_OPTIONS:
+            return "/" + (value if equals else command[at + 1]).strip("/") + "/"
+    return None
+
+
+BASE_CAPTURES = [e["file"] for e in INDEX if e["expect"] and base_given(e["command"])]
+
+
+def test_every_tool_with_a_base_path_option_is_captured_with_it() -> None:
+    tools = {e["tool"] for e in INDEX if e["file"] in BASE_CAPTURES}
+    assert {"jupyterlab", "notebook", "marimo", "streamlit", "voila", "tensorboard", "panel", "vite"} <= tools
+
+
+@pytest.mark.parametrize("name", BASE_CAPTURES)
+def test_base_path_given_is_where_the_probe_goes(name: str) -> None:
+    """The probe path goes under the base path the tool was given, whatever the printed URL adds (Jupyter's
+    /lab, Panel's app) or leaves out (Streamlit and marimo print the root with no final "/"); at the server's
+    own root these tools answer 404 (tests/test_product_e2e_kinds.py runs two of them behind the daemon)."""
+    entry = next(e for e in INDEX if e["file"] == name)
+    lines = list(bytes_to_lines([(CAPTURES / name).read_bytes()]))
+    events = [e for e in Detector().feed(lines) if e.event == "announce"]
+    assert events and {e.base_path for e in events} == {base_given(entry["command"])}
 
 
 def test_restart_with_the_same_token_announces_again() -> None:

@@ -150,6 +150,14 @@ TABLE = [
         (("app.py", 'import streamlit as st\nst.write("hello from streamlit")\n'),)),
     Row("marimo", "marimo edit nb.py --headless --host 127.0.0.1 --port {port}", "marimo", "open",
         (("nb.py", MARIMO_NB),), confirm=r"\(y/N\)"),
+    # Under a base path (behind a proxy) the URL printed is the app's root with no final "/": the probe goes under
+    # it (Streamlit serves /apps/st/_stcore/health, marimo /apps/mo/health; at the server's root they answer 404).
+    Row("streamlit", "streamlit run app.py --server.headless true --browser.gatherUsageStats false"
+        " --server.address 127.0.0.1 --server.port {port} --server.baseUrlPath apps/st", "<title>Streamlit</title>",
+        "open", (("app.py", 'import streamlit as st\nst.write("hello from streamlit")\n'),),
+        name="streamlit-base-path"),
+    Row("marimo", "marimo edit nb.py --headless --host 127.0.0.1 --port {port} --base-url /apps/mo", "marimo", "open",
+        (("nb.py", MARIMO_NB),), confirm=r"\(y/N\)", name="marimo-base-url"),
     Row("gradio", "python app.py", "gradio", "open", (("app.py", GRADIO_APP),)),
     Row("panel", "panel serve app.py --address 127.0.0.1 --port {port}", "bokeh", "open", (("app.py", PANEL_APP),)),
     Row("panel", "bokeh serve app.py --address 127.0.0.1 --port {port}", "bokeh", "open", (("app.py", BOKEH_APP),)),

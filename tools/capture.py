@@ -1171,6 +1171,7 @@ UNBUFFERED = {"PYTHONUNBUFFERED": "1"}
 UNBUFFERED_NOTE = ("PYTHONUNBUFFERED=1: the tool print()s its URL, which Python holds in its buffer while stdout is "
                    "a pipe (no URL at all until it exits, tried)")  # fmt: skip
 ALL = "bound to all interfaces; the expected URL has the host the tool printed first"
+BASE_NOTE = "under a base path, as behind a proxy: the URL printed is the app's root there"
 
 
 def make_logs(ctx: Ctx) -> None:
@@ -1186,6 +1187,9 @@ def bokeh_tool(name: str, env: str, command: str, body: str) -> Tool:
               setup=setup_file("app.py", body)),
         Start("address_all", argv("0.0.0.0"), printed_expect("panel", "http://{host}:{port}/app"),
               host="0.0.0.0", setup=setup_file("app.py", body), notes=f"--address 0.0.0.0: {ALL}"),
+        Start("prefix", lambda ctx: [*argv("127.0.0.1")(ctx), "--prefix", "apps/pn"],
+              regex_expect("panel", "http://127.0.0.1:{port}/apps/pn/app"), setup=setup_file("app.py", body),
+              notes=BASE_NOTE),
     ], stop_re=BOKEH_STOP)  # fmt: skip
 
 
@@ -1203,6 +1207,10 @@ MATRIX_TOOLS: list[Tool] = [
               printed_expect("marimo", "http://{host}:{port}?access_token={token}", MARIMO_TOKEN)),
         Start("edit", lambda ctx: ["marimo", "edit", "--headless", "--port", str(ctx.port)],
               regex_expect("marimo", "http://localhost:{port}?access_token={token}", MARIMO_TOKEN)),
+        Start("base_url", lambda ctx: ["marimo", "edit", "nb.py", "--headless", "--port", str(ctx.port),
+                                       "--base-url", "/apps/mo"],
+              regex_expect("marimo", "http://localhost:{port}/apps/mo?access_token={token}", MARIMO_TOKEN),
+              setup=MARIMO_NB, notes=BASE_NOTE),
     ], stop_re=r"Thanks for using marimo", asks=True),
     Tool("streamlit", "streamlit", [
         Start("run_file", lambda ctx: ["streamlit", "run", "app.py", "--server.port", str(ctx.port),
@@ -1211,6 +1219,10 @@ MATRIX_TOOLS: list[Tool] = [
         Start("hello", lambda ctx: ["streamlit", "hello", "--server.port", str(ctx.port),
                                     "--server.address", "127.0.0.1", *STREAMLIT_OPTS],
               regex_expect("streamlit", "http://127.0.0.1:{port}")),
+        Start("base_path", lambda ctx: ["streamlit", "run", "app.py", "--server.port", str(ctx.port),
+                                        "--server.address", "127.0.0.1", "--server.baseUrlPath", "apps/st",
+                                        *STREAMLIT_OPTS],
+              regex_expect("streamlit", "http://127.0.0.1:{port}/apps/st"), setup=STREAMLIT_APP, notes=BASE_NOTE),
     ], stop_re=r"Stopping"),
     Tool("voila", "voila", [
         Start("plain", lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}"],
@@ -1219,6 +1231,10 @@ MATRIX_TOOLS: list[Tool] = [
         Start("ip_any", lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}", "--Voila.ip=0.0.0.0"],
               printed_expect("voila", "http://{host}:{port}/"), host="0.0.0.0",
               setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), notes=f"--Voila.ip=0.0.0.0: {ALL}"),
+        Start("base_url", lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}",
+                                       "--Voila.base_url=/apps/vo/"],
+              regex_expect("voila", "http://localhost:{port}/apps/vo/"), host="localhost",
+              setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), notes=BASE_NOTE),
     ], stop_re=VOILA_STOP),
     Tool("tensorboard", "tensorboard", [
         Start("plain", lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--host", "127.0.0.1"],
@@ -1226,6 +1242,9 @@ MATRIX_TOOLS: list[Tool] = [
         Start("bind_all", lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--bind_all"],
               printed_expect("tensorboard", "http://{host}:{port}/"), host="0.0.0.0", setup=make_logs,
               notes=f"--bind_all: {ALL} (socket.getfqdn())"),
+        Start("path_prefix", lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--host",
+                                          "127.0.0.1", "--path_prefix", "/apps/tb"],
+              regex_expect("tensorboard", "http://127.0.0.1:{port}/apps/tb/"), setup=make_logs, notes=BASE_NOTE),
     ], stop_re=TENSORBOARD_STOP),
     Tool("gradio", "gradio", [
         Start("plain", lambda ctx: ["python", "app.py"], regex_expect("gradio", "http://127.0.0.1:{port}"),
@@ -1243,6 +1262,9 @@ MATRIX_TOOLS: list[Tool] = [
         Start("host_all", lambda ctx: ["python", "app.py"], printed_expect("dash", "http://{host}:{port}/"),
               host="0.0.0.0", setup=setup_file("app.py", DASH_APP), extra_env={"HOST": "0.0.0.0"},
               notes=f"HOST=0.0.0.0 (Dash.run's default host): {ALL}"),
+        Start("base_path", lambda ctx: ["python", "app.py"], regex_expect("dash", "http://127.0.0.1:{port}/apps/da/"),
+              setup=setup_file("app.py", DASH_APP.replace("(__name__)", "(__name__, url_base_pathname='/apps/da/')")),
+              notes=BASE_NOTE),
     ]),
     Tool("dask_scheduler", "dask", [
         Start("plain", lambda ctx: ["dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
