@@ -17,11 +17,7 @@ Adding a kind is one row. Each row prints what it measured (start to action, Ctr
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import html.parser
-import http.client
-import http.cookiejar
 import inspect
 import json
 import os
@@ -37,13 +33,14 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from iterm2_autolaunch.engine import HEALTH_FAILURES, HEALTH_INTERVAL
 from iterm2_autolaunch.kinds import KIND_BY_NAME
 from iterm2_autolaunch.probe import probe
+from tests.chromium_cdp import Chromium
 from tests.conftest import require
 from tests.daemon_harness import daemon_on_fake
 from tests.remote_host import RemoteHost
@@ -89,7 +86,7 @@ class Row:
     confirm: str = ""  # a question the tool asks after Ctrl-C (a regex), answered "y"
     name: str = ""  # the test's id, where the command's first word does not name the tool
     binds: str = ""  # the only address the server must listen on (as ss prints it), for a row about that
-    login: bool = False  # the page is code-server's login: log in through the forward, then open the editor
+    login: bool = False  # the page is code-server's login: log in, in Chromium, and reach the editor on files[0]
 
 
 UVICORN_APP = """\
@@ -179,7 +176,7 @@ TABLE = [
     # code-server as a user starts it: its default auth is a password in the config file it writes (here in the
     # row's HOME), so the printed URL leads to its login page; with --auth none, to the editor itself.
     Row("code_server", "code-server --bind-addr 127.0.0.1:{port} --disable-telemetry --disable-update-check .",
-        "Welcome to code-server", login=True),
+        "Welcome to code-server", "open", (("hello-from-e2e.txt", "hello\n"),), login=True),
     Row("code_server", "code-server --auth none --bind-addr 127.0.0.1:{port} --disable-telemetry"
         " --disable-update-check .", "vscode-workbench-web-configuration", name="code-server-auth-none"),
 ]
@@ -271,126 +268,55 @@ def printed_url(pty_log: Path, port: int) -> str:
     return found[-1] or "/"
 
 
-# code-server 4.100.3 (.tools-npm/code-server/node_modules/code-server): the session cookie's name
-# (out/common/http.js:30), the error its login page shows for a wrong password (out/node/i18n/locales/en.json:12),
-# and what only the editor's page has (lib/vscode/out/vs/code/browser/workbench/workbench.html:21).
-CODE_SERVER_SESSION = "code-server-session"
+# code-server 4.100.3's login page (.tools-npm/code-server/node_modules/code-server): its password field and submit
+# button (src/browser/pages/login.html:41,46), the error it shows for a wrong password (out/node/routes/login.js:86,
+# out/node/i18n/locales/en.json:12); and the editor's: what only the workbench page has
+# (lib/vscode/out/vs/code/browser/workbench/workbench.html:21), its explorer's rows (.../workbench/workbench.js).
+PASSWORD_FIELD = "document.querySelector('input[type=password]')"
+SUBMIT = "document.querySelector('input[type=submit]').click()"
+REFUSAL = "document.querySelector('.error')?.innerText"
 CODE_SERVER_REFUSED = "Incorrect password"
-CODE_SERVER_EDITOR = 'id="vscode-workbench-web-configuration"'
+EDITOR = "!!document.getElementById('vscode-workbench-web-configuration')"
+EXPLORER_ROWS = "[...document.querySelectorAll('.explorer-folders-view .monaco-list-row')].map(row => row.innerText)"
+LOGIN_BOUND = 120.0  # the editor's page and scripts (megabytes) through ssh on a loaded 2-core machine
 
 
-class FormReader(html.parser.HTMLParser):
-    """A page's first form as a browser reads it: its attributes and its inputs (name, type, value)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.form: dict[str, str] | None = None
-        self.inputs: list[tuple[str, str, str]] = []
-        self.closed = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value or "" for name, value in attrs}
-        if tag == "form" and self.form is None:
-            self.form = attributes
-        elif tag == "input" and self.form is not None and not self.closed and attributes.get("name"):
-            self.inputs.append((attributes["name"], attributes.get("type", "text"), attributes.get("value", "")))
-
-    def handle_endtag(self, tag: str) -> None:
-        self.closed = self.closed or (tag == "form" and self.form is not None)
-
-
-class Browser:
-    """What a browser does over plain HTTP: follows redirects, keeps the cookies it is given (by their Path) and
-    sends them back, and on a form's POST sends the page's Origin and Referer; never through a proxy. The Host
-    it sends is the URL's, as a browser's: the forward carries it to the server unchanged."""
-
-    def __init__(self) -> None:
-        self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.cookies))
-
-    def open(self, url: str, form: dict[str, str] | None = None, referer: str = "") -> tuple[str, str]:
-        """GET ``url`` or POST ``form`` to it: the URL the redirects ended at and its page."""
-        request = urllib.request.Request(url, headers={"Accept": "text/html", "User-Agent": "Mozilla/5.0 (e2e)"})
-        if form is not None:
-            request.data = urlencode(form).encode()
-            request.add_header("Content-Type", "application/x-www-form-urlencoded")
-            parts = urlsplit(url)  # not sent again on the redirect that follows the POST, as by a browser
-            request.add_unredirected_header("Origin", f"{parts.scheme}://{parts.netloc}")
-            request.add_unredirected_header("Referer", referer)
-        with self.opener.open(request, timeout=60) as response:
-            return response.url, response.read(2_000_000).decode("utf-8", "replace")
-
-    def submit(self, page_url: str, page: str, password: str) -> tuple[str, str]:
-        """Type ``password`` into the page's form and submit it, as the user does. The form's hidden fields go
-        with it; its script sets the "href" one to the page's URL (code-server's src/browser/pages/login.html)."""
-        reader = FormReader()
-        reader.feed(page)
-        assert reader.form is not None and reader.form.get("method", "get").lower() == "post", page[:2000]
-        fields = {name: value for name, kind, value in reader.inputs if kind != "password"}
-        if "href" in fields:
-            fields["href"] = page_url
-        typed = [name for name, kind, _ in reader.inputs if kind == "password"]
-        assert len(typed) == 1, reader.inputs
-        action = urljoin(page_url, reader.form.get("action", ""))  # none: the page's own URL, its query kept
-        return self.open(action, {**fields, typed[0]: password}, referer=page_url)
-
-    def cookie(self, name: str) -> str:
-        return next((f"{cookie.name}={cookie.value}" for cookie in self.cookies if cookie.name == name), "")
-
-
-def upgrade_status(url: str, origin: str, cookie: str) -> int:
-    """The answer to the websocket upgrade the editor's page makes to its server, as the browser sends it (the
-    query is what VS Code's web client puts on it); code-server checks the Origin against the Host, then the
-    session (out/node/routes/vscode.js:205, out/node/http.js:324)."""
-    parts = urlsplit(url)
-    assert parts.hostname is not None
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-    headers = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
-               "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(), "Origin": origin}
-    if cookie:
-        headers["Cookie"] = cookie
-    try:
-        connection.request("GET", "/?reconnectionToken=e2e&reconnection=false&skipWebSocketFrames=false",
-                           headers=headers)
-        return connection.getresponse().status
-    finally:
-        connection.close()
-
-
-def log_in_to_code_server(url: str, home: Path, folder: Path) -> None:
-    """As a user with code-server's default auth does: open the URL, read the password from the config file
-    code-server wrote on the remote, mistype it once (refused), type it (the editor opens on ``folder``, the
-    directory it was started in), all through the forward; then the editor's websocket is let through.
-    code-server allows 2 wrong passwords a minute (out/node/routes/login.js:50), so one does not lock us out."""
+def log_in_to_code_server(url: str, home: Path, folder: Path, listed: str) -> None:
+    """As a user with code-server's default auth does, in headless Chromium through the forward: open the URL
+    (its login page), read the password from the config file code-server wrote on the remote, mistype it once
+    (refused: still the login page), type it: the editor opens on ``folder``, the directory code-server was
+    started in, and its explorer lists ``listed``, a file there, which the page gets from the server over its
+    websocket (code-server lets that through only with the session cookie and an Origin that matches the Host:
+    out/node/routes/vscode.js:205, out/node/http.js:324). code-server allows 2 wrong passwords a minute
+    (out/node/routes/login.js:50), so the one mistyped does not lock the user out."""
     config = (home / ".config" / "code-server" / "config.yaml").read_text()
     found = re.search(r"^password: (\S+)$", config, re.M)
     assert found is not None, "code-server wrote no password into its config file"
     password = found[1]
-    browser = Browser()
-    login_url, page = browser.open(url)
-    assert urlsplit(login_url).path.endswith("/login") and "password" in page, page[:2000]
-
-    refused_url, refused = browser.submit(login_url, page, "not-" + password)
-    assert CODE_SERVER_REFUSED in refused and CODE_SERVER_EDITOR not in refused, refused[:2000]
-    assert not browser.cookie(CODE_SERVER_SESSION) and urlsplit(refused_url).path == urlsplit(login_url).path
-
-    editor_url, editor = browser.submit(refused_url, refused, password)
-    assert CODE_SERVER_EDITOR in editor, editor[:2000]
-    assert urlsplit(editor_url).netloc == urlsplit(url).netloc, editor_url  # still on the forward
-    assert parse_qs(urlsplit(editor_url).query).get("folder") == [str(folder)], editor_url
-    session = browser.cookie(CODE_SERVER_SESSION)
-    assert session, "logged in without a session cookie"
     origin = f"http://{urlsplit(url).netloc}"
-    assert upgrade_status(url, origin, session) == 101
-    assert upgrade_status(url, origin, "") == 401  # the session is what lets it through
-    assert upgrade_status(url, "http://elsewhere.example", session) == 403  # and only from the editor's origin
+    with Chromium() as chromium:
+        chromium.navigate(url)
+        for typed in ("not-" + password, password):
+            chromium.wait(f"document.readyState === 'complete' && !!{PASSWORD_FIELD}", LOGIN_BOUND, "the login page")
+            chromium.evaluate(f"{PASSWORD_FIELD}.focus()")
+            chromium.type_text(typed)
+            chromium.evaluate(SUBMIT)
+            if typed != password:
+                assert chromium.wait(REFUSAL, LOGIN_BOUND, "the refusal") == CODE_SERVER_REFUSED
+                assert not chromium.evaluate(EDITOR) and chromium.evaluate("location.pathname").endswith("/login")
+        rows = chromium.wait(f"{EXPLORER_ROWS}.includes({json.dumps(listed)}) && {EXPLORER_ROWS}", LOGIN_BOUND,
+                             f"the editor, its explorer listing {listed}")
+        where = urlsplit(chromium.evaluate("location.href"))
+        assert chromium.evaluate(EDITOR), rows
+        assert f"{where.scheme}://{where.netloc}" == origin, where  # still on the forward
+        assert parse_qs(where.query).get("folder") == [str(folder)], where
 
 
 @pytest.mark.parametrize(("row", "port"), PARAMS)
 def test_kind_end_to_end(remote_host: RemoteHost, home: str, row_dir: Path, row: Row, port: int) -> None:
     require(tools_installed(), "the servers of tools/test-tools.txt are not all in .venv-tools and .tools-npm"
             " (tools/setup-test-machine)")
+    require(not row.login or shutil.which("chromium") is not None, "needs chromium (apt-get install chromium)")
     kind = KIND_BY_NAME[row.kind]
     for name, text in row.files:
         (row_dir / name).parent.mkdir(parents=True, exist_ok=True)
@@ -450,7 +376,7 @@ def test_kind_end_to_end(remote_host: RemoteHost, home: str, row_dir: Path, row:
             assert status == 200 and row.page in page, page[:2000]
             if row.login:
                 logging_in = time.monotonic()
-                log_in_to_code_server(url, row_dir / "home", row_dir)
+                log_in_to_code_server(url, row_dir / "home", row_dir, row.files[0][0])
                 logged_in = f"; logged in to the editor in {time.monotonic() - logging_in:.1f} s"
 
             if row.binds:
