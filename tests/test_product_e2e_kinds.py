@@ -12,7 +12,8 @@ names the local URL, not a tab. The page is fetched through that forward; where 
 Then Ctrl-C in the pty: the forward must go, by the tool's stop line within STOP_BOUND, or, for a tool that
 prints none, by the health probe within health_bound() (derived from the engine's settings).
 
-Adding a kind is one row. Each row prints what it measured (start to action, Ctrl-C to forward gone).
+Adding a kind is one row. Each row prints what it measured (start to action, the login where there is one,
+Ctrl-C to forward gone).
 """
 
 from __future__ import annotations
