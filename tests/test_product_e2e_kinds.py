@@ -7,11 +7,13 @@ types the tool's command as a user would; the tool is the real one, from .venv-t
 .tools-npm (code-server in a prefix of its own there; pins in tools/test-tools.txt, installed by
 tools/setup-test-machine). The daemon must detect it, forward the port and pass its probe; then an ``open``
 kind gets a browser tab on the printed path and query (token kept) and a ``notify`` kind a notification that
-names the local URL, not a tab. The page is fetched through that forward. Then Ctrl-C in the pty: the forward
-must go, by the tool's stop line within STOP_BOUND, or, for a tool that prints none, by the health probe
-within health_bound() (derived from the engine's settings).
+names the local URL, not a tab. The page is fetched through that forward; where it is a login page
+(code-server's default auth), the test logs in through the forward as a browser does and reaches the editor.
+Then Ctrl-C in the pty: the forward must go, by the tool's stop line within STOP_BOUND, or, for a tool that
+prints none, by the health probe within health_bound() (derived from the engine's settings).
 
-Adding a kind is one row. Each row prints what it measured (start to action, Ctrl-C to forward gone).
+Adding a kind is one row. Each row prints what it measured (start to action, the login where there is one,
+Ctrl-C to forward gone).
 """
 
 from __future__ import annotations
@@ -32,13 +34,14 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from iterm2_autolaunch.engine import HEALTH_FAILURES, HEALTH_INTERVAL
 from iterm2_autolaunch.kinds import KIND_BY_NAME
 from iterm2_autolaunch.probe import probe
+from tests.chromium_cdp import Chromium
 from tests.conftest import require
 from tests.daemon_harness import daemon_on_fake
 from tests.remote_host import RemoteHost
@@ -84,6 +87,7 @@ class Row:
     confirm: str = ""  # a question the tool asks after Ctrl-C (a regex), answered "y"
     name: str = ""  # the test's id, where the command's first word does not name the tool
     binds: str = ""  # the only address the server must listen on (as ss prints it), for a row about that
+    login: bool = False  # the page is code-server's login: log in, in Chromium, and reach the editor on files[0]
 
 
 UVICORN_APP = """\
@@ -181,7 +185,7 @@ TABLE = [
     # code-server as a user starts it: its default auth is a password in the config file it writes (here in the
     # row's HOME), so the printed URL leads to its login page; with --auth none, to the editor itself.
     Row("code_server", "code-server --bind-addr 127.0.0.1:{port} --disable-telemetry --disable-update-check .",
-        "Welcome to code-server"),
+        "Welcome to code-server", "open", (("hello-from-e2e.txt", "hello\n"),), login=True),
     Row("code_server", "code-server --auth none --bind-addr 127.0.0.1:{port} --disable-telemetry"
         " --disable-update-check .", "vscode-workbench-web-configuration", name="code-server-auth-none"),
 ]
@@ -273,10 +277,55 @@ def printed_url(pty_log: Path, port: int) -> str:
     return found[-1] or "/"
 
 
+# code-server 4.100.3's login page (.tools-npm/code-server/node_modules/code-server): its password field and submit
+# button (src/browser/pages/login.html:41,46), the error it shows for a wrong password (out/node/routes/login.js:86,
+# out/node/i18n/locales/en.json:12); and the editor's: what only the workbench page has
+# (lib/vscode/out/vs/code/browser/workbench/workbench.html:21), its explorer's rows (.../workbench/workbench.js).
+PASSWORD_FIELD = "document.querySelector('input[type=password]')"
+SUBMIT = "document.querySelector('input[type=submit]').click()"
+REFUSAL = "document.querySelector('.error')?.innerText"
+CODE_SERVER_REFUSED = "Incorrect password"
+EDITOR = "!!document.getElementById('vscode-workbench-web-configuration')"
+EXPLORER_ROWS = "[...document.querySelectorAll('.explorer-folders-view .monaco-list-row')].map(row => row.innerText)"
+LOGIN_BOUND = 120.0  # the editor's page and scripts (megabytes) through ssh on a loaded 2-core machine
+
+
+def log_in_to_code_server(url: str, home: Path, folder: Path, listed: str) -> None:
+    """As a user with code-server's default auth does, in headless Chromium through the forward: open the URL
+    (its login page), read the password from the config file code-server wrote on the remote, mistype it once
+    (refused: still the login page), type it: the editor opens on ``folder``, the directory code-server was
+    started in, and its explorer lists ``listed``, a file there, which the page gets from the server over its
+    websocket (code-server lets that through only with the session cookie and an Origin that matches the Host:
+    out/node/routes/vscode.js:205, out/node/http.js:324). code-server allows 2 wrong passwords a minute
+    (out/node/routes/login.js:50), so the one mistyped does not lock the user out."""
+    config = (home / ".config" / "code-server" / "config.yaml").read_text()
+    found = re.search(r"^password: (\S+)$", config, re.M)
+    assert found is not None, "code-server wrote no password into its config file"
+    password = found[1]
+    origin = f"http://{urlsplit(url).netloc}"
+    with Chromium() as chromium:
+        chromium.navigate(url)
+        for typed in ("not-" + password, password):
+            chromium.wait(f"document.readyState === 'complete' && !!{PASSWORD_FIELD}", LOGIN_BOUND, "the login page")
+            chromium.evaluate(f"{PASSWORD_FIELD}.focus()")
+            chromium.type_text(typed)
+            chromium.evaluate(SUBMIT)
+            if typed != password:
+                assert chromium.wait(REFUSAL, LOGIN_BOUND, "the refusal") == CODE_SERVER_REFUSED
+                assert not chromium.evaluate(EDITOR) and chromium.evaluate("location.pathname").endswith("/login")
+        rows = chromium.wait(f"{EXPLORER_ROWS}.includes({json.dumps(listed)}) && {EXPLORER_ROWS}", LOGIN_BOUND,
+                             f"the editor, its explorer listing {listed}")
+        where = urlsplit(chromium.evaluate("location.href"))
+        assert chromium.evaluate(EDITOR), rows
+        assert f"{where.scheme}://{where.netloc}" == origin, where  # still on the forward
+        assert parse_qs(where.query).get("folder") == [str(folder)], where
+
+
 @pytest.mark.parametrize(("row", "port"), PARAMS)
 def test_kind_end_to_end(remote_host: RemoteHost, home: str, row_dir: Path, row: Row, port: int) -> None:
     require(tools_installed(), "the servers of tools/test-tools.txt are not all in .venv-tools and .tools-npm"
             " (tools/setup-test-machine)")
+    require(not row.login or shutil.which("chromium") is not None, "needs chromium (apt-get install chromium)")
     kind = KIND_BY_NAME[row.kind]
     for name, text in row.files:
         (row_dir / name).parent.mkdir(parents=True, exist_ok=True)
@@ -292,6 +341,7 @@ def test_kind_end_to_end(remote_host: RemoteHost, home: str, row_dir: Path, row:
     ssh_argv = ["ssh", *remote_host.ssh_args(), "-tt", "remote"]
     variables = {"jobName": "ssh", "commandLine": shlex.join(ssh_argv)}
     pty_log = Path(home) / "pty.log"
+    logged_in = ""
     with daemon_on_fake(Path(home), DAEMON, sys.executable, variables=variables) as run:
         fake, session = run.fake, run.session
 
@@ -333,6 +383,10 @@ def test_kind_end_to_end(remote_host: RemoteHost, home: str, row_dir: Path, row:
                 assert ((parts.path or "/"), parts.query) == ((want.path or "/"), want.query)
             status, page = fetch(url)
             assert status == 200 and row.page in page, page[:2000]
+            if row.login:
+                logging_in = time.monotonic()
+                log_in_to_code_server(url, row_dir / "home", row_dir, row.files[0][0])
+                logged_in = f"; logged in to the editor in {time.monotonic() - logging_in:.1f} s"
 
             if row.binds:
                 assert listen_addresses(remote_host, port) == {row.binds}, listen_addresses(remote_host, port)
@@ -361,7 +415,7 @@ def test_kind_end_to_end(remote_host: RemoteHost, home: str, row_dir: Path, row:
             ssh.stop()
     log = run.output[0]
     name = row.name or row.command.split()[0]
-    print(f"\n{row.kind} ({name}): action after {started:.1f} s{waited(log)}; forward gone"
+    print(f"\n{row.kind} ({name}): action after {started:.1f} s{waited(log)}{logged_in}; forward gone"
           f" {gone:.1f} s after Ctrl-C, {after_server:.1f} s after the server stopped listening (bound {bound:.1f} s)")
     assert "] forward up" in log  # the engine's line: its probe through the forward passed
     why = "server stopped" if stop_line else "server no longer answers"
