@@ -29,7 +29,8 @@ CAPTURES = Path(__file__).parent / "data" / "captures"
 INDEX: list[dict[str, Any]] = json.loads((CAPTURES / "index.json").read_text())
 OLD_VERSIONS = {"1_25": "1.25.3", "1_28": "1.28.1", "2_9": "2.9.3", "2_30": "2.30.1", "2021_12": "2021.12.0",
                 "2022_5": "2022.5.0", "2023_3": "2023.3.0"}  # fmt: skip
-OLD = [e for e in INDEX if re.match(rf"mx_dask_scheduler(?:{'|'.join(OLD_VERSIONS)})_(?:plain|host_all)_", e["file"])]
+OLD_STARTS = re.compile(rf"mx_dask_scheduler(?:{'|'.join(OLD_VERSIONS)})_(?:plain|host_all|ipv6)_")
+OLD = [e for e in INDEX if OLD_STARTS.match(e["file"])]
 SERVICE_LINE = re.compile(r" (?:dashboard|bokeh) at:")
 NEW_HOST_ALL = "mx_dask_scheduler2023_12_host_all_ctrl_c_tty_100.raw"  # distributed 2023.12.1: the link printed
 OLD_HOST_ALL = "mx_dask_scheduler2022_5_host_all_ctrl_c_tty_100.raw"
@@ -48,7 +49,8 @@ def announced(lines: list[str], batch: int | None = None) -> list[Any]:
 
 def test_seven_old_versions_are_captured() -> None:
     assert {e["version"] for e in OLD} == set(OLD_VERSIONS.values())
-    assert len(OLD) == 7 * (4 * 2 * 3 + 4)  # plain: every stop x tty/pipe x 3 widths; host_all: every stop
+    # plain: every stop x tty/pipe x 3 widths; host_all: every stop; ipv6 (1.25.3, 2.30.1): every stop
+    assert len(OLD) == 7 * (4 * 2 * 3 + 4) + 2 * 4
     for entry in OLD:  # 1.x names the dashboard service "bokeh", 2.x on "dashboard"
         service = "bokeh" if entry["version"].startswith("1.") else "dashboard"
         assert sum(f" {service} at:" in line for line in lines_of(entry["file"])) == 1, entry["file"]

@@ -2657,6 +2657,16 @@ def dask1_25(host: str) -> Callable[[Ctx], list[str]]:
     return lambda ctx: ["dask-scheduler", "--host", host, "--port", "0", "--bokeh-port", str(ctx.port)]
 
 
+# On IPv6 loopback the service line has the host unbracketed, "::1:PORT" ("%s:%d" % (listen_ip, port) above);
+# 2.30.1's --dashboard-address takes no bracketed host (ValueError), a bare port listens on the scheduler's.
+def dask2_ipv6(ctx: Ctx) -> list[str]:
+    return ["dask-scheduler", "--host", "[::1]", "--port", "0", "--dashboard-address", str(ctx.port)]
+
+
+DASK_IPV6_NOTE = unbracketed_note("--host [::1] (1.25.3: tcp://[::1])", "distributed 1.25.3 scheduler.py:1125, "
+                                  "2.30.1 :1498 '%s:%d' % (listen_ip, v.port)")  # fmt: skip
+
+
 MORE_VERSION_TOOLS += [
     version_tool(f"dask_scheduler{name}", env, argv("127.0.0.1"), regex_expect("dask", "http://127.0.0.1:{port}/status"),
                  stop_re=r"End scheduler", columns=MORE_WIDTHS, address_re=OLD_DASK1_ADDRESS,
@@ -2664,11 +2674,13 @@ MORE_VERSION_TOOLS += [
                                lambda ctx, text: regex_expect("dask", f"http://{host_address()}:{{port}}/status")(ctx,
                                                                                                                 text),
                                host="0.0.0.0", notes="--host 0.0.0.0: ':PORT' after the scheduler's contact "
-                               "address, the node's IP")])
-    for name, env, argv in (("1_25", "dask1_25", dask1_25),
-                            ("1_28", "dask1_28", old_dask(["dask-scheduler"])),
-                            ("2_9", "dask2_9", old_dask(["dask-scheduler"])),
-                            ("2_30", "dask2_30", old_dask(["dask-scheduler"])))
+                               "address, the node's IP"),
+                         *([Start("ipv6", ipv6, regex_expect("dask", "http://[::1]:{port}/status"), host="::1",
+                                  notes=DASK_IPV6_NOTE)] if ipv6 else [])])
+    for name, env, argv, ipv6 in (("1_25", "dask1_25", dask1_25, dask1_25("tcp://[::1]")),
+                                  ("1_28", "dask1_28", old_dask(["dask-scheduler"]), None),
+                                  ("2_9", "dask2_9", old_dask(["dask-scheduler"]), None),
+                                  ("2_30", "dask2_30", old_dask(["dask-scheduler"]), dask2_ipv6))
 ]  # fmt: skip
 
 # Their other start modes (every stop, tty, 100 columns, as the latest versions' other starts).
