@@ -108,7 +108,7 @@ MORE_VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     # distributed 2021.12-2023.3.0 print the dashboard as "HOST:PORT" with no scheme, below the scheduler's address
     "dask_scheduler2021_12": ("dask", False, ("plain", "host_all", "dashboard_prefix")),
     "dask_scheduler2022_5": ("dask", False, ("plain", "host_all")),
-    "dask_scheduler2023_3": ("dask", False, ("plain", "host_all", "dashboard_prefix", "tls")),
+    "dask_scheduler2023_3": ("dask", False, ("plain", "host_all", "dashboard_prefix", "tls", "tls_dashboard")),
     # distributed 1.x and 2.x print it so too, 1.x as the service "bokeh"; on IPv6 loopback as "::1:PORT"
     **{f"dask_scheduler{v}": ("dask", False, ("plain", "host_all", "ipv6")) for v in ("1_25", "2_30")},
     **{f"dask_scheduler{v}": ("dask", False, ("plain", "host_all")) for v in ("1_28", "2_9")},

@@ -3,7 +3,8 @@ tls_dashboard, dashboard_prefix).
 
 TLS comms (--tls-cert/--tls-key: the scheduler at tls://) leave the dashboard plain HTTP; it serves HTTPS only
 when distributed.scheduler.dashboard.tls.cert/key are set, which distributed >= 2023.3.2 tells in the link it
-prints (utils.format_dashboard_link) and older ones do not. --dashboard-prefix moves the dashboard under the
+prints (utils.format_dashboard_link) and older ones do not: 2023.3.0's lines are the same either way, so its
+https dashboard is announced as http and does not answer it. --dashboard-prefix moves the dashboard under the
 prefix, and no version prints it: the start lines are the plain start's, so the /status page they imply is
 announced and answers 404 (the manifest's probe_status, measured when captured). These tests pin both facts.
 """
@@ -49,12 +50,16 @@ def start_lines(name: str) -> list[str]:
 
 def test_the_modes_are_captured() -> None:
     assert {(e["version"], e["start"]) for e in TLS} == {
-        ("2026.8.0", "tls"), ("2026.8.0", "tls_dashboard"), ("2023.3.0", "tls")}  # fmt: skip
+        ("2026.8.0", "tls"), ("2026.8.0", "tls_dashboard"), ("2023.3.0", "tls"), ("2023.3.0", "tls_dashboard")}
     assert {e["version"] for e in PREFIX} == {"2026.8.0", "2021.12.0", "2023.3.0"}
-    assert len(TLS) == 3 * 4 and len(PREFIX) == 3 * 4  # every stop each
+    assert len(TLS) == 4 * 4 and len(PREFIX) == 3 * 4  # every stop each
 
 
-@pytest.mark.parametrize("entry", TLS, ids=lambda e: e["file"])
+READABLE_TLS = [e for e in TLS if e["version"] != "2023.3.0" or e["start"] == "tls"]
+UNREADABLE_TLS = [e for e in TLS if e not in READABLE_TLS]
+
+
+@pytest.mark.parametrize("entry", READABLE_TLS, ids=lambda e: e["file"])
 def test_a_tls_scheduler_dashboard_is_announced_with_the_scheme_it_serves(entry: dict[str, Any]) -> None:
     """The scheduler's tls:// says nothing of the dashboard: it is https only with the dashboard's own TLS
     config, which 2026.8.0's printed link carries; the announced URL answered when captured."""
@@ -65,6 +70,21 @@ def test_a_tls_scheduler_dashboard_is_announced_with_the_scheme_it_serves(entry:
     assert (event.scheme, event.url, event.path) == (scheme, entry["expect"][0]["url"], "/status")
     assert event.url.startswith(f"{scheme}://127.0.0.1:")
     assert entry["probe_status"] == [200]
+
+
+@pytest.mark.parametrize("entry", UNREADABLE_TLS, ids=lambda e: e["file"])
+def test_an_old_scheduler_prints_nothing_of_its_dashboard_tls_so_http_is_announced_and_unanswered(
+    entry: dict[str, Any],
+) -> None:
+    """distributed 2023.3.0 with the dashboard's TLS configured prints the lines of the plain-HTTP tls start
+    (numbers aside): the http URL they imply is announced, and the HTTPS server reset it when captured."""
+    http_twin = entry["file"].replace("_tls_dashboard_", "_tls_")
+    assert DASHBOARD_TLS in entry["extra_env"] and DASHBOARD_TLS not in BY_FILE[http_twin].get("extra_env", {})
+    assert start_lines(entry["file"]) == start_lines(http_twin)
+    (event,) = announced(entry["file"])
+    assert (event.scheme, event.url) == ("http", entry["expect"][0]["url"])
+    assert BY_FILE[http_twin]["probe_status"] == [200]
+    assert entry["probe_status"] != [200] and str(entry["probe_status"][0]).startswith("error:")
 
 
 def test_engine_probes_and_opens_the_https_dashboard_over_https() -> None:

@@ -1189,6 +1189,9 @@ DASK_DASHBOARD_TLS_NOTE = ("TLS comms as in the tls start, and the dashboard's o
 # dashboard/scheduler.py:126-134, 2026.8.0 :175-191). No version prints the prefix: the old ones print
 # "dashboard at: HOST:PORT", 2023.3.2+ the link "{scheme}://{host}:{port}/status" (distributed.yaml
 # dashboard.link, formatted with no prefix). The announced /status answers 404 (probe_status).
+OLD_DASHBOARD_TLS_NOTE = (DASK_DASHBOARD_TLS_NOTE + "; distributed <= 2023.3.0 prints 'dashboard at: HOST:PORT' "
+                          "with no scheme, the tls start's lines: the expected URL is the http one those lines imply, "
+                          "which gets no answer from the HTTPS server (probe_status): the scheme cannot be read")
 DASK_PREFIX_NOTE = ("--dashboard-prefix /foo: the dashboard is at /foo/status and / redirects there; what the "
                     "scheduler prints is the plain start's (no prefix in any line), so the expected URL is the "
                     "/status the output implies, which answers 404 (probe_status): the prefix cannot be read")
@@ -2622,11 +2625,14 @@ def old_dask(command: list[str]) -> Callable[[str], Callable[[Ctx], list[str]]]:
 
 
 def old_dask_starts(name: str, argv: Callable[[str], Callable[[Ctx], list[str]]]) -> list[Start]:
-    """--dashboard-prefix on 2021.12.0 and 2023.3.0; TLS comms on 2023.3.0 (its dashboard stays HTTP)."""
+    """--dashboard-prefix on 2021.12.0 and 2023.3.0; TLS comms on 2023.3.0, with and without the dashboard's TLS."""
     starts = [Start("dashboard_prefix", with_args(argv("127.0.0.1"), "--dashboard-prefix", "/foo"),
                     regex_expect("dask", "http://127.0.0.1:{port}/status"), notes=DASK_PREFIX_NOTE)]
     tls = [Start("tls", with_args(argv("127.0.0.1"), *DASK_TLS), regex_expect("dask", "http://127.0.0.1:{port}/status"),
-                 setup=setup_cert, notes=DASK_TLS_NOTE)]  # fmt: skip
+                 setup=setup_cert, notes=DASK_TLS_NOTE),
+           Start("tls_dashboard", with_args(argv("127.0.0.1"), *DASK_TLS),
+                 regex_expect("dask", "http://127.0.0.1:{port}/status"), setup=setup_cert,
+                 extra_env=DASK_DASHBOARD_TLS, notes=OLD_DASHBOARD_TLS_NOTE)]  # fmt: skip
     return {"2021_12": starts, "2023_3": starts + tls}.get(name, [])
 
 
