@@ -1174,8 +1174,8 @@ ALL = "bound to all interfaces; the expected URL has the host the tool printed f
 
 # A scheduler with TLS comms (--tls-ca-file/--tls-cert/--tls-key: "Scheduler at: tls://..."); its dashboard is
 # still plain HTTP unless distributed.scheduler.dashboard.tls.cert/key are set (2021.12.0 node.py:106-118,
-# 2026.8.0 the same config read where the HTTP server starts), and only distributed >= 2023.3.2 says which in
-# the link it prints, format_dashboard_link: scheme "https" when that config is set (2026.8.0 utils.py:1270-1278).
+# 2026.8.0 node.py:142, where the HTTP server starts), and only distributed >= 2023.3.2 says which in the link
+# it prints, format_dashboard_link: scheme "https" when that config is set (2026.8.0 utils.py:1270-1278).
 DASK_TLS = ("--tls-ca-file", "cert.pem", "--tls-cert", "cert.pem", "--tls-key", "key.pem")
 DASK_DASHBOARD_TLS = {"DASK_DISTRIBUTED__SCHEDULER__DASHBOARD__TLS__CERT": "cert.pem",
                       "DASK_DISTRIBUTED__SCHEDULER__DASHBOARD__TLS__KEY": "key.pem"}  # fmt: skip
