@@ -32,17 +32,21 @@ DASK = Kind(
 # "%s:%d" % (listen_ip, v.port)), listen_ip the scheduler's own host with 0.0.0.0 printed as "" (2021.12.0
 # scheduler.py:4083-4085, 2022.5.0 :3410-3412, 2023.3.0 :3861-3863; 2023.3.2 :3863-3870 prints the link the DASK
 # layout reads). The log format has no date in 2021.12.0 (distributed.yaml:262 "%(name)s - %(levelname)s -
-# %(message)s"). The detector reads the scheduler's line (its "://" makes it a candidate) and the dashboard's in
-# the DASK_SERVICES_WITHIN lines below it: the two loops log back to back, slack left for a line of another
-# program in between. The dashboard is http://HOST:PORT/status (the page the link of 2023.3.2 names), HOST the
-# scheduler's when the service line's is empty or a wildcard (as 2023.3.2+ prints the scheduler's contact host).
+# %(message)s"). distributed 1.x to 2.30.1 print the same lines (1.25.3 scheduler.py:1123-1125, 1.28.1
+# :1213-1215, 2.9.3 :1420-1422, 2.30.1 :1496-1498, the same log-format), but in 1.x the dashboard is the service
+# named "bokeh" (cli/dask_scheduler.py:123 of 1.25.3, :205 of 1.28.1 services[("bokeh", ...)]; 2.x renamed it
+# "dashboard", 2.9.3 scheduler.py:1099), so its line is "      bokeh at: HOST:PORT". The detector reads the
+# scheduler's line (its "://" makes it a candidate) and the dashboard's in the DASK_SERVICES_WITHIN lines below it:
+# the two loops log back to back, slack left for a line of another program in between. The dashboard is
+# http://HOST:PORT/status (the page the link of 2023.3.2 names), HOST the scheduler's when the service line's is
+# empty or a wildcard (as 2023.3.2+ prints the scheduler's contact host).
 _DASK_LOG = r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]-[ \t])?distributed\.scheduler[ \t]-[ \t]INFO[ \t]-[ \t]+"
 _ADDRESS = r"[0-9A-Za-z.:\[\]-]{0,262}"  # host and port as distributed joins them; the URL grammar checks it
 DASK_SCHEDULER_PREFIX = re.compile(rf"{_DASK_LOG}Scheduler[ \t]at:[ \t]+[a-z]{{2,8}}", re.ASCII)  # up to "://"
 DASK_SCHEDULER_LINE = re.compile(rf"^{_DASK_LOG}Scheduler[ \t]at:[ \t]+[a-z]{{2,8}}://(?P<host>{_ADDRESS}):"
                                  r"[0-9]{1,5}[ \t]*$", re.ASCII)  # fmt: skip
-DASK_SERVICE_LINE = re.compile(rf"^{_DASK_LOG}dashboard[ \t]at:[ \t]+(?P<host>{_ADDRESS}):(?P<port>[0-9]{{1,5}})"
-                               r"[ \t]*$", re.ASCII)  # fmt: skip
+DASK_SERVICE_LINE = re.compile(rf"^{_DASK_LOG}(?:dashboard|bokeh)[ \t]at:[ \t]+(?P<host>{_ADDRESS}):"
+                               r"(?P<port>[0-9]{1,5})[ \t]*$", re.ASCII)  # fmt: skip
 DASK_SERVICES_WITHIN = 4  # lines below the scheduler's address
 
 MLFLOW = Kind(

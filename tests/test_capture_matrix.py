@@ -44,7 +44,7 @@ TOOLS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "panel": ("panel", False, ("plain", "address_all", "prefix")),
     "bokeh": ("panel", False, ("plain", "address_all", "prefix")),
     "dash": ("dash", False, ("plain", "host_all", "base_path")),
-    "dask_scheduler": ("dask", False, ("plain", "host_all")),
+    "dask_scheduler": ("dask", False, ("plain", "host_all", "tls", "tls_dashboard", "dashboard_prefix")),
     "mlflow": ("mlflow", False, ("plain", "host_all")),
     "uvicorn": ("uvicorn", False, ("plain", "host_all")),
     "flask": ("werkzeug", False, ("plain", "host_all")),
@@ -106,7 +106,12 @@ MORE_VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "voila0_5_0": ("voila", False, ("plain",)),
     "gradio5_0": ("gradio", False, ("plain", "ssr")),
     # distributed 2021.12-2023.3.0 print the dashboard as "HOST:PORT" with no scheme, below the scheduler's address
-    **{f"dask_scheduler{v}": ("dask", False, ("plain", "host_all")) for v in ("2021_12", "2022_5", "2023_3")},
+    "dask_scheduler2021_12": ("dask", False, ("plain", "host_all", "dashboard_prefix")),
+    "dask_scheduler2022_5": ("dask", False, ("plain", "host_all")),
+    "dask_scheduler2023_3": ("dask", False, ("plain", "host_all", "dashboard_prefix", "tls", "tls_dashboard")),
+    # distributed 1.x and 2.x print it so too, 1.x as the service "bokeh"; on IPv6 loopback as "::1:PORT"
+    **{f"dask_scheduler{v}": ("dask", False, ("plain", "host_all", "ipv6")) for v in ("1_25", "2_30")},
+    **{f"dask_scheduler{v}": ("dask", False, ("plain", "host_all")) for v in ("1_28", "2_9")},
 }
 VERSIONS.update(MORE_VERSIONS)
 VERSION_COLUMNS = {60, 100, 200}

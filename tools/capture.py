@@ -1173,6 +1173,30 @@ UNBUFFERED_NOTE = ("PYTHONUNBUFFERED=1: the tool print()s its URL, which Python 
 ALL = "bound to all interfaces; the expected URL has the host the tool printed first"
 BASE_NOTE = "under a base path, as behind a proxy: the URL printed is the app's root there"
 
+# A scheduler with TLS comms (--tls-ca-file/--tls-cert/--tls-key: "Scheduler at: tls://..."); its dashboard is
+# still plain HTTP unless distributed.scheduler.dashboard.tls.cert/key are set (2021.12.0 node.py:106-118,
+# 2026.8.0 node.py:142, where the HTTP server starts), and only distributed >= 2023.3.2 says which in the link
+# it prints, format_dashboard_link: scheme "https" when that config is set (2026.8.0 utils.py:1270-1278).
+DASK_TLS = ("--tls-ca-file", "cert.pem", "--tls-cert", "cert.pem", "--tls-key", "key.pem")
+DASK_DASHBOARD_TLS = {"DASK_DISTRIBUTED__SCHEDULER__DASHBOARD__TLS__CERT": "cert.pem",
+                      "DASK_DISTRIBUTED__SCHEDULER__DASHBOARD__TLS__KEY": "key.pem"}  # fmt: skip
+DASK_TLS_NOTE = ("--tls-ca-file/--tls-cert/--tls-key cert.pem key.pem (self-signed, CN=localhost): the scheduler "
+                 "at tls://; its dashboard stays plain HTTP (no dashboard TLS configured)")  # fmt: skip
+DASK_DASHBOARD_TLS_NOTE = ("TLS comms as in the tls start, and the dashboard's own TLS through the config "
+                           "distributed.scheduler.dashboard.tls.cert/key (DASK_DISTRIBUTED__SCHEDULER__DASHBOARD__TLS__"
+                           "CERT/KEY): the dashboard serves HTTPS")  # fmt: skip
+# --dashboard-prefix /foo: every route moves under /foo (2021.12.0 http/utils.py:31-49 get_handlers, the Bokeh
+# apps under the prefix, dashboard/core.py:21-22), "/" alone stays and redirects to foo/status (2021.12.0
+# dashboard/scheduler.py:126-134, 2026.8.0 :175-191). No version prints the prefix: the old ones print
+# "dashboard at: HOST:PORT", 2023.3.2+ the link "{scheme}://{host}:{port}/status" (distributed.yaml
+# dashboard.link, formatted with no prefix). The announced /status answers 404 (probe_status).
+OLD_DASHBOARD_TLS_NOTE = (DASK_DASHBOARD_TLS_NOTE + "; distributed <= 2023.3.0 prints 'dashboard at: HOST:PORT' "
+                          "with no scheme, the tls start's lines: the expected URL is the http one those lines imply, "
+                          "which gets no answer from the HTTPS server (probe_status): the scheme cannot be read")
+DASK_PREFIX_NOTE = ("--dashboard-prefix /foo: the dashboard is at /foo/status and / redirects there; what the "
+                    "scheduler prints is the plain start's (no prefix in any line), so the expected URL is the "
+                    "/status the output implies, which answers 404 (probe_status): the prefix cannot be read")
+
 
 def make_logs(ctx: Ctx) -> None:
     (ctx.work / "logs").mkdir(exist_ok=True)
@@ -1274,6 +1298,17 @@ MATRIX_TOOLS: list[Tool] = [
                                        "--dashboard-address", f":{ctx.port}"],
               printed_expect("dask", "http://{host}:{port}/status"), host="0.0.0.0",
               notes=f"--host 0.0.0.0 --dashboard-address :PORT: {ALL}"),
+        Start("tls", lambda ctx: ["dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                  "--dashboard-address", f"127.0.0.1:{ctx.port}", *DASK_TLS],
+              regex_expect("dask", "http://127.0.0.1:{port}/status"), setup=setup_cert, notes=DASK_TLS_NOTE),
+        Start("tls_dashboard", lambda ctx: ["dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                            "--dashboard-address", f"127.0.0.1:{ctx.port}", *DASK_TLS],
+              regex_expect("dask", "https://127.0.0.1:{port}/status"), setup=setup_cert,
+              extra_env=DASK_DASHBOARD_TLS, notes=DASK_DASHBOARD_TLS_NOTE),
+        Start("dashboard_prefix", lambda ctx: ["dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                               "--dashboard-address", f"127.0.0.1:{ctx.port}",
+                                               "--dashboard-prefix", "/foo"],
+              regex_expect("dask", "http://127.0.0.1:{port}/status"), notes=DASK_PREFIX_NOTE),
     ], stop_re=r"End scheduler"),
     Tool("mlflow", "mlflow", [
         Start("plain", lambda ctx: ["mlflow", "server", "--host", "127.0.0.1", "--port", str(ctx.port)],
@@ -2586,12 +2621,41 @@ ENVS.update({e.name: e for e in [
     EnvSpec("dask2023_3", ("distributed==2023.3.0", "dask==2023.3.0", *OLD_DASK_DEPS), ("distributed", "bokeh"),
             PY310),
 ]})  # fmt: skip
+# distributed 1.x and 2.x, each with the Bokeh and Tornado releases of its time (its dashboard needs Bokeh:
+# distributed/bokeh/core.py:12 of 1.28.1, dashboard/core.py:10 of 2.9.3 "bokeh >= 0.13.0"). msgpack < 1 for
+# the ones before msgpack 1.0 (Feb 2020) dropped loads(encoding=); click < 8, PyYAML < 6 of their time.
+OLD_DASK1_DEPS = ("msgpack<1", "click<8", "pyyaml<6", "jinja2<3", "markupsafe<2", "tblib<2", "zict<2", "pillow<8")
+ENVS.update({e.name: e for e in [
+    EnvSpec("dask1_25", ("distributed==1.25.3", "dask==1.1.0", "bokeh==1.0.4", "tornado<6", "numpy<1.17",
+                         "cloudpickle<1", *OLD_DASK1_DEPS), ("distributed", "bokeh"), PY36),
+    EnvSpec("dask1_28", ("distributed==1.28.1", "dask==1.2.2", "bokeh==1.1.0", "tornado<6.1", "numpy<1.17",
+                         "cloudpickle<1.3", *OLD_DASK1_DEPS), ("distributed", "bokeh"), PY37),
+    EnvSpec("dask2_9", ("distributed==2.9.3", "dask==2.9.2", "bokeh==1.4.0", "tornado<6.1", "numpy<1.19",
+                        "cloudpickle<1.3", *OLD_DASK1_DEPS), ("distributed", "bokeh"), PY37),
+    EnvSpec("dask2_30", ("distributed==2.30.1", "dask==2.30.0", "bokeh==2.2.3", "tornado<6.2", "numpy<1.20",
+                         "cloudpickle<1.7", "msgpack<1.1", "click<8", "pyyaml<6", "jinja2<3", "markupsafe<2",
+                         "tblib<2", "zict<2.1", "pillow<9", "typing_extensions<4"), ("distributed", "bokeh"), PY38),
+]})  # fmt: skip
 OLD_DASK_ADDRESS = r"dashboard at: +[0-9A-Za-z.:\[\]]*:{port}(?![0-9])"  # no URL to wait for: this line
 
 
 def old_dask(command: list[str]) -> Callable[[str], Callable[[Ctx], list[str]]]:
     return lambda host: lambda ctx: [*command, "--host", host, "--port", "0", "--dashboard-address",
                                      f"{'' if host == '0.0.0.0' else host}:{ctx.port}"]  # fmt: skip
+
+
+
+
+def old_dask_starts(name: str, argv: Callable[[str], Callable[[Ctx], list[str]]]) -> list[Start]:
+    """--dashboard-prefix on 2021.12.0 and 2023.3.0; TLS comms on 2023.3.0, with and without the dashboard's TLS."""
+    starts = [Start("dashboard_prefix", with_args(argv("127.0.0.1"), "--dashboard-prefix", "/foo"),
+                    regex_expect("dask", "http://127.0.0.1:{port}/status"), notes=DASK_PREFIX_NOTE)]
+    tls = [Start("tls", with_args(argv("127.0.0.1"), *DASK_TLS), regex_expect("dask", "http://127.0.0.1:{port}/status"),
+                 setup=setup_cert, notes=DASK_TLS_NOTE),
+           Start("tls_dashboard", with_args(argv("127.0.0.1"), *DASK_TLS),
+                 regex_expect("dask", "http://127.0.0.1:{port}/status"), setup=setup_cert,
+                 extra_env=DASK_DASHBOARD_TLS, notes=OLD_DASHBOARD_TLS_NOTE)]  # fmt: skip
+    return {"2021_12": starts, "2023_3": starts + tls}.get(name, [])
 
 
 MORE_VERSION_TOOLS += [
@@ -2601,10 +2665,50 @@ MORE_VERSION_TOOLS += [
                                lambda ctx, text: regex_expect("dask", f"http://{host_address()}:{{port}}/status")(ctx,
                                                                                                                 text),
                                host="0.0.0.0", notes="--host 0.0.0.0 --dashboard-address :PORT: 'dashboard at: :PORT' "
-                               "after the scheduler's contact address, the node's IP (distributed.utils.get_ip)")])
+                               "after the scheduler's contact address, the node's IP (distributed.utils.get_ip)"),
+                         *old_dask_starts(name, argv)])
     for name, env, argv in (("2021_12", "dask2021", old_dask(["dask-scheduler"])),
                             ("2022_5", "dask2022", old_dask(["dask-scheduler"])),
                             ("2023_3", "dask2023_3", old_dask(["dask", "scheduler"])))
+]  # fmt: skip
+
+# distributed 1.x and 2.x print as 2021.12.0 does, "HOST:PORT" with no scheme below the scheduler's address
+# (1.25.3 scheduler.py:1123-1125, 1.28.1 :1213-1215, 2.9.3 :1420-1422, 2.30.1 :1496-1498), with no date
+# (distributed.yaml log-format '%(name)s - %(levelname)s - %(message)s'), but the dashboard is the service
+# "bokeh" in 1.x (cli/dask_scheduler.py:123 of 1.25.3, :205 of 1.28.1 services[("bokeh", ...)]), so its line
+# is "      bokeh at: HOST:PORT". 1.25.3 has no --dashboard-address, only --bokeh-port (it listens on the
+# scheduler's host); 2.x ends its stop with a TimeoutError traceback after "End scheduler at %r".
+OLD_DASK1_ADDRESS = r"(?:dashboard|bokeh) at: +[0-9A-Za-z.:\[\]]*:{port}(?![0-9])"
+
+
+def dask1_25(host: str) -> Callable[[Ctx], list[str]]:
+    return lambda ctx: ["dask-scheduler", "--host", host, "--port", "0", "--bokeh-port", str(ctx.port)]
+
+
+# On IPv6 loopback the service line has the host unbracketed, "::1:PORT" ("%s:%d" % (listen_ip, port) above);
+# 2.30.1's --dashboard-address takes no bracketed host (ValueError), a bare port listens on the scheduler's.
+def dask2_ipv6(ctx: Ctx) -> list[str]:
+    return ["dask-scheduler", "--host", "[::1]", "--port", "0", "--dashboard-address", str(ctx.port)]
+
+
+DASK_IPV6_NOTE = unbracketed_note("--host [::1] (1.25.3: tcp://[::1])", "distributed 1.25.3 scheduler.py:1125, "
+                                  "2.30.1 :1498 '%s:%d' % (listen_ip, v.port)")  # fmt: skip
+
+
+MORE_VERSION_TOOLS += [
+    version_tool(f"dask_scheduler{name}", env, argv("127.0.0.1"), regex_expect("dask", "http://127.0.0.1:{port}/status"),
+                 stop_re=r"End scheduler", columns=MORE_WIDTHS, address_re=OLD_DASK1_ADDRESS,
+                 others=[Start("host_all", argv("0.0.0.0"),
+                               lambda ctx, text: regex_expect("dask", f"http://{host_address()}:{{port}}/status")(ctx,
+                                                                                                                text),
+                               host="0.0.0.0", notes="--host 0.0.0.0: ':PORT' after the scheduler's contact "
+                               "address, the node's IP"),
+                         *([Start("ipv6", ipv6, regex_expect("dask", "http://[::1]:{port}/status"), host="::1",
+                                  notes=DASK_IPV6_NOTE)] if ipv6 else [])])
+    for name, env, argv, ipv6 in (("1_25", "dask1_25", dask1_25, dask1_25("tcp://[::1]")),
+                                  ("1_28", "dask1_28", old_dask(["dask-scheduler"]), None),
+                                  ("2_9", "dask2_9", old_dask(["dask-scheduler"]), None),
+                                  ("2_30", "dask2_30", old_dask(["dask-scheduler"]), dask2_ipv6))
 ]  # fmt: skip
 
 # Their other start modes (every stop, tty, 100 columns, as the latest versions' other starts).

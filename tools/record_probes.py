@@ -39,8 +39,9 @@ SERVERS = [("vite8", "vite"), ("vite8_base", "vite"), ("vite5", "vite"), ("vite2
            ("webpack_dev_server5", "webpack"), ("webpack_dev_server4", "webpack"), ("webpack_dev_server3", "webpack"),
            ("ray_init", "ray"), ("code_server", "code_server"), ("jupyter_server_token_auto", "jupyter"),
            ("http_server", None), ("mx_mlflow2_22_plain_sigterm_tty_100", "gunicorn"),
-           # distributed 2021.12-2023.3.0: no URL printed, the detector reads "dashboard at: HOST:PORT"
-           *((f"mx_dask_scheduler{v}_plain_sigterm_tty_100", "dask") for v in ("2021_12", "2022_5", "2023_3")),
+           # distributed 1.25-2023.3.0: no URL printed, the detector reads "dashboard at: HOST:PORT" ("bokeh at:")
+           *((f"mx_dask_scheduler{v}_plain_sigterm_tty_100", "dask")
+             for v in ("1_25", "1_28", "2_9", "2_30", "2021_12", "2022_5", "2023_3")),
            ]  # fmt: skip
 HEADERS_KEPT = ("Server", "Content-Type")
 
