@@ -118,12 +118,12 @@ MORE_VERSIONS.update({
     **{f"http_server_py{v}": ("http_server", False, HTTP_SERVER_STARTS.get(v, ("plain",)))
        for v in ("3_6", "3_7", "3_8", "3_9", "3_10", "3_11", "3_12", "3_13")},
     "http_server_py2_7": ("http_server", False, ("simple",)),
-    **{f"ray{v}": ("ray", False, ("start_block", "init")) for v in ("1_13", "2_9")},
+    **{f"ray{v}": ("ray", False, ("start_block", "init", "host_any", "init_any")) for v in ("1_13", "2_9")},
 })
 # Start modes whose tool prints no URL, so nothing is announced: Python 2.7's SimpleHTTPServer ("Serving HTTP on
 # 0.0.0.0 port PORT ...", BaseHTTPServer.py:609), and ray.init() of Ray 2.9 on Python 3.10, whose urlparse takes the
 # "127.0.0.1" of "127.0.0.1:PORT" for a scheme, so no "http://" is put in front (ray/_private/worker.py:1705-1706).
-PRINTS_NO_URL = {("http_server_py2_7", "simple"), ("ray2_9", "init")}
+PRINTS_NO_URL = {("http_server_py2_7", "simple"), ("ray2_9", "init"), ("ray2_9", "init_any")}
 VERSIONS.update(MORE_VERSIONS)
 VERSION_COLUMNS = {60, 100, 200}
 ALL_TOOLS = {**TOOLS, **VERSIONS}

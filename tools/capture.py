@@ -2751,7 +2751,18 @@ RAY_TOOLS = [
                                setup=setup_file("app.py", RAY_SCRIPT), address_re=RAY_NO_SCHEME if v == "2_9" else "",
                                notes="ray.init(include_dashboard=True) in a script" + (
                                    "; Python 3.10's urlparse takes '127.0.0.1' for a scheme: 'View the dashboard at "
-                                   "127.0.0.1:PORT', no URL; expected: no announcement" if v == "2_9" else ""))])
+                                   "127.0.0.1:PORT', no URL; expected: no announcement" if v == "2_9" else "")),
+                         Start("host_any", ray_start("0.0.0.0"),
+                               lambda ctx, text: regex_expect("ray", f"http://{host_address()}:{{port}}")(ctx, text),
+                               host="0.0.0.0", notes="--dashboard-host 0.0.0.0: Ray prints the node's IP"),
+                         Start("init_any", lambda ctx: ["python", "app.py", "0.0.0.0"],
+                               no_announcement if v == "2_9" else
+                               lambda ctx, text: regex_expect("ray", f"http://{host_address()}:{{port}}")(ctx, text),
+                               host="0.0.0.0", setup=setup_file("app.py", RAY_SCRIPT),
+                               address_re=r"View the dashboard at [0-9.]+:{port}(?![0-9])" if v == "2_9" else "",
+                               notes="ray.init(dashboard_host='0.0.0.0'): Ray prints the node's IP" + (
+                                   ", with no scheme on Python 3.10 (as init); expected: no announcement"
+                                   if v == "2_9" else ""))])
     for v, env in (("1_13", "ray113"), ("2_9", "ray29"))
 ]  # fmt: skip
 VERSION_TOOLS += RAY_TOOLS

@@ -1,4 +1,4 @@
-"""Ray 1.13's dashboard line and the starts that print no URL, on the real captures.
+"""Ray 1.13's dashboard line, http.server's HTTPS line and the starts that print no URL, on the real captures.
 
 Ray 1.13 logs "View the Ray dashboard at http://HOST:PORT" (ray/_private/services.py:1470, under `ray start` and
 ray.init() alike), which no layout of Ray 2.x read; kinds_services.RAY cites it. Two tools print an address with
@@ -98,3 +98,29 @@ def test_a_start_that_prints_no_url_is_not_announced(name: str, printed: str) ->
     assert printed.format(port=port) in text
     assert "://" not in text
     assert announced(lines_of(name)) == []
+
+
+HTTP_313 = "mx_http_server_py3_13_plain_ctrl_c_tty_100.raw"
+
+
+def as_https(line: str) -> str:
+    """What CPython's test() prints with --tls-cert instead: the same f-string with protocol 'HTTPS'."""
+    return line.replace("Serving HTTP on ", "Serving HTTPS on ").replace("(http://", "(https://")
+
+
+def test_http_server_over_tls_is_announced_with_its_scheme() -> None:
+    """No Python here has --tls-cert (added after 3.13): the real 3.13 start line with the one change its
+    f-string makes; the unchanged line is the control."""
+    lines = lines_of(HTTP_313)
+    n = next(i for i, line in enumerate(lines) if line.startswith("Serving HTTP on "))
+    (plain,) = announced(lines)
+    (tls,) = announced([*lines[:n], as_https(lines[n]), *lines[n + 1 :]])
+    assert (plain.scheme, tls.scheme) == ("http", "https")
+    assert (tls.kind, tls.url) == ("http_server", plain.url.replace("http://", "https://"))
+
+
+@pytest.mark.parametrize("word", ["HTTPX", "HTTP/1.1", "https", "FTP"])
+def test_http_server_line_with_another_word_is_not_announced(word: str) -> None:
+    lines = lines_of(HTTP_313)
+    n = next(i for i, line in enumerate(lines) if line.startswith("Serving HTTP on "))
+    assert announced([*lines[:n], lines[n].replace("Serving HTTP on ", f"Serving {word} on "), *lines[n + 1 :]]) == []
