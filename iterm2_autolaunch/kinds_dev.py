@@ -69,10 +69,16 @@ HTTP_SERVER = Kind(
     label="python -m http.server",
     example=("Serving HTTP on 127.0.0.1 port 8000 ({url}) ...",),
     # CPython 3.11 Lib/http/server.py:1264 f"Serving HTTP on {host} port {port} (http://{url_host}:{port}/) ..."
+    # (3.8.18 :1270 to 3.13.0 :1271 the same, url_host the host bracketed when IPv6; 3.6.15 :1187 and 3.7.16 :1249
+    # "Serving HTTP on {host} port {port} (http://{host}:{port}/) ...", IPv4 only). Python 2.7's SimpleHTTPServer
+    # prints no URL (2.7.18 BaseHTTPServer.py:609 "Serving HTTP on 0.0.0.0 port 8000 ..."): not read (detect.py
+    # reads lines holding "://" only). With --tls-cert (new after 3.13) CPython's test() prints f"Serving {protocol}
+    # on {host} port {port} ({protocol.lower()}://{url_host}:{port}/) ...", protocol 'HTTPS' if tls_cert else
+    # 'HTTP' (read in CPython's development Lib/http/server.py; no such Python here to capture).
     url_lines=(
-        layout(r"Serving[ \t]HTTP[ \t]on[ \t][0-9A-Fa-f.:]{2,45}[ \t]port[ \t][0-9]{1,5}[ \t]\(", r"\)[ \t]\.\.\."),
+        layout(r"Serving[ \t]HTTPS?[ \t]on[ \t][0-9A-Fa-f.:]{2,45}[ \t]port[ \t][0-9]{1,5}[ \t]\(", r"\)[ \t]\.\.\."),
     ),
-    # http/server.py:1270 print("\nKeyboard interrupt received, exiting.")
+    # http/server.py:1270 print("\nKeyboard interrupt received, exiting.") (3.6.15 :1192 to 3.13.0 :1277)
     stop_line=re.compile(r"^Keyboard interrupt received, exiting\.[ \t]*$"),
     stop_cues=("Keyboard interrupt",),
     probe_path="",

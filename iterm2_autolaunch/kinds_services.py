@@ -85,6 +85,12 @@ RAY = Kind(
         layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+INFO[ \t]worker\.py:[0-9]{1,6}[ \t]--[ \t])?"
                r"(?:Started[ \t]a[ \t]local[ \t]Ray[ \t]instance|Connected[ \t]to[ \t]Ray[ \t]cluster)\."
                r"[ \t]View[ \t]the[ \t]dashboard[ \t]at[ \t]"),
+        # ray 1.13.0 ray/_private/services.py:1470-1477 (start_dashboard, under `ray start --head` and ray.init()
+        # alike) logger.info("View the Ray dashboard at %s%shttp://%s%s%s", ...) with the same LOGGER_FORMAT
+        # (1.13.0 ray/ray_constants.py:191), the URL bright green; the same message in 1.8.0 (_private/services.py
+        # :1270) and 1.0.0 (ray/services.py:1164, "{}{}http://{}{}{}".format), the same LOGGER_FORMAT.
+        layout(r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+INFO[ \t]services\.py:[0-9]{1,6}[ \t]--[ \t])?"
+               r"View[ \t]the[ \t]Ray[ \t]dashboard[ \t]at[ \t]"),
         # `ray start --head` prints the dashboard's address twice, both under `if dashboard_url:` (ray 2.60.0
         # ray/scripts/scripts.py): at :1151-1156 "To monitor and debug Ray, view the dashboard at " and below
         # it "  {dashboard_url}" with no scheme, and first at :1123-1131 the Jobs CLI hint cf.bold("  RAY_API_

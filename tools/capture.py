@@ -233,7 +233,11 @@ def ensure_venv(spec: EnvSpec, root: Path, python: str) -> Venv:
     path = root / spec.name
     stamp = path / ".capture-requirements"
     wanted = "\n".join(spec.requirements)
-    if not (stamp.exists() and stamp.read_text() == wanted and (path / "bin" / "python").exists()):
+    if not spec.requirements:  # the interpreter alone (python -m http.server): Python 2.7 has no venv module
+        (path / "bin").mkdir(parents=True, exist_ok=True)
+        if not (path / "bin" / "python").exists():
+            (path / "bin" / "python").symlink_to(spec.python or python)
+    elif not (stamp.exists() and stamp.read_text() == wanted and (path / "bin" / "python").exists()):
         if path.exists():
             shutil.rmtree(path)
         print(f"[{spec.name}] creating venv and installing {' '.join(spec.requirements)}", flush=True)
@@ -1096,6 +1100,7 @@ class Start:
     setup: Callable[[Ctx], None] | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     notes: str = ""
+    address_re: str = ""  # see Case.address_re: this start mode alone prints an address with no scheme
 
 
 @dataclass
@@ -1360,7 +1365,7 @@ def matrix_cases(tools: list[Tool]) -> list[Case]:
                 start.expect, host=start.host, columns=columns, setup=start.setup,
                 extra_env={**tool.extra_env, **start.extra_env, **pipe_env}, stop_re=tool.stop_re, notes=notes,
                 stop=stop, pipe=mode == "pipe", start=start.name, settle=tool.settle, python_tool=tool.python_tool,
-                address_re=tool.address_re,
+                address_re=start.address_re or tool.address_re,
             ))  # fmt: skip
     return cases
 
@@ -1768,8 +1773,8 @@ def start_server(ctx: Ctx, argv: list[str], columns: int, rows: int, extra_env: 
 def base_entry(name: str, venv: Venv, argv: list[str], columns: int, rows: int) -> dict[str, Any]:
     return {
         "file": f"{name}.raw",
-        "tool": venv.spec.versions_of[0],
-        "version": venv.versions[venv.spec.versions_of[0]],
+        "tool": venv.spec.versions_of[0] if venv.spec.versions_of else "python",
+        "version": venv.versions[venv.spec.versions_of[0]] if venv.spec.versions_of else venv.python,
         "versions": venv.versions,
         "command": argv,
         "columns": columns,
@@ -2775,6 +2780,119 @@ LISTINGS += [
     old_listing("lab3", "jupyterlab3_6", jlab(), "ServerApp", ["jupyter", "lab"]),
 ]
 
+
+# ---- python -m http.server on every Python this machine has, and two older Rays (issue 13: versions never seen)
+# Ray 1.13 logs "View the Ray dashboard at http://HOST:PORT" from ray/_private/services.py:1471 (start_dashboard);
+# Ray 2.9 prints the lines 2.60 does bar the stop line (2.9.3 _private/worker.py:1716 "View the dashboard at",
+# scripts.py:818 "RAY_ADDRESS='http://...' ray job submit"; no "received SIGTERM. Draining" in node.py).
+ENVS.update({e.name: e for e in [
+    EnvSpec("ray113", ("ray[default]==1.13.0", "pydantic<2", "protobuf<3.21", "numpy<1.24", "grpcio<1.48",
+                       "aiohttp<3.9", "opencensus<0.12", "click<8.1"), ("ray",), PY39),
+    EnvSpec("ray29", ("ray[default]==2.9.3", "numpy<2"), ("ray",), PY310),
+]})  # fmt: skip
+
+# python -m http.server of each Python: the start line is CPython's Lib/http/server.py test(), 3.6.15 :1187
+# "Serving HTTP on {host} port {port} (http://{host}:{port}/) ..." (3.7.16 :1249 the same, an IPv6 host unbracketed,
+# but both bind AF_INET only: HTTPServer's address_family, so --bind :: fails there), from 3.8 f"Serving HTTP on
+# {host} port {port} (http://{url_host}:{port}/) ..." with url_host bracketed (3.8.18 :1268-1271, 3.9.18
+# :1261-1264, 3.10.13 :1260-1263, 3.11.7 :1262-1265, 3.12.1 :1263-1266, 3.13.0 :1269-1272), the family and
+# address from getaddrinfo(bind, port) (_get_best_family); Ctrl-C prints "\nKeyboard interrupt received,
+# exiting." (3.6.15 :1192 ... 3.13.0 :1277). Python 2.7 has no http.server: `python -m SimpleHTTPServer PORT`
+# prints no URL, only "Serving HTTP on 0.0.0.0 port PORT ..." (2.7.18 BaseHTTPServer.py:609 print "Serving HTTP
+# on", sa[0], "port", sa[1], "..."; it binds ('', PORT), :603) and no stop line (no KeyboardInterrupt handler: a
+# traceback). The detector reads only lines holding "://" and has no line of the server's above it to start from
+# (as the old Dask scheduler's), so reading 2.7's would take a second pass over all output: it is not read, and
+# its captures expect no announcement.
+PY27, PY311, PY312, PY313 = (f"/root/.pyenv/versions/{v}/bin/python" for v in ("2.7.18", "3.11.7", "3.12.1", "3.13.0"))
+PYTHONS = {"2_7": PY27, "3_6": PY36, "3_7": PY37, "3_8": PY38, "3_9": PY39, "3_10": PY310, "3_11": PY311,
+           "3_12": PY312, "3_13": PY313}  # fmt: skip
+ENVS.update({f"py{v}": EnvSpec(f"py{v}", (), (), python) for v, python in PYTHONS.items()})
+HTTP_SERVER_STOP = r"Keyboard interrupt received"
+HTTP_URL = regex_expect("http_server", "http://127.0.0.1:{port}/")
+HTTP_PIPE_NOTE = ("PYTHONUNBUFFERED=1: http.server print()s its start line, which Python holds in its buffer while "
+                  "stdout is a pipe")  # fmt: skip
+
+
+def http_server(*extra: str) -> Callable[[Ctx], list[str]]:
+    return lambda ctx: ["python", "-m", "http.server", str(ctx.port), *extra]
+
+
+def http_server_starts(ipv6: bool, cgi: bool = False) -> list[Start]:
+    """Other start modes: no --bind (every interface), --directory, and where the Python can bind IPv6 (3.8+:
+    _get_best_family) --bind :: and --bind ::1, and --cgi."""
+    starts = [
+        Start("bind_default", http_server(), printed_expect("http_server", "http://{host}:{port}/"), host="0.0.0.0",
+              notes=f"no --bind: every interface (0.0.0.0, or :: where getaddrinfo gives IPv6 first); {ALL}"),
+        Start("directory", http_server("--bind", "127.0.0.1", "--directory", "served"), HTTP_URL,
+              setup=setup_file("served/index.html", "hello from http.server\n"), notes="--directory served"),
+    ]  # fmt: skip
+    if ipv6:
+        starts += [
+            Start("bind_v6_any", http_server("--bind", "::"), printed_expect("http_server", "http://{host}:{port}/"),
+                  host="::", notes=f"--bind ::: every IPv6 interface (and IPv4: DualStackServer); {ALL}"),
+            Start("bind_v6", http_server("--bind", "::1"), regex_expect("http_server", "http://[::1]:{port}/"),
+                  host="::1", notes="--bind ::1: the URL's host bracketed (url_host)"),
+        ]  # fmt: skip
+    if cgi:
+        starts.append(Start("cgi", http_server("--bind", "127.0.0.1", "--cgi"), HTTP_URL, notes="--cgi"))
+    return starts
+
+
+def no_announcement(ctx: Ctx, text: str) -> list[dict[str, Any]]:
+    return []
+
+
+HTTP_SERVER_TOOLS = [
+    version_tool(f"http_server_py{v}", f"py{v}", http_server("--bind", "127.0.0.1"), HTTP_URL, printed=True,
+                 stop_re=HTTP_SERVER_STOP, columns=MORE_WIDTHS,
+                 others=http_server_starts(ipv6=v == "3_8") if v in ("3_7", "3_8") else None)
+    for v in PYTHONS if v not in ("2_7", "3_13")
+] + [
+    version_tool("http_server_py3_13", "py3_13", http_server("--bind", "127.0.0.1"), HTTP_URL, printed=True,
+                 stop_re=HTTP_SERVER_STOP, columns=MORE_WIDTHS, others=http_server_starts(ipv6=True, cgi=True)),
+    version_tool("http_server_py2_7", "py2_7", lambda ctx: ["python", "-m", "SimpleHTTPServer", str(ctx.port)],
+                 no_announcement, start="simple", host="0.0.0.0", printed=True, columns=MORE_WIDTHS,
+                 address_re=r"Serving HTTP on [0-9.]+ port {port} \.\.\.",
+                 notes="python -m SimpleHTTPServer PORT (every interface; it takes no address): 'Serving HTTP on "
+                 "0.0.0.0 port PORT ...', no URL; expected: no announcement (the detector reads no line without "
+                 "'://' unless a server's line above it holds one)"),
+]  # fmt: skip
+for _tool in HTTP_SERVER_TOOLS:
+    _tool.python_tool, _tool.pipe_notes = True, HTTP_PIPE_NOTE
+VERSION_TOOLS += HTTP_SERVER_TOOLS
+CASES += matrix_cases(HTTP_SERVER_TOOLS)
+
+# The two older Rays (EnvSpecs above): `ray start --head --block` and ray.init() in a script, as ray2_60's row.
+# ray.init() prints the dashboard with "http://" only where urlparse finds no scheme in "HOST:PORT" (ray 2.9.3
+# ray/_private/worker.py:1705-1706, 2.60.0 the same): CPython 3.9 and 3.10 read "127.0.0.1" in "127.0.0.1:PORT"
+# as a scheme (3.9.18, 3.10.13 tried; 3.8 and 3.11+ do not, and every 3.9+ reads a host name so), so Ray 2.9
+# on Python 3.10 logs "... View the dashboard at 127.0.0.1:PORT": no URL, and no line of Ray's with "://" above
+# it to start from; its captures expect no announcement (reading it would take a second pass over all output).
+RAY_NO_SCHEME = r"View the dashboard at 127\.0\.0\.1:{port}(?![0-9])"
+RAY_TOOLS = [
+    version_tool(f"ray{v}", env, ray_start("127.0.0.1"), regex_expect("ray", "http://127.0.0.1:{port}"),
+                 start="start_block", extra_env=RAY_ENV, stop_re=RAY_STOP, columns=MORE_WIDTHS,
+                 others=[Start("init", lambda ctx: ["python", "app.py", "127.0.0.1"],
+                               no_announcement if v == "2_9" else regex_expect("ray", "http://127.0.0.1:{port}"),
+                               setup=setup_file("app.py", RAY_SCRIPT), address_re=RAY_NO_SCHEME if v == "2_9" else "",
+                               notes="ray.init(include_dashboard=True) in a script" + (
+                                   "; Python 3.10's urlparse takes '127.0.0.1' for a scheme: 'View the dashboard at "
+                                   "127.0.0.1:PORT', no URL; expected: no announcement" if v == "2_9" else "")),
+                         Start("host_any", ray_start("0.0.0.0"),
+                               lambda ctx, text: regex_expect("ray", f"http://{host_address()}:{{port}}")(ctx, text),
+                               host="0.0.0.0", notes="--dashboard-host 0.0.0.0: Ray prints the node's IP"),
+                         Start("init_any", lambda ctx: ["python", "app.py", "0.0.0.0"],
+                               no_announcement if v == "2_9" else
+                               lambda ctx, text: regex_expect("ray", f"http://{host_address()}:{{port}}")(ctx, text),
+                               host="0.0.0.0", setup=setup_file("app.py", RAY_SCRIPT),
+                               address_re=r"View the dashboard at [0-9.]+:{port}(?![0-9])" if v == "2_9" else "",
+                               notes="ray.init(dashboard_host='0.0.0.0'): Ray prints the node's IP" + (
+                                   ", with no scheme on Python 3.10 (as init); expected: no announcement"
+                                   if v == "2_9" else ""))])
+    for v, env in (("1_13", "ray113"), ("2_9", "ray29"))
+]  # fmt: skip
+VERSION_TOOLS += RAY_TOOLS
+CASES += matrix_cases(RAY_TOOLS)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,126 @@
+"""Ray 1.13's dashboard line, http.server's HTTPS line and the starts that print no URL, on the real captures.
+
+Ray 1.13 logs "View the Ray dashboard at http://HOST:PORT" (ray/_private/services.py:1470, under `ray start` and
+ray.init() alike), which no layout of Ray 2.x read; kinds_services.RAY cites it. Two tools print an address with
+no scheme and nothing with "://" above it: Python 2.7's SimpleHTTPServer and ray.init() of Ray 2.9 on Python 3.10.
+The detector reads only lines holding "://" (one pass), so those are not announced: the tests pin that down, so
+that a change there is a decision, not an accident. The near misses are the real line with one thing changed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iterm2_autolaunch.detect import Detector, Event
+from iterm2_autolaunch.lines import bytes_to_lines
+
+CAPTURES = Path(__file__).parent / "data" / "captures"
+INDEX: dict[str, dict[str, Any]] = {e["file"]: e for e in json.loads((CAPTURES / "index.json").read_text())}
+RAY113 = ("mx_ray1_13_start_block_sigterm_tty_100.raw", "mx_ray1_13_init_sigterm_tty_100.raw")
+NO_URL = ("mx_http_server_py2_7_simple_ctrl_c_tty_100.raw", "mx_ray2_9_init_ctrl_c_tty_100.raw")
+
+
+def lines_of(name: str) -> list[str]:
+    return list(bytes_to_lines([(CAPTURES / name).read_bytes()]))
+
+
+def announced(lines: list[str], batch: int | None = None) -> list[Event]:
+    detector = Detector()
+    batch = batch or len(lines) or 1
+    events = [e for start in range(0, len(lines), batch) for e in detector.feed(lines[start : start + batch])]
+    return [e for e in events + detector.finish() if e.event == "announce"]
+
+
+@pytest.mark.parametrize("name", RAY113)
+@pytest.mark.parametrize("batch", [1, 1000])
+def test_ray_1_13_dashboard_is_announced_from_its_own_line(name: str, batch: int) -> None:
+    lines = lines_of(name)
+    (event,) = announced(lines, batch)
+    assert (event.kind, event.url) == ("ray", INDEX[name]["expect"][0]["url"])
+    assert "View the Ray dashboard at " in lines[event.line - 1]
+
+
+def ray113_line() -> tuple[list[str], int]:
+    lines = lines_of(RAY113[0])
+    return lines, next(n for n, line in enumerate(lines) if "View the Ray dashboard at" in line)
+
+
+def near_misses() -> list[Any]:
+    """The real `ray start` of 1.13 with its dashboard line changed."""
+    lines, n = ray113_line()
+    line = lines[n]
+    log, message = line.split(" -- ", 1)
+
+    def changed(new: str) -> list[str]:
+        return [*lines[:n], new, *lines[n + 1 :]]
+
+    return [
+        pytest.param(changed(f"{line} now"), id="text-after-the-url"),
+        pytest.param(changed(f"{line}, see below"), id="comma-after-the-url"),
+        pytest.param(changed(line.replace("INFO", "WARNING")), id="another-level"),
+        pytest.param(changed(line.replace("services.py", "worker.py")), id="another-source-file"),
+        pytest.param(changed(f"{log} -- Please {message}"), id="words-before-the-sentence"),
+        pytest.param(changed(message.replace("View the Ray dashboard", "View the dashboard")), id="2x-sentence-alone"),
+        pytest.param(changed(f"$ echo '{message}'"), id="quoted-in-a-command"),
+        pytest.param(changed(message.replace("127.0.0.1", "example.com")), id="public-host"),
+        pytest.param(changed(message.replace("http://", "")), id="no-scheme"),
+    ]
+
+
+def test_near_misses_control() -> None:
+    lines, n = ray113_line()
+    assert [e.line for e in announced(lines)] == [n + 1]
+
+
+@pytest.mark.parametrize("lines", near_misses())
+def test_near_misses_of_the_ray_1_13_line_announce_nothing(lines: list[str]) -> None:
+    assert announced(lines) == []
+    assert announced(lines, 1) == []
+
+
+@pytest.mark.parametrize(("name", "printed"), [
+    (NO_URL[0], "Serving HTTP on 0.0.0.0 port {port} ..."),  # 2.7.18 BaseHTTPServer.py:609
+    (NO_URL[1], "View the dashboard at 127.0.0.1:{port}"),  # ray 2.9.3 ray/_private/worker.py:1715
+])  # fmt: skip
+def test_a_start_that_prints_no_url_is_not_announced(name: str, printed: str) -> None:
+    """The address is there, without a scheme, and no line above it holds one: nothing to read it from in
+    the one pass over lines holding "://" (reading it would take a second pass over all output)."""
+    entry = INDEX[name]
+    assert entry["expect"] == []
+    port = int(entry["command"][-1]) if "SimpleHTTPServer" in entry["command"] else None
+    text = "\n".join(lines_of(name))
+    if port is None:  # ray.init(dashboard_port=PORT) in app.py: the port is in the text
+        port = int(text.split("View the dashboard at 127.0.0.1:", 1)[1].split()[0])
+    assert printed.format(port=port) in text
+    assert "://" not in text
+    assert announced(lines_of(name)) == []
+
+
+HTTP_313 = "mx_http_server_py3_13_plain_ctrl_c_tty_100.raw"
+
+
+def as_https(line: str) -> str:
+    """What CPython's test() prints with --tls-cert instead: the same f-string with protocol 'HTTPS'."""
+    return line.replace("Serving HTTP on ", "Serving HTTPS on ").replace("(http://", "(https://")
+
+
+def test_http_server_over_tls_is_announced_with_its_scheme() -> None:
+    """No Python here has --tls-cert (added after 3.13): the real 3.13 start line with the one change its
+    f-string makes; the unchanged line is the control."""
+    lines = lines_of(HTTP_313)
+    n = next(i for i, line in enumerate(lines) if line.startswith("Serving HTTP on "))
+    (plain,) = announced(lines)
+    (tls,) = announced([*lines[:n], as_https(lines[n]), *lines[n + 1 :]])
+    assert (plain.scheme, tls.scheme) == ("http", "https")
+    assert (tls.kind, tls.url) == ("http_server", plain.url.replace("http://", "https://"))
+
+
+@pytest.mark.parametrize("word", ["HTTPX", "HTTP/1.1", "https", "FTP"])
+def test_http_server_line_with_another_word_is_not_announced(word: str) -> None:
+    lines = lines_of(HTTP_313)
+    n = next(i for i, line in enumerate(lines) if line.startswith("Serving HTTP on "))
+    assert announced([*lines[:n], lines[n].replace("Serving HTTP on ", f"Serving {word} on "), *lines[n + 1 :]]) == []
