@@ -89,6 +89,7 @@ VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
 # Versions added because the lines they print differ from the versions above (werkzeug's "(Press CTRL+C to
 # quit)" on the URL line, MLflow 2 under gunicorn, Gradio 5's server-side rendering; Flask 1.1 and distributed
 # 2023.12 print as versions above), captured as the rows above.
+GUNICORN_STARTS = ("plain", "host_all", "ipv6", "two_listeners", "unix_tcp", "three_listeners", "https", "workers4")
 MORE_VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "flask2_0": ("werkzeug", False, ("plain", "host_all")),
     "mlflow2_22": ("gunicorn", False, ("plain", "host_all")),
@@ -107,6 +108,10 @@ MORE_VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "gradio5_0": ("gradio", False, ("plain", "ssr")),
     # distributed 2021.12-2023.3.0 print the dashboard as "HOST:PORT" with no scheme, below the scheduler's address
     **{f"dask_scheduler{v}": ("dask", False, ("plain", "host_all")) for v in ("2021_12", "2022_5", "2023_3")},
+    # gunicorn on its own (`gunicorn -b ... app:app`); the oldest and the latest with every start mode, among
+    # them several listeners on one line ("URL1,URL2", "unix:PATH,URL")
+    **{f"gunicorn{v}": ("gunicorn", False, ("plain",)) for v in ("20_1", "21_2", "22_0")},
+    **{f"gunicorn{v}": ("gunicorn", False, GUNICORN_STARTS) for v in ("19_9", "23_0")},
 }
 VERSIONS.update(MORE_VERSIONS)
 VERSION_COLUMNS = {60, 100, 200}
