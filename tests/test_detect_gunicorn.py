@@ -94,6 +94,8 @@ def test_a_master_that_halts_by_itself_is_seen_stopping(entry: dict[str, Any]) -
     "Listening at: tcp:/tmp/x.sock,http://127.0.0.1:8000 (4242)",
     "Listening at: junk,http://127.0.0.1:8000 (4242)",
     "Listening at: http://10.0.0.1:8001,http://127.0.0.1:8000 (4242) " + "x" * 70_000,  # past the line cap
+    "Listening at: http://127.0.0.1:8000" + ",http://10.0.0.1:8000" * 3000 + " (4242x",  # long, no PID at its end
+    "Listening at: " + "unix:/tmp/x.sock," * 3000 + "http://127.0.0.1:8000 (4242)",  # past the prefix bound
 ])  # fmt: skip
 def test_near_misses_of_several_listeners_are_not_announced(message: str) -> None:
     """Hand-written near misses: the line is gunicorn's exact form or nothing is announced."""
