@@ -108,9 +108,9 @@ MORE_VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "gradio5_0": ("gradio", False, ("plain", "ssr")),
     # distributed 2021.12-2023.3.0 print the dashboard as "HOST:PORT" with no scheme, below the scheduler's address
     **{f"dask_scheduler{v}": ("dask", False, ("plain", "host_all")) for v in ("2021_12", "2022_5", "2023_3")},
-    # gunicorn on its own (`gunicorn -b ... app:app`); the oldest and the latest with every start mode, among
-    # them several listeners on one line ("URL1,URL2", "unix:PATH,URL")
-    **{f"gunicorn{v}": ("gunicorn", False, ("plain",)) for v in ("20_1", "21_2", "22_0")},
+    # gunicorn on its own (`gunicorn -b ... app:app`; 18.0 dates its lines with no brackets); 19.9 and the latest
+    # with every start mode, among them several listeners on one line ("URL1,URL2", "unix:PATH,URL")
+    **{f"gunicorn{v}": ("gunicorn", False, ("plain",)) for v in ("18_0", "20_1", "21_2", "22_0")},
     **{f"gunicorn{v}": ("gunicorn", False, GUNICORN_STARTS) for v in ("19_9", "23_0")},
 }
 VERSIONS.update(MORE_VERSIONS)

@@ -101,3 +101,21 @@ def test_near_misses_of_several_listeners_are_not_announced(message: str) -> Non
     """Hand-written near misses: the line is gunicorn's exact form or nothing is announced."""
     assert Detector().feed([PREFIX + message]) == []
     assert Detector().feed([message]) == []
+
+
+@pytest.mark.parametrize("time", [
+    "[2026-12-04 19:36:21 +0000",  # an open bracket
+    "2026-12-04 19:36:21 +0000]",
+    "2026-12-04 19:36:21 +0000",  # the zone comes with the brackets only (19.1 and later)
+    "[2026-12-04 19:36:21] +0000",
+    "2026-12-04T19:36:21",
+    "26-12-04 19:36:21",
+])  # fmt: skip
+def test_near_misses_of_gunicorn_log_times_are_not_announced(time: str) -> None:
+    """gunicorn dates a line "[%Y-%m-%d %H:%M:%S %z]" (19.1 and later) or "%Y-%m-%d %H:%M:%S" (18.0, 19.0); neither
+    start nor stop is read under another form."""
+    start = f"{time} [4242] [INFO] Listening at: http://127.0.0.1:8000 (4242)"
+    assert Detector().feed([start]) == []
+    detector = Detector()
+    assert len(detector.feed([PREFIX + "http://127.0.0.1:8000 (4242)"])) == 1
+    assert detector.feed([f"{time} [4242] [INFO] Shutting down: Master"]) == []

@@ -2591,8 +2591,13 @@ MORE_VERSION_TOOLS += [
 # "http://[%s]:%d" for IPv6 (sock.py:99, even with a certificate) or "unix:%s" (:121); "Shutting down: %s" from
 # halt() (19.9.0 :346 always INFO; 21.2.0/22.0.0 :345, 23.0.0 :344 INFO, ERROR when halted by a failure). What
 # differs is the Server header: "gunicorn/19.9.0" (19.9.0 __init__.py:8 SERVER_SOFTWARE, http/wsgi.py:208), bare
-# "gunicorn" from 20.0 (20.1.0 __init__.py:8 SERVER, http/wsgi.py:198). Each on the newest Python it supports.
+# "gunicorn" from 20.0 (20.1.0 __init__.py:8 SERVER, http/wsgi.py:198). 18.0 dates its lines with no brackets and
+# no zone: datefmt "%Y-%m-%d %H:%M:%S" (18.0 glogging.py:150, 19.0.0 :160; 19.1.1 :160 "[%Y-%m-%d %H:%M:%S %z]"),
+# "Listening at: %s (%s)" (18.0 arbiter.py:138), "Shutting down: %s" (:299). (19.0 and 19.1 print nothing unless
+# --log-file=- : errorlog defaults to None there, config.py:1036 in 19.0.0, '-' from 19.2.) Each on the newest
+# Python it supports.
 ENVS.update({e.name: e for e in [
+    EnvSpec("gunicorn18", ("gunicorn==18.0",), ("gunicorn",), PY36),
     EnvSpec("gunicorn19", ("gunicorn==19.9.0",), ("gunicorn",), PY37),
     EnvSpec("gunicorn20", ("gunicorn==20.1.0",), ("gunicorn",), PY38),
     EnvSpec("gunicorn21", ("gunicorn==21.2.0",), ("gunicorn",), PY310),
@@ -2649,8 +2654,8 @@ MORE_VERSION_TOOLS += [
     version_tool(f"gunicorn{name}", env, gunicorn("127.0.0.1:{port}"), regex_expect("gunicorn", "http://127.0.0.1:{port}"),
                  setup=WSGI_APP, stop_re=GUNICORN_STOP, columns=MORE_WIDTHS,
                  others=gunicorn_starts() if name in ("19_9", "23_0") else None)
-    for name, env in (("19_9", "gunicorn19"), ("20_1", "gunicorn20"), ("21_2", "gunicorn21"), ("22_0", "gunicorn22"),
-                      ("23_0", "gunicorn23"))
+    for name, env in (("18_0", "gunicorn18"), ("19_9", "gunicorn19"), ("20_1", "gunicorn20"), ("21_2", "gunicorn21"),
+                      ("22_0", "gunicorn22"), ("23_0", "gunicorn23"))
 ]  # fmt: skip
 # An app that fails to import: the master has printed its URL, the worker exits, the master halts with
 # "Shutting down: Master" at ERROR (23.0.0 arbiter.py:343-344 log_func, 19.9.0 :346 at INFO) and
