@@ -80,7 +80,8 @@ GUNICORN = Kind(
     stop_cues=("Shutting down: Master",),
     probe_path="",
     # gunicorn 23.0.0 http/wsgi.py:315 "Server: %s" with SERVER "gunicorn" (20.1.0 __init__.py:8 the same);
-    # 19.9.0 sends "gunicorn/19.9.0" (__init__.py:8 SERVER_SOFTWARE, http/wsgi.py:208): a substring either way.
+    # 19.9.0 sends "gunicorn/19.9.0" (__init__.py:8 SERVER_SOFTWARE, http/wsgi.py:208), 18.0 "gunicorn/18.0"
+    # (__init__.py:8): a substring either way.
     probe_header=("Server", "gunicorn"),
     # The master binds and prints before its workers have imported the app (MLflow 2: tens of seconds).
     listens_within=180.0,
