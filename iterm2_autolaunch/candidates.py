@@ -14,8 +14,8 @@ from iterm2_autolaunch.listings import JSON_URL_KEY
 
 # A candidate: "://", a host, ":" and a port, a path and query of the characters a layout's URL may hold,
 # then the end of the line, a known suffix ("(Press CTRL+C", " :: dir", gunicorn's " (PID)", webpack-dev-server's
-# ", http://[::1]...", Gradio 5's ", with SSR", the "' ray job submit" of `ray start`'s hint) or a JSON string's
-# closing quote.
+# ", http://[::1]...", Gradio 5's ", with SSR", the "' ray job submit" of `ray start`'s hint, gunicorn's next
+# listener after a bare ",": ",http://[::1]:8000" or ",unix:PATH") or a JSON string's closing quote.
 # Linear on hostile input: the path cannot hold ":", so candidates never overlap and backtracking stops
 # at the first character that is no URL character. The literal "://" first lets the regex engine skip
 # ahead as fast as str.find. The URL part is atomic: each of its parts ends where no character of it
@@ -39,7 +39,7 @@ _URL_PART = (  # an unbracketed IPv6 host first: "2001:0:..." is no name and por
 _ATOMIC_URL_PART = f"(?>{_URL_PART})" if sys.version_info >= (3, 11) else f"(?=(?P<part>{_URL_PART}))(?P=part)"
 _CANDIDATE = re.compile(
     rf"://{_ATOMIC_URL_PART}(?=[ \t]*(?:$|\(Press|::|\([0-9])|\"|\)[ ]\.\.\.|,[ ](?:https?://|with[ ]SSR)"
-    r"|'[ ]ray[ ]job[ ])",
+    r"|,(?:https?://|unix:)|'[ ]ray[ ]job[ ])",
     re.ASCII | re.MULTILINE,
 )
 MAX_PREFIX = 200  # no layout's prefix is longer: text further left of a URL cannot make it a start line

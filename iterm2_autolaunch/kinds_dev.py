@@ -37,6 +37,10 @@ WERKZEUG = Kind(
     generic=True,
 )
 
+# gunicorn's log time, "%Y-%m-%d %H:%M:%S": in brackets with the zone from 19.1 (23.0.0 glogging.py:176 datefmt
+# "[%Y-%m-%d %H:%M:%S %z]", 19.1.1 :160), bare in 18.0 and 19.0 (18.0 glogging.py:150, 19.0.0 :160).
+_GUNICORN_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ \t][0-9]{2}:[0-9]{2}:[0-9]{2}"
+
 GUNICORN = Kind(
     name="gunicorn",
     label="Gunicorn",
@@ -44,20 +48,41 @@ GUNICORN = Kind(
     # gunicorn 23.0.0 gunicorn/arbiter.py:158 self.log.info("Listening at: %s (%s)", listeners_str, self.pid),
     # each listener "%s://%s:%d" (sock.py:85; "http://[%s]:%d" for IPv6, :98), under the error log's format
     # "%(asctime)s [%(process)d] [%(levelname)s] %(message)s" with datefmt "[%Y-%m-%d %H:%M:%S %z]"
-    # (glogging.py:175-176); the same in 21.2.0 (arbiter.py:159, glogging.py:176-177). MLflow 2.x serves its
-    # UI so (mlflow 2.22.1 mlflow/server/__init__.py:224-303 execs "python -m gunicorn -b HOST:PORT -w 4
-    # mlflow.server:app"; captured with gunicorn 23.0.0): nothing MLflow's is printed.
+    # (glogging.py:175-176); the same in 19.9.0 (arbiter.py:159-161, sock.py:86/:99, glogging.py:182-183), 20.1.0
+    # (arbiter.py:157-159), 21.2.0 and 22.0.0 (arbiter.py:157-159, glogging.py:176-177), and 18.0 (arbiter.py:136-138,
+    # sock.py:70/:83/:105) but for its time (_GUNICORN_TIME). MLflow 2.x serves its UI so (mlflow 2.22.1
+    # mlflow/server/__init__.py:224-303 execs "python -m gunicorn -b HOST:PORT -w 4 mlflow.server:app"; captured
+    # with gunicorn 23.0.0): nothing MLflow's is printed.
+    # Several -b listeners are ",".join()ed on the one line (arbiter.py:156 in 23.0.0, :159 in 19.9.0), a unix
+    # socket as "unix:PATH" (sock.py:120 "unix:%s" % self.cfg_addr, :121 in 19.9.0): the server is announced
+    # at its first TCP listener (no forward reaches a unix socket), the ones after it are the same server. A
+    # TCP listener prints getsockname()'s address, an IP (with an IPv6 zone, "%eth0", for a link-local one).
+    # An IPv6 listener says "http://" even under --certfile (sock.py:98 in 23.0.0, :99 in 19.9.0): that server is
+    # announced as http, and its probe finds no answer (TLS only), so nothing is opened.
+    # A unix path here holds no blank, "," or ":" (a candidate URL's "://" must be the line's first) and is
+    # at most 107 bytes (sun_path); one before the first URL keeps the prefix within candidates.MAX_PREFIX.
     url_lines=(
-        layout(r"\[[0-9]{4}-[0-9]{2}-[0-9]{2}[ \t][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[ \t][+-][0-9]{4})?\][ \t]"
-               r"\[[0-9]{1,10}\][ \t]\[INFO\][ \t]Listening[ \t]at:[ \t]", r"[ \t]\([0-9]{1,10}\)"),
+        layout(rf"(?:\[{_GUNICORN_TIME}(?:[ \t][+-][0-9]{{4}})?\]|{_GUNICORN_TIME})[ \t]"
+               r"\[[0-9]{1,10}\][ \t]\[INFO\][ \t]Listening[ \t]at:[ \t](?:unix:[^\s,:]{1,107},)?",
+               r"(?:,(?:https?://(?:[0-9.]{7,15}|\[[0-9A-Fa-f:.]{2,45}(?:%[A-Za-z0-9_.-]{1,32})?\]):[0-9]{1,5}"
+               r"|unix:[^\s,:]{1,107})){0,8}[ \t]\([0-9]{1,10}\)"),
     ),  # fmt: skip
     # gunicorn 23.0.0 gunicorn/arbiter.py:344 log_func("Shutting down: %s", self.master_name) from halt(), which
-    # SIGINT and SIGTERM both reach (:222 "Handling signal: %s" first, then handle_int / handle_term raise
-    # StopIteration, :225).
-    stop_line=re.compile(r"^\[[0-9 :+-]{19,30}\][ \t]\[[0-9]{1,10}\][ \t]\[INFO\][ \t]Shutting down: Master", re.ASCII),
+    # SIGINT, SIGTERM and SIGQUIT all reach (:222 "Handling signal: %s" first, then handle_int / handle_term /
+    # handle_quit raise StopIteration, :225, :254-266); log_func is log.error when halted by a failure (:343, a
+    # worker that cannot boot or load the app, :527-532), so the level is INFO or ERROR (21.2.0 and 22.0.0
+    # :344-345 the same; 18.0 :299, 19.9.0 :346 and 20.1.0 :343 always INFO).
+    stop_line=re.compile(
+        rf"^(?:\[[0-9 :+-]{{19,30}}\]|{_GUNICORN_TIME})[ \t]\[[0-9]{{1,10}}\][ \t]\[(?:INFO|ERROR)\][ \t]"
+        r"Shutting down: Master",
+        re.ASCII,
+    ),
     stop_cues=("Shutting down: Master",),
     probe_path="",
-    probe_header=("Server", "gunicorn"),  # gunicorn 23.0.0 http/wsgi.py:315 "Server: %s" with SERVER "gunicorn"
+    # gunicorn 23.0.0 http/wsgi.py:315 "Server: %s" with SERVER "gunicorn" (20.1.0 __init__.py:8 the same);
+    # 19.9.0 sends "gunicorn/19.9.0" (__init__.py:8 SERVER_SOFTWARE, http/wsgi.py:208), 18.0 "gunicorn/18.0"
+    # (__init__.py:8): a substring either way.
+    probe_header=("Server", "gunicorn"),
     # The master binds and prints before its workers have imported the app (MLflow 2: tens of seconds).
     listens_within=180.0,
     generic=True,

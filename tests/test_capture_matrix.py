@@ -89,6 +89,7 @@ VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
 # Versions added because the lines they print differ from the versions above (werkzeug's "(Press CTRL+C to
 # quit)" on the URL line, MLflow 2 under gunicorn, Gradio 5's server-side rendering; Flask 1.1 and distributed
 # 2023.12 print as versions above), captured as the rows above.
+GUNICORN_STARTS = ("plain", "host_all", "ipv6", "two_listeners", "unix_tcp", "three_listeners", "https", "workers4")
 MORE_VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "flask2_0": ("werkzeug", False, ("plain", "host_all")),
     "mlflow2_22": ("gunicorn", False, ("plain", "host_all")),
@@ -112,6 +113,10 @@ MORE_VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     # distributed 1.x and 2.x print it so too, 1.x as the service "bokeh"; on IPv6 loopback as "::1:PORT"
     **{f"dask_scheduler{v}": ("dask", False, ("plain", "host_all", "ipv6")) for v in ("1_25", "2_30")},
     **{f"dask_scheduler{v}": ("dask", False, ("plain", "host_all")) for v in ("1_28", "2_9")},
+    # gunicorn on its own (`gunicorn -b ... app:app`; 18.0 dates its lines with no brackets); 19.9 and the latest
+    # with every start mode, among them several listeners on one line ("URL1,URL2", "unix:PATH,URL")
+    **{f"gunicorn{v}": ("gunicorn", False, ("plain",)) for v in ("18_0", "20_1", "21_2", "22_0")},
+    **{f"gunicorn{v}": ("gunicorn", False, GUNICORN_STARTS) for v in ("19_9", "23_0")},
 }
 # python -m http.server of each Python (the tool is the interpreter): its plain start with --bind 127.0.0.1; no --bind
 # (every interface) and --directory on 3.7, those and --bind ::/::1 on 3.8 (3.6 and 3.7 bind IPv4 only), and --cgi

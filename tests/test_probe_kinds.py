@@ -125,6 +125,24 @@ def test_mlflow2_under_gunicorn_is_told_by_its_page() -> None:
     assert judge(KIND_BY_NAME["gunicorn"], 200, "gunicorn", "<!doctype html><title>hello</title>").shows == ""
 
 
+GUNICORNS = {version: f"mx_gunicorn{row}_plain_sigterm_tty_100"
+             for version, row in (("18.0", "18_0"), ("19.9.0", "19_9"), ("23.0.0", "23_0"))}
+
+
+@pytest.mark.parametrize(("version", "name"), GUNICORNS.items())
+def test_gunicorn_is_told_by_its_server_header_in_every_version(version: str, name: str) -> None:
+    """gunicorn 18 and 19 name their version in the header ("gunicorn/19.9.0", 19.9.0 __init__.py:8; 18.0 :8),
+    20.0 and later do not ("gunicorn", 23.0.0 __init__.py:7): every recorded answer passes the gunicorn probe;
+    an app's page under it names no other kind."""
+    server = RECORDED[name]
+    assert server["version"] == version
+    expected = "gunicorn" if version >= "20" else f"gunicorn/{version}"
+    assert server["answers"][""]["headers"]["Server"] == expected
+    answer = server["answers"][""]
+    verdict = judge(KIND_BY_NAME["gunicorn"], answer["status"], answer["headers"]["Server"], answer["body"])
+    assert verdict == ProbeResult(True, "HTTP 200", "")
+
+
 @dataclass
 class RecordedWorld(FakeWorld):
     """Probes answered with one real server's recorded answers, judged by the product's own probe check."""

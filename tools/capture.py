@@ -2716,6 +2716,91 @@ MORE_VERSION_TOOLS += [
                                   ("2_30", "dask2_30", old_dask(["dask-scheduler"]), dask2_ipv6))
 ]  # fmt: skip
 
+# gunicorn on its own (a user's `gunicorn app:app`), not only under MLflow 2. Its start and stop lines are the same
+# in every version here: arbiter.py "Listening at: %s (%s)" with the listeners ",".join()ed (19.9.0 :159-161,
+# 20.1.0 :157-159, 21.2.0 and 22.0.0 :157-159, 23.0.0 :156-158), each "%s://%s:%d" (sock.py:86, 23.0.0 :85),
+# "http://[%s]:%d" for IPv6 (sock.py:99, even with a certificate) or "unix:%s" (:121); "Shutting down: %s" from
+# halt() (19.9.0 :346 always INFO; 21.2.0/22.0.0 :345, 23.0.0 :344 INFO, ERROR when halted by a failure). What
+# differs is the Server header: "gunicorn/19.9.0" (19.9.0 __init__.py:8 SERVER_SOFTWARE, http/wsgi.py:208), bare
+# "gunicorn" from 20.0 (20.1.0 __init__.py:8 SERVER, http/wsgi.py:198). 18.0 dates its lines with no brackets and
+# no zone: datefmt "%Y-%m-%d %H:%M:%S" (18.0 glogging.py:150, 19.0.0 :160; 19.1.1 :160 "[%Y-%m-%d %H:%M:%S %z]"),
+# "Listening at: %s (%s)" (18.0 arbiter.py:138), "Shutting down: %s" (:299). (19.0 and 19.1 print nothing unless
+# --log-file=- : errorlog defaults to None there, config.py:1036 in 19.0.0, '-' from 19.2.) Each on the newest
+# Python it supports.
+ENVS.update({e.name: e for e in [
+    EnvSpec("gunicorn18", ("gunicorn==18.0",), ("gunicorn",), PY36),
+    EnvSpec("gunicorn19", ("gunicorn==19.9.0",), ("gunicorn",), PY37),
+    EnvSpec("gunicorn20", ("gunicorn==20.1.0",), ("gunicorn",), PY38),
+    EnvSpec("gunicorn21", ("gunicorn==21.2.0",), ("gunicorn",), PY310),
+    EnvSpec("gunicorn22", ("gunicorn==22.0.0",), ("gunicorn",), PY310),
+    EnvSpec("gunicorn23", ("gunicorn==23.0.0",), ("gunicorn",)),
+]})  # fmt: skip
+WSGI_APP = setup_file("app.py", """\
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"hello from gunicorn\\n"]
+    """)  # fmt: skip
+GUNICORN_STOP = r"Shutting down: Master"
+
+
+def gunicorn(*binds: str, extra: tuple[str, ...] = ()) -> Callable[[Ctx], list[str]]:
+    """`gunicorn -b BIND ... app:app`; "{port}" in a bind is the capture's port, "{sock}" a unix socket's path."""
+    return lambda ctx: ["gunicorn", *(a for bind in binds for a in ("-b", bind.format(port=ctx.port,
+                        sock=ctx.root / "app.sock"))), *extra, "app:app"]  # fmt: skip
+
+
+def gunicorn_https(ctx: Ctx) -> None:
+    WSGI_APP(ctx)
+    setup_cert(ctx)
+
+
+def gunicorn_starts() -> list[Start]:
+    """gunicorn's other start modes: bound to every interface, IPv6, two listeners, a unix socket before a TCP
+    one, a unix socket between two TCP ones, https, four workers. --reload is not one: it prints nothing more
+    at start (workers/base.py:124 logs "Worker reloading" only when a file changes)."""
+    return [
+        Start("host_all", gunicorn("0.0.0.0:{port}"), printed_expect("gunicorn", "http://{host}:{port}"),
+              host="0.0.0.0", setup=WSGI_APP, notes=f"-b 0.0.0.0:PORT: gunicorn prints the address it bound; {ALL}"),
+        Start("ipv6", gunicorn("[::1]:{port}"), regex_expect("gunicorn", "http://[::1]:{port}"), host="::1",
+              setup=WSGI_APP, notes="-b [::1]:PORT: 'http://[::1]:PORT'"),
+        Start("two_listeners", gunicorn("127.0.0.1:{port}", "[::1]:{port}"),
+              regex_expect("gunicorn", "http://127.0.0.1:{port}"), host="localhost", setup=WSGI_APP,
+              notes="-b 127.0.0.1:PORT -b [::1]:PORT: one line 'Listening at: URL1,URL2 (PID)'; the first is expected"),
+        Start("unix_tcp", gunicorn("unix:{sock}", "127.0.0.1:{port}"), regex_expect("gunicorn", "http://127.0.0.1:{port}"),
+              setup=WSGI_APP, notes="-b unix:PATH -b 127.0.0.1:PORT: 'Listening at: unix:PATH,URL (PID)'; the TCP "
+              "one is expected (no forward reaches a unix socket)"),
+        Start("three_listeners", gunicorn("127.0.0.1:{port}", "unix:{sock}", "[::1]:{port}"),
+              regex_expect("gunicorn", "http://127.0.0.1:{port}"), host="localhost", setup=WSGI_APP,
+              notes="-b 127.0.0.1:PORT -b unix:PATH -b [::1]:PORT: 'Listening at: URL1,unix:PATH,URL2 (PID)'"),
+        Start("https", gunicorn("127.0.0.1:{port}", extra=("--certfile", "cert.pem", "--keyfile", "key.pem")),
+              regex_expect("gunicorn", "https://127.0.0.1:{port}"), setup=gunicorn_https,
+              notes="--certfile/--keyfile: self-signed certificate (CN=localhost), 'https://127.0.0.1:PORT'"),
+        Start("workers4", gunicorn("127.0.0.1:{port}", extra=("-w", "4", "--timeout", "30")),
+              regex_expect("gunicorn", "http://127.0.0.1:{port}"), setup=WSGI_APP,
+              notes="-w 4 --timeout 30: four 'Booting worker' lines after the URL, four workers stopped"),
+    ]  # fmt: skip
+
+
+MORE_VERSION_TOOLS += [
+    version_tool(f"gunicorn{name}", env, gunicorn("127.0.0.1:{port}"), regex_expect("gunicorn", "http://127.0.0.1:{port}"),
+                 setup=WSGI_APP, stop_re=GUNICORN_STOP, columns=MORE_WIDTHS,
+                 others=gunicorn_starts() if name in ("19_9", "23_0") else None)
+    for name, env in (("18_0", "gunicorn18"), ("19_9", "gunicorn19"), ("20_1", "gunicorn20"), ("21_2", "gunicorn21"),
+                      ("22_0", "gunicorn22"), ("23_0", "gunicorn23"))
+]  # fmt: skip
+# An app that fails to import: the master has printed its URL, the worker exits, the master halts with
+# "Shutting down: Master" at ERROR (23.0.0 arbiter.py:343-344 log_func, 19.9.0 :346 at INFO) and
+# "Reason: Worker failed to boot." (or "App failed to load.", :527-532): the server is gone without a signal.
+BROKEN_WSGI_APP = setup_file("app.py", 'raise RuntimeError("this app cannot start")\n')
+CASES += [
+    Case(f"gunicorn{name}_app_error", env, gunicorn("127.0.0.1:{port}"),
+         regex_expect("gunicorn", "http://127.0.0.1:{port}"), setup=BROKEN_WSGI_APP, stop_re=GUNICORN_STOP,
+         stop="sigterm", notes="app.py raises at import: the worker cannot boot and the master halts by itself "
+         "after printing its URL (the SIGTERM comes after it has exited)")
+    for name, env in (("19_9", "gunicorn19"), ("23_0", "gunicorn23"))
+]  # fmt: skip
+
+
 # Their other start modes (every stop, tty, 100 columns, as the latest versions' other starts).
 MORE_STARTS = {
     "flask2_0": Start("host_all", lambda ctx: ["flask", "run", "--port", str(ctx.port), "--host", "0.0.0.0"],

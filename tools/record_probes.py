@@ -42,6 +42,8 @@ SERVERS = [("vite8", "vite"), ("vite8_base", "vite"), ("vite5", "vite"), ("vite2
            # distributed 1.25-2023.3.0: no URL printed, the detector reads "dashboard at: HOST:PORT" ("bokeh at:")
            *((f"mx_dask_scheduler{v}_plain_sigterm_tty_100", "dask")
              for v in ("1_25", "1_28", "2_9", "2_30", "2021_12", "2022_5", "2023_3")),
+           # gunicorn on its own: 18.0 and 19.x send "Server: gunicorn/VERSION", 20.0 and later "Server: gunicorn"
+           *((f"mx_gunicorn{v}_plain_sigterm_tty_100", "gunicorn") for v in ("18_0", "19_9", "23_0")),
            ]  # fmt: skip
 HEADERS_KEPT = ("Server", "Content-Type")
 
