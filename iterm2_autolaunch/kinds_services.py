@@ -21,8 +21,14 @@ DASK = Kind(
     # distributed cli/dask_scheduler.py:247 logger.info("End scheduler")
     stop_line=re.compile(r"^(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]-[ \t])?distributed\.scheduler - INFO - End scheduler"),
     stop_cues=("End scheduler",),
-    probe_path="status",  # the dashboard page; its template distributed/http/templates/base.html
-    probe_expect="Dask Diagnostic UI",
+    # A static page, not the dashboard's: every GET of /status makes a Bokeh session (bokeh 3.9.2
+    # server/views/doc_handler.py:54) that lives 15 s unused (server/tornado.py:76) running the status
+    # document's 100 ms callbacks (distributed 2026.8.0 dashboard/components/scheduler.py:4718), while the
+    # engine probes a live forward every second. The statics route (http/statics.py:7 in 2021.12.0, :9 in
+    # 2023.3.0 and 2026.8.0; on by default, distributed.yaml) serves http/static/individual-cluster-map.html,
+    # the same file in 2021.12.0, 2022.5.0, 2023.3.0, 2023.12.1 and 2026.8.0 (line 3: its title).
+    probe_path="statics/individual-cluster-map.html",
+    probe_expect="<title>Dask: Cluster Map</title>",
     default_action="open",
     page_last=True,  # the link is that page, "[/PREFIX]/status"
 )
