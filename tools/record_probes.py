@@ -2,16 +2,17 @@
 """Record what real servers answer at each kind's probe path, for tests/test_probe_kinds.py.
 
 One server per (tool, version) row of tools/capture.py (MATRIX_TOOLS' latest and every VERSION_TOOLS row,
-MORE_VERSION_TOOLS included) in its plain start, started as the capture started it, plus a few hand-listed
-cases (EXTRA). Its output goes through the product's own Detector; where the engine would probe (the event's
-base path and its kind's probe path, no token) the recorder first measures how long after the URL was
-printed the kind's check passes (``answered_after``: a tool that serves only later needs
-Kind.listens_within), then asks every probe path of every kind. Status, the headers a probe may check and
-the start of the body go to ``tests/data/probe/NAME.json`` with the tool's version and command.
+MORE_VERSION_TOOLS included) in its plain start, started as the capture started it, plus the latest
+versions' starts under a base path (BASE_PATHS) and a few other cases (EXTRA). Its output goes through the
+product's own Detector; where the engine would probe (the event's base path and its kind's probe path, no
+token) the recorder first measures how long after the URL was printed the kind's check passes
+(``answered_after``: a tool that serves only later needs Kind.listens_within), then asks every probe path of
+every kind. Status, the headers a probe may check and the start of the body go to
+``tests/data/probe/NAME.json`` with the tool's version and command.
 
-A body is kept up to the end of the last probe marker (any kind's probe_expect) it holds within the
-MAX_BODY the probe reads, or its first KEPT_BODY characters if longer: each kind's check sees in it what it
-saw in the whole answer (a kind with a new marker needs a new recording).
+A body is kept to its first KEPT_BODY characters, or on to the end of the last probe marker (any kind's
+probe_expect) it holds within the MAX_BODY the probe reads: each kind's check sees in it what it saw in the
+whole answer (a kind with a new path or marker needs a new recording; a new path fails the tests).
 
 Usage::
 
