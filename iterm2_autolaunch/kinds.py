@@ -107,8 +107,14 @@ VOILA = Kind(
     # voila 0.5.13 voila/app.py:958 self.log.info("Stopping..."); :896 "Handle signal %s." (SIGTERM)
     stop_line=re.compile(r"^\[Voila\][ \t]+(?:Shutting down|Stopping|Handle signal [0-9]+\.)"),
     stop_cues=("[Voila] ",),  # every stop line starts so, and few other lines do
-    probe_path="",
-    probe_expect="voila",  # the page names its template assets (voila/...)
+    # A static file of Voila's own route, not its page: every GET of the page starts a kernel and runs the
+    # notebook, and the kernel stays (measured on voila 0.5.13: 5 GETs, 5 live kernels), while the engine
+    # probes a live forward every second. The route: voila 0.1.23 voila/app.py:446 '/voila/static/(.*)' over
+    # the template's static paths, 0.2.16 :467, 0.3.6 :480, 0.4.6 :631, 0.5.0 :669, 0.5.13 :763; RequireJS is
+    # in each version's share/jupyter/voila/templates/base/static/require.min.js (0.1.23: templates/default),
+    # which the templates extending base serve; it starts "var requirejs,require,define;".
+    probe_path="voila/static/require.min.js",
+    probe_expect="var requirejs,require,define;",
     default_action="open",
     pages_in_path=True,
 )
@@ -136,8 +142,12 @@ TENSORBOARD = Kind(
     # the handler installed for SIGTERM only (:271); Ctrl-C ends it without a word.
     stop_line=re.compile(r"^TensorBoard caught [A-Z]{3,10}; exiting\.\.\.[ \t]*$"),
     stop_cues=("TensorBoard caught",),
-    probe_path="data/environment",
-    probe_expect='"data_location"',  # tensorboard/plugins/core/core_plugin.py _serve_environment
+    # The one data route of every version: tensorflow 1.1.0 tensorflow/tensorboard/backend/application.py:60
+    # LOGDIR_ROUTE, :260 _serve_logdir {'logdir': ...}; tensorflow 1.2.1 :58, :281; tensorflow-tensorboard
+    # 1.5.1 tensorboard/plugins/core/core_plugin.py:62; tensorboard 2.21.0 core_plugin.py:86, :227. The
+    # /data/environment route came with 1.13 (core_plugin.py:74): TensorFlow 1.1-1.5 answer 404 there.
+    probe_path="data/logdir",
+    probe_expect='"logdir"',
     default_action="open",
 )
 
@@ -160,8 +170,12 @@ MARIMO = Kind(
     # marimo/_server/api/interrupt.py:73 "Are you sure you want to quit? (y/N): ".
     stop_line=re.compile(r"^[ \t]*Thanks for using marimo"),
     stop_cues=("Thanks for using marimo",),
-    probe_path="health",
-    probe_expect='"status"',  # marimo _server/api/endpoints/health.py: {"status": "healthy", ...}
+    # The web app manifest, served without a login by every version's catch-all static route (marimo 0.1.88
+    # _server/api/endpoints/assets.py:68 STATIC_FILES, :114 serve_static; 0.25.2 :531, :752), its
+    # _static/manifest.json:3 "name": "A Marimo App" (same in 0.1.88, 0.6.26, 0.8.22, 0.10.19, 0.25.2). The
+    # /health route came later (0.6.26 _server/api/endpoints/health.py:24): marimo 0.1 answers 404 there.
+    probe_path="manifest.json",
+    probe_expect="A Marimo App",
     default_action="open",
 )
 
@@ -178,8 +192,12 @@ STREAMLIT = Kind(
     # (banner), web/server/server.py:400 ("  Stopping..."); 0.89.0 and 1.0.0 bootstrap.py:215, server/server.py:600.
     stop_line=re.compile(r"^[ \t]*Stopping\.\.\.[ \t]*$"),
     stop_cues=("Stopping...",),
-    probe_path="_stcore/health",
-    probe_expect="ok",
+    # The app's page, at the root of every version: static/index.html has <title>Streamlit</title> (0.89.0,
+    # 1.0.0 and 1.20.0 line 1, 1.45.1 :48, 1.67.0 :34). No health route serves them all: 0.89.0 and 1.0.0
+    # have only /healthz (server/server.py:344), 1.20-1.45 both (1.45.1 web/server/server.py:104), 1.67.0
+    # only /_stcore/health (web/server/starlette/starlette_routes.py:441).
+    probe_path="",
+    probe_expect="<title>Streamlit</title>",
     default_action="open",
 )
 

@@ -21,8 +21,17 @@ DASK = Kind(
     # distributed cli/dask_scheduler.py:247 logger.info("End scheduler")
     stop_line=re.compile(r"^(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]-[ \t])?distributed\.scheduler - INFO - End scheduler"),
     stop_cues=("End scheduler",),
-    probe_path="status",  # the dashboard page; its template distributed/http/templates/base.html
-    probe_expect="Dask Diagnostic UI",
+    # A small page, not the dashboard's: every GET of /status makes a Bokeh session (bokeh 3.9.2
+    # server/views/doc_handler.py:54) that lives 15 s unused (server/tornado.py:76) running the status
+    # document's 100 ms callbacks (distributed 2026.8.0 dashboard/components/scheduler.py:4718), while the
+    # engine probes a live forward every second. The index of the JSON routes is a template rendered with their
+    # names only, served by every version on the dashboard's port: distributed 1.25.3 bokeh/scheduler_html.py:176,
+    # 1.28.1 :248, 2.9.3 dashboard/scheduler.py:373, 2.30.1 http/scheduler/json.py:71, 2021.12.0 and 2026.8.0 :73
+    # (the json routes on by default, distributed.yaml scheduler.http.routes); its template (templates/
+    # json-index.html:4, the same text in all of them) says what it is. The statics route's cluster map
+    # (2021.12.0+) is not in 1.x.
+    probe_path="json/index.html",
+    probe_expect="automated services to query the state of the scheduler",
     default_action="open",
     page_last=True,  # the link is that page, "[/PREFIX]/status"
 )

@@ -20,6 +20,7 @@ import pytest
 
 from iterm2_autolaunch.detect import Detector
 from iterm2_autolaunch.engine import Engine
+from iterm2_autolaunch.kinds import KIND_BY_NAME
 from iterm2_autolaunch.lines import bytes_to_lines
 from tests.test_detect_old_dask import ProbedWorld
 from tests.test_engine import SSH, FakeWorld, run, settle
@@ -98,7 +99,7 @@ def test_engine_probes_and_opens_the_https_dashboard_over_https() -> None:
         engine.session_lines(SSH, lines)
         await settle(lambda: bool(world.opened))
         local = world.forwards[0].spec.local_port
-        assert world.probed == [f"https://localhost:{local}/status"]
+        assert world.probed == [f"https://localhost:{local}/{KIND_BY_NAME['dask'].probe_path}"]
         assert world.opened == [f"https://localhost:{local}/status"]
 
     run(scenario, ProbedWorld(alive={("127.0.0.1", port)}))

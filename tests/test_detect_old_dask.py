@@ -92,7 +92,8 @@ class ProbedWorld(FakeWorld):
 @pytest.mark.parametrize("name", [OLD_HOST_ALL, "mx_dask_scheduler2021_12_plain_ctrl_c_tty_100.raw"])
 def test_engine_forwards_probes_and_opens_the_old_dashboard_then_closes_at_its_stop_line(name: str) -> None:
     """Through the engine: a forward to the host the scheduler printed (its node's address, or loopback), the
-    dashboard probed at /status, the tab opened there; "End scheduler" (2021.12.0 "End scheduler at %r") closes it."""
+    dashboard probed at its index of JSON routes (json/index.html), the tab opened at /status; "End
+    scheduler" (2021.12.0 "End scheduler at %r") closes it."""
     lines = lines_of(name)
     (expect,) = next(e for e in INDEX if e["file"] == name)["expect"]
     host, port = re.fullmatch(r"http://([0-9.]+):([0-9]+)/status", expect["url"]).groups()  # type: ignore[union-attr]
@@ -104,7 +105,7 @@ def test_engine_forwards_probes_and_opens_the_old_dashboard_then_closes_at_its_s
         await settle(lambda: bool(world.opened))
         spec = world.forwards[0].spec
         assert (spec.remote_host, spec.remote_port) == (host, int(port))
-        assert world.probed == [f"http://localhost:{spec.local_port}/status"]
+        assert world.probed == [f"http://localhost:{spec.local_port}/json/index.html"]
         assert world.opened == [f"http://localhost:{spec.local_port}/status"]
         engine.session_lines(SSH, lines[end:])
         await settle(lambda: not world.live())

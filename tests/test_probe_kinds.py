@@ -1,23 +1,29 @@
-"""The probe checks of the dev-server and dashboard kinds, against what the real servers answered.
+"""Each kind's probe check, against what the real servers of every captured version answered.
 
 tests/data/probe/NAME.json holds one real server's answers (status, Server and Content-Type headers, the
-start of the body) at every probe path of these kinds, with the tool's version and command; it is written by
-tools/record_probes.py. Each kind's check must accept its own server's answer and refuse every other's,
-including a Vite dev server that answers 200 with its index page at any path.
+start of the body) at every kind's probe path, asked where the engine asks (the base path the product's
+detector gave its printed URL), with the tool's version and command, and how long after printing its URL the
+server first passed its kind's check. tools/record_probes.py writes one per (tool, version) row of
+tools/capture.py. Each kind's check must accept the servers of its kind in every version and refuse every
+other's, including a Vite dev server that answers 200 with its index page at any path.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from iterm2_autolaunch import probe
 from iterm2_autolaunch.config import DEFAULT_ACTIONS, Config
 from iterm2_autolaunch.detect import Detector
 from iterm2_autolaunch.engine import Engine
+from iterm2_autolaunch.events import base_path_of
 from iterm2_autolaunch.interfaces import ProbeResult
 from iterm2_autolaunch.kinds import KIND_BY_NAME, Kind
 from iterm2_autolaunch.lines import bytes_to_lines
@@ -26,7 +32,17 @@ from tests.test_engine import SSH, FakeWorld, run, settle
 
 PROBES = Path(__file__).parent / "data" / "probe"
 RECORDED: dict[str, dict[str, Any]] = {p.stem: json.loads(p.read_text()) for p in sorted(PROBES.glob("*.json"))}
-CHECKED = ("vite", "webpack", "ray", "code_server", "jupyter", "gunicorn")
+
+
+def server_id(name: str) -> str:
+    """TOOL-VERSION, with the case's name when that is not alone (another start of the same version)."""
+    server = RECORDED[name]
+    tool_version = f"{server['tool']}-{server['version']}"
+    same = [n for n, s in RECORDED.items() if f"{s['tool']}-{s['version']}" == tool_version]
+    return tool_version if len(same) == 1 else f"{tool_version}-{name}"
+
+
+NAMES = [pytest.param(name, id=server_id(name)) for name in RECORDED]
 
 
 def answer_ok(kind_name: str, server: dict[str, Any]) -> bool:
@@ -36,24 +52,82 @@ def answer_ok(kind_name: str, server: dict[str, Any]) -> bool:
     return judge(kind, answer["status"], header, answer["body"]).ok
 
 
-def test_every_new_kind_has_a_recorded_server() -> None:
-    assert {server["kind"] for server in RECORDED.values()} >= set(CHECKED)
+def test_every_kind_has_a_recorded_server() -> None:
+    assert {server["kind"] for server in RECORDED.values()} == set(KIND_BY_NAME)
 
 
-@pytest.mark.parametrize("name", list(RECORDED))
-@pytest.mark.parametrize("kind_name", CHECKED)
-def test_probe_accepts_its_own_server_and_refuses_the_others(name: str, kind_name: str) -> None:
+@pytest.mark.parametrize("name", NAMES)
+def test_recorded_where_the_engine_probes(name: str) -> None:
+    """The answers were asked under the base path the engine takes from the printed URL, at every kind's
+    probe path (a kind's new path needs a new recording)."""
     server = RECORDED[name]
-    assert answer_ok(kind_name, server) == (server["kind"] == kind_name), (server["tool"], server["version"])
+    assert server["base_path"] == base_path_of(KIND_BY_NAME[server["kind"]], server["url_path"])
+    assert {kind.probe_path for kind in KIND_BY_NAME.values()} <= set(server["answers"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_probe_accepts_its_own_server_in_every_version(name: str) -> None:
+    server = RECORDED[name]
+    kind = KIND_BY_NAME[server["kind"]]
+    answer = server["answers"][kind.probe_path]
+    assert answer_ok(server["kind"], server), (kind.probe_path, answer["status"], answer["body"][:200])
+
+
+def patience(kind: Kind) -> float:
+    """Seconds after a URL is printed within which an answer still reaches the engine: its kind's
+    listens_within, then probe.probe's tries (the last one starts after its pauses and waits its timeout)."""
+    defaults = {name: p.default for name, p in inspect.signature(probe.probe).parameters.items()}
+    return kind.listens_within + (defaults["attempts"] - 1) * defaults["delay"] + defaults["timeout"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_its_kind_waits_long_enough_for_it(name: str) -> None:
+    """answered_after: measured when recorded, from the printed URL to the first answer its kind's check passed
+    (a tool that prints before it listens needs Kind.listens_within)."""
+    server = RECORDED[name]
+    assert server["answered_after"] is not None, server["first_check"]
+    assert server["answered_after"] <= patience(KIND_BY_NAME[server["kind"]])
+
+
+# A kind whose server is another kind's: the Dask dashboard is a Bokeh server application (distributed
+# 2026.8.0 distributed/dashboard/core.py:30-53 BokehTornado), with Bokeh's static route and client library.
+BUILT_ON = {"dask": "panel"}
+
+
+def refusals() -> list[Any]:
+    """(server, other kind): every specific kind against every server of another kind (but the one it is
+    built on); a generic kind (a web server under some app: uvicorn, Werkzeug, gunicorn, http.server) against
+    the servers of the other generic kinds and of the specific kinds not running on it (an app on uvicorn is
+    a uvicorn server too: the detector gives the specific kind the port). A generic kind's page of a kind it
+    serves (MLflow 2's UI under gunicorn) is told apart by probe.judge's ``shows``, not refused."""
+    generic = {name for name, kind in KIND_BY_NAME.items() if kind.generic}
+    pairs = []
+    for name, server in RECORDED.items():
+        own = KIND_BY_NAME[server["kind"]]
+        headers = {k.lower(): v for k, v in server["answers"][""]["headers"].items()}
+        for other in KIND_BY_NAME.values():
+            if other.name in (own.name, BUILT_ON.get(own.name)) or other.name in own.serves:
+                continue
+            runs_on = other.probe_header[1].lower() in headers.get(other.probe_header[0].lower(), "").lower()
+            if other.generic and own.name not in generic and runs_on:
+                continue  # the app runs on that server (its root answered with that Server header)
+            pairs.append(pytest.param(name, other.name, id=f"{server_id(name)}-vs-{other.name}"))
+    return pairs
+
+
+@pytest.mark.parametrize(("name", "kind_name"), refusals())
+def test_every_other_kind_refuses_it(name: str, kind_name: str) -> None:
+    server = RECORDED[name]
+    assert not answer_ok(kind_name, server), (server["tool"], server["version"])
 
 
 def test_old_dask_dashboards_pass_the_dask_probe() -> None:
     """distributed 1.25-2023.3.0 print no dashboard URL (tests/test_detect_old_dask.py): the page at the
     event's base path and the dask kind's probe path is their dashboard's, which the dask probe accepts (and,
     above, every other kind's refuses)."""
-    old = [server for server in RECORDED.values() if server["kind"] == "dask"]
-    assert {server["version"] for server in old} == {"1.25.3", "1.28.1", "2.9.3", "2.30.1", "2021.12.0", "2022.5.0",
-                                                      "2023.3.0"}  # fmt: skip
+    versions = ("1.25.3", "1.28.1", "2.9.3", "2.30.1", "2021.12.0", "2022.5.0", "2023.3.0")
+    old = [server for server in RECORDED.values() if server["kind"] == "dask" and server["version"] in versions]
+    assert sorted(server["version"] for server in old) == sorted(versions)
     assert all(answer_ok("dask", server) for server in old)
 
 
@@ -125,34 +199,43 @@ def test_mlflow2_under_gunicorn_is_told_by_its_page() -> None:
     assert judge(KIND_BY_NAME["gunicorn"], 200, "gunicorn", "<!doctype html><title>hello</title>").shows == ""
 
 
-GUNICORNS = {version: f"mx_gunicorn{row}_plain_sigterm_tty_100"
-             for version, row in (("18.0", "18_0"), ("19.9.0", "19_9"), ("23.0.0", "23_0"))}
-
-
-@pytest.mark.parametrize(("version", "name"), GUNICORNS.items())
-def test_gunicorn_is_told_by_its_server_header_in_every_version(version: str, name: str) -> None:
-    """gunicorn 18 and 19 name their version in the header ("gunicorn/19.9.0", 19.9.0 __init__.py:8; 18.0 :8),
-    20.0 and later do not ("gunicorn", 23.0.0 __init__.py:7): every recorded answer passes the gunicorn probe;
-    an app's page under it names no other kind."""
-    server = RECORDED[name]
-    assert server["version"] == version
-    expected = "gunicorn" if version >= "20" else f"gunicorn/{version}"
-    assert server["answers"][""]["headers"]["Server"] == expected
-    answer = server["answers"][""]
-    verdict = judge(KIND_BY_NAME["gunicorn"], answer["status"], answer["headers"]["Server"], answer["body"])
-    assert verdict == ProbeResult(True, "HTTP 200", "")
-
-
 @dataclass
 class RecordedWorld(FakeWorld):
     """Probes answered with one real server's recorded answers, judged by the product's own probe check."""
 
     answers: dict[str, Any] = field(default_factory=dict)
+    base_path: str = "/"  # where they were asked
+    asked: list[str] = field(default_factory=list)
 
     async def probe(self, url: str, kind: Kind) -> ProbeResult:
-        answer = self.answers[kind.probe_path]
+        path = urllib.parse.urlsplit(url).path
+        self.asked.append(path)
+        if not path.startswith(self.base_path) or path[len(self.base_path) :] not in self.answers:
+            return ProbeResult(False, "HTTP 404, not where the server answers")
+        answer = self.answers[path[len(self.base_path) :]]
         header = {k.lower(): v for k, v in answer["headers"].items()}.get(kind.probe_header[0].lower(), "")
         return judge(kind, answer["status"], header, answer["body"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_engine_opens_every_version(name: str) -> None:
+    """From each version's captured output (tests/data/captures/NAME.raw) and its recorded answers: the engine
+    probes where the server was asked, its kind's check passes and the page opens. Before, Streamlit 0.89 and
+    1.0 (no /_stcore/health), TensorBoard of TensorFlow 1.1-1.5 (no /data/environment) and marimo 0.1 (no
+    /health) answered 404 there: "did not answer", nothing opened."""
+    server = RECORDED[name]
+    lines = list(bytes_to_lines([(Path(__file__).parent / "data" / "captures" / f"{name}.raw").read_bytes()]))
+    stops = [event.line for event in Detector().feed(lines) if event.event == "shutdown"]
+    lines = lines[: stops[0] - 1] if stops else lines  # the server still runs (its stop lines are 1-based)
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SSH, lines)
+        await settle(lambda: bool(world.opened or world.notes))
+
+    world = RecordedWorld(answers=server["answers"], base_path=server["base_path"])
+    run(scenario, world, Config(actions={kind: "open" for kind in KIND_BY_NAME}))
+    assert world.opened, world.notes
+    assert world.asked[0] == server["base_path"] + KIND_BY_NAME[server["kind"]].probe_path
 
 
 @pytest.mark.parametrize(("actions", "opened"), [({}, True), ({"mlflow": "notify"}, False)])

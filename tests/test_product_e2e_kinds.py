@@ -155,7 +155,7 @@ TABLE = [
     Row("marimo", "marimo edit nb.py --headless --host 127.0.0.1 --port {port}", "marimo", "open",
         (("nb.py", MARIMO_NB),), confirm=r"\(y/N\)"),
     # Under a base path (behind a proxy) the URL printed is the app's root with no final "/": the probe goes under
-    # it (Streamlit serves /apps/st/_stcore/health, marimo /apps/mo/health; at the server's root they answer 404).
+    # it (Streamlit serves its page at /apps/st/, marimo /apps/mo/manifest.json; at the server's root: 404).
     Row("streamlit", "streamlit run app.py --server.headless true --browser.gatherUsageStats false"
         " --server.address 127.0.0.1 --server.port {port} --server.baseUrlPath apps/st", "<title>Streamlit</title>",
         "open", (("app.py", 'import streamlit as st\nst.write("hello from streamlit")\n'),),

@@ -2663,15 +2663,21 @@ def old_dask_starts(name: str, argv: Callable[[str], Callable[[Ctx], list[str]]]
     return {"2021_12": starts, "2023_3": starts + tls}.get(name, [])
 
 
+def old_dask_row(name: str, env: str, argv: Callable[[str], Callable[[Ctx], list[str]]], address_re: str,
+                 host_all_note: str, others: list[Start]) -> Tool:
+    """A distributed version that prints its dashboard as "HOST:PORT": plain, on every interface, and ``others``."""
+    return version_tool(
+        f"dask_scheduler{name}", env, argv("127.0.0.1"), regex_expect("dask", "http://127.0.0.1:{port}/status"),
+        stop_re=r"End scheduler", columns=MORE_WIDTHS, address_re=address_re,
+        others=[Start("host_all", argv("0.0.0.0"),
+                      lambda ctx, text: regex_expect("dask", f"http://{host_address()}:{{port}}/status")(ctx, text),
+                      host="0.0.0.0", notes=host_all_note), *others])  # fmt: skip
+
+
 MORE_VERSION_TOOLS += [
-    version_tool(f"dask_scheduler{name}", env, argv("127.0.0.1"), regex_expect("dask", "http://127.0.0.1:{port}/status"),
-                 stop_re=r"End scheduler", columns=MORE_WIDTHS, address_re=OLD_DASK_ADDRESS,
-                 others=[Start("host_all", argv("0.0.0.0"),
-                               lambda ctx, text: regex_expect("dask", f"http://{host_address()}:{{port}}/status")(ctx,
-                                                                                                                text),
-                               host="0.0.0.0", notes="--host 0.0.0.0 --dashboard-address :PORT: 'dashboard at: :PORT' "
-                               "after the scheduler's contact address, the node's IP (distributed.utils.get_ip)"),
-                         *old_dask_starts(name, argv)])
+    old_dask_row(name, env, argv, OLD_DASK_ADDRESS, "--host 0.0.0.0 --dashboard-address :PORT: 'dashboard at: :PORT' "
+                 "after the scheduler's contact address, the node's IP (distributed.utils.get_ip)",
+                 old_dask_starts(name, argv))
     for name, env, argv in (("2021_12", "dask2021", old_dask(["dask-scheduler"])),
                             ("2022_5", "dask2022", old_dask(["dask-scheduler"])),
                             ("2023_3", "dask2023_3", old_dask(["dask", "scheduler"])))
@@ -2701,15 +2707,9 @@ DASK_IPV6_NOTE = unbracketed_note("--host [::1] (1.25.3: tcp://[::1])", "distrib
 
 
 MORE_VERSION_TOOLS += [
-    version_tool(f"dask_scheduler{name}", env, argv("127.0.0.1"), regex_expect("dask", "http://127.0.0.1:{port}/status"),
-                 stop_re=r"End scheduler", columns=MORE_WIDTHS, address_re=OLD_DASK1_ADDRESS,
-                 others=[Start("host_all", argv("0.0.0.0"),
-                               lambda ctx, text: regex_expect("dask", f"http://{host_address()}:{{port}}/status")(ctx,
-                                                                                                                text),
-                               host="0.0.0.0", notes="--host 0.0.0.0: ':PORT' after the scheduler's contact "
-                               "address, the node's IP"),
-                         *([Start("ipv6", ipv6, regex_expect("dask", "http://[::1]:{port}/status"), host="::1",
-                                  notes=DASK_IPV6_NOTE)] if ipv6 else [])])
+    old_dask_row(name, env, argv, OLD_DASK1_ADDRESS, "--host 0.0.0.0: ':PORT' after the scheduler's contact address, "
+                 "the node's IP", [Start("ipv6", ipv6, regex_expect("dask", "http://[::1]:{port}/status"), host="::1",
+                                         notes=DASK_IPV6_NOTE)] if ipv6 else [])
     for name, env, argv, ipv6 in (("1_25", "dask1_25", dask1_25, dask1_25("tcp://[::1]")),
                                   ("1_28", "dask1_28", old_dask(["dask-scheduler"]), None),
                                   ("2_9", "dask2_9", old_dask(["dask-scheduler"]), None),
