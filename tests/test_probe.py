@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
+import socket
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -11,7 +15,10 @@ from pathlib import Path
 import pytest
 
 from iterm2_autolaunch.kinds import GUNICORN, HTTP_SERVER, JUPYTER, KIND_BY_NAME, UVICORN, WERKZEUG
-from iterm2_autolaunch.probe import judge, probe_once
+from iterm2_autolaunch.probe import MAX_BODY, judge, probe_once
+from tests.conftest import require
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def serve(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
@@ -82,3 +89,62 @@ def test_panel_is_not_taken_for_another_tornado_server() -> None:
     assert judge(panel, 200, "TornadoServer/6.4", "/*! Copyright (c) Anaconda, Inc., and Bokeh Contributors").ok
     assert not judge(panel, 200, "TornadoServer/6.4", '{"version": "2.14.0"}').ok  # Jupyter's /api
     assert not judge(panel, 404, "TornadoServer/6.4", "404: Not Found").ok
+
+
+class Relay:
+    """A TCP relay on loopback that counts the bytes the server sends, read as fast as they come, as the
+    remote sshd of a forward reads them into the channel until the probe's close reaches it."""
+
+    def __init__(self, port: int) -> None:
+        self.upstream = port
+        self.from_server = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = self.listener.accept()
+                threading.Thread(target=self._pipe, args=(client,), daemon=True).start()
+
+    def _pipe(self, client: socket.socket) -> None:
+        with client, contextlib.suppress(OSError):  # refused while the server starts; reset by the probe's close
+            with socket.create_connection(("127.0.0.1", self.upstream)) as server:
+                server.sendall(client.recv(65536))  # the probe's request: one small GET
+                while data := server.recv(65536):
+                    self.from_server += len(data)
+                    client.sendall(data)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_big_static_file_is_asked_for_its_first_bytes_only(tmp_path: Path) -> None:
+    """Panel/Bokeh's probe file, bokeh.min.js (1.27 MB in bokeh 3.9.2), is what a health probe asks every second
+    of an open forward: only the bytes the probe reads may cross it. The real Bokeh server from .venv-tools."""
+    bokeh = REPO / ".venv-tools" / "bin" / "bokeh"
+    require(bokeh.exists(), f"{bokeh} missing (tools/setup-test-machine installs it)")
+    app = "import bokeh.io\nimport bokeh.models\n\nbokeh.io.curdoc().add_root(bokeh.models.Div())\n"
+    (tmp_path / "app.py").write_text(app)
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    server = subprocess.Popen([str(bokeh), "serve", "app.py", "--port", str(port), "--address", "127.0.0.1"],
+                              cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    relay = Relay(port)
+    try:
+        url = f"http://127.0.0.1:{relay.port}/static/js/bokeh.min.js"
+        deadline = time.monotonic() + 60
+        while not (result := probe_once(url, KIND_BY_NAME["panel"], 5.0)).ok and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert result.ok, result.reason
+        relay.from_server = 0
+        for _ in range(3):
+            assert probe_once(url, KIND_BY_NAME["panel"], 5.0).ok
+        time.sleep(0.5)  # what the server still sends after the probe's close
+        assert relay.from_server < 3 * (MAX_BODY + 4096)  # 0.6 to 3.7 MB for three probes without the Range
+    finally:
+        relay.close()
+        server.terminate()
+        server.wait(10)

@@ -42,7 +42,7 @@ from iterm2_autolaunch.events import Event  # noqa: E402
 from iterm2_autolaunch.interfaces import probe_url  # noqa: E402
 from iterm2_autolaunch.kinds import KIND_BY_NAME, KINDS  # noqa: E402
 from iterm2_autolaunch.lines import bytes_to_lines  # noqa: E402
-from iterm2_autolaunch.probe import MAX_BODY, probe_once  # noqa: E402
+from iterm2_autolaunch.probe import FIRST_BYTES, MAX_BODY, probe_once  # noqa: E402
 
 OUT = capture.REPO / "tests" / "data" / "probe"
 PATHS_ASKED = tuple(dict.fromkeys(kind.probe_path for kind in KINDS))  # every kind's probe path
@@ -86,7 +86,7 @@ def kept(body: str) -> str:
 def ask(url: str) -> dict[str, Any]:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirects())
     try:
-        with opener.open(url, timeout=30) as response:
+        with opener.open(urllib.request.Request(url, headers=FIRST_BYTES), timeout=30) as response:  # as the probe
             status, headers, body = response.status, response.headers, response.read(MAX_BODY)
     except urllib.error.HTTPError as error:
         status, headers, body = error.code, error.headers, error.read(MAX_BODY)
