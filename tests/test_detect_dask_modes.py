@@ -18,11 +18,9 @@ from typing import Any
 
 import pytest
 
-from iterm2_autolaunch.detect import Detector
 from iterm2_autolaunch.engine import Engine
 from iterm2_autolaunch.kinds import KIND_BY_NAME
-from iterm2_autolaunch.lines import bytes_to_lines
-from tests.test_detect_old_dask import ProbedWorld
+from tests.test_detect_old_dask import ProbedWorld, announced, lines_of
 from tests.test_engine import SSH, FakeWorld, run, settle
 
 CAPTURES = Path(__file__).parent / "data" / "captures"
@@ -33,13 +31,8 @@ PREFIX = [e for e in INDEX if re.match(r"mx_dask_scheduler[0-9_]*_dashboard_pref
 DASHBOARD_TLS = "DASK_DISTRIBUTED__SCHEDULER__DASHBOARD__TLS__CERT"
 
 
-def lines_of(name: str) -> list[str]:
-    return list(bytes_to_lines([(CAPTURES / name).read_bytes()]))
-
-
-def announced(name: str) -> list[Any]:
-    detector = Detector()
-    return [e for e in detector.feed(lines_of(name)) + detector.finish() if e.event == "announce"]
+def announced_in(name: str) -> list[Any]:
+    return announced(lines_of(name))
 
 
 def start_lines(name: str) -> list[str]:
@@ -66,7 +59,7 @@ def test_a_tls_scheduler_dashboard_is_announced_with_the_scheme_it_serves(entry:
     config, which 2026.8.0's printed link carries; the announced URL answered when captured."""
     lines = lines_of(entry["file"])
     assert any(re.search(r"Scheduler at: +tls://127\.0\.0\.1:[0-9]+$", line) for line in lines)
-    (event,) = announced(entry["file"])
+    (event,) = announced_in(entry["file"])
     scheme = "https" if DASHBOARD_TLS in entry.get("extra_env", {}) else "http"
     assert (event.scheme, event.url, event.path) == (scheme, entry["expect"][0]["url"], "/status")
     assert event.url.startswith(f"{scheme}://127.0.0.1:")
@@ -82,7 +75,7 @@ def test_an_old_scheduler_prints_nothing_of_its_dashboard_tls_so_http_is_announc
     http_twin = entry["file"].replace("_tls_dashboard_", "_tls_")
     assert DASHBOARD_TLS in entry["extra_env"] and DASHBOARD_TLS not in BY_FILE[http_twin].get("extra_env", {})
     assert start_lines(entry["file"]) == start_lines(http_twin)
-    (event,) = announced(entry["file"])
+    (event,) = announced_in(entry["file"])
     assert (event.scheme, event.url) == ("http", entry["expect"][0]["url"])
     assert BY_FILE[http_twin]["probe_status"] == [200]
     assert entry["probe_status"] != [200] and str(entry["probe_status"][0]).startswith("error:")
@@ -117,6 +110,6 @@ def test_a_dashboard_prefix_is_printed_nowhere_so_the_announced_status_page_is_n
     assert start_lines(entry["file"]) == start_lines(plain)
     assert "/foo" not in "\n".join(lines_of(entry["file"]))
     assert "--dashboard-prefix" in entry["command"]
-    (event,) = announced(entry["file"])
+    (event,) = announced_in(entry["file"])
     assert (event.url, event.path) == (entry["expect"][0]["url"], "/status")
     assert entry["probe_status"] == [404]

@@ -15,24 +15,12 @@ from typing import Any
 
 import pytest
 
-from iterm2_autolaunch.detect import Detector, Event
-from iterm2_autolaunch.lines import bytes_to_lines
+from tests.test_detect_old_dask import announced, lines_of
 
 CAPTURES = Path(__file__).parent / "data" / "captures"
 INDEX: dict[str, dict[str, Any]] = {e["file"]: e for e in json.loads((CAPTURES / "index.json").read_text())}
 RAY113 = ("mx_ray1_13_start_block_sigterm_tty_100.raw", "mx_ray1_13_init_sigterm_tty_100.raw")
 NO_URL = ("mx_http_server_py2_7_simple_ctrl_c_tty_100.raw", "mx_ray2_9_init_ctrl_c_tty_100.raw")
-
-
-def lines_of(name: str) -> list[str]:
-    return list(bytes_to_lines([(CAPTURES / name).read_bytes()]))
-
-
-def announced(lines: list[str], batch: int | None = None) -> list[Event]:
-    detector = Detector()
-    batch = batch or len(lines) or 1
-    events = [e for start in range(0, len(lines), batch) for e in detector.feed(lines[start : start + batch])]
-    return [e for e in events + detector.finish() if e.event == "announce"]
 
 
 @pytest.mark.parametrize("name", RAY113)
