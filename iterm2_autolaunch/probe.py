@@ -18,14 +18,17 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-# Straight to the forward: never through a proxy from the environment, never on to a redirect's target.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
 # Servers on a cluster use self-signed certificates; the probe checks liveness, not identity (the SSH
 # host key already vouches for the remote end, and the forward is ours).
 _TLS = ssl.create_default_context()
 _TLS.check_hostname = False
 _TLS.verify_mode = ssl.CERT_NONE
-_OPENER.add_handler(urllib.request.HTTPSHandler(context=_TLS))
+# Straight to the forward: never through a proxy from the environment, never on to a redirect's target.
+# The HTTPS handler is given here, not added later: build_opener puts in a default (verifying) one unless
+# given one, and the first handler of a scheme is the one that opens it.
+_OPENER = urllib.request.build_opener(
+    urllib.request.ProxyHandler({}), _NoRedirects(), urllib.request.HTTPSHandler(context=_TLS)
+)
 
 MAX_BODY = 64 * 1024
 # Only the body's first MAX_BODY bytes are read, so only those are asked for: a static file served whole

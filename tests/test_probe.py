@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ import pytest
 from iterm2_autolaunch.kinds import GUNICORN, HTTP_SERVER, JUPYTER, KIND_BY_NAME, UVICORN, WERKZEUG
 from iterm2_autolaunch.probe import MAX_BODY, judge, probe_once
 from tests.conftest import require
+from tests.tls_cert import self_signed
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -146,5 +149,31 @@ def test_a_big_static_file_is_asked_for_its_first_bytes_only(tmp_path: Path) -> 
         assert relay.from_server < 3 * (MAX_BODY + 4096)  # 0.6 to 3.7 MB for three probes without the Range
     finally:
         relay.close()
+        server.terminate()
+        server.wait(10)
+
+
+def test_a_self_signed_https_server_is_probed(tmp_path: Path) -> None:
+    """Jupyter with ``--certfile``, as on a cluster: its certificate is its own, which no CA signed. The probe checks
+    that the server answers as its kind, not who it is (the SSH host key vouches for the remote end), so the
+    self-signed certificate must not fail it. The real Jupyter Server of the test venv."""
+    self_signed(tmp_path / "cert.pem", tmp_path / "key.pem")
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    jupyter = Path(sys.executable).parent / "jupyter"
+    argv = [str(jupyter), "server", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.token=abc",
+            f"--certfile={tmp_path / 'cert.pem'}", f"--keyfile={tmp_path / 'key.pem'}"]  # fmt: skip
+    argv += ["--allow-root"] if os.geteuid() == 0 else []
+    env = {**os.environ, "HOME": str(tmp_path), "JUPYTER_PLATFORM_DIRS": "1"}
+    server = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"https://127.0.0.1:{port}/api"
+        deadline = time.monotonic() + 60
+        while "refused" in (result := probe_once(url, JUPYTER, 5.0)).reason and time.monotonic() < deadline:
+            time.sleep(0.3)  # until it listens
+        assert result.ok, result.reason
+        assert not probe_once(f"http://127.0.0.1:{port}/api", JUPYTER, 5.0).ok  # it speaks TLS only
+    finally:
         server.terminate()
         server.wait(10)
