@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import http.client
 import ssl
 import urllib.error
 import urllib.request
@@ -51,6 +52,8 @@ def probe_once(url: str, kind: Kind, timeout: float) -> ProbeResult:
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
         return ProbeResult(False, f"no answer ({reason})")
+    except http.client.HTTPException as error:  # bytes that are no HTTP answer: another protocol, or TLS's alert
+        return ProbeResult(False, f"no answer (not HTTP: {type(error).__name__})")
     return judge(kind, status, headers.get(kind.probe_header[0], "") if kind.probe_header[0] else "", body)
 
 

@@ -177,3 +177,30 @@ def test_a_self_signed_https_server_is_probed(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(10)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [b"SSH-2.0-OpenSSH_9.2p1\r\n", b"\x15\x03\x01\x00\x02\x02\x46", b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 200],
+    ids=["ssh-banner", "tls-alert", "too-many-headers"],
+)
+def test_an_answer_that_is_no_http_is_no_answer(reply: bytes) -> None:
+    """Whatever listens at the forwarded port may answer in another protocol (an sshd, a TLS server's alert to a
+    plain request) or break HTTP's limits: the probe says so; it must not raise (the health probe's task would
+    end with the forward left open)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        client, _ = listener.accept()
+        with client:
+            client.recv(65536)
+            client.sendall(reply)
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        result = probe_once(f"http://127.0.0.1:{listener.getsockname()[1]}/api", JUPYTER, 5.0)
+    finally:
+        thread.join(5)
+        listener.close()
+    assert not result.ok and result.reason.startswith("no answer (not HTTP"), result.reason
