@@ -20,7 +20,7 @@ from iterm2_autolaunch.config import Config
 from iterm2_autolaunch.detect import KINDS, Detector, Event, Kind, is_loopback
 from iterm2_autolaunch.errors import AutolaunchError
 from iterm2_autolaunch.hosts import forward_order
-from iterm2_autolaunch.interfaces import Effects, ProbeResult, ServerView, probe_url
+from iterm2_autolaunch.interfaces import NO_ANSWER, Effects, ProbeResult, ServerView, probe_url
 from iterm2_autolaunch.opener import Opener
 from iterm2_autolaunch.redact import redact
 from iterm2_autolaunch.server import Server, ServerKey
@@ -180,15 +180,15 @@ class Engine:
             else:
                 forward = await self._opener.open(target, self._effects.remote_host(host), event.port)
                 origin = f"{event.scheme}://localhost:{forward.local_port}"
-            url_for_probe = probe_url(origin, event.base_path, kind)
             try:
-                result = await self._answer(url_for_probe, kind, deadline, about)
+                result, origin = await self._answer(origin, event.base_path, kind, deadline, about)
             except BaseException:  # cancelled (the session closed) while probing: the forward goes too
                 if forward is not None:
                     self._track(asyncio.to_thread(forward.close))
                 raise
             if result.ok:
                 query = f"?{event.query}" if event.query else ""
+                url_for_probe = probe_url(origin, event.base_path, kind)
                 server = Server(
                     session_id, event, target, forward, origin + event.path + query, url_for_probe, shows=result.shows
                 )
@@ -205,19 +205,31 @@ class Engine:
             self._report(f"{about} did not answer", f"nothing opened: {reason}")
         return None
 
-    async def _answer(self, url: str, kind: Kind, deadline: float, title: str) -> ProbeResult:
-        """Probe until the server answers or its kind's patience runs out (Kind.listens_within).
+    async def _answer(
+        self, origin: str, base_path: str, kind: Kind, deadline: float, title: str
+    ) -> tuple[ProbeResult, str]:
+        """Probe until the server answers or its kind's patience runs out (Kind.listens_within); the answer,
+        and the origin that gave it.
 
         Per kind, not one long backoff for all: most tools listen before they print their URL, so for them a
         probe that fails is news to report at once (a wrong host, a server that died). The few that print
         first (MLflow: its workers import for tens of seconds after uvicorn printed) get a bound of their
-        own, and the user is told once that we wait, or the silence would look like a failure."""
+        own, and the user is told once that we wait, or the silence would look like a failure.
+
+        A server printed as http:// that gives no HTTP answer is asked over https too: some print http://
+        while they serve TLS (Bokeh and Panel given a certificate file not named *.pem and no key file, bokeh
+        3.9.2 command/subcommands/serve.py:977; the TLS dashboard of distributed <= 2023.3.0)."""
         loop = asyncio.get_running_loop()
         told = False
+        tls_origin = "https://" + origin.removeprefix("http://") if origin.startswith("http://") else ""
         while True:
-            result = await self._effects.probe(url, kind)
+            result = await self._effects.probe(probe_url(origin, base_path, kind), kind)
+            if not result.ok and tls_origin and result.reason.startswith(NO_ANSWER):
+                over_tls = await self._effects.probe(probe_url(tls_origin, base_path, kind), kind)
+                if over_tls.ok:
+                    return over_tls, tls_origin
             if result.ok or loop.time() >= deadline:
-                return result
+                return result, origin
             if not told:
                 told = True
                 wait = f"waiting up to {kind.listens_within:.0f} s for {kind.label} to answer; so far: {result.reason}"

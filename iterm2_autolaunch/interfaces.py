@@ -21,8 +21,11 @@ from iterm2_autolaunch.tunnels.base import AnyBackend
 @dataclass(frozen=True)
 class ProbeResult:
     ok: bool
-    reason: str  # why not, or what answered; never contains the token
+    reason: str  # why not (NO_ANSWER first when nothing answered in HTTP), or what answered; never the token
     shows: str = ""  # the kind whose page a generic server answered with (Kind.serves), else ""
+
+
+NO_ANSWER = "no answer"  # a probe's reason when no HTTP answer came: refused, reset, timed out, another protocol
 
 
 def probe_url(origin: str, base_path: str, kind: Kind) -> str:

@@ -8,7 +8,7 @@ import ssl
 import urllib.error
 import urllib.request
 
-from iterm2_autolaunch.interfaces import ProbeResult
+from iterm2_autolaunch.interfaces import NO_ANSWER, ProbeResult
 from iterm2_autolaunch.kinds import KIND_BY_NAME, Kind
 
 
@@ -51,9 +51,9 @@ def probe_once(url: str, kind: Kind, timeout: float) -> ProbeResult:
         status, headers, body = error.code, error.headers, ""
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
-        return ProbeResult(False, f"no answer ({reason})")
+        return ProbeResult(False, f"{NO_ANSWER} ({reason})")
     except http.client.HTTPException as error:  # bytes that are no HTTP answer: another protocol, or TLS's alert
-        return ProbeResult(False, f"no answer (not HTTP: {type(error).__name__})")
+        return ProbeResult(False, f"{NO_ANSWER} (not HTTP: {type(error).__name__})")
     return judge(kind, status, headers.get(kind.probe_header[0], "") if kind.probe_header[0] else "", body)
 
 

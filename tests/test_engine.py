@@ -61,9 +61,11 @@ class FakeForward:
 
 @dataclass
 class FakeWorld:
-    """A remote side where ``alive`` lists the (remote host, port) pairs that answer a probe."""
+    """A remote side where ``alive`` lists the (remote host, port) pairs that answer a probe: over https those in
+    ``tls`` too, over http the others."""
 
     alive: set[tuple[str, int]] = field(default_factory=lambda: {("127.0.0.1", 8888)})
+    tls: set[tuple[str, int]] = field(default_factory=set)
     forwards: list[FakeForward] = field(default_factory=list)
     opened: list[str] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
@@ -74,6 +76,7 @@ class FakeWorld:
     backends_asked: list[str] = field(default_factory=list)
     ports_tried: list[int] = field(default_factory=list)
     ports_chosen: int = 0
+    probed: list[str] = field(default_factory=list)  # every URL probed, in order
     panes: Any = None  # an interfaces.BrowserPanes, or None: every page to the system browser (opened)
 
     name = "fake"
@@ -103,12 +106,14 @@ class FakeWorld:
         return self
 
     async def probe(self, url: str, kind: Kind) -> ProbeResult:
+        self.probed.append(url)
         port = int(url.split(":")[2].split("/")[0])
         forward = next((f for f in self.forwards if f.local_port == port and not f.closed), None)
         if self.target.local:
-            ok = ("127.0.0.1", port) in self.alive
+            server: tuple[str, int] | None = ("127.0.0.1", port)
         else:
-            ok = forward is not None and (forward.spec.remote_host, forward.spec.remote_port) in self.alive
+            server = (forward.spec.remote_host, forward.spec.remote_port) if forward is not None else None
+        ok = server in self.alive and (server in self.tls) == url.startswith("https:")
         return ProbeResult(ok, "HTTP 200" if ok else "no answer")
 
     def effects(self) -> Effects:
@@ -227,6 +232,35 @@ def test_session_end_closes_its_forwards_only() -> None:
     run(scenario)
 
 
+def test_a_server_printed_as_http_that_speaks_tls_opens_over_https() -> None:
+    """Bokeh given a certificate file not named *.pem (and no key file) prints http:// and serves TLS only
+    (bokeh 3.9.2 command/subcommands/serve.py:977): no HTTP answer at http, so https is asked, and the tab,
+    the health probe and the forward go by it. The real Bokeh is in test_product_e2e_kinds.py."""
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.tls.add(("127.0.0.1", 8888))
+        engine.session_lines(SSH, jupyter_start())
+        await settle(lambda: bool(world.opened))
+        port = world.forwards[0].local_port
+        assert world.opened == [f"https://localhost:{port}/lab?token=abc123"]
+        assert world.probed[:2] == [f"http://localhost:{port}/api", f"https://localhost:{port}/api"]
+        await asyncio.sleep(0.2)  # health probes, every 0.05 s here: over https, and the server answers them
+        assert world.probed[2:] and {url.split(":")[0] for url in world.probed[2:]} == {"https"}
+        assert len(world.live()) == 1
+
+    run(scenario)
+
+
+def test_a_server_printed_as_https_is_not_asked_over_http() -> None:
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.alive.clear()
+        engine.session_lines(SSH, [line.replace("http://", "https://") for line in jupyter_start()])
+        await settle(lambda: bool(world.notes))
+        assert world.probed and all(url.startswith("https://") for url in world.probed)
+
+    run(scenario)
+
+
 def test_stale_url_opens_nothing_and_says_why() -> None:
     async def scenario(engine: Engine, world: FakeWorld) -> None:
         world.alive.clear()
@@ -235,6 +269,9 @@ def test_stale_url_opens_nothing_and_says_why() -> None:
         assert world.opened == [] and world.live() == []
         title, message = world.notes[0]
         assert "did not answer" in title and "no answer" in message
+        port = world.forwards[0].local_port
+        # asked over https too (a server may print http:// and speak TLS), the reason told is http's
+        assert world.probed == [f"http://localhost:{port}/api", f"https://localhost:{port}/api"]
 
     run(scenario)
 

@@ -26,6 +26,7 @@ import re
 import shlex
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,7 @@ from tests.daemon_harness import daemon_on_fake
 from tests.remote_host import RemoteHost
 from tests.test_iterm2_ui import notifications, osc_spy
 from tests.test_product_e2e import COLUMNS, ROWS, SshInPty, port_open, wait_for
+from tests.tls_cert import self_signed
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / ".venv-tools"
@@ -88,6 +90,7 @@ class Row:
     name: str = ""  # the test's id, where the command's first word does not name the tool
     binds: str = ""  # the only address the server must listen on (as ss prints it), for a row about that
     login: bool = False  # the page is code-server's login: log in, in Chromium, and reach the editor on files[0]
+    tls: str = ""  # a self-signed certificate in the row's directory: "pem" cert.pem and key.pem, "crt" server.crt
 
 
 UVICORN_APP = """\
@@ -182,6 +185,14 @@ TABLE = [
     Row("ray", "ray start --head --block --port 0 --include-dashboard true --dashboard-host 127.0.0.1"
         " --dashboard-port {port} --disable-usage-stats --temp-dir $PWD/ray", "<title>Ray Dashboard</title>"),
     Row("ray", "python app.py", "<title>Ray Dashboard</title>", "open", (("app.py", RAY_APP),), name="ray-init"),
+    # TLS, with a self-signed certificate as on a cluster. Jupyter given one prints https:// (the probe must take a
+    # certificate no CA signed). Bokeh given a certificate file not named *.pem and no key file prints http:// and
+    # serves TLS only (bokeh 3.9.2 command/subcommands/serve.py:977): no HTTP answer, so https is asked and opened.
+    Row("jupyter", "jupyter server --no-browser --allow-root --ip=127.0.0.1 --port={port} --certfile=cert.pem"
+        " --keyfile=key.pem", "<title>Jupyter Server</title>", confirm=r"\(y/\[n\]\)", name="jupyter-https",
+        tls="pem"),
+    Row("panel", "bokeh serve app.py --address 127.0.0.1 --port {port} --ssl-certfile server.crt", "bokeh", "open",
+        (("app.py", BOKEH_APP),), name="bokeh-tls-printed-as-http", tls="crt"),
     # code-server as a user starts it: its default auth is a password in the config file it writes (here in the
     # row's HOME), so the printed URL leads to its login page; with --auth none, to the editor itself.
     Row("code_server", "code-server --bind-addr 127.0.0.1:{port} --disable-telemetry --disable-update-check .",
@@ -263,8 +274,12 @@ def waited(daemon_log: str) -> str:
 
 
 def fetch(url: str) -> tuple[int, str]:
-    """The page a browser would get (redirects followed), straight to the forward, never through a proxy."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    """The page a browser would get (redirects followed), straight to the forward, never through a proxy; a
+    self-signed certificate taken, as the user takes it in the browser."""
+    unverified = ssl.create_default_context()
+    unverified.check_hostname, unverified.verify_mode = False, ssl.CERT_NONE
+    handlers = urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=unverified)
+    opener = urllib.request.build_opener(*handlers)
     with opener.open(url, timeout=60) as response:
         return response.status, response.read(2_000_000).decode("utf-8", "replace")
 
@@ -330,6 +345,10 @@ def test_kind_end_to_end(remote_host: RemoteHost, home: str, row_dir: Path, row:
     for name, text in row.files:
         (row_dir / name).parent.mkdir(parents=True, exist_ok=True)
         (row_dir / name).write_text(text.replace("{port}", str(port)))
+    if row.tls == "pem":
+        self_signed(row_dir / "cert.pem", row_dir / "key.pem")
+    elif row.tls == "crt":  # the key after the certificate, in the one file
+        self_signed(row_dir / "server.crt")
     (row_dir / "home").mkdir()
     env = {  # the user's shell: the tools on PATH, their own HOME, no phoning home (there is no network)
         "PATH": f"{TOOLS / 'bin'}:{NPM_TOOLS / 'node_modules' / '.bin'}:{CODE_SERVER / 'node_modules' / '.bin'}"
@@ -377,7 +396,8 @@ def test_kind_end_to_end(remote_host: RemoteHost, home: str, row_dir: Path, row:
             started = time.monotonic() - typed
 
             parts = urlsplit(url)
-            assert (parts.scheme, parts.hostname) == ("http", "localhost") and parts.port is not None
+            assert (parts.scheme, parts.hostname) == ("https" if row.tls else "http", "localhost")
+            assert parts.port is not None
             want = urlsplit(printed_url(pty_log, port))
             if row.action == "open":  # the printed page, its token with it
                 assert ((parts.path or "/"), parts.query) == ((want.path or "/"), want.query)
