@@ -20,7 +20,7 @@ import pytest
 
 from iterm2_autolaunch.engine import Engine
 from iterm2_autolaunch.kinds import KIND_BY_NAME
-from tests.test_detect_old_dask import ProbedWorld, announced, lines_of
+from tests.test_detect_old_dask import announced, lines_of
 from tests.test_engine import SSH, FakeWorld, run, settle
 
 CAPTURES = Path(__file__).parent / "data" / "captures"
@@ -88,14 +88,13 @@ def test_engine_probes_and_opens_the_https_dashboard_over_https() -> None:
     port = BY_FILE[name]["expect"][0]["port"]
 
     async def scenario(engine: Engine, world: FakeWorld) -> None:
-        assert isinstance(world, ProbedWorld)
         engine.session_lines(SSH, lines)
         await settle(lambda: bool(world.opened))
         local = world.forwards[0].spec.local_port
         assert world.probed == [f"https://localhost:{local}/{KIND_BY_NAME['dask'].probe_path}"]
         assert world.opened == [f"https://localhost:{local}/status"]
 
-    run(scenario, ProbedWorld(alive={("127.0.0.1", port)}))
+    run(scenario, FakeWorld(alive={("127.0.0.1", port)}, tls={("127.0.0.1", port)}))
 
 
 @pytest.mark.parametrize("entry", PREFIX, ids=lambda e: e["file"])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,7 @@ import pytest
 
 from iterm2_autolaunch.detect import Detector
 from iterm2_autolaunch.engine import Engine
-from iterm2_autolaunch.kinds import Kind
 from iterm2_autolaunch.lines import bytes_to_lines
-from iterm2_autolaunch.probe import ProbeResult
 from tests.test_engine import SSH, FakeWorld, run, settle
 
 CAPTURES = Path(__file__).parent / "data" / "captures"
@@ -80,15 +77,6 @@ def test_old_and_new_dashboards_on_every_interface_give_the_same_event() -> None
     assert old.alt_hosts == (old.host, "127.0.0.1") and old.host != "127.0.0.1"
 
 
-@dataclass
-class ProbedWorld(FakeWorld):
-    probed: list[str] = field(default_factory=list)
-
-    async def probe(self, url: str, kind: Kind) -> ProbeResult:
-        self.probed.append(url)
-        return await super().probe(url, kind)
-
-
 @pytest.mark.parametrize("name", [OLD_HOST_ALL, "mx_dask_scheduler2021_12_plain_ctrl_c_tty_100.raw"])
 def test_engine_forwards_probes_and_opens_the_old_dashboard_then_closes_at_its_stop_line(name: str) -> None:
     """Through the engine: a forward to the host the scheduler printed (its node's address, or loopback), the
@@ -100,7 +88,6 @@ def test_engine_forwards_probes_and_opens_the_old_dashboard_then_closes_at_its_s
     end = next(n for n, line in enumerate(lines) if "End scheduler" in line)
 
     async def scenario(engine: Engine, world: FakeWorld) -> None:
-        assert isinstance(world, ProbedWorld)
         engine.session_lines(SSH, lines[:end])
         await settle(lambda: bool(world.opened))
         spec = world.forwards[0].spec
@@ -110,7 +97,7 @@ def test_engine_forwards_probes_and_opens_the_old_dashboard_then_closes_at_its_s
         engine.session_lines(SSH, lines[end:])
         await settle(lambda: not world.live())
 
-    run(scenario, ProbedWorld(alive={(host, int(port))}))
+    run(scenario, FakeWorld(alive={(host, int(port))}))
 
 
 NEAR_MISS_STARTS = {"mx_dask_scheduler2022_5_plain_sigterm_tty_100.raw": "dashboard",
