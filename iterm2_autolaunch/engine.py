@@ -182,16 +182,20 @@ class Engine:
                 origin = f"{event.scheme}://localhost:{forward.local_port}"
             try:
                 result, origin = await self._answer(origin, event.base_path, kind, deadline, about)
+                base_path, path = event.base_path, event.path
+                if not result.ok and kind.page_last and not result.reason.startswith(NO_ANSWER):
+                    moved = await self._unprinted_base(origin, event, kind)
+                    if moved:
+                        base_path, path = moved
+                        result, origin = await self._answer(origin, base_path, kind, deadline, about)
             except BaseException:  # cancelled (the session closed) while probing: the forward goes too
                 if forward is not None:
                     self._track(asyncio.to_thread(forward.close))
                 raise
             if result.ok:
                 query = f"?{event.query}" if event.query else ""
-                url_for_probe = probe_url(origin, event.base_path, kind)
-                server = Server(
-                    session_id, event, target, forward, origin + event.path + query, url_for_probe, shows=result.shows
-                )
+                url, url_for_probe = origin + path + query, probe_url(origin, base_path, kind)
+                server = Server(session_id, event, target, forward, url, url_for_probe, shows=result.shows)
                 where = f"{target.destination} {host}:{event.port}" if forward else "local"
                 log.info("%s forward up %s -> %s (%s)", prefix, where, origin, result.reason)
                 return server
@@ -204,6 +208,17 @@ class Engine:
         else:
             self._report(f"{about} did not answer", f"nothing opened: {reason}")
         return None
+
+    async def _unprinted_base(self, origin: str, event: Event, kind: Kind) -> tuple[str, str] | None:
+        """The base path and page of a server whose printed page is not where it serves it, when its root
+        says: Dask's dashboard under --dashboard-prefix prints /status and serves /foo/status, and its root
+        answers 301 /foo/status (distributed 2021.12.0, 2023.3.0 and 2026.8.0, checked by hand). Only the
+        path of the redirect is taken, on the same forward, and the page there is probed as any other."""
+        page = event.path.rsplit("/", 1)[-1]
+        moved = (await self._effects.probe(origin + "/", kind)).moved_to
+        if not page or not moved.endswith("/" + page) or moved == event.path:
+            return None
+        return moved.removesuffix(page), moved
 
     async def _answer(
         self, origin: str, base_path: str, kind: Kind, deadline: float, title: str

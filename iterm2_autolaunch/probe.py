@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import http.client
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from iterm2_autolaunch.interfaces import NO_ANSWER, ProbeResult
@@ -54,7 +56,12 @@ def probe_once(url: str, kind: Kind, timeout: float) -> ProbeResult:
         return ProbeResult(False, f"{NO_ANSWER} ({reason})")
     except http.client.HTTPException as error:  # bytes that are no HTTP answer: another protocol, or TLS's alert
         return ProbeResult(False, f"{NO_ANSWER} (not HTTP: {type(error).__name__})")
-    return judge(kind, status, headers.get(kind.probe_header[0], "") if kind.probe_header[0] else "", body)
+    result = judge(kind, status, headers.get(kind.probe_header[0], "") if kind.probe_header[0] else "", body)
+    if 300 <= status < 400 and headers.get("Location"):
+        # Where it points, as a path on this same forward: the engine may probe there, never elsewhere.
+        moved_to = urllib.parse.urlsplit(urllib.parse.urljoin(url, headers["Location"])).path
+        result = dataclasses.replace(result, moved_to=moved_to)
+    return result
 
 
 def judge(kind: Kind, status: int, header_value: str, body: str) -> ProbeResult:

@@ -4,13 +4,16 @@ tls_dashboard, dashboard_prefix).
 TLS comms (--tls-cert/--tls-key: the scheduler at tls://) leave the dashboard plain HTTP; it serves HTTPS only
 when distributed.scheduler.dashboard.tls.cert/key are set, which distributed >= 2023.3.2 tells in the link it
 prints (utils.format_dashboard_link) and older ones do not: 2023.3.0's lines are the same either way, so its
-https dashboard is announced as http and does not answer it. --dashboard-prefix moves the dashboard under the
-prefix, and no version prints it: the start lines are the plain start's, so the /status page they imply is
-announced and answers 404 (the manifest's probe_status, measured when captured). These tests pin both facts.
+https dashboard is announced as http and does not answer it; the engine then asks https (engine._answer).
+--dashboard-prefix moves the dashboard under the prefix, and no version prints it: the start lines are the
+plain start's, so the /status page they imply is announced and answers 404 (the manifest's probe_status,
+measured when captured); the engine then reads the prefix from the root's redirect (engine._unprinted_base).
+These tests pin those facts, and the engine's way round each on the real start lines.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -19,7 +22,8 @@ from typing import Any
 import pytest
 
 from iterm2_autolaunch.engine import Engine
-from iterm2_autolaunch.kinds import KIND_BY_NAME
+from iterm2_autolaunch.interfaces import ProbeResult
+from iterm2_autolaunch.kinds import KIND_BY_NAME, Kind
 from tests.test_detect_old_dask import announced, lines_of
 from tests.test_engine import SSH, FakeWorld, run, settle
 
@@ -112,3 +116,59 @@ def test_a_dashboard_prefix_is_printed_nowhere_so_the_announced_status_page_is_n
     (event,) = announced_in(entry["file"])
     assert (event.url, event.path) == (entry["expect"][0]["url"], "/status")
     assert entry["probe_status"] == [404]
+
+
+def until_stop(name: str) -> list[str]:
+    lines = lines_of(name)
+    return lines[: next((n for n, line in enumerate(lines) if "End scheduler" in line), len(lines))]
+
+
+@pytest.mark.parametrize("entry", UNREADABLE_TLS, ids=lambda e: e["file"])
+def test_engine_opens_an_old_https_dashboard_announced_as_http_over_https(entry: dict[str, Any]) -> None:
+    """What 2023.3.0 printed: http gets no HTTP answer from the TLS-only dashboard (a reset, as when captured),
+    so the engine asks https, and the tab is the https page."""
+    port = entry["expect"][0]["port"]
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SSH, until_stop(entry["file"]))
+        await settle(lambda: bool(world.opened))
+        local = world.forwards[0].spec.local_port
+        probe = KIND_BY_NAME["dask"].probe_path
+        assert world.probed[:2] == [f"http://localhost:{local}/{probe}", f"https://localhost:{local}/{probe}"]
+        assert world.opened == [f"https://localhost:{local}/status"]
+
+    run(scenario, FakeWorld(alive={("127.0.0.1", port)}, tls={("127.0.0.1", port)}))
+
+
+class PrefixedDashboard(FakeWorld):
+    """A dashboard under --dashboard-prefix /foo, as the real ones answered (distributed 2021.12.0, 2023.3.0,
+    2026.8.0, checked by hand with curl): / -> 301 /foo/status, /status and /json/index.html 404, the same under
+    /foo/ 200."""
+
+    async def probe(self, url: str, kind: Kind) -> ProbeResult:
+        path = "/" + url.split("/", 3)[3]
+        if path == "/":
+            self.probed.append(url)
+            return ProbeResult(False, "HTTP 301 from dask probe", moved_to="/foo/status")
+        if not path.startswith("/foo/"):
+            self.probed.append(url)
+            return ProbeResult(False, "HTTP 404, but not a dask server")
+        return await super().probe(url, kind)
+
+
+@pytest.mark.parametrize("entry", [e for e in PREFIX if e["stop"] == "ctrl-c"], ids=lambda e: e["file"])
+def test_engine_finds_a_dashboard_under_an_unprinted_prefix_from_its_root(entry: dict[str, Any]) -> None:
+    port = entry["expect"][0]["port"]
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SSH, until_stop(entry["file"]))
+        await settle(lambda: bool(world.opened))
+        local = world.forwards[0].spec.local_port
+        probe = KIND_BY_NAME["dask"].probe_path
+        assert world.probed[:3] == [f"http://localhost:{local}/{probe}", f"http://localhost:{local}/",
+                                    f"http://localhost:{local}/foo/{probe}"]  # fmt: skip
+        assert world.opened == [f"http://localhost:{local}/foo/status"]
+        await asyncio.sleep(0.2)  # the health probe goes to the page found, which answers
+        assert world.probed[-1] == f"http://localhost:{local}/foo/{probe}" and len(world.live()) == 1
+
+    run(scenario, PrefixedDashboard(alive={("127.0.0.1", port)}))

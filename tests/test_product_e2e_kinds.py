@@ -91,6 +91,7 @@ class Row:
     binds: str = ""  # the only address the server must listen on (as ss prints it), for a row about that
     login: bool = False  # the page is code-server's login: log in, in Chromium, and reach the editor on files[0]
     tls: str = ""  # a self-signed certificate in the row's directory: "pem" cert.pem and key.pem, "crt" server.crt
+    opens: str = ""  # the page that opens, where the tool prints another one (a prefix it does not print)
 
 
 UVICORN_APP = """\
@@ -144,6 +145,9 @@ VOILA_NB = (
 
 TABLE = [
     Row("dask", "dask scheduler --host 127.0.0.1 --port 0 --dashboard-address 127.0.0.1:{port}", "Dask"),
+    # Under --dashboard-prefix the dashboard prints /status and serves /foo/status: its root redirects there.
+    Row("dask", "dask scheduler --host 127.0.0.1 --port 0 --dashboard-address 127.0.0.1:{port} --dashboard-prefix /foo",
+        "Dask", name="dask-dashboard-prefix", opens="/foo/status"),
     Row("mlflow", "mlflow server --host 127.0.0.1 --port {port}", "<title>MLflow</title>"),
     Row("uvicorn", "uvicorn app:app --host 127.0.0.1 --port {port}", "hello from uvicorn", "notify",
         (("app.py", UVICORN_APP),)),
@@ -400,7 +404,7 @@ def test_kind_end_to_end(remote_host: RemoteHost, home: str, row_dir: Path, row:
             assert parts.port is not None
             want = urlsplit(printed_url(pty_log, port))
             if row.action == "open":  # the printed page, its token with it
-                assert ((parts.path or "/"), parts.query) == ((want.path or "/"), want.query)
+                assert ((parts.path or "/"), parts.query) == (row.opens or (want.path or "/"), want.query)
             status, page = fetch(url)
             assert status == 200 and row.page in page, page[:2000]
             if row.login:
