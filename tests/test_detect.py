@@ -283,6 +283,19 @@ def test_real_output_that_mentions_urls_announces_nothing(path: Path) -> None:
     assert scan_json(path) == []
 
 
+def test_captures_shown_as_diff_context_announce_nothing() -> None:
+    """`git diff` / `diff -u` of a server's log show its unchanged lines behind one blank: no tool prints its
+    start lines so (each layout's indent is the tool's own), so none of the captured starts may fire there.
+    tests/data/negative/git_diff_grown_logs*.raw are real such diffs of a few of these logs."""
+    fired: dict[str, int] = {}
+    for entry in INDEX:
+        detector = Detector()
+        lines = [" " + line for line in bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()])]
+        for event in detector.feed(lines) + detector.finish():
+            fired[event.kind] = fired.get(event.kind, 0) + 1
+    assert fired == {}
+
+
 WORST_CASES = [
     pytest.param(b"http://a:1 ::" * 5000 + b"\n", id="64KiB-of-listing-lookalikes"),
     pytest.param(b"\r" * 2_000_000 + b"http://127.0.0.1:8888/lab?token=x\n", id="bare-CR-stream"),
