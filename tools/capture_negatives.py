@@ -103,8 +103,8 @@ def commands(port: int, work: Path) -> dict[str, list[str]]:
 
 # -- MORE_COMMANDS: clients, servers' help and errors, env dumps, logs -------------------------------------
 
-NEGATIVE_ENVS = {"clients": EnvSpec("clients", ("requests", "httpx", "httpie", "aiohttp"),
-                                    ("requests", "httpx", "httpie", "aiohttp"))}  # fmt: skip
+NEGATIVE_ENVS = {"clients": EnvSpec("clients", ("requests", "httpx", "httpie", "aiohttp", "starlette"),
+                                    ("requests", "httpx", "httpie", "aiohttp", "rich", "starlette"))}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -159,6 +159,14 @@ for path in ("", "lab?token=abc", "api/kernels"):
         print(error.code, error.url)
 server.shutdown()
 """
+# A README as rich renders Markdown in the terminal (what `python -m rich.markdown FILE` does): Starlette's,
+# whose example quotes uvicorn's start lines in a code block (rich pads each code line with a blank).
+README_RICH = """\
+import importlib.metadata, sys
+from rich.console import Console
+from rich.markdown import Markdown
+Console(width=100, force_terminal=True).print(Markdown(importlib.metadata.metadata(sys.argv[1]).get_payload()))
+"""
 # jupyter_server's list_running_servers removes a runtime file whose pid is gone (jupyter_server 2.x
 # serverapp.py list_running_servers: check_pid, then os.unlink): a stale entry prints nothing.
 STALE_SERVER = {"base_url": "/", "hostname": "localhost", "password": False, "pid": 4194303, "port": 8888,
@@ -197,7 +205,8 @@ def log_repository(work: Path) -> Path:
 def more_commands(port: int, ssh_port: int, work: Path) -> dict[str, Negative]:
     url = f"http://127.0.0.1:{port}/"
     for name, text in (("httpx_debug.py", HTTPX_DEBUG), ("requests_refused.py", REQUESTS_REFUSED),
-                       ("aiohttp_refused.py", AIOHTTP_REFUSED), ("embedded_http_server.py", EMBEDDED_HTTP_SERVER)):
+                       ("aiohttp_refused.py", AIOHTTP_REFUSED), ("embedded_http_server.py", EMBEDDED_HTTP_SERVER),
+                       ("readme_rich.py", README_RICH)):
         (work / name).write_text(text)  # fmt: skip
     logs = work / "logs"
     logs.mkdir(exist_ok=True)
@@ -299,6 +308,14 @@ def more_commands(port: int, ssh_port: int, work: Path) -> dict[str, Negative]:
         "dask_worker_no_scheduler": Negative(["dask", "worker", f"tcp://127.0.0.1:{port}", "--no-nanny",
                                               "--death-timeout", "8"], "dask"),
         "mlflow_server_help": Negative(["mlflow", "server", "--help"], "mlflow"),
+        "code_server_help": Negative(["code-server", "--help"], "codeserver"),
+        "readme_rendered_rich": Negative(["python", str(work / "readme_rich.py"), "starlette"], "clients",
+                                         version=["rich", "starlette"]),
+        # an MLflow client against a tracking server that is not one (the http.server answers 501 to POST)
+        "mlflow_client_tracking_uri": Negative(["mlflow", "experiments", "search"], "mlflow",
+                                               {"MLFLOW_TRACKING_URI": f"http://127.0.0.1:{port}",
+                                                "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}),
+        "voila_port_busy": Negative(["voila", "--no-browser", f"--port={port}", "--Voila.port_retries=0"], "voila"),
         # logs compared: diff's " " before each context line (a real start line, one blank further in)
         "git_diff_grown_logs": Negative(["git", "-C", str(repo), "diff"], extra_env=no_pager),
         "git_diff_grown_logs_u10": Negative(["git", "-C", str(repo), "diff", "-U10"], extra_env=no_pager),
@@ -308,6 +325,7 @@ def more_commands(port: int, ssh_port: int, work: Path) -> dict[str, Negative]:
         "grep_logs_context": Negative(["grep", "-rn", "-B3", "-A3", "-e", "is running at", "-e", "Running on",
                                        "-e", "Local URL", str(logs)]),
         "grep_logs_count": Negative(["grep", "-rc", "http://", str(logs)]),
+        "cat_n_log": Negative(["cat", "-n", str(logs / "jupyterlab_ip_127.log")]),
     }
 
 
