@@ -213,8 +213,9 @@ def more_commands(port: int, ssh_port: int, work: Path) -> dict[str, Negative]:
     for name in LOGGED_CAPTURES:
         shutil.copy(REPO / "tests" / "data" / "captures" / name, logs / name.replace(".raw", ".log"))
     runtime = work / "runtime"
-    runtime.mkdir(exist_ok=True)
-    (runtime / f"jpserver-{STALE_SERVER['pid']}.json").write_text(json.dumps(STALE_SERVER))
+    for where in (runtime, runtime / "stop"):  # one for `list`, one for `stop` (each removes the stale file)
+        where.mkdir(parents=True, exist_ok=True)
+        (where / f"jpserver-{STALE_SERVER['pid']}.json").write_text(json.dumps(STALE_SERVER, indent=2))
     (work / "pip.conf").write_text(f"[global]\nindex-url = {url}simple/\ntrusted-host = 127.0.0.1\n")
     (work / "asgi_app.py").write_text("async def app(scope, receive, send):\n    pass\n")
     repo = log_repository(work)
@@ -268,6 +269,9 @@ def more_commands(port: int, ssh_port: int, work: Path) -> dict[str, Negative]:
                                      "remote.origin.url=http://localhost:8080/repo.git", "config", "-l"]),
         "ssh_v_local_forward": Negative([*ssh, "-L", f"{free_port('127.0.0.1')}:localhost:8888", "root@127.0.0.1",
                                          "echo", "http://localhost:8888/lab?token=abc"], version=["ssh", "-V"]),
+        # the forward's local port taken (by the http.server): ssh warns and goes on without it
+        "ssh_local_forward_busy": Negative([*ssh, "-L", f"{port}:localhost:8888", "root@127.0.0.1", "true"],
+                                           version=["ssh", "-V"]),
         "ss_listening": Negative(["ss", "-ltnp"], version=["ss", "-V"]),
         "netstat_listening": Negative(["netstat", "-ltnp"], version=["netstat", "-V"]),
         # documentation and help
@@ -303,6 +307,10 @@ def more_commands(port: int, ssh_port: int, work: Path) -> dict[str, Negative]:
         "bokeh_port_busy": Negative(["bokeh", "serve", "--port", str(port)], "bokeh"),
         "jupyter_server_port_busy": Negative(["jupyter-server", "--no-browser", f"--port={port}",
                                               "--ServerApp.port_retries=0", "--allow-root"], "server"),
+        "jupyter_server_stop_none": Negative(["jupyter-server", "stop", str(port)], "server",
+                                             {"JUPYTER_RUNTIME_DIR": str(runtime / "stop")}),
+        "gradio_client_not_gradio": Negative(["python", "-c", "import sys, gradio_client as g; g.Client(sys.argv[1])",
+                                              url], "gradio"),
         "jupyter_server_list_stale": Negative(["jupyter-server", "list"], "server",
                                               {"JUPYTER_RUNTIME_DIR": str(runtime)}),
         "dask_worker_no_scheduler": Negative(["dask", "worker", f"tcp://127.0.0.1:{port}", "--no-nanny",
