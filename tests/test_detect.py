@@ -274,7 +274,10 @@ NEGATIVES = sorted((DATA / "negative").glob("*.raw"))
 def test_negative_corpus_covers_the_listed_sources() -> None:
     names = {path.stem for path in NEGATIVES}
     assert {"pip_download", "git_clone_local", "curl_verbose", "apt_policy", "pip_help", "http_client_log",
-            "traceback_quoting_banner"} <= names  # fmt: skip
+            "traceback_quoting_banner", "git_diff_grown_logs", "git_diff_grown_logs_u10", "grep_logs_context",
+            "ssh_v_local_forward", "readme_rendered_rich", "jupyter_server_port_busy"} <= names  # fmt: skip
+    listed = json.loads((DATA / "negative" / "index.json").read_text())
+    assert sorted(entry["file"] for entry in listed) == sorted(path.name for path in NEGATIVES)  # each with its command
 
 
 @pytest.mark.parametrize("path", NEGATIVES, ids=lambda p: p.stem)

@@ -334,6 +334,7 @@ def more_commands(port: int, ssh_port: int, work: Path) -> dict[str, Negative]:
                                        "-e", "Local URL", str(logs)]),
         "grep_logs_count": Negative(["grep", "-rc", "http://", str(logs)]),
         "cat_n_log": Negative(["cat", "-n", str(logs / "jupyterlab_ip_127.log")]),
+        "rg_logs_context": Negative(["rg", "-C3", "-e", "running at", "-e", "Running on", "-e", "URL:", str(logs)]),
     }
 
 
