@@ -219,6 +219,10 @@ def more_commands(port: int, ssh_port: int, work: Path) -> dict[str, Negative]:
     (work / "pip.conf").write_text(f"[global]\nindex-url = {url}simple/\ntrusted-host = 127.0.0.1\n")
     (work / "asgi_app.py").write_text("async def app(scope, receive, send):\n    pass\n")
     repo = log_repository(work)
+    index = work / "simple" / "six"  # a PEP 503 index on the http.server, six's wheel fetched from pip's own index
+    subprocess.run([PY, "-m", "pip", "download", "-q", "--no-deps", "-d", str(index), "six"], check=True)
+    links = "".join(f'<a href="{wheel.name}">{wheel.name}</a>\n' for wheel in index.glob("*.whl"))
+    (index / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
     site = work / "site"  # a little tree for wget -r: pages linking to each other
     (site / "docs").mkdir(parents=True)
     (site / "index.html").write_text('<a href="docs/">docs</a> <a href="lab?token=abc">lab</a>\n')
@@ -248,6 +252,10 @@ def more_commands(port: int, ssh_port: int, work: Path) -> dict[str, Negative]:
                                                "http://127.0.0.1:1/lab"], "clients", version=["aiohttp"]),
         "pip_index_url_local": Negative([PY, "-m", "pip", "download", "--no-deps", "-d", str(work / "dl"),
                                          "--index-url", f"{url}simple/", "six"], extra_env=no_pip_config),
+        # "  Downloading http://127.0.0.1:PORT/simple/six/six-...whl (11 kB)": a URL with a port and "(1"
+        "pip_download_local_index": Negative([PY, "-m", "pip", "download", "--no-deps", "--no-cache-dir", "-d",
+                                              str(work / "dl-local"), "--index-url", f"{url}simple/", "six"],
+                                             extra_env=no_pip_config),
         "pip_proxy_local": Negative([PY, "-m", "pip", "download", "--no-deps", "-d", str(work / "dl"), "--proxy",
                                      f"http://127.0.0.1:{port}", "--retries", "0", "--timeout", "5", "--index-url",
                                      "http://pypi.invalid:8080/simple/", "--trusted-host", "pypi.invalid", "six"],
