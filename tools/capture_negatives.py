@@ -116,7 +116,6 @@ class Negative:
     env: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
     version: list[str] = field(default_factory=list)
-    stop_after: float = 0.0  # a program that keeps running: SIGTERM after that many seconds
 
 
 # httpx logs each request at INFO ("HTTP Request: GET URL "HTTP/1.1 200 OK"") and its transport at DEBUG.
@@ -251,7 +250,8 @@ def more_commands(port: int, ssh_port: int, work: Path) -> dict[str, Negative]:
         "aiohttp_refused_traceback": Negative(["python", str(work / "aiohttp_refused.py"), url,
                                                "http://127.0.0.1:1/lab"], "clients", version=["aiohttp"]),
         "pip_index_url_local": Negative([PY, "-m", "pip", "download", "--no-deps", "-d", str(work / "dl"),
-                                         "--index-url", f"{url}simple/", "six"], extra_env=no_pip_config),
+                                         "--index-url", f"{url}simple/", "requests"],  # not in that index
+                                        extra_env=no_pip_config),
         # "  Downloading http://127.0.0.1:PORT/simple/six/six-...whl (11 kB)": a URL with a port and "(1"
         "pip_download_local_index": Negative([PY, "-m", "pip", "download", "--no-deps", "--no-cache-dir", "-d",
                                               str(work / "dl-local"), "--index-url", f"{url}simple/", "six"],
@@ -268,7 +268,7 @@ def more_commands(port: int, ssh_port: int, work: Path) -> dict[str, Negative]:
         "npm_ping_local": Negative(["npm", "ping", "--registry", url]),
         "npm_config_list": Negative(["npm", "config", "list"], extra_env={"npm_config_registry": f"{url}"}),
         "git_ls_remote_trace_curl": Negative(["git", "ls-remote", f"{url}repo.git"], extra_env={"GIT_TRACE_CURL": "1"}),
-        "git_remote_v": Negative(["git", "-C", str(work / "clone"), "remote", "-v"]),
+        "git_remote_v": Negative(["git", "-C", str(work / "http-clone"), "remote", "-v"]),
         # servers' request logs, not their starts
         "http_server_handler_log": Negative([PY, str(work / "embedded_http_server.py")]),
         # proxies and environment dumps, sockets
@@ -369,11 +369,10 @@ def env_version(venv: Venv, names: list[str]) -> str:
     return ", ".join(f"{name} {venv.versions[name]}" for name in shown) + f" ({python})"
 
 
-def record(argv: list[str], env: dict[str, str], cwd: Path, stop_after: float = 0.0) -> bytes:
+def record(argv: list[str], env: dict[str, str], cwd: Path) -> bytes:
+    """What the command writes to its terminal (100 x 30) until it exits (or 120 s)."""
     proc = PtyProcess(argv, env, cwd, 100, 30)
     try:
-        if stop_after and not proc.wait_exit(stop_after):
-            proc.terminate()
         proc.wait_exit(120)
         proc.drain()
     finally:
@@ -400,8 +399,8 @@ def main() -> int:
     wanted = lambda name: any(fnmatch.fnmatchcase(name, pattern) for pattern in args.only)  # noqa: E731
     try:
         time.sleep(1.0)
-        subprocess.run(["git", "clone", "-q", str(REPO), str(work / "clone")], check=True)
-        subprocess.run(["git", "-C", str(work / "clone"), "remote", "set-url", "origin",
+        subprocess.run(["git", "clone", "-q", str(REPO), str(work / "http-clone")], check=True)  # for git remote -v
+        subprocess.run(["git", "-C", str(work / "http-clone"), "remote", "set-url", "origin",
                         f"http://127.0.0.1:{port}/iterm2-autolaunch.git"], check=True)  # fmt: skip
         jobs: list[tuple[str, Negative, dict[str, str], str]] = []  # name, command, environment, version
         for name, argv in commands(port, work).items():
@@ -425,7 +424,7 @@ def main() -> int:
                 version = version_of(negative.argv[0])
             jobs.append((name, negative, env, version))
         for name, negative, env, version in jobs:
-            data = record(negative.argv, env, work, negative.stop_after)
+            data = record(negative.argv, env, work)
             (args.out / f"{name}.raw").write_bytes(data)
             shown = [Path(a).name if a in (PY, JUPYTER) else a for a in negative.argv]
             entry = {"file": f"{name}.raw", "command": shown, "version": version}
@@ -434,6 +433,7 @@ def main() -> int:
                 index.append(entry)
             else:
                 index[at] = entry
+            index_path.write_text(json.dumps(index, indent=2) + "\n")  # as each file is written
             print(f"[{name}] {len(data)} bytes", flush=True)
     finally:
         server.terminate()
@@ -442,7 +442,6 @@ def main() -> int:
             sshd.terminate()
             sshd.wait(10)
         shutil.rmtree(work, ignore_errors=True)
-    index_path.write_text(json.dumps(index, indent=2) + "\n")
     return 0
 
 
