@@ -274,7 +274,8 @@ def more_commands(port: int, ssh_port: int, work: Path) -> dict[str, Negative]:
         # proxies and environment dumps, sockets
         "env_proxies": Negative(["env"], extra_env=proxies),
         "git_config_list": Negative(["git", "-c", f"http.proxy=http://127.0.0.1:{port}", "-c",
-                                     "remote.origin.url=http://localhost:8080/repo.git", "config", "-l"]),
+                                     "remote.origin.url=http://localhost:8080/repo.git", "config", "-l"],
+                                    extra_env={**no_pager, "GIT_CONFIG_NOSYSTEM": "1"}),  # not the machine's
         "ssh_v_local_forward": Negative([*ssh, "-L", f"{free_port('127.0.0.1')}:localhost:8888", "root@127.0.0.1",
                                          "echo", "http://localhost:8888/lab?token=abc"], version=["ssh", "-V"]),
         # the forward's local port taken (by the http.server): ssh warns and goes on without it
