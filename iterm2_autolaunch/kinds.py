@@ -77,9 +77,15 @@ JUPYTER = Kind(
     token_param="token",
     # The "is running at:" line is always logged with the prefix (each line of running_server_info goes
     # through self.log.info): an unprefixed one is quoted text, such as an exception message.
+    # The copy-and-paste block is one log.critical message (jupyter_server 2.21.1 serverapp.py:3184-3197,
+    # notebook 6.5.7 notebookapp.py:2383) under tornado's LogFormatter (jupyter_server serverapp.py:944,
+    # notebook 6.5.7 notebookapp.py:719 _log_formatter_cls), which indents every line after the first by
+    # exactly four blanks (tornado 6.6.1 tornado/log.py:213 formatted.replace("\n", "\n    ")): a banner
+    # indented otherwise is no Jupyter's, such as a diff's context line (" " + the line).
     banner=re.compile(
-        rf"^{JUPYTER_LOG}[ \t]+\S.*is running at:[ \t]*$|^[ \t]*Or copy and paste one of these URLs:[ \t]*$"
-        r"|^[ \t]*Or copy and paste this URL:[ \t]*$|^[ \t]*To access the (?:server|notebook|Jupyter Server)",
+        rf"^{JUPYTER_LOG}[ \t]+\S.*is running at:[ \t]*$"
+        r"|^[ ]{4}(?:Or copy and paste (?:one of these URLs|this URL):[ \t]*$"
+        r"|To access the (?:server|notebook|Jupyter Server))",
         re.ASCII,
     ),
     stop_line=JUPYTER_STOP,
@@ -100,8 +106,11 @@ VOILA = Kind(
     label="Voilà",
     example=("[Voila] Voilà is running at:", "[Voila] {url}"),
     # voila 0.5.13 voila/app.py:922 self.log.info("Voilà is running at:\n%s" % display_url); captured: 0.3.6
-    # voila/app.py:584, 0.2.16 :554 (same text), 0.1.23 :531 "Voila is running at:" (no accent).
-    url_lines=(layout(r"(?:\[Voila\][ \t]+)?[ \t]*"),),
+    # voila/app.py:584, 0.2.16 :554 (same text), 0.1.23 :531 "Voila is running at:" (no accent). The URL is
+    # the message's second line, which traitlets' log format "[%(name)s]%(highlevel)s %(message)s" (traitlets
+    # config/application.py:221) leaves unindented: it starts the line (a diff's context line " URL" is no
+    # Voila's).
+    url_lines=(layout(r"(?:\[Voila\][ \t]+)?"),),
     token_param="token",
     banner=re.compile(r"Voil[aà] is running at:[ \t]*$"),
     # voila 0.5.13 voila/app.py:958 self.log.info("Stopping..."); :896 "Handle signal %s." (SIGTERM)
@@ -155,8 +164,9 @@ MARIMO = Kind(
     name="marimo",
     label="marimo",
     example=("        Create or edit notebooks in your browser", "        ➜  URL: {url}"),
-    # marimo 0.25.2 marimo/_server/print.py:48 print_tabbed(f"➜  URL: {url}")
-    url_lines=(layout(r"[ \t]*(?:\S{1,3}[ \t]+)?URL:[ \t]+"),),
+    # marimo 0.25.2 marimo/_server/print.py:48 print_tabbed(f"➜  URL: {url}"), print_tabbed indenting by TAB,
+    # eight blanks (marimo 0.25.2 marimo/_utils/print.py:9-13; 0.1.88 marimo/_server/utils.py:13-19 the same).
+    url_lines=(layout(r"[ ]{8}(?:\S{1,3}[ \t]+)?URL:[ \t]+"),),
     token_param="access_token",
     # marimo 0.25.2 marimo/_server/print.py:33 "Edit {file} in your browser" (edit FILE), :37 "Running
     # {file}" (run FILE), :41 "Create a new notebook in your browser" (new), :45 "Create or edit
@@ -183,8 +193,10 @@ STREAMLIT = Kind(
     name="streamlit",
     label="Streamlit",
     example=("  You can now view your Streamlit app in your browser.", "", "  Local URL: {url}"),
-    # streamlit bootstrap.py _print_url: "  Local URL: ", "  Network URL: ", "  External URL: ", "  URL: "
-    url_lines=(layout(r"[ \t]+(?:Local[ \t]+|Network[ \t]+|External[ \t]+)?URL:[ \t]+"),),
+    # streamlit bootstrap.py _print_url: "  Local URL: ", "  Network URL: ", "  External URL: ", "  URL: ",
+    # indented by two blanks (streamlit 1.67.0 web/bootstrap.py:334 f"  {url_name}: "; 0.89.0 url_util.py:68
+    # "  %s: " % title).
+    url_lines=(layout(r"[ ]{2}(?:Local[ \t]+|Network[ \t]+|External[ \t]+)?URL:[ \t]+"),),
     # streamlit 1.5x streamlit/web/bootstrap.py:290 "Welcome to Streamlit. Check out our demo in your
     # browser." (streamlit hello), :292 "You can now view your Streamlit app in your browser."
     banner=re.compile(r"You can now view your Streamlit app in your browser|Check out our demo in your browser"),
@@ -211,8 +223,9 @@ GRADIO = Kind(
     # launch(ssr_mode=True)) Gradio 5 adds ", with SSR ⚡" and a note in parentheses: 5.0.2 strings.py:12
     # (no note), 5.9.1 strings.py:12 "(experimental, to disable set `ssr=False` in `launch()`)", 5.49.1
     # blocks.py:2667 the same with `ssr_mode=False` (captured).
+    # Either form starts the line (printed, not logged): "Running" or "* Running".
     url_lines=(
-        layout(r"\*?[ \t]*Running[ \t]+on[ \t]+local[ \t]+URL:[ \t]+",
+        layout(r"(?:\*[ \t]*)?Running[ \t]+on[ \t]+local[ \t]+URL:[ \t]+",
                r"(?:,[ ]with[ ]SSR[ ]⚡(?:[ ]\([ -~]{1,120}\))?)?"),
     ),  # fmt: skip
     # gradio 4.44.1 gradio/blocks.py:2711 "Keyboard interruption in main thread... closing server." (5.49.1

@@ -121,7 +121,8 @@ VITE = Kind(
     # and an interface name after a Network URL: those lines are not matched, the Local line comes first).
     # vite 2.9.18 dist/node/chunks/dep-0a035c79.js:18990 info(`  > Local: ${cyan(url)}`), :19006-19009
     # `  > ${"Local:   " or "Network: "} ${url}` (--host).
-    url_lines=(layout(r"[ \t]{1,4}(?:➜|>)[ \t]{1,4}(?:Local|Network):[ \t]+"),),
+    # Both forms are indented by two blanks.
+    url_lines=(layout(r"[ ]{2}(?:➜|>)[ \t]{1,4}(?:Local|Network):[ \t]+"),),
     # The dev server's banner, above the URLs: vite 5.4.21 dist/node/cli.js:761 / 6.4.6 :780 / 7.3.8 :590 /
     # 8.4.1 :982 `  ${green(`${bold("VITE")} v${VERSION}`)}${modeString}  ${startupDurationString}` ("ready in
     # N ms"); vite 2.9.18 dist/node/cli.js:703 `\n  vite v${version}` + ` dev server running at:\n`.

@@ -105,7 +105,10 @@ RAY = Kind(
         # it "  {dashboard_url}" with no scheme, and first at :1123-1131 the Jobs CLI hint cf.bold("  RAY_API_
         # SERVER_ADDRESS='http://{}' ray job submit --working-dir . -- python my_script.py") (indented 4 by
         # cli_logger's group; older 2.x: RAY_ADDRESS=). The hint carries the scheme, so it is the line read.
-        layout(r"[ \t]*RAY_(?:API_SERVER_)?ADDRESS='",
+        # Its indent is even: the hint's own two blanks (2.60.0 scripts.py:1126, 2.9.3 :818 "  RAY_ADDRESS=...")
+        # after cli_logger's "  " * indent_level (2.60.0 autoscaler/_private/cli_logger.py:368, 2.9.3 :418); a
+        # diff's context line, " " + the line, is odd.
+        layout(r"(?:[ ]{2}){1,8}RAY_(?:API_SERVER_)?ADDRESS='",
                r"'[ \t]ray[ \t]job[ \t]submit[ \t]--working-dir[ \t]\.[ \t]--[ \t]python[ \t]my_script\.py"),
     ),  # fmt: skip
     # Ctrl-C prints no stop line (a KeyboardInterrupt traceback, or click's "Aborted!"). SIGTERM to `ray start

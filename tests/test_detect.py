@@ -274,13 +274,29 @@ NEGATIVES = sorted((DATA / "negative").glob("*.raw"))
 def test_negative_corpus_covers_the_listed_sources() -> None:
     names = {path.stem for path in NEGATIVES}
     assert {"pip_download", "git_clone_local", "curl_verbose", "apt_policy", "pip_help", "http_client_log",
-            "traceback_quoting_banner"} <= names  # fmt: skip
+            "traceback_quoting_banner", "git_diff_grown_logs", "git_diff_grown_logs_u10", "grep_logs_context",
+            "ssh_v_local_forward", "readme_rendered_rich", "jupyter_server_port_busy"} <= names  # fmt: skip
+    listed = json.loads((DATA / "negative" / "index.json").read_text())
+    assert sorted(entry["file"] for entry in listed) == sorted(path.name for path in NEGATIVES)  # each with its command
 
 
 @pytest.mark.parametrize("path", NEGATIVES, ids=lambda p: p.stem)
 def test_real_output_that_mentions_urls_announces_nothing(path: Path) -> None:
     """Recorded by tools/capture_negatives.py from the real commands (pip, git, curl, apt, ...)."""
     assert scan_json(path) == []
+
+
+def test_captures_shown_as_diff_context_announce_nothing() -> None:
+    """`git diff` / `diff -u` of a server's log show its unchanged lines behind one blank: no tool prints its
+    start lines so (each layout's indent is the tool's own), so none of the captured starts may fire there.
+    tests/data/negative/git_diff_grown_logs*.raw are real such diffs of a few of these logs."""
+    fired: dict[str, int] = {}
+    for entry in INDEX:
+        detector = Detector()
+        lines = [" " + line for line in bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()])]
+        for event in detector.feed(lines) + detector.finish():
+            fired[event.kind] = fired.get(event.kind, 0) + 1
+    assert fired == {}
 
 
 WORST_CASES = [
