@@ -188,13 +188,16 @@ def test_look_alikes_of_the_new_layouts_are_not_announced(lines: list[str]) -> N
 
 
 MLFLOW2 = "mx_mlflow2_22_plain_sigterm_tty_100"  # MLflow 2.22.1 under gunicorn 23.0.0, capture and probe answers
+MLFLOW1 = "mx_mlflow1_30_ui_sigterm_tty_100"  # MLflow 1.30.1's `mlflow ui` under gunicorn 20.1.0
 
 
-def test_mlflow2_under_gunicorn_is_told_by_its_page() -> None:
-    """MLflow 2 prints only gunicorn's lines, so it is announced as gunicorn (a generic server); the answer
-    at gunicorn's probe path, recorded from MLflow 2.22.1, is MLflow's page, which names the kind it serves.
+@pytest.mark.parametrize("name", [MLFLOW2, MLFLOW1])
+def test_mlflow_under_gunicorn_is_told_by_its_page(name: str) -> None:
+    """MLflow 1 and 2 print only gunicorn's lines, so they are announced as gunicorn (a generic server); the
+    answer at gunicorn's probe path, recorded from MLflow 2.22.1 and 1.30.1, is MLflow's page, which names the
+    kind it serves.
     Another app's page under gunicorn (hand-written) names none."""
-    answer = RECORDED[MLFLOW2]["answers"][""]
+    answer = RECORDED[name]["answers"][""]
     assert judge(KIND_BY_NAME["gunicorn"], 200, "gunicorn", answer["body"]) == ProbeResult(True, "HTTP 200", "mlflow")
     assert judge(KIND_BY_NAME["gunicorn"], 200, "gunicorn", "<!doctype html><title>hello</title>").shows == ""
 
@@ -238,17 +241,18 @@ def test_the_engine_opens_every_version(name: str) -> None:
     assert world.asked[0] == server["base_path"] + KIND_BY_NAME[server["kind"]].probe_path
 
 
+@pytest.mark.parametrize("name", [MLFLOW2, MLFLOW1])
 @pytest.mark.parametrize(("actions", "opened"), [({}, True), ({"mlflow": "notify"}, False)])
-def test_mlflow2_opens_as_mlflow_does(actions: dict[str, str], opened: bool) -> None:
-    """From MLflow 2's real output and answers: a tab, as for MLflow (a dashboard), not gunicorn's
+def test_mlflow_under_gunicorn_opens_as_mlflow_does(actions: dict[str, str], opened: bool, name: str) -> None:
+    """From MLflow 2's and 1's real output and answers: a tab, as for MLflow (a dashboard), not gunicorn's
     notification; the config's action for mlflow is the one taken."""
-    lines = list(bytes_to_lines([(Path(__file__).parent / "data" / "captures" / f"{MLFLOW2}.raw").read_bytes()]))
+    lines = list(bytes_to_lines([(Path(__file__).parent / "data" / "captures" / f"{name}.raw").read_bytes()]))
 
     async def scenario(engine: Engine, world: FakeWorld) -> None:
         engine.session_lines(SSH, lines)
         await settle(lambda: bool(world.opened or world.notes))
 
     config = Config(actions={**DEFAULT_ACTIONS, **actions})
-    world = run(scenario, RecordedWorld(answers=RECORDED[MLFLOW2]["answers"]), config)
+    world = run(scenario, RecordedWorld(answers=RECORDED[name]["answers"]), config)
     assert bool(world.opened) == opened
     assert [title for title, _ in world.notes] == ([] if opened else ["mlflow ready"])
