@@ -2998,6 +2998,10 @@ ENVS.update({e.name: e for e in [
     EnvSpec("flask23", ("flask==2.3.3", "werkzeug==2.3.8", "cryptography"), ("flask", "werkzeug"), PY310),
     EnvSpec("uvicorn020", ("uvicorn==0.20.0",), ("uvicorn",), PY38),
     EnvSpec("uvicorn030", ("uvicorn==0.30.6",), ("uvicorn",), PY310),
+    EnvSpec("fastapicli13", ("fastapi-cli==0.0.13", "rich-toolkit==0.14.8", "fastapi<0.116"),
+            ("fastapi-cli", "uvicorn", "rich-toolkit"), PY310),
+    EnvSpec("fastapicli34", ("fastapi-cli==0.0.34", "fastapi"), ("fastapi-cli", "uvicorn", "rich-toolkit"), PY312),
+    EnvSpec("mlflow35", ("mlflow==3.5.1",), ("mlflow", "uvicorn"), PY310),
     EnvSpec("mlflow1", ("mlflow==1.30.1", "gunicorn<21", "flask<2.3", "werkzeug<2.3", "sqlalchemy<2", "pandas<2",
                         "numpy<1.24", "protobuf<4"), ("mlflow", "gunicorn"), PY38),
 ]})  # fmt: skip
@@ -3047,6 +3051,17 @@ def uvicorn_starts(new: bool) -> list[Start]:
     return starts
 
 
+FASTAPI_APP = setup_file("app.py", "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get('/')\n"
+                                   "def index():\n    return 'hello from fastapi'\n")  # fmt: skip
+
+
+FASTAPI_UVICORN_LINE = r"Uvicorn running on https?://[^\s]+:{port}(?![0-9])"
+
+
+def fastapi(command: str) -> Callable[[Ctx], list[str]]:
+    return lambda ctx: ["fastapi", command, "app.py", "--port", str(ctx.port)]
+
+
 MLFLOW1_NOTE = ("MLflow 1 execs gunicorn: 'Listening at: URL (PID)', nothing MLflow's, so the server is a gunicorn "
                 "one; settle 30 s: the workers import MLflow after the master printed")  # fmt: skip
 WEB_TOOLS = [
@@ -3094,6 +3109,29 @@ WEB_TOOLS = [
                  stop_re=r"Finished server process", columns=MORE_WIDTHS, others=uvicorn_starts(new=False)),
     version_tool("uvicorn0_30", "uvicorn030", uvicorn_app(), UVICORN_URL, setup=UVICORN_APP,
                  stop_re=r"Finished server process", columns=MORE_WIDTHS, others=uvicorn_starts(new=True)),
+    # `fastapi dev` / `fastapi run` (FastAPI CLI) run uvicorn with their own log formatter: fastapi-cli 0.0.13
+    # fastapi_cli/utils/cli.py:15 toolkit.print_as_string(message, tag=levelname) under TaggedStyle(tag_width=11)
+    # (:62), in a pipe too; 0.0.34 utils/cli.py:136-142 a coloured bar in a bullet column, uvicorn's own format in
+    # a pipe (:17-19 should_use_rich_logs, cli.py:280-282). Rich wraps to the terminal's width.
+    # Its own "Server started at URL" comes before uvicorn has started: the capture waits for uvicorn's line (a
+    # stop before it, on this loaded machine, stopped a server that had never run).
+    *[version_tool(f"fastapi_cli0_0_{v}", env, fastapi("dev"), UVICORN_URL, start="dev", setup=FASTAPI_APP,
+                   stop_re=r"Finished server process", columns=MORE_WIDTHS, address_re=FASTAPI_UVICORN_LINE,
+                   notes="fastapi dev app.py --port PORT (127.0.0.1, --reload by default)", others=[
+        Start("run", fastapi("run"), printed_expect("uvicorn", "http://{host}:{port}"), host="0.0.0.0",
+              setup=FASTAPI_APP, notes=f"fastapi run app.py --port PORT: every interface (0.0.0.0) by default; {ALL}"),
+    ]) for v, env in (("13", "fastapicli13"), ("34", "fastapicli34"))],
+    # MLflow 3.3-3.11 run `python -m uvicorn ... --workers 4 mlflow.server.fastapi_app:app` with uvicorn's own log
+    # format (mlflow 3.5.1 mlflow/server/__init__.py:272-290 _build_uvicorn_command, :349 uvicorn unless
+    # --gunicorn-opts/--waitress-opts, :377 workers or 4; no --log-config: 3.12.0 added uvicorn_log_config.yaml and
+    # its date, which the mlflow kind reads; 3.0-3.2 run gunicorn): their line is a bare uvicorn's.
+    version_tool("mlflow3_5", "mlflow35", lambda ctx: ["mlflow", "server", "--host", "127.0.0.1", "--port",
+                                                       str(ctx.port)],
+                 regex_expect("uvicorn", "http://127.0.0.1:{port}"), stop_re=r"Shutting down|Finished server process",
+                 columns=MORE_WIDTHS, settle=30.0,
+                 notes="MLflow 3.5 runs uvicorn (4 workers) with uvicorn's log format: 'INFO:     Uvicorn running on "
+                 "URL', nothing MLflow's, so the server is a uvicorn one; settle 30 s: the workers import MLflow after "
+                 "the parent printed"),
     version_tool("mlflow1_30", "mlflow1", lambda ctx: ["mlflow", "ui", "--port", str(ctx.port)],
                  regex_expect("gunicorn", "http://127.0.0.1:{port}"), start="ui", stop_re=GUNICORN_STOP,
                  columns=MORE_WIDTHS, settle=30.0, notes=f"mlflow ui (one worker, 127.0.0.1); {MLFLOW1_NOTE}", others=[
