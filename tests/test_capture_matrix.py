@@ -149,7 +149,7 @@ MORE_VERSIONS.update({
     "uvicorn0_30": ("uvicorn", False, UVICORN_NEW_STARTS),
     "mlflow1_30": ("gunicorn", False, ("ui", "server", "host_all")),
     "mlflow3_5": ("uvicorn", False, ("plain",)),
-    **{f"fastapi_cli0_0_{v}": ("uvicorn", False, ("dev", "run")) for v in ("13", "34")},
+    **{f"fastapi_cli0_0_{v}": ("uvicorn", False, ("dev", "run")) for v in ("5", "13", "34")},
 })
 VERSIONS.update(MORE_VERSIONS)
 VERSION_COLUMNS = {60, 100, 200}

@@ -2998,6 +2998,7 @@ ENVS.update({e.name: e for e in [
     EnvSpec("flask23", ("flask==2.3.3", "werkzeug==2.3.8", "cryptography"), ("flask", "werkzeug"), PY310),
     EnvSpec("uvicorn020", ("uvicorn==0.20.0",), ("uvicorn",), PY38),
     EnvSpec("uvicorn030", ("uvicorn==0.30.6",), ("uvicorn",), PY310),
+    EnvSpec("fastapicli05", ("fastapi-cli==0.0.5", "fastapi<0.113"), ("fastapi-cli", "uvicorn", "typer"), PY310),
     EnvSpec("fastapicli13", ("fastapi-cli==0.0.13", "rich-toolkit==0.14.8", "fastapi<0.116"),
             ("fastapi-cli", "uvicorn", "rich-toolkit"), PY310),
     EnvSpec("fastapicli34", ("fastapi-cli==0.0.34", "fastapi"), ("fastapi-cli", "uvicorn", "rich-toolkit"), PY312),
@@ -3109,7 +3110,9 @@ WEB_TOOLS = [
                  stop_re=r"Finished server process", columns=MORE_WIDTHS, others=uvicorn_starts(new=False)),
     version_tool("uvicorn0_30", "uvicorn030", uvicorn_app(), UVICORN_URL, setup=UVICORN_APP,
                  stop_re=r"Finished server process", columns=MORE_WIDTHS, others=uvicorn_starts(new=True)),
-    # `fastapi dev` / `fastapi run` (FastAPI CLI) run uvicorn with their own log formatter: fastapi-cli 0.0.13
+    # `fastapi dev` / `fastapi run` (FastAPI CLI): fastapi-cli 0.0.5 prints a Rich panel "Serving at: URL"
+    # (fastapi_cli/cli.py:69-87) and leaves uvicorn its own log format (:92-100); later ones run uvicorn with
+    # their own log formatter: fastapi-cli 0.0.13
     # fastapi_cli/utils/cli.py:15 toolkit.print_as_string(message, tag=levelname) under TaggedStyle(tag_width=11)
     # (:62), in a pipe too; 0.0.34 utils/cli.py:136-142 a coloured bar in a bullet column, uvicorn's own format in
     # a pipe (:17-19 should_use_rich_logs, cli.py:280-282). Rich wraps to the terminal's width.
@@ -3120,7 +3123,7 @@ WEB_TOOLS = [
                    notes="fastapi dev app.py --port PORT (127.0.0.1, --reload by default)", others=[
         Start("run", fastapi("run"), printed_expect("uvicorn", "http://{host}:{port}"), host="0.0.0.0",
               setup=FASTAPI_APP, notes=f"fastapi run app.py --port PORT: every interface (0.0.0.0) by default; {ALL}"),
-    ]) for v, env in (("13", "fastapicli13"), ("34", "fastapicli34"))],
+    ]) for v, env in (("5", "fastapicli05"), ("13", "fastapicli13"), ("34", "fastapicli34"))],
     # MLflow 3.3-3.11 run `python -m uvicorn ... --workers 4 mlflow.server.fastapi_app:app` with uvicorn's own log
     # format (mlflow 3.5.1 mlflow/server/__init__.py:272-290 _build_uvicorn_command, :349 uvicorn unless
     # --gunicorn-opts/--waitress-opts, :377 workers or 4; no --log-config: 3.12.0 added uvicorn_log_config.yaml and
