@@ -14,13 +14,34 @@ UVICORN = Kind(
     example=("INFO:     Uvicorn running on {url} (Press CTRL+C to quit)",),
     # uvicorn 0.55.0 uvicorn/config.py:607 logger.info(f"Uvicorn running on {addr_format} (Press CTRL+C to
     # quit)") under the default log format "%(levelprefix)s %(message)s" ("INFO:     ").
-    url_lines=(layout(r"INFO:[ \t]+Uvicorn[ \t]running[ \t]on[ \t]", r"[ \t]+\(Press[ \t]CTRL\+C[ \t]to[ \t]quit\)"),),
-    # uvicorn 0.55.0 uvicorn/server.py:111 "Finished server process [%d]"
-    stop_line=re.compile(r"^INFO:[ \t]+Finished server process \[[0-9]+\][ \t]*$"),
+    # The same from 0.13.4 (config.py:376) through 0.20.0 (config.py:573, server.py:203) and 0.30.6 (config.py:519,
+    # server.py:212), "%s://[%s]:%d" for an IPv6 host (0.30.6 config.py:509).
+    url_lines=(
+        layout(r"INFO:[ \t]+Uvicorn[ \t]running[ \t]on[ \t]", r"[ \t]+\(Press[ \t]CTRL\+C[ \t]to[ \t]quit\)"),
+        # `fastapi dev` / `fastapi run` log uvicorn's lines through FastAPI CLI's own formatter, in Rich: fastapi-cli
+        # 0.0.13 fastapi_cli/utils/cli.py:15 toolkit.print_as_string(message, tag=record.levelname) under
+        # TaggedStyle(tag_width=11) (:62), "      INFO   Uvicorn running on ..."; 0.0.34 utils/cli.py:136-142 a
+        # level bar "▕" in a bullet column (:121-126, FastAPIStyle :97-108), " ▕  Uvicorn running on ...". Rich
+        # breaks the message at the terminal's width (captured at 60 columns: "(Press CTRL+C " and "to quit)" on
+        # the next line), so the line may end anywhere in "(Press CTRL+C to quit)".
+        layout(r"[ \t]{0,12}(?:INFO|▕)[ \t]{1,4}Uvicorn[ \t]running[ \t]on[ \t]",
+               r"(?:[ \t]+\(Press(?:[ \t]+CTRL\+C(?:[ \t]+to(?:[ \t]+quit\))?)?)?)?"),
+    ),  # fmt: skip
+    # uvicorn 0.55.0 uvicorn/server.py:111 "Finished server process [%d]" (0.20.0 :83, 0.30.6 :90), under FastAPI
+    # CLI's formatter as its start line.
+    stop_line=re.compile(r"^(?:INFO:|[ \t]{0,12}(?:INFO|▕))[ \t]+Finished server process \[[0-9]+\][ \t]*$"),
     stop_cues=("Finished server process",),
     probe_path="",
     probe_header=("server", "uvicorn"),  # uvicorn sends "server: uvicorn" unless --no-server-header
+    # Under --reload or --workers N the parent binds and prints (Config.bind_socket logs the start line), then a
+    # child imports the app and only then listens (uvicorn 0.30.6 main.py:570-575, 0.20.0 :562-567): an app
+    # that imports for long (MLflow 3.5: 4 workers, tens of seconds) answers that much later. `fastapi dev`
+    # runs --reload by default (fastapi-cli 0.0.13 fastapi_cli/cli.py:215-222 dev(reload=True)).
+    listens_within=180.0,
     generic=True,
+    # MLflow 3.3-3.11's UI: they run `python -m uvicorn` with uvicorn's own log format (mlflow 3.5.1
+    # mlflow/server/__init__.py:272-290), so the line is a bare uvicorn's; opened as MLflow's is (its <title>).
+    serves=("mlflow",),
 )
 
 WERKZEUG = Kind(

@@ -134,6 +134,23 @@ MORE_VERSIONS.update({
 # 0.0.0.0 port PORT ...", BaseHTTPServer.py:609), and ray.init() of Ray 2.9 on Python 3.10, whose urlparse takes the
 # "127.0.0.1" of "127.0.0.1:PORT" for a scheme, so no "http://" is put in front (ray/_private/worker.py:1705-1706).
 PRINTS_NO_URL = {("http_server_py2_7", "simple"), ("ray2_9", "init"), ("ray2_9", "init_any")}
+# Web servers: Werkzeug 2.1 (Flask 2.1.3) prints unlike 2.0 and 2.2+ (no "/" after the port; bound to 0.0.0.0 the
+# loopback URL, then the interface's with "(Press CTRL+C to quit)"); Werkzeug 0.14 (Flask 1.0) and 2.3 (Flask 2.3),
+# uvicorn 0.20 and 0.30 and MLflow 1.30 (under gunicorn 20) print as versions above, in start modes not captured
+# before (the debugger, --cert adhoc, --reload, --workers, TLS, IPv6, --root-path; `mlflow ui`). MLflow 3.3-3.11
+# run uvicorn with its own log format: a bare uvicorn's line. FastAPI CLI's
+# `fastapi dev` and `fastapi run` log uvicorn's lines in Rich ("      INFO   Uvicorn running on ...", " ▕  ...").
+UVICORN_NEW_STARTS = ("plain", "reload", "workers2", "https", "ipv6", "host_all6", "root_path")
+MORE_VERSIONS.update({
+    "flask2_1": ("werkzeug", False, ("plain", "host_all", "ipv6", "debug", "adhoc")),
+    "flask1_0": ("werkzeug", False, ("plain", "host_all", "debug")),
+    "flask2_3": ("werkzeug", False, ("plain", "debug", "adhoc", "host_all6")),
+    "uvicorn0_20": ("uvicorn", False, ("plain", "reload", "workers2")),
+    "uvicorn0_30": ("uvicorn", False, UVICORN_NEW_STARTS),
+    "mlflow1_30": ("gunicorn", False, ("ui", "server", "host_all")),
+    "mlflow3_5": ("uvicorn", False, ("plain",)),
+    **{f"fastapi_cli0_0_{v}": ("uvicorn", False, ("dev", "run")) for v in ("5", "13", "34")},
+})
 VERSIONS.update(MORE_VERSIONS)
 VERSION_COLUMNS = {60, 100, 200}
 ALL_TOOLS = {**TOOLS, **VERSIONS}

@@ -181,6 +181,9 @@ def address_port(lines: list[str]) -> int:
     [" * Running on http://127.0.0.1:5000/ (Press CTRL+C to quit) - not now"],  # Werkzeug 2.0's, text after
     ["* Running on local URL:  http://127.0.0.1:7860, with SSR ⚡ (experimental) and more"],  # Gradio 5's
     ["Launching server at http://127.0.0.1:5006 (Panel)"],  # pn.serve()'s line with text after the URL
+    ["      INFO   Uvicorn running on http://127.0.0.1:8000 (Press CTRL+C to quit) now"],  # FastAPI CLI's, text after
+    [" ▕  Uvicorn running on http://127.0.0.1:8000 (Press CTRL"],  # cut inside a word, where Rich does not break
+    ["      INFO   Uvicorn running at http://127.0.0.1:8000"],  # not uvicorn's words
 ])  # fmt: skip
 def test_look_alikes_of_the_new_layouts_are_not_announced(lines: list[str]) -> None:
     """Hand-written near misses: the start lines are whole-line layouts, and Vite's needs its banner above."""
@@ -188,15 +191,23 @@ def test_look_alikes_of_the_new_layouts_are_not_announced(lines: list[str]) -> N
 
 
 MLFLOW2 = "mx_mlflow2_22_plain_sigterm_tty_100"  # MLflow 2.22.1 under gunicorn 23.0.0, capture and probe answers
+MLFLOW1 = "mx_mlflow1_30_ui_sigterm_tty_100"  # MLflow 1.30.1's `mlflow ui` under gunicorn 20.1.0
+MLFLOW3_5 = "mx_mlflow3_5_plain_sigterm_tty_100"  # MLflow 3.5.1 under uvicorn 0.54.0, uvicorn's own log format
+UNDER_GENERIC = [MLFLOW2, MLFLOW1, MLFLOW3_5]  # MLflow announced as the generic server it runs under
 
 
-def test_mlflow2_under_gunicorn_is_told_by_its_page() -> None:
-    """MLflow 2 prints only gunicorn's lines, so it is announced as gunicorn (a generic server); the answer
-    at gunicorn's probe path, recorded from MLflow 2.22.1, is MLflow's page, which names the kind it serves.
-    Another app's page under gunicorn (hand-written) names none."""
-    answer = RECORDED[MLFLOW2]["answers"][""]
-    assert judge(KIND_BY_NAME["gunicorn"], 200, "gunicorn", answer["body"]) == ProbeResult(True, "HTTP 200", "mlflow")
-    assert judge(KIND_BY_NAME["gunicorn"], 200, "gunicorn", "<!doctype html><title>hello</title>").shows == ""
+@pytest.mark.parametrize("name", UNDER_GENERIC)
+def test_mlflow_under_a_generic_server_is_told_by_its_page(name: str) -> None:
+    """MLflow 1 and 2 print only gunicorn's lines, MLflow 3.3-3.11 only uvicorn's, so they are announced as that
+    generic server; the answer at its probe path, recorded from MLflow 2.22.1, 1.30.1 and 3.5.1, is MLflow's
+    page, which names the kind it serves. Another app's page there (hand-written) names none."""
+    server = RECORDED[name]
+    kind = KIND_BY_NAME[server["kind"]]
+    assert kind.generic and kind.name in ("gunicorn", "uvicorn")
+    answer = server["answers"][""]
+    header = kind.probe_header[1]
+    assert judge(kind, 200, header, answer["body"]) == ProbeResult(True, "HTTP 200", "mlflow")
+    assert judge(kind, 200, header, "<!doctype html><title>hello</title>").shows == ""
 
 
 @dataclass
@@ -238,17 +249,18 @@ def test_the_engine_opens_every_version(name: str) -> None:
     assert world.asked[0] == server["base_path"] + KIND_BY_NAME[server["kind"]].probe_path
 
 
+@pytest.mark.parametrize("name", UNDER_GENERIC)
 @pytest.mark.parametrize(("actions", "opened"), [({}, True), ({"mlflow": "notify"}, False)])
-def test_mlflow2_opens_as_mlflow_does(actions: dict[str, str], opened: bool) -> None:
-    """From MLflow 2's real output and answers: a tab, as for MLflow (a dashboard), not gunicorn's
+def test_mlflow_under_a_generic_server_opens_as_mlflow_does(actions: dict[str, str], opened: bool, name: str) -> None:
+    """From MLflow 2's, 1's and 3.5's real output and answers: a tab, as for MLflow (a dashboard), not gunicorn's
     notification; the config's action for mlflow is the one taken."""
-    lines = list(bytes_to_lines([(Path(__file__).parent / "data" / "captures" / f"{MLFLOW2}.raw").read_bytes()]))
+    lines = list(bytes_to_lines([(Path(__file__).parent / "data" / "captures" / f"{name}.raw").read_bytes()]))
 
     async def scenario(engine: Engine, world: FakeWorld) -> None:
         engine.session_lines(SSH, lines)
         await settle(lambda: bool(world.opened or world.notes))
 
     config = Config(actions={**DEFAULT_ACTIONS, **actions})
-    world = run(scenario, RecordedWorld(answers=RECORDED[MLFLOW2]["answers"]), config)
+    world = run(scenario, RecordedWorld(answers=RECORDED[name]["answers"]), config)
     assert bool(world.opened) == opened
     assert [title for title, _ in world.notes] == ([] if opened else ["mlflow ready"])

@@ -2979,5 +2979,174 @@ RAY_TOOLS = [
 VERSION_TOOLS += RAY_TOOLS
 CASES += matrix_cases(RAY_TOOLS)
 
+# ---- more versions of the web-server kinds (issue 13: versions never seen), read in their wheels first.
+# Werkzeug 2.1 prints unlike 2.0 and 2.2+: no "/" after the port, "(Press CTRL+C to quit)" after the last URL only,
+# and bound to 0.0.0.0 " * Running on all addresses (0.0.0.0)", a dev-server warning, then the loopback URL and
+# the interface's (werkzeug 2.1.2 serving.py:753-784 log_startup); 2.2.3 (:783-812), 2.3.8 (:821-850) and 3.0.6
+# (:836-865) print as 3.1 does; 0.14.1 (:760-764), 0.15.6 (:932-945) and 0.16.1 (:935-948) as 1.0.1 does.
+# uvicorn 0.15.0-0.34.3 print the start and stop lines 0.13.4 and 0.55.0 do ("Uvicorn running on %s://%s:%d (Press
+# CTRL+C to quit)", "%s://[%s]:%d" for IPv6: 0.20.0 config.py:558-579, server.py:192-205; 0.30.6 config.py:504-521,
+# server.py:201-213; "Finished server process [%d]" 0.20.0 server.py:83, 0.30.6 :90): their other start modes are
+# the new cells (--reload, --workers, TLS, IPv6, --root-path); 0.30 rewrote the --workers
+# supervisor (supervisors/multiprocess.py:145-159). MLflow 1.x runs gunicorn as 2.x does (mlflow 1.30.1
+# mlflow/server/__init__.py:103-106 ["gunicorn", ..., "-b", HOST:PORT, "-w", workers, "mlflow.server:app"], :153
+# workers or 4; `mlflow ui` one worker, cli.py:336-345), under gunicorn < 21 (its METADATA).
+ENVS.update({e.name: e for e in [
+    EnvSpec("flask21", ("flask==2.1.3", "werkzeug==2.1.2", "click<8.2", "cryptography"), ("flask", "werkzeug"), PY310),
+    EnvSpec("flask10", ("flask==1.0.4", "werkzeug==0.14.1", "jinja2<3", "markupsafe<2.1", "itsdangerous<2", "click<8"),
+            ("flask", "werkzeug"), PY36),
+    EnvSpec("flask23", ("flask==2.3.3", "werkzeug==2.3.8", "cryptography"), ("flask", "werkzeug"), PY310),
+    EnvSpec("uvicorn020", ("uvicorn==0.20.0",), ("uvicorn",), PY38),
+    EnvSpec("uvicorn030", ("uvicorn==0.30.6",), ("uvicorn",), PY310),
+    EnvSpec("fastapicli05", ("fastapi-cli==0.0.5", "fastapi<0.113"), ("fastapi-cli", "uvicorn", "typer"), PY310),
+    EnvSpec("fastapicli13", ("fastapi-cli==0.0.13", "rich-toolkit==0.14.8", "fastapi<0.116"),
+            ("fastapi-cli", "uvicorn", "rich-toolkit"), PY310),
+    EnvSpec("fastapicli34", ("fastapi-cli==0.0.34", "fastapi"), ("fastapi-cli", "uvicorn", "rich-toolkit"), PY312),
+    EnvSpec("mlflow35", ("mlflow==3.5.1",), ("mlflow", "uvicorn"), PY310),
+    EnvSpec("mlflow1", ("mlflow==1.30.1", "gunicorn<21", "flask<2.3", "werkzeug<2.3", "sqlalchemy<2", "pandas<2",
+                        "numpy<1.24", "protobuf<4"), ("mlflow", "gunicorn"), PY38),
+]})  # fmt: skip
+FLASK21_ENV = {"FLASK_APP": "app"}  # Flask 2.1 has no --app (2.2 added it)
+
+
+def flask_run(*extra: str) -> Callable[[Ctx], list[str]]:
+    return lambda ctx: ["flask", "run", "--port", str(ctx.port), *extra]
+
+
+def uvicorn_app(*extra: str) -> Callable[[Ctx], list[str]]:
+    return lambda ctx: ["uvicorn", "app:app", "--port", str(ctx.port), *extra]
+
+
+def uvicorn_https(ctx: Ctx) -> None:
+    UVICORN_APP(ctx)
+    setup_cert(ctx)
+
+
+UVICORN_URL = regex_expect("uvicorn", "http://127.0.0.1:{port}")
+
+
+def uvicorn_starts(new: bool) -> list[Start]:
+    """uvicorn's other start modes: --reload (a reloader process, the server in its child), --workers 2 (a parent
+    that binds and prints, two workers), and for ``new`` TLS, IPv6 loopback and every IPv6 interface and
+    --root-path (not printed). Not --uds: "Uvicorn running on unix socket PATH" (0.30.6 config.py:492) has no URL,
+    and its "Finished server process" would mark a stop of a server never announced."""
+    starts = [
+        Start("reload", uvicorn_app("--reload"), UVICORN_URL, setup=UVICORN_APP,
+              notes="--reload: 'Started reloader process [PID] using StatReload', the server runs in its child"),
+        Start("workers2", uvicorn_app("--workers", "2"), UVICORN_URL, setup=UVICORN_APP,
+              notes="--workers 2: the parent binds and prints the URL, two workers each log their own lines"),
+    ]
+    if new:
+        starts += [
+            Start("https", uvicorn_app("--ssl-keyfile", "key.pem", "--ssl-certfile", "cert.pem"),
+                  regex_expect("uvicorn", "https://127.0.0.1:{port}"), setup=uvicorn_https,
+                  notes="--ssl-keyfile/--ssl-certfile: self-signed certificate (CN=localhost)"),
+            Start("ipv6", uvicorn_app("--host", "::1"), regex_expect("uvicorn", "http://[::1]:{port}"), host="::1",
+                  setup=UVICORN_APP, notes="--host ::1: 'http://[::1]:PORT' (config.py:509 '%s://[%s]:%d')"),
+            Start("host_all6", uvicorn_app("--host", "::"), regex_expect("uvicorn", "http://[::]:{port}"), host="::",
+                  setup=UVICORN_APP, notes="--host :: (every IPv6 interface): uvicorn prints the address it was given, "
+                  "'http://[::]:PORT'"),
+            Start("root_path", uvicorn_app("--root-path", "/api"), UVICORN_URL, setup=UVICORN_APP,
+                  notes="--root-path /api (behind a proxy): not in the printed URL"),
+        ]  # fmt: skip
+    return starts
+
+
+FASTAPI_APP = setup_file("app.py", "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get('/')\n"
+                                   "def index():\n    return 'hello from fastapi'\n")  # fmt: skip
+
+
+FASTAPI_UVICORN_LINE = r"Uvicorn running on https?://[^\s]+:{port}(?![0-9])"
+
+
+def fastapi(command: str) -> Callable[[Ctx], list[str]]:
+    return lambda ctx: ["fastapi", command, "app.py", "--port", str(ctx.port)]
+
+
+MLFLOW1_NOTE = ("MLflow 1 execs gunicorn: 'Listening at: URL (PID)', nothing MLflow's, so the server is a gunicorn "
+                "one; settle 30 s: the workers import MLflow after the master printed")  # fmt: skip
+WEB_TOOLS = [
+    version_tool("flask2_1", "flask21", flask_run(), regex_expect("werkzeug", "http://127.0.0.1:{port}"),
+                 setup=FLASK_APP, extra_env=FLASK21_ENV, columns=MORE_WIDTHS,
+                 notes="Werkzeug 2.1: ' * Running on URL (Press CTRL+C to quit)', no '/' after the port", others=[
+        Start("host_all", flask_run("--host", "0.0.0.0"), regex_expect("werkzeug", "http://127.0.0.1:{port}"),
+              host="0.0.0.0", setup=FLASK_APP,
+              notes="--host 0.0.0.0: 'Running on all addresses (0.0.0.0)', a warning, then http://127.0.0.1:PORT and "
+              "the interface's URL with '(Press CTRL+C to quit)' (serving.py:766-782); the loopback one is opened"),
+        Start("ipv6", flask_run("--host", "::1"), regex_expect("werkzeug", "http://[::1]:{port}"), host="::1",
+              setup=FLASK_APP, notes="--host ::1: 'http://[::1]:PORT' (serving.py:777-778 brackets it)"),
+        Start("debug", flask_run(), regex_expect("werkzeug", "http://127.0.0.1:{port}"), setup=FLASK_APP,
+              extra_env={"FLASK_DEBUG": "1"},
+              notes="FLASK_DEBUG=1: the reloader restarts the app in a child ('Restarting with stat'), the debugger's "
+              "' * Debugger is active!' and ' * Debugger PIN: NNN-NNN-NNN' (debug/__init__.py:278-282)"),
+        Start("adhoc", flask_run("--cert", "adhoc"), regex_expect("werkzeug", "https://127.0.0.1:{port}"),
+              setup=FLASK_APP, notes="--cert adhoc: a throwaway certificate (cryptography), 'https://127.0.0.1:PORT'"),
+    ]),
+    # Werkzeug 0.14 prints as 1.0.1 (above); 2.3 as 3.1, here in the modes the latest row has not: the debugger
+    # (2.3.8 debug/__init__.py:292-296), --cert adhoc, every IPv6 interface ("all addresses (::)", then
+    # http://[::1]:PORT and the interface's, serving.py:834-848).
+    version_tool("flask1_0", "flask10", flask_run(), regex_expect("werkzeug", "http://127.0.0.1:{port}/"),
+                 setup=FLASK1_APP, extra_env=FLASK21_ENV, columns=MORE_WIDTHS,
+                 notes="Flask 1.0 has no --app (FLASK_APP=app) and no @app.get (@app.route)", others=[
+        Start("host_all", flask_run("--host", "0.0.0.0"), printed_expect("werkzeug", "http://{host}:{port}/"),
+              host="0.0.0.0", setup=FLASK1_APP,
+              notes=f"--host 0.0.0.0: Werkzeug 0.14 prints http://0.0.0.0:PORT/; {ALL}"),
+        Start("debug", flask_run(), regex_expect("werkzeug", "http://127.0.0.1:{port}/"), setup=FLASK1_APP,
+              extra_env={"FLASK_DEBUG": "1"}, notes="FLASK_DEBUG=1: the reloader and the debugger's PIN"),
+    ]),
+    version_tool("flask2_3", "flask23", lambda ctx: ["flask", "--app", "app", "run", "--port", str(ctx.port)],
+                 regex_expect("werkzeug", "http://127.0.0.1:{port}"), setup=FLASK_APP, columns=MORE_WIDTHS, others=[
+        Start("debug", lambda ctx: ["flask", "--app", "app", "run", "--port", str(ctx.port), "--debug"],
+              regex_expect("werkzeug", "http://127.0.0.1:{port}"), setup=FLASK_APP,
+              notes="--debug: the reloader and the debugger's PIN"),
+        Start("adhoc", lambda ctx: ["flask", "--app", "app", "run", "--port", str(ctx.port), "--cert", "adhoc"],
+              regex_expect("werkzeug", "https://127.0.0.1:{port}"), setup=FLASK_APP,
+              notes="--cert adhoc: a throwaway certificate (cryptography), 'https://127.0.0.1:PORT'"),
+        Start("host_all6", lambda ctx: ["flask", "--app", "app", "run", "--port", str(ctx.port), "--host", "::"],
+              regex_expect("werkzeug", "http://[::1]:{port}"), host="::", setup=FLASK_APP,
+              notes="--host ::: 'Running on all addresses (::)', then http://[::1]:PORT and the interface's URL"),
+    ]),
+    version_tool("uvicorn0_20", "uvicorn020", uvicorn_app(), UVICORN_URL, setup=UVICORN_APP,
+                 stop_re=r"Finished server process", columns=MORE_WIDTHS, others=uvicorn_starts(new=False)),
+    version_tool("uvicorn0_30", "uvicorn030", uvicorn_app(), UVICORN_URL, setup=UVICORN_APP,
+                 stop_re=r"Finished server process", columns=MORE_WIDTHS, others=uvicorn_starts(new=True)),
+    # `fastapi dev` / `fastapi run` (FastAPI CLI): fastapi-cli 0.0.5 prints a Rich panel "Serving at: URL"
+    # (fastapi_cli/cli.py:69-87) and leaves uvicorn its own log format (:92-100); later ones run uvicorn with
+    # their own log formatter: fastapi-cli 0.0.13
+    # fastapi_cli/utils/cli.py:15 toolkit.print_as_string(message, tag=levelname) under TaggedStyle(tag_width=11)
+    # (:62), in a pipe too; 0.0.34 utils/cli.py:136-142 a coloured bar in a bullet column, uvicorn's own format in
+    # a pipe (:17-19 should_use_rich_logs, cli.py:280-282). Rich wraps to the terminal's width.
+    # Its own "Server started at URL" comes before uvicorn has started: the capture waits for uvicorn's line (a
+    # stop before it, on this loaded machine, stopped a server that had never run).
+    *[version_tool(f"fastapi_cli0_0_{v}", env, fastapi("dev"), UVICORN_URL, start="dev", setup=FASTAPI_APP,
+                   stop_re=r"Finished server process", columns=MORE_WIDTHS, address_re=FASTAPI_UVICORN_LINE,
+                   notes="fastapi dev app.py --port PORT (127.0.0.1, --reload by default)", others=[
+        Start("run", fastapi("run"), printed_expect("uvicorn", "http://{host}:{port}"), host="0.0.0.0",
+              setup=FASTAPI_APP, notes=f"fastapi run app.py --port PORT: every interface (0.0.0.0) by default; {ALL}"),
+    ]) for v, env in (("5", "fastapicli05"), ("13", "fastapicli13"), ("34", "fastapicli34"))],
+    # MLflow 3.3-3.11 run `python -m uvicorn ... --workers 4 mlflow.server.fastapi_app:app` with uvicorn's own log
+    # format (mlflow 3.5.1 mlflow/server/__init__.py:272-290 _build_uvicorn_command, :349 uvicorn unless
+    # --gunicorn-opts/--waitress-opts, :377 workers or 4; no --log-config: 3.12.0 added uvicorn_log_config.yaml and
+    # its date, which the mlflow kind reads; 3.0-3.2 run gunicorn): their line is a bare uvicorn's.
+    version_tool("mlflow3_5", "mlflow35", lambda ctx: ["mlflow", "server", "--host", "127.0.0.1", "--port",
+                                                       str(ctx.port)],
+                 regex_expect("uvicorn", "http://127.0.0.1:{port}"), stop_re=r"Shutting down|Finished server process",
+                 columns=MORE_WIDTHS, settle=30.0,
+                 notes="MLflow 3.5 runs uvicorn (4 workers) with uvicorn's log format: 'INFO:     Uvicorn running on "
+                 "URL', nothing MLflow's, so the server is a uvicorn one; settle 30 s: the workers import MLflow after "
+                 "the parent printed"),
+    version_tool("mlflow1_30", "mlflow1", lambda ctx: ["mlflow", "ui", "--port", str(ctx.port)],
+                 regex_expect("gunicorn", "http://127.0.0.1:{port}"), start="ui", stop_re=GUNICORN_STOP,
+                 columns=MORE_WIDTHS, settle=30.0, notes=f"mlflow ui (one worker, 127.0.0.1); {MLFLOW1_NOTE}", others=[
+        Start("server", lambda ctx: ["mlflow", "server", "--host", "127.0.0.1", "--port", str(ctx.port)],
+              regex_expect("gunicorn", "http://127.0.0.1:{port}"), notes=f"mlflow server (4 workers); {MLFLOW1_NOTE}"),
+        Start("host_all", lambda ctx: ["mlflow", "server", "--host", "0.0.0.0", "--port", str(ctx.port)],
+              printed_expect("gunicorn", "http://{host}:{port}"), host="0.0.0.0",
+              notes=f"mlflow server --host 0.0.0.0: gunicorn prints the address it bound; {ALL}"),
+    ]),
+]  # fmt: skip
+VERSION_TOOLS += WEB_TOOLS
+CASES += matrix_cases(WEB_TOOLS)
+
 if __name__ == "__main__":
     sys.exit(main())
