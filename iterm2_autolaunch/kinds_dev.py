@@ -23,13 +23,16 @@ UVICORN = Kind(
         # TaggedStyle(tag_width=11) (:62), "      INFO   Uvicorn running on ..."; 0.0.34 utils/cli.py:136-142 a
         # level bar "▕" in a bullet column (:121-126, FastAPIStyle :97-108), " ▕  Uvicorn running on ...". Rich
         # breaks the message at the terminal's width (captured at 60 columns: "(Press CTRL+C " and "to quit)" on
-        # the next line), so the line may end anywhere in "(Press CTRL+C to quit)".
-        layout(r"[ \t]{0,12}(?:INFO|▕)[ \t]{1,4}Uvicorn[ \t]running[ \t]on[ \t]",
+        # the next line), so the line may end anywhere in "(Press CTRL+C to quit)". The indents are exact, as a layout's
+        # are (a diff's context line adds one blank): the tag " INFO " right-aligned in tag_width 11, then 2 blanks
+        # (rich_toolkit 0.11.0-0.15.0 styles/tagged.py "left_padding = self.tag_width - len(tag)", padding 2;
+        # tag_width=11 in fastapi-cli 0.0.7-0.0.28), and from 0.0.30 the bar after one blank, then 2.
+        layout(r"(?:[ ]{6}INFO[ ]{3}|[ ]▕[ ]{2})Uvicorn[ \t]running[ \t]on[ \t]",
                r"(?:[ \t]+\(Press(?:[ \t]+CTRL\+C(?:[ \t]+to(?:[ \t]+quit\))?)?)?)?"),
     ),  # fmt: skip
     # uvicorn 0.55.0 uvicorn/server.py:111 "Finished server process [%d]" (0.20.0 :83, 0.30.6 :90), under FastAPI
     # CLI's formatter as its start line.
-    stop_line=re.compile(r"^(?:INFO:|[ \t]{0,12}(?:INFO|▕))[ \t]+Finished server process \[[0-9]+\][ \t]*$"),
+    stop_line=re.compile(r"^(?:INFO:[ \t]+|[ ]{6}INFO[ ]{3}|[ ]▕[ ]{2})Finished server process \[[0-9]+\][ \t]*$"),
     stop_cues=("Finished server process",),
     probe_path="",
     probe_header=("server", "uvicorn"),  # uvicorn sends "server: uvicorn" unless --no-server-header
