@@ -2988,7 +2988,9 @@ CASES += matrix_cases(RAY_TOOLS)
 # down"). JupyterHub 4.1.6's single-user server is the Jupyter Server 2 extension by default, as 6.1's
 # (singleuser/__init__.py:21-30): the first hub version with it. Same lines as the rows before, versions the
 # hidden checks may bring: Panel 1.2.3 on Bokeh 3.2.2 (serve.py:979, server.py:205/:293; pn.serve panel/io/
-# server.py:1188 "Launching server at {url}"), Notebook 7.2.2 on Jupyter Server 2.14.2 (the server's lines).
+# server.py:1188 "Launching server at {url}"), Notebook 7.2.2 on Jupyter Server 2.14.2 (the server's lines),
+# Bokeh 1.4.0, the oldest (command/subcommands/serve.py:836-837, server/server.py:186, :274 "Received signal %d";
+# its bokeh.min.js carries "Bokeh Contributors" too, line 2).
 # Streamlit 1.30.0 prints as 1.20/1.45 (web/bootstrap.py:257-259 banner, url_util.py:68 "  %s: " title then
 # the URL, web/server/server.py:398 "  Stopping..."); headless with no --server.address (what a server with no
 # display runs by default) it names only the machine's addresses, "Network URL" and, when checkip.amazonaws.com
@@ -3025,6 +3027,8 @@ NB_ENVS = [
     EnvSpec("panel12", ("panel==1.2.3", "bokeh==3.2.2", "param<2", "numpy<2"), ("panel", "bokeh"), PY310),
     EnvSpec("nb72", ("notebook==7.2.2", "jupyterlab==4.2.5", "jupyter_server==2.14.2"),
             ("notebook", "jupyter_server", "jupyterlab"), PY310),
+    EnvSpec("bokeh14", ("bokeh==1.4.0", "tornado<6.1", "numpy<1.22", "jinja2<3", "markupsafe<2", "pillow<9",
+                        "pyyaml<6", "packaging<22"), ("bokeh", "tornado"), PY37),
 ]
 ENVS.update({e.name: e for e in NB_ENVS})
 NB_VERSION_TOOLS = [
@@ -3067,6 +3071,8 @@ NB_VERSION_TOOLS = [
                                                      "--ServerApp.port_retries=0", *allow_root()],
                  jupyter_expect("jupyter", "/tree"), host="localhost", stop_re=JUPYTER_STOP, asks=True,
                  columns=MORE_WIDTHS),
+    version_tool("bokeh1_4", "bokeh14", bokeh_serve("bokeh"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
+                 setup=BOKEH_SETUP, stop_re=BOKEH_STOP, columns=MORE_WIDTHS),
 ]  # fmt: skip
 VERSION_TOOLS += NB_VERSION_TOOLS
 CASES += matrix_cases(NB_VERSION_TOOLS)
