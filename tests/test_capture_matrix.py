@@ -131,12 +131,12 @@ MORE_VERSIONS.update({
     **{f"ray{v}": ("ray", False, ("start_block", "init", "host_any", "init_any")) for v in ("1_13", "2_9")},
 })
 # Versions of the notebook/dashboard kinds in the gaps (read in their wheels first): marimo 0.15 also bound to
-# 0.0.0.0 (its "➜  Network:" line), Bokeh 3.0 (also two apps on one server, and over HTTPS), JupyterHub 4.1 (the
+# 0.0.0.0 (its "➜  Network:" line), Bokeh 3.0 (also two apps, two processes, HTTPS), JupyterHub 4.1 (the
 # first with the single-user extension), Streamlit 1.30 also headless with no --server.address ("Network URL:")
 # and over HTTPS; Panel 1.2, Notebook 7.2, and Bokeh 1.4 print as the versions above.
 MORE_VERSIONS.update({
     "marimo0_15": ("marimo", True, ("edit_file", "host_all")),
-    "bokeh3_0": ("panel", False, ("plain", "two_apps", "https")),
+    "bokeh3_0": ("panel", False, ("plain", "two_apps", "https", "num_procs")),
     "jupyterhub4_1": ("jupyter", False, ("singleuser",)),
     "streamlit1_30": ("streamlit", False, ("run_file", "headless_any", "https")),
     "panel1_2": ("panel", False, ("plain", "pn_serve")),

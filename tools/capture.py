@@ -3002,6 +3002,12 @@ ST_HEADLESS_NOTE = ("--server.headless true, no --server.address: only '  Networ
 TWO_APPS_NOTE = ("bokeh serve app.py app2.py: one line per app (/app, /app2, sorted) on the same port; the expected "
                  "URL is the first app's: one server, one forward")
 
+# --num-procs 2: Tornado's HTTPServer.start(2) forks after the sockets are bound (bokeh 3.0.3 server/server.py:448),
+# and each process goes on to print the start lines (command/subcommands/serve.py:975-977) and, stopped, its own
+# stop line: the same URL and stop printed by two processes.
+NUM_PROCS_NOTE = ("--num-procs 2: two forked server processes on one port, each printing 'Bokeh app running at: "
+                  "URL' and its own stop line; one server, one announcement")
+
 
 def two_bokeh_apps(ctx: Ctx) -> None:
     BOKEH_SETUP(ctx)
@@ -3049,7 +3055,10 @@ NB_VERSION_TOOLS = [
                                regex_expect("panel", "https://127.0.0.1:{port}/app"),
                                setup=bokeh_https,
                                notes="--ssl-certfile/--ssl-keyfile, self-signed (CN=localhost): 'https://' (bokeh "
-                                     "3.0.3 command/subcommands/serve.py:970-976)")]),
+                                     "3.0.3 command/subcommands/serve.py:970-976)"),
+                         Start("num_procs", lambda ctx: [*bokeh_serve("bokeh")(ctx), "--num-procs", "2"],
+                               regex_expect("panel", "http://127.0.0.1:{port}/app"), setup=BOKEH_SETUP,
+                               notes=NUM_PROCS_NOTE)]),
     version_tool("jupyterhub4_1", "hub41", lambda ctx: ["jupyterhub", "-f", "jupyterhub_config.py"], hub_expect,
                  start="singleuser", setup=setup_hub("1"), stop_re=JUPYTER_STOP, columns=MORE_WIDTHS),
     version_tool("streamlit1_30", "st130", ST_127, regex_expect("streamlit", "http://127.0.0.1:{port}"),
