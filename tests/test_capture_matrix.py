@@ -133,8 +133,8 @@ MORE_VERSIONS.update({
 # Versions of the notebook/dashboard kinds in the gaps (read in their wheels first): marimo 0.15 also bound to
 # 0.0.0.0 (its "➜  Network:" line), Bokeh 3.0 (also two apps, two processes, HTTPS), JupyterHub 4.1 (the
 # first with the single-user extension), Streamlit 1.30 also headless with no --server.address ("Network URL:")
-# and over HTTPS; Panel 1.2, Notebook 7.2, Bokeh 1.4, TensorBoard 2.10, Jupyter Server 2.10, Voila 0.5.7 and
-# Streamlit 1.10 print as the versions above.
+# and over HTTPS; Panel 1.2, Notebook 7.2, Bokeh 1.4, TensorBoard 2.10, Jupyter Server 2.10, Voila 0.5.7,
+# Streamlit 1.10 and Gradio 4.0 print as the versions above.
 MORE_VERSIONS.update({
     "marimo0_15": ("marimo", True, ("edit_file", "host_all")),
     "bokeh3_0": ("panel", False, ("plain", "two_apps", "https", "num_procs")),
@@ -146,6 +146,7 @@ MORE_VERSIONS.update({
     "tensorboard2_10": ("tensorboard", False, ("plain",)),
     "voila0_5_7": ("voila", False, ("plain",)),
     "streamlit1_10": ("streamlit", False, ("run_file",)),
+    "gradio4_0": ("gradio", False, ("plain",)),
     "jupyter_server2_10": ("jupyter", True, ("plain",)),
 })
 # Start modes whose tool prints no URL, so nothing is announced: Python 2.7's SimpleHTTPServer ("Serving HTTP on

@@ -2995,7 +2995,8 @@ CASES += matrix_cases(RAY_TOOLS)
 # "Jupyter Server {version} is running at:", :2210 display_url "\n    ", :2268 "Shutdown this Jupyter server"),
 # Voila 0.5.7 (voila/app.py:843 "Voilà is running at:\n%s", :879 "Stopping...", :819 "Handle signal %s."),
 # Streamlit 1.10.0 (bootstrap.py:216 banner, url_util.py:68 "  %s: ", server/server.py:651 "  Stopping...";
-# static/index.html <title>Streamlit</title>).
+# static/index.html <title>Streamlit</title>), Gradio 4.0.2 (strings.py:13 "Running on local URL:  {}://{}:{}",
+# blocks.py:2168 "Keyboard interruption in main thread... closing server.", routes.py:353-354 /config).
 # Streamlit 1.30.0 prints as 1.20/1.45 (web/bootstrap.py:257-259 banner, url_util.py:68 "  %s: " title then
 # the URL, web/server/server.py:398 "  Stopping..."); headless with no --server.address (what a server with no
 # display runs by default) it names only the machine's addresses, "Network URL" and, when checkip.amazonaws.com
@@ -3042,6 +3043,8 @@ NB_ENVS = [
     EnvSpec("server210", ("jupyter_server==2.10.0",), ("jupyter_server",), PY310),
     EnvSpec("voila057", ("voila==0.5.7", "ipykernel", "jupyter_server<2.15"), ("voila", "jupyter_server"), PY310),
     EnvSpec("st110", ("streamlit==1.10.0", *OLD_ST_DEPS), ("streamlit",), PY39),
+    EnvSpec("gradio40", ("gradio==4.0.2", "huggingface_hub<0.26", "fastapi<0.113", "starlette<0.39", "numpy<2",
+                         "pydantic<2.10"), ("gradio",), PY310),
     EnvSpec("bokeh14", ("bokeh==1.4.0", "tornado<6.1", "numpy<1.22", "jinja2<3", "markupsafe<2", "pillow<9",
                         "pyyaml<6", "packaging<22"), ("bokeh", "tornado"), PY37),
 ]
@@ -3095,6 +3098,10 @@ NB_VERSION_TOOLS = [
                  host="localhost", setup=voila_setup, stop_re=VOILA_STOP, columns=MORE_WIDTHS),
     version_tool("streamlit1_10", "st110", ST_127, regex_expect("streamlit", "http://127.0.0.1:{port}"),
                  start="run_file", setup=ST_APP, stop_re=r"Stopping", columns=MORE_WIDTHS),
+    version_tool("gradio4_0", "gradio40", lambda ctx: ["python", "app.py"],
+                 regex_expect("gradio", "http://127.0.0.1:{port}"), setup=setup_file("app.py", GRADIO_APP),
+                 stop_re=r"Keyboard interruption|closing server", extra_env=GRADIO_ENV, printed=True,
+                 columns=MORE_WIDTHS),
     version_tool("tensorboard2_10", "tb210", TB_127, regex_expect("tensorboard", "http://127.0.0.1:{port}/"),
                  setup=logs_dir, stop_re=TENSORBOARD_STOP, columns=MORE_WIDTHS),
     version_tool("jupyter_server2_10", "server210", jserver, jupyter_expect("jupyter", "/"), host="localhost",
