@@ -2979,28 +2979,28 @@ RAY_TOOLS = [
 VERSION_TOOLS += RAY_TOOLS
 CASES += matrix_cases(RAY_TOOLS)
 
-# ---- versions of the notebook/dashboard kinds in the gaps (issue 13, branch vers-nb). Each version's format
-# strings were read in its wheel first. marimo 0.15.5 prints what 0.10/0.25 print (_server/print.py:42
-# "➜  URL: {url}", :57 "Thanks for using marimo!") and, bound to 0.0.0.0, a second line "➜  Network: {url}"
-# with the interface's address (:44-47, network=state.host == "0.0.0.0", _server/api/lifespans.py:153), a
-# start mode no row had. Bokeh 3.0.3 prints as 2.4.3/3.9.2 do (command/subcommands/serve.py:976-977 "Bokeh app
-# running at: %s", server/server.py:205 "Interrupted, shutting down", :293 f"Received signal {signum}, shutting
-# down"). JupyterHub 4.1.6's single-user server is the Jupyter Server 2 extension by default, as 6.1's
-# (singleuser/__init__.py:21-30): the first hub version with it. Same lines as the rows before, versions the
-# hidden checks may bring: Panel 1.2.3 on Bokeh 3.2.2 (serve.py:979, server.py:205/:293; pn.serve panel/io/
-# server.py:1188 "Launching server at {url}"), Notebook 7.2.2 on Jupyter Server 2.14.2 (the server's lines),
-# Bokeh 1.4.0, the oldest (command/subcommands/serve.py:836-837, server/server.py:186, :274 "Received signal %d";
-# its bokeh.min.js carries "Bokeh Contributors" too, line 2), TensorBoard 2.10.1 (program.py:582 "TensorBoard %s
-# at %s (Press CTRL+C to quit)", :366 "TensorBoard caught %s; exiting..."), Jupyter Server 2.10.0 (serverapp.py:2646
-# "Jupyter Server {version} is running at:", :2210 display_url "\n    ", :2268 "Shutdown this Jupyter server"),
-# Voila 0.5.7 (voila/app.py:843 "Voilà is running at:\n%s", :879 "Stopping...", :819 "Handle signal %s."),
+# ---- versions of the notebook/dashboard kinds in the gaps (issue 13, branch vers-nb).
+# Each version's format strings were read in its wheel first. marimo 0.15.5 prints what 0.10/0.25 print
+# (_server/print.py:42 "➜  URL: {url}", :57 "Thanks for using marimo!") and, bound to 0.0.0.0, a second line
+# "➜  Network: {url}" with the interface's address (:44-47, network=state.host == "0.0.0.0",
+# _server/api/lifespans.py:153), a start mode no row had (0.20.4 prints the same lines, print.py:27-57). Bokeh 3.0.3
+# prints as 2.4.3/3.9.2 do (command/subcommands/serve.py:976-977 "Bokeh app running at: %s", server/server.py:205
+# "Interrupted, shutting down", :293 f"Received signal {signum}, shutting down"). JupyterHub 4.1.6's single-user server
+# is the Jupyter Server 2 extension by default, as 6.1's (singleuser/__init__.py:21-30): the first hub version with it.
+# Same lines as the rows before, versions the hidden checks may bring: Panel 1.2.3 on Bokeh 3.2.2 (serve.py:979,
+# server.py:205/:293; pn.serve panel/io/server.py:1188 "Launching server at {url}"), Notebook 7.2.2 on Jupyter Server
+# 2.14.2 (the server's lines), Bokeh 1.4.0, the oldest (command/subcommands/serve.py:836-837, server/server.py:186, :274
+# "Received signal %d"; its bokeh.min.js carries "Bokeh Contributors" too, line 2), TensorBoard 2.10.1 (program.py:582
+# "TensorBoard %s at %s (Press CTRL+C to quit)", :366 "TensorBoard caught %s; exiting..."), Jupyter Server 2.10.0
+# (serverapp.py:2646 "Jupyter Server {version} is running at:", :2210 display_url "\n    ", :2268 "Shutdown this Jupyter
+# server"), Voila 0.5.7 (voila/app.py:843 "Voilà is running at:\n%s", :879 "Stopping...", :819 "Handle signal %s."),
 # Streamlit 1.10.0 (bootstrap.py:216 banner, url_util.py:68 "  %s: ", server/server.py:651 "  Stopping...";
 # static/index.html <title>Streamlit</title>), Gradio 4.0.2 (strings.py:13 "Running on local URL:  {}://{}:{}",
 # blocks.py:2168 "Keyboard interruption in main thread... closing server.", routes.py:353-354 /config).
 # Streamlit 1.30.0 prints as 1.20/1.45 (web/bootstrap.py:257-259 banner, url_util.py:68 "  %s: " title then
 # the URL, web/server/server.py:398 "  Stopping..."); headless with no --server.address (what a server with no
 # display runs by default) it names only the machine's addresses, "Network URL" and, when checkip.amazonaws.com
-# answers, "External URL" (bootstrap.py:283-290), never localhost: a mode no row had.
+# answers, "External URL" (bootstrap.py:280-287), never localhost: a mode no row had.
 ST_HEADLESS_NOTE = ("--server.headless true, no --server.address: only '  Network URL: ' (the interface's address) "
                     f"and '  External URL: ' when the public address could be looked up; {ALL}")
 # Two applications on one Bokeh server: one "Bokeh app running at:" line each, routes sorted (bokeh 3.0.3
@@ -3032,6 +3032,7 @@ def streamlit_https(ctx: Ctx) -> None:
 
 NB_ENVS = [
     EnvSpec("marimo015", ("marimo==0.15.5",), ("marimo",), PY310),
+    EnvSpec("marimo020", ("marimo==0.20.4",), ("marimo",), PY310),
     EnvSpec("bokeh30", ("bokeh==3.0.3", "numpy<2"), ("bokeh", "tornado"), PY310),
     EnvSpec("hub41", ("jupyterhub==4.1.6", "jupyterlab==4.2.5", "jupyter_server==2.14.2"),
             ("jupyterhub", "jupyterlab", "jupyter_server"), PY310),
@@ -3051,6 +3052,12 @@ NB_ENVS = [
 ENVS.update({e.name: e for e in NB_ENVS})
 NB_VERSION_TOOLS = [
     version_tool("marimo0_15", "marimo015", marimo_edit, MARIMO_URL, start="edit_file", setup=MARIMO_NB,
+                 stop_re=r"Thanks for using marimo", asks=True, printed=True, columns=MORE_WIDTHS,
+                 others=[Start("host_all", lambda ctx: [*marimo_edit(ctx), "--host", "0.0.0.0"], marimo_token_expect,
+                               host="0.0.0.0", setup=MARIMO_NB,
+                               notes=f"--host 0.0.0.0: '➜  URL:' then '➜  Network:' with the interface's address; "
+                                     f"{ALL}")]),
+    version_tool("marimo0_20", "marimo020", marimo_edit, MARIMO_URL, start="edit_file", setup=MARIMO_NB,
                  stop_re=r"Thanks for using marimo", asks=True, printed=True, columns=MORE_WIDTHS,
                  others=[Start("host_all", lambda ctx: [*marimo_edit(ctx), "--host", "0.0.0.0"], marimo_token_expect,
                                host="0.0.0.0", setup=MARIMO_NB,
