@@ -134,7 +134,7 @@ MORE_VERSIONS.update({
 # 0.0.0.0 (its "➜  Network:" line), Bokeh 3.0 (also two apps, two processes, HTTPS), JupyterHub 4.1 (the
 # first with the single-user extension), Streamlit 1.30 also headless with no --server.address ("Network URL:")
 # and over HTTPS; Panel 1.2, Notebook 7.2, Bokeh 1.4, TensorBoard 2.10, Jupyter Server 2.10, Voila 0.5.7,
-# Streamlit 1.10 and Gradio 4.0 print as the versions above.
+# Streamlit 1.10, Gradio 4.0 and JupyterLab 4.2 print as the versions above.
 MORE_VERSIONS.update({
     **{f"marimo{v}": ("marimo", True, ("edit_file", "host_all")) for v in ("0_15", "0_20")},
     "bokeh3_0": ("panel", False, ("plain", "two_apps", "https", "num_procs")),
@@ -147,6 +147,7 @@ MORE_VERSIONS.update({
     "voila0_5_7": ("voila", False, ("plain",)),
     "streamlit1_10": ("streamlit", False, ("run_file",)),
     "gradio4_0": ("gradio", False, ("plain",)),
+    "jupyterlab4_2": ("jupyter", True, ("plain",)),
     "jupyter_server2_10": ("jupyter", True, ("plain",)),
 })
 # Start modes whose tool prints no URL, so nothing is announced: Python 2.7's SimpleHTTPServer ("Serving HTTP on

@@ -2996,7 +2996,8 @@ CASES += matrix_cases(RAY_TOOLS)
 # server"), Voila 0.5.7 (voila/app.py:843 "Voilà is running at:\n%s", :879 "Stopping...", :819 "Handle signal %s."),
 # Streamlit 1.10.0 (bootstrap.py:216 banner, url_util.py:68 "  %s: ", server/server.py:651 "  Stopping...";
 # static/index.html <title>Streamlit</title>), Gradio 4.0.2 (strings.py:13 "Running on local URL:  {}://{}:{}",
-# blocks.py:2168 "Keyboard interruption in main thread... closing server.", routes.py:353-354 /config).
+# blocks.py:2168 "Keyboard interruption in main thread... closing server.", routes.py:353-354 /config), JupyterLab
+# 4.2.5 on Jupyter Server 2.14.2 (the server's lines).
 # Streamlit 1.30.0 prints as 1.20/1.45 (web/bootstrap.py:257-259 banner, url_util.py:68 "  %s: " title then
 # the URL, web/server/server.py:398 "  Stopping..."); headless with no --server.address (what a server with no
 # display runs by default) it names only the machine's addresses, "Network URL" and, when checkip.amazonaws.com
@@ -3046,6 +3047,7 @@ NB_ENVS = [
     EnvSpec("st110", ("streamlit==1.10.0", *OLD_ST_DEPS), ("streamlit",), PY39),
     EnvSpec("gradio40", ("gradio==4.0.2", "huggingface_hub<0.26", "fastapi<0.113", "starlette<0.39", "numpy<2",
                          "pydantic<2.10"), ("gradio",), PY310),
+    EnvSpec("lab42", ("jupyterlab==4.2.5", "jupyter_server==2.14.2"), ("jupyterlab", "jupyter_server"), PY310),
     EnvSpec("bokeh14", ("bokeh==1.4.0", "tornado<6.1", "numpy<1.22", "jinja2<3", "markupsafe<2", "pillow<9",
                         "pyyaml<6", "packaging<22"), ("bokeh", "tornado"), PY37),
 ]
@@ -3109,6 +3111,8 @@ NB_VERSION_TOOLS = [
                  regex_expect("gradio", "http://127.0.0.1:{port}"), setup=setup_file("app.py", GRADIO_APP),
                  stop_re=r"Keyboard interruption|closing server", extra_env=GRADIO_ENV, printed=True,
                  columns=MORE_WIDTHS),
+    version_tool("jupyterlab4_2", "lab42", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
+                 stop_re=JUPYTER_STOP, asks=True, columns=MORE_WIDTHS),
     version_tool("tensorboard2_10", "tb210", TB_127, regex_expect("tensorboard", "http://127.0.0.1:{port}/"),
                  setup=logs_dir, stop_re=TENSORBOARD_STOP, columns=MORE_WIDTHS),
     version_tool("jupyter_server2_10", "server210", jserver, jupyter_expect("jupyter", "/"), host="localhost",
