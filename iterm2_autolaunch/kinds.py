@@ -165,7 +165,9 @@ MARIMO = Kind(
     label="marimo",
     example=("        Create or edit notebooks in your browser", "        ➜  URL: {url}"),
     # marimo 0.25.2 marimo/_server/print.py:48 print_tabbed(f"➜  URL: {url}"), print_tabbed indenting by TAB,
-    # eight blanks (marimo 0.25.2 marimo/_utils/print.py:9-13; 0.1.88 marimo/_server/utils.py:13-19 the same).
+    # eight blanks (marimo 0.25.2 marimo/_utils/print.py:9-13; 0.1.88 marimo/_server/utils.py:13-19 the same);
+    # 0.15.5 :42 (captured) and, bound to 0.0.0.0, "➜  Network: {url}" below it (:44-47) with the interface's
+    # address: not taken, the URL line is first.
     url_lines=(layout(r"[ ]{8}(?:\S{1,3}[ \t]+)?URL:[ \t]+"),),
     token_param="access_token",
     # marimo 0.25.2 marimo/_server/print.py:33 "Edit {file} in your browser" (edit FILE), :37 "Running
@@ -201,7 +203,9 @@ STREAMLIT = Kind(
     # browser." (streamlit hello), :292 "You can now view your Streamlit app in your browser."
     banner=re.compile(r"You can now view your Streamlit app in your browser|Check out our demo in your browser"),
     # streamlit/web/server/server.py:120 print_to_cli("  Stopping..."); captured: 1.20.0 web/bootstrap.py:246
-    # (banner), web/server/server.py:400 ("  Stopping..."); 0.89.0 and 1.0.0 bootstrap.py:215, server/server.py:600.
+    # (banner), web/server/server.py:400 ("  Stopping..."); 0.89.0 and 1.0.0 bootstrap.py:215, server/server.py:600;
+    # 1.30.0 web/bootstrap.py:259, web/server/server.py:398, and headless with no --server.address only "Network
+    # URL" and "External URL" (bootstrap.py:280-287, captured).
     stop_line=re.compile(r"^[ \t]*Stopping\.\.\.[ \t]*$"),
     stop_cues=("Stopping...",),
     # The app's page, at the root of every version: static/index.html has <title>Streamlit</title> (0.89.0,
@@ -246,7 +250,9 @@ PANEL = Kind(
     label="Panel/Bokeh",
     example=("Bokeh app running at: {url}",),
     # bokeh/server/server.py / bokeh command/subcommands/serve.py: log.info("Bokeh app running at: %s")
-    # (bokeh 2.4.3 serve.py:927, captured alone and under Panel 0.14.4; 3.4.3 serve.py:982 under Panel 1.4.5).
+    # (bokeh 2.4.3 serve.py:927, captured alone and under Panel 0.14.4; 3.4.3 serve.py:982 under Panel 1.4.5;
+    # 3.0.3 serve.py:977, captured, with https:// under --ssl-certfile (:970-976) and one line per app, routes
+    # sorted (:975): the first is announced, one server).
     # pn.serve() in a script prints instead print(f"Launching server at {url}") with url f"http://{address}:
     # {server.port}{server.prefix}" (panel 1.4.5 panel/io/server.py:1152-1154, captured; 1.9.4 :1428).
     url_lines=(
@@ -256,7 +262,7 @@ PANEL = Kind(
     # bokeh/server/server.py run_until_shutdown: print("\nInterrupted, shutting down") (Ctrl-C; bokeh 2.4.3
     # server.py:211, 3.9.2 :206), and on SIGTERM bokeh 2.4.3 server.py:299 f"Received signal {signum}, shutting
     # down" (a number; captured with Bokeh 2.4.3 and Panel 0.14.4), Bokeh 3.9.2 :294 the signal's name
-    # ("SIGTERM", captured).
+    # ("SIGTERM", captured); Bokeh 3.0.3 :293 f"Received signal {signum}, shutting down" the number (captured).
     stop_line=re.compile(r"^(?:Interrupted|Received signal (?:[0-9]{1,2}|SIG[A-Z]{2,8})), shutting down[ \t]*$"),
     stop_cues=(", shutting down",),
     # Every Bokeh server (Panel's too) serves its own client library at this fixed path (bokeh/server/

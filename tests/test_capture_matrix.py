@@ -130,6 +130,26 @@ MORE_VERSIONS.update({
     "http_server_py2_7": ("http_server", False, ("simple",)),
     **{f"ray{v}": ("ray", False, ("start_block", "init", "host_any", "init_any")) for v in ("1_13", "2_9")},
 })
+# Versions of the notebook/dashboard kinds in the gaps (read in their wheels first): marimo 0.15/0.20 also bound to
+# 0.0.0.0 (its "➜  Network:" line), Bokeh 3.0 (also two apps, two processes, HTTPS), JupyterHub 4.1 (the
+# first with the single-user extension), Streamlit 1.30 also headless with no --server.address ("Network URL:")
+# and over HTTPS; Panel 1.2, Notebook 7.2, Bokeh 1.4, TensorBoard 2.10, Jupyter Server 2.10, Voila 0.5.7,
+# Streamlit 1.10, Gradio 4.0 and JupyterLab 4.2 print as the versions above.
+MORE_VERSIONS.update({
+    **{f"marimo{v}": ("marimo", True, ("edit_file", "host_all")) for v in ("0_15", "0_20")},
+    "bokeh3_0": ("panel", False, ("plain", "two_apps", "https", "num_procs")),
+    "jupyterhub4_1": ("jupyter", False, ("singleuser",)),
+    "streamlit1_30": ("streamlit", False, ("run_file", "headless_any", "https")),
+    "panel1_2": ("panel", False, ("plain", "pn_serve")),
+    "notebook7_2": ("jupyter", True, ("plain",)),
+    "bokeh1_4": ("panel", False, ("plain",)),
+    "tensorboard2_10": ("tensorboard", False, ("plain",)),
+    "voila0_5_7": ("voila", False, ("plain",)),
+    "streamlit1_10": ("streamlit", False, ("run_file",)),
+    "gradio4_0": ("gradio", False, ("plain",)),
+    "jupyterlab4_2": ("jupyter", True, ("plain",)),
+    "jupyter_server2_10": ("jupyter", True, ("plain",)),
+})
 # Start modes whose tool prints no URL, so nothing is announced: Python 2.7's SimpleHTTPServer ("Serving HTTP on
 # 0.0.0.0 port PORT ...", BaseHTTPServer.py:609), and ray.init() of Ray 2.9 on Python 3.10, whose urlparse takes the
 # "127.0.0.1" of "127.0.0.1:PORT" for a scheme, so no "http://" is put in front (ray/_private/worker.py:1705-1706).
