@@ -3222,18 +3222,13 @@ NB_ENVS = [
 ]
 ENVS.update({e.name: e for e in NB_ENVS})
 NB_VERSION_TOOLS = [
-    version_tool("marimo0_15", "marimo015", marimo_edit, MARIMO_URL, start="edit_file", setup=MARIMO_NB,
-                 stop_re=r"Thanks for using marimo", asks=True, printed=True, columns=MORE_WIDTHS,
-                 others=[Start("host_all", lambda ctx: [*marimo_edit(ctx), "--host", "0.0.0.0"], marimo_token_expect,
-                               host="0.0.0.0", setup=MARIMO_NB,
-                               notes=f"--host 0.0.0.0: '➜  URL:' then '➜  Network:' with the interface's address; "
-                                     f"{ALL}")]),
-    version_tool("marimo0_20", "marimo020", marimo_edit, MARIMO_URL, start="edit_file", setup=MARIMO_NB,
-                 stop_re=r"Thanks for using marimo", asks=True, printed=True, columns=MORE_WIDTHS,
-                 others=[Start("host_all", lambda ctx: [*marimo_edit(ctx), "--host", "0.0.0.0"], marimo_token_expect,
-                               host="0.0.0.0", setup=MARIMO_NB,
-                               notes=f"--host 0.0.0.0: '➜  URL:' then '➜  Network:' with the interface's address; "
-                                     f"{ALL}")]),
+    *(version_tool(f"marimo{v}", env, marimo_edit, MARIMO_URL, start="edit_file", setup=MARIMO_NB,
+                   stop_re=r"Thanks for using marimo", asks=True, printed=True, columns=MORE_WIDTHS,
+                   others=[Start("host_all", lambda ctx: [*marimo_edit(ctx), "--host", "0.0.0.0"], marimo_token_expect,
+                                 host="0.0.0.0", setup=MARIMO_NB,
+                                 notes=f"--host 0.0.0.0: '➜  URL:' then '➜  Network:' with the interface's address; "
+                                       f"{ALL}")])
+      for v, env in (("0_15", "marimo015"), ("0_20", "marimo020"))),
     version_tool("bokeh3_0", "bokeh30", bokeh_serve("bokeh"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
                  setup=BOKEH_SETUP, stop_re=BOKEH_STOP, columns=MORE_WIDTHS,
                  others=[Start("two_apps",
