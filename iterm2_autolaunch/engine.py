@@ -181,13 +181,7 @@ class Engine:
                 forward = await self._opener.open(target, self._effects.remote_host(host), event.port)
                 origin = f"{event.scheme}://localhost:{forward.local_port}"
             try:
-                result, origin = await self._answer(origin, event.base_path, kind, deadline, about)
-                base_path, path = event.base_path, event.path
-                if not result.ok and kind.page_last and not result.reason.startswith(NO_ANSWER):
-                    moved = await self._unprinted_base(origin, event, kind)
-                    if moved:
-                        base_path, path = moved
-                        result, origin = await self._answer(origin, base_path, kind, deadline, about)
+                result, origin, base_path, path = await self._find(origin, event, kind, deadline, about)
             except BaseException:  # cancelled (the session closed) while probing: the forward goes too
                 if forward is not None:
                     self._track(asyncio.to_thread(forward.close))
@@ -209,16 +203,26 @@ class Engine:
             self._report(f"{about} did not answer", f"nothing opened: {reason}")
         return None
 
-    async def _unprinted_base(self, origin: str, event: Event, kind: Kind) -> tuple[str, str] | None:
-        """The base path and page of a server whose printed page is not where it serves it, when its root
-        says: Dask's dashboard under --dashboard-prefix prints /status and serves /foo/status, and its root
-        answers 301 /foo/status (distributed 2021.12.0, 2023.3.0 and 2026.8.0, checked by hand). Only the
-        path of the redirect is taken, on the same forward, and the page there is probed as any other."""
+    async def _find(
+        self, origin: str, event: Event, kind: Kind, deadline: float, about: str
+    ) -> tuple[ProbeResult, str, str, str]:
+        """Probe the server through ``origin``: the answer, and where it was found (origin, base path, page).
+
+        Where the server printed it, or, for a kind whose printed path ends in its page, where the server's
+        root redirects to when that page is not found there: Dask's dashboard under --dashboard-prefix prints
+        /status, serves /foo/status, and its root answers 301 /foo/status (distributed 2021.12.0, 2023.3.0
+        and 2026.8.0, checked by hand). Only the redirect's path is taken, on the same forward, and the page
+        there is probed as any other."""
+        result, origin = await self._answer(origin, event.base_path, kind, deadline, about)
+        if result.ok or not kind.page_last or result.reason.startswith(NO_ANSWER):
+            return result, origin, event.base_path, event.path
         page = event.path.rsplit("/", 1)[-1]
         moved = (await self._effects.probe(origin + "/", kind)).moved_to
         if not page or not moved.endswith("/" + page) or moved == event.path:
-            return None
-        return moved.removesuffix(page), moved
+            return result, origin, event.base_path, event.path
+        base_path = moved.removesuffix(page)
+        result, origin = await self._answer(origin, base_path, kind, deadline, about)
+        return result, origin, base_path, moved
 
     async def _answer(
         self, origin: str, base_path: str, kind: Kind, deadline: float, title: str

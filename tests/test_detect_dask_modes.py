@@ -7,7 +7,7 @@ prints (utils.format_dashboard_link) and older ones do not: 2023.3.0's lines are
 https dashboard is announced as http and does not answer it; the engine then asks https (engine._answer).
 --dashboard-prefix moves the dashboard under the prefix, and no version prints it: the start lines are the
 plain start's, so the /status page they imply is announced and answers 404 (the manifest's probe_status,
-measured when captured); the engine then reads the prefix from the root's redirect (engine._unprinted_base).
+measured when captured); the engine then reads the prefix from the root's redirect (engine._find).
 These tests pin those facts, and the engine's way round each on the real start lines.
 """
 
