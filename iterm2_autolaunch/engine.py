@@ -17,10 +17,11 @@ from typing import Any
 
 from iterm2_autolaunch.budget import Budget, Once, forward_refusal
 from iterm2_autolaunch.config import Config
-from iterm2_autolaunch.detect import KINDS, Detector, Event, Kind, is_loopback
+from iterm2_autolaunch.detect import KINDS, Detector, Event, is_loopback
 from iterm2_autolaunch.errors import AutolaunchError
 from iterm2_autolaunch.hosts import forward_order
-from iterm2_autolaunch.interfaces import NO_ANSWER, Effects, ProbeResult, ServerView, probe_url
+from iterm2_autolaunch.interfaces import Effects, ServerView, probe_url
+from iterm2_autolaunch.locate import locate
 from iterm2_autolaunch.opener import Opener
 from iterm2_autolaunch.redact import redact
 from iterm2_autolaunch.server import Server, ServerKey
@@ -171,6 +172,12 @@ class Engine:
         deadline = asyncio.get_running_loop().time() + kind.listens_within
         about = f"{prefix} {event.kind} on port {event.port}"
         reason = ""
+
+        def waiting(wait: str) -> None:  # told once, or the silence would look like a failure
+            log.info("%s: %s", about, wait)
+            if self._notes.allow():
+                self._effects.notify(f"{about}: starting", wait)
+
         for host in hosts:
             forward = None
             if target.local:
@@ -181,14 +188,15 @@ class Engine:
                 forward = await self._opener.open(target, self._effects.remote_host(host), event.port)
                 origin = f"{event.scheme}://localhost:{forward.local_port}"
             try:
-                result, origin, base_path, path = await self._find(origin, event, kind, deadline, about)
+                found = await locate(self._effects.probe, origin, event, kind, deadline, waiting, self._ready_poll)
             except BaseException:  # cancelled (the session closed) while probing: the forward goes too
                 if forward is not None:
                     self._track(asyncio.to_thread(forward.close))
                 raise
+            result, origin = found.result, found.origin
             if result.ok:
                 query = f"?{event.query}" if event.query else ""
-                url, url_for_probe = origin + path + query, probe_url(origin, base_path, kind)
+                url, url_for_probe = origin + found.path + query, probe_url(origin, found.base_path, kind)
                 server = Server(session_id, event, target, forward, url, url_for_probe, shows=result.shows)
                 where = f"{target.destination} {host}:{event.port}" if forward else "local"
                 log.info("%s forward up %s -> %s (%s)", prefix, where, origin, result.reason)
@@ -202,60 +210,6 @@ class Engine:
         else:
             self._report(f"{about} did not answer", f"nothing opened: {reason}")
         return None
-
-    async def _find(
-        self, origin: str, event: Event, kind: Kind, deadline: float, about: str
-    ) -> tuple[ProbeResult, str, str, str]:
-        """Probe the server through ``origin``: the answer, and where it was found (origin, base path, page).
-
-        Where the server printed it, or, for a kind whose printed path ends in its page, where the server's
-        root redirects to when that page is not found there: Dask's dashboard under --dashboard-prefix prints
-        /status, serves /foo/status, and its root answers 301 /foo/status (distributed 2021.12.0, 2023.3.0
-        and 2026.8.0, checked by hand). Only the redirect's path is taken, on the same forward, and the page
-        there is probed as any other."""
-        result, origin = await self._answer(origin, event.base_path, kind, deadline, about)
-        if result.ok or not kind.page_last or result.reason.startswith(NO_ANSWER):
-            return result, origin, event.base_path, event.path
-        page = event.path.rsplit("/", 1)[-1]
-        moved = (await self._effects.probe(origin + "/", kind)).moved_to
-        if not page or not moved.endswith("/" + page) or moved == event.path:
-            return result, origin, event.base_path, event.path
-        base_path = moved.removesuffix(page)
-        result, origin = await self._answer(origin, base_path, kind, deadline, about)
-        return result, origin, base_path, moved
-
-    async def _answer(
-        self, origin: str, base_path: str, kind: Kind, deadline: float, title: str
-    ) -> tuple[ProbeResult, str]:
-        """Probe until the server answers or its kind's patience runs out (Kind.listens_within); the answer,
-        and the origin that gave it.
-
-        Per kind, not one long backoff for all: most tools listen before they print their URL, so for them a
-        probe that fails is news to report at once (a wrong host, a server that died). The few that print
-        first (MLflow: its workers import for tens of seconds after uvicorn printed) get a bound of their
-        own, and the user is told once that we wait, or the silence would look like a failure.
-
-        A server printed as http:// that gives no HTTP answer is asked over https too: some print http://
-        while they serve TLS (Bokeh and Panel given a certificate file not named *.pem and no key file, bokeh
-        3.9.2 command/subcommands/serve.py:977; the TLS dashboard of distributed <= 2023.3.0)."""
-        loop = asyncio.get_running_loop()
-        told = False
-        tls_origin = "https://" + origin.removeprefix("http://") if origin.startswith("http://") else ""
-        while True:
-            result = await self._effects.probe(probe_url(origin, base_path, kind), kind)
-            if not result.ok and tls_origin and result.reason.startswith(NO_ANSWER):
-                over_tls = await self._effects.probe(probe_url(tls_origin, base_path, kind), kind)
-                if over_tls.ok:
-                    return over_tls, tls_origin
-            if result.ok or loop.time() >= deadline:
-                return result, origin
-            if not told:
-                told = True
-                wait = f"waiting up to {kind.listens_within:.0f} s for {kind.label} to answer; so far: {result.reason}"
-                log.info("%s: %s", title, wait)
-                if self._notes.allow():
-                    self._effects.notify(f"{title}: starting", wait)
-            await asyncio.sleep(self._ready_poll)
 
     def _already_forwarded(self, target: SshTarget, port: int) -> bool:
         """A listed server already reachable: the same remote port on the same ssh host."""

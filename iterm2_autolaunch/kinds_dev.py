@@ -82,7 +82,7 @@ GUNICORN = Kind(
     # at its first TCP listener (no forward reaches a unix socket), the ones after it are the same server. A
     # TCP listener prints getsockname()'s address, an IP (with an IPv6 zone, "%eth0", for a link-local one).
     # An IPv6 listener says "http://" even under --certfile (sock.py:98 in 23.0.0, :99 in 19.9.0): that server is
-    # announced as http; its probe gets no HTTP answer there and asks https (engine._answer), which answers.
+    # announced as http; its probe gets no HTTP answer there and asks https (locate.answer), which answers.
     # A unix path here holds no blank, "," or ":" (a candidate URL's "://" must be the line's first) and is
     # at most 107 bytes (sun_path); one before the first URL keeps the prefix within candidates.MAX_PREFIX.
     url_lines=(

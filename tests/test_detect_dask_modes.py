@@ -4,10 +4,10 @@ tls_dashboard, dashboard_prefix).
 TLS comms (--tls-cert/--tls-key: the scheduler at tls://) leave the dashboard plain HTTP; it serves HTTPS only
 when distributed.scheduler.dashboard.tls.cert/key are set, which distributed >= 2023.3.2 tells in the link it
 prints (utils.format_dashboard_link) and older ones do not: 2023.3.0's lines are the same either way, so its
-https dashboard is announced as http and does not answer it; the engine then asks https (engine._answer).
+https dashboard is announced as http and does not answer it; the engine then asks https (locate.answer).
 --dashboard-prefix moves the dashboard under the prefix, and no version prints it: the start lines are the
 plain start's, so the /status page they imply is announced and answers 404 (the manifest's probe_status,
-measured when captured); the engine then reads the prefix from the root's redirect (engine._find).
+measured when captured); the engine then reads the prefix from the root's redirect (locate.locate).
 These tests pin those facts, and the engine's way round each on the real start lines.
 """
 

@@ -28,7 +28,7 @@ CORE = {
     "listings", "streams", "candidates", "kinds_services",
     "tunnels.base", "__init__",
 }  # fmt: skip
-ENGINE = {"engine", "server", "opener"}
+ENGINE = {"engine", "server", "opener", "locate"}
 EFFECTS = {
     "resolve", "ports", "probe", "browser", "notify", "known_hosts", "host_key_files", "host_certs", "revoked_keys",
     "control", "control_client", "install", "tunnels",
