@@ -22,11 +22,11 @@ Run: python benchmarks/bench_scan.py [--mb 10] [--repeat 21]
 quiet 2-core VM; with 21, by +-0.01.)
 
 The ratios depend on the interpreter's build as much as on the detector: the baseline is one C loop, the
-detector a regex pass, str.find passes and Python. Measured on one quiet 2-core VM (the same text, each the
-second of two runs), ratio_vs_count_with_line_numbers / ratio_vs_count: pyenv CPython 3.10.13 0.36/0.54,
-3.11.7 0.42/0.59, 3.12.1 0.40/0.56, 3.13.0 0.45/0.67; Debian's packaged CPython 3.11.2 0.14/0.23, where
-str.count('://') ran at 4,129 MB/s against 1,401 in pyenv's 3.11.7 while the detector was faster there too
-(daemon 930 MB/s against 829). So the first line printed names the interpreter.
+detector a regex pass, str.find passes and Python. Measured on one quiet 2-core VM (the same text),
+ratio_vs_count_with_line_numbers / ratio_vs_count: pyenv CPython 3.10.13 0.37/0.55, 3.11.7 0.46/0.71,
+3.12.1 0.43/0.65, 3.13.0 0.44/0.68; Debian's packaged CPython 3.11.2 0.15/0.23, where str.count('://')
+ran at 4,162 MB/s against 1,405 in pyenv's 3.11.7 while the detector was about as fast (daemon 954 MB/s
+against 998). So the first line printed names the interpreter.
 """
 
 from __future__ import annotations

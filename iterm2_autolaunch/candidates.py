@@ -1,13 +1,14 @@
 """The detector's first, fast pass: the lines of a batch where a server's URL may stand. Pure.
 
-One regex with a literal ``://`` prefix finds the few candidate URLs (host and explicit port) in a whole
-batch of lines; only those lines are parsed further (detect.py).
+One regex with a literal ``://`` prefix (in one of two forms, see _FORMS) finds the few candidate URLs
+(host and explicit port) in a whole batch of lines; only those lines are parsed further (detect.py).
 """
 
 from __future__ import annotations
 
 import re
 import sys
+import time
 
 from iterm2_autolaunch.kinds import DASK_SCHEDULER_PREFIX
 from iterm2_autolaunch.listings import JSON_URL_KEY
@@ -37,11 +38,49 @@ _URL_PART = (  # an unbracketed IPv6 host first: "2001:0:..." is no name and por
     r"(?:\?[A-Za-z0-9._~/+=&-]*(?:,(?![ ])[A-Za-z0-9._~/+=&-]*)*)?"
 )
 _ATOMIC_URL_PART = f"(?>{_URL_PART})" if sys.version_info >= (3, 11) else f"(?=(?P<part>{_URL_PART}))(?P=part)"
-_CANDIDATE = re.compile(
-    rf"://{_ATOMIC_URL_PART}(?=[ \t]*(?:$|\(Press|::|\([0-9])|\"|\)[ ]\.\.\.|,[ ](?:https?://|with[ ]SSR)"
-    r"|,(?:https?://|unix:)|'[ ]ray[ ]job[ ])",
-    re.ASCII | re.MULTILINE,
+_ENDING = (
+    r"(?=[ \t]*(?:$|\(Press|::|\([0-9])|\"|\)[ ]\.\.\.|,[ ](?:https?://|with[ ]SSR)"
+    r"|,(?:https?://|unix:)|'[ ]ray[ ]job[ ])"
 )
+# CPython's regex engine walks the text to a pattern's leading literal with a C loop per character width
+# (a str stores 1, 2 or 4 bytes a character, by its widest one), one loop for a one-character literal and
+# another for a longer one; that walk is most of this pass. Some of these loops run two or three times
+# slower than the others, and which ones depends on the build. Over 64k characters of a build log
+# (_faster_form): pyenv's CPython 3.11.7 took 35 us for "://" at 2 bytes and for ":" at 4, 17 us for the
+# rest; 3.13.0 the same and 35 us for "://" at 1 byte too; Debian's 3.11.2, 52 us for "://" at 4 bytes.
+# Terminal text is 2 bytes a character as soon as a batch holds a "━" (pip's progress bar) or a "➜"
+# (Vite's banner). So the pattern comes in two forms that match the same, "://" or ":" and a lookahead for
+# "//" (tests/test_candidates.py), and each width takes the one that walked a sample faster at import.
+_FORMS = tuple(
+    re.compile(rf"{start}{_ATOMIC_URL_PART}{_ENDING}", re.ASCII | re.MULTILINE) for start in ("://", ":(?=//)//")
+)
+_EMPTY_WIDE = sys.getsizeof("\xe9") - 2  # a non-ASCII str's size: this, plus a character per (length + 1)
+
+
+def _width(text: str) -> int:
+    """Bytes per character of ``text`` in CPython's store (1 on an interpreter that does not tell)."""
+    if text.isascii():
+        return 1
+    width = (sys.getsizeof(text) - _EMPTY_WIDE) // (len(text) + 1)
+    return width if width in (1, 2, 4) else 1
+
+
+def _faster_form(wide: str) -> re.Pattern[str]:
+    """The form that walks 64k characters holding no ":" (a build log), padded to ``wide``'s width,
+    faster (best of 5 each)."""
+    sample = "[ 41%] Building CXX object src/parser/CMakeFiles/parser.dir/lexer.cc.o\n" * 900 + wide
+    best = []
+    for form in _FORMS:
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            form.search(sample)
+            times.append(time.perf_counter() - start)
+        best.append(min(times))
+    return _FORMS[best.index(min(best))]
+
+
+_CANDIDATE_BY_WIDTH = {width: _faster_form(wide) for width, wide in ((1, ""), (2, "\u2501"), (4, "\U0001f600"))}
 MAX_PREFIX = 200  # no layout's prefix is longer: text further left of a URL cannot make it a start line
 
 
@@ -54,7 +93,7 @@ def candidate_lines(text: str, prefix: re.Pattern[str]) -> tuple[list[int], list
     """
     starts: list[int] = []
     json_hits: list[int] = []
-    search = _CANDIDATE.search
+    search = _CANDIDATE_BY_WIDTH[_width(text)].search
     line_start = 0  # start of the line holding ``searched_to``
     searched_to = 0
     while (match := search(text, searched_to)) is not None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 
 from iterm2_autolaunch.candidates import candidate_lines
 from iterm2_autolaunch.events import Event, make_event
@@ -82,7 +81,8 @@ class Detector:
         self._running: dict[tuple[str, int, str | None], Event] = {}
         self._stoppable: list[Kind] = []  # the kinds of those with a stop line, latest announced first
         self._cues: frozenset[str] = frozenset()  # the literals their stop lines hold (kept with _running)
-        self._cues_of: dict[tuple[str, ...], frozenset[str]] = {(): self._cues}  # per tuple of kinds watched
+        # Per tuple of the kinds watched: those kinds, and their cues.
+        self._watching: dict[tuple[str, ...], tuple[list[Kind], frozenset[str]]] = {(): ([], self._cues)}
         # Offsets count characters of the whole stream (batches joined by a newline).
         self._batch_start = 0  # stream offset of this batch's first character
         self._now = 0  # stream offset of the line being looked at
@@ -161,6 +161,7 @@ class Detector:
         server = self._running.get((kind, port, token))
         if server is not None:
             self._forget(server)
+            self._running_changed()
 
     def finish(self) -> list[Event]:
         """End of stream: a held announcement goes out as it is."""
@@ -174,27 +175,23 @@ class Detector:
             return []
         count = next((i for i, (start, _) in enumerate(listed) if start >= offset), len(listed))
         taken, listed[:count] = listed[:count], []
-        return [replace(event, line=self._numbers.at(start)) for start, event in taken]
+        return [event.but(line=self._numbers.at(start)) for start, event in taken]
 
     def _running_changed(self) -> None:
         """The kinds whose stop lines are looked for now, and the cues to search: the latest server's, and
         those of the servers before it while their BACKGROUND_WATCH lasts. A cue that holds another cue is
         left out, since every line holding it is found by the other one's search."""
-        latest = next(reversed(self._running.values()), None)
-        self._watch_until = {key: end for key, end in self._watch_until.items() if end > self._now}
-        background = [self._running[key] for key in self._watch_until]
+        if self._expiry <= self._now:  # a background server's watch has ended
+            self._watch_until = {key: end for key, end in self._watch_until.items() if end > self._now}
         self._expiry = min(self._watch_until.values(), default=_NEVER)
-        kinds: dict[str, Kind] = {}
-        for server in [latest, *background] if latest is not None else background:
-            kind = self._kind_of[server.kind]
-            if kind.stop_line is not None:
-                kinds.setdefault(kind.name, kind)
-        self._stoppable = list(kinds.values())
-        names = tuple(kinds)
-        if names not in self._cues_of:  # the same object for the same kinds: CueSearch.watch keeps its state
-            cues = {cue for kind in self._stoppable for cue in kind.stop_cues}
-            self._cues_of[names] = frozenset(c for c in cues if not any(other != c and other in c for other in cues))
-        self._cues = self._cues_of[names]
+        latest = next(reversed(self._running), None)
+        watched = [latest, *self._watch_until] if latest is not None else self._watch_until
+        names = tuple(dict.fromkeys(kind for kind, _, _ in watched if self._kind_of[kind].stop_line is not None))
+        if names not in self._watching:  # the same cues object for the same kinds: CueSearch.watch keeps its state
+            stoppable = [self._kind_of[name] for name in names]
+            cues = {cue for kind in stoppable for cue in kind.stop_cues}
+            self._watching[names] = (stoppable, frozenset(c for c in cues if not any(o != c and o in c for o in cues)))
+        self._stoppable, self._cues = self._watching[names]
 
     def _awaits_next_line(self) -> bool:
         """Whether the next line is looked at whatever it holds: the held URL's twin may be there, or the
@@ -210,7 +207,7 @@ class Detector:
             events.extend(self._announce(announcement, start))
         elif (listing := LISTING_LINE.match(line)) and self._listed_below_header(text, start):
             event = make_event("listing", JUPYTER, listing)
-            events.extend([replace(event, line=self._numbers.at(start))] if event else [])
+            events.extend([event.but(line=self._numbers.at(start))] if event else [])
         elif self._dask is not None and len(line) <= MAX_LINE and (scheduler := DASK_SCHEDULER_LINE.match(line)):
             self._scheduler_host, self._scheduler_lines = scheduler["host"], DASK_SERVICES_WITHIN
         else:
@@ -306,14 +303,15 @@ class Detector:
                 ports = {int(port) for port in _PORT_IN_LINE.findall(line)}
                 server = next((s for s in servers if s.port in ports), servers[0])
                 self._forget(server)
-                return [replace(server, event="shutdown", line=self._numbers.at(start))]
+                self._running_changed()
+                return [server.but(event="shutdown", line=self._numbers.at(start))]
         return []
 
     def _forget(self, server: Event) -> None:
+        """Stop waiting for that server's stop lines (the caller then calls _running_changed)."""
         del self._running[server.key]
         self._watch_until.pop(server.key, None)
         self._seen.discard(server.key)
-        self._running_changed()
 
     # -- one announcement per server ------------------------------------------------------------
 
@@ -329,8 +327,8 @@ class Detector:
             printed = (held.host, event.host)
             hosts = forward_order(printed)
             if is_loopback(event.host):
-                return self._emit(replace(event, alt_hosts=hosts, printed_hosts=printed), self._numbers.at(start))
-            return self._emit(replace(held, alt_hosts=hosts, printed_hosts=printed), self._held_number)
+                return self._emit(event.but(alt_hosts=hosts, printed_hosts=printed), self._numbers.at(start))
+            return self._emit(held.but(alt_hosts=hosts, printed_hosts=printed), self._held_number)
         if event.kind == "jupyter" and not is_loopback(event.host):
             # Jupyter prints "http://<name>:port/..." and then "http://127.0.0.1:port/...": wait one line.
             self._held, self._held_number = event, self._numbers.at(start)
@@ -342,8 +340,7 @@ class Detector:
         return self._emit(held, self._held_number) if held is not None and is_local_looking(held.host) else []
 
     def _emit(self, event: Event, number: int) -> list[Event]:
-        event = replace(
-            event,
+        event = event.but(
             line=number,
             alt_hosts=event.alt_hosts or forward_order([event.host]),
             printed_hosts=event.printed_hosts or (event.host,),

@@ -6,6 +6,7 @@ import functools
 import ipaddress
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from iterm2_autolaunch.hosts import forward_order
 from iterm2_autolaunch.kinds import Kind
@@ -41,6 +42,13 @@ class Event:
         """What makes a server the same server: printed twice -> same key; restarted -> new token."""
         return (self.kind, self.port, self.token)
 
+    def but(self, **changes: Any) -> Event:
+        """A copy with ``changes``: ``dataclasses.replace`` without its checks of each field, which took
+        five times as long (3.5 us against 0.7), and the detector copies every event it reports."""
+        copy = object.__new__(Event)
+        copy.__dict__.update(self.__dict__, **changes)
+        return copy
+
     def to_json(self) -> dict[str, object]:
         """The stable ``scan --json`` form: exactly these keys."""
         return {
@@ -55,7 +63,6 @@ class Event:
             "line": self.line,
             "alt_hosts": list(self.alt_hosts),
         }
-
 
 
 MAX_URL = 2048  # real start URLs are < 200 characters; a 10 kB "URL" is not one
