@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sys
 import time
+from collections.abc import Sequence
 
 from iterm2_autolaunch.kinds import DASK_SCHEDULER_PREFIX
 from iterm2_autolaunch.listings import JSON_URL_KEY
@@ -114,3 +115,16 @@ def candidate_lines(text: str, prefix: re.Pattern[str]) -> tuple[list[int], list
             break
         searched_to = line_start = end + 1
     return starts, json_hits
+
+
+def lines_holding(text: str, cues: Sequence[str]) -> list[int]:
+    """Starts of the lines holding one of ``cues`` (Kind.address_cue: start lines with no "://"), in order,
+    each once; one ``str.find`` pass per cue."""
+    starts: set[int] = set()
+    for cue in cues:
+        at = text.find(cue)
+        while at != -1:
+            starts.add(text.rfind("\n", 0, at) + 1)
+            end = text.find("\n", at)
+            at = -1 if end == -1 else text.find(cue, end)
+    return sorted(starts)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from iterm2_autolaunch.candidates import candidate_lines
+from iterm2_autolaunch.candidates import candidate_lines, lines_holding
 from iterm2_autolaunch.events import Event, make_event
 from iterm2_autolaunch.hosts import LOOPBACK_NAMES, WILDCARDS, forward_order, is_local_looking, is_loopback
 from iterm2_autolaunch.kinds import (
@@ -72,6 +72,7 @@ class Detector:
         marker_prefix = rf"(?:{'|'.join(re.escape(m) for m in markers)})[ \t]+"
         self._marker_line = layout(marker_prefix) if markers else None
         self._prefix = any_prefix([marker_prefix] if markers else [])
+        self._address_cues = tuple(dict.fromkeys(kind.address_cue for kind in self._kinds if kind.address_cue))
         self._numbers = LineNumbers() if number_lines else NoLineNumbers()
         self._parsed_urls: dict[tuple[str, str], Event | None] = {}  # (kind, URL text) -> its event
         self._json = JsonListings()
@@ -109,6 +110,8 @@ class Detector:
         self._numbers.next_batch(text, line_count)
         events: list[Event] = []
         queue, json_hits = candidate_lines(text, self._prefix)
+        if self._address_cues and (addresses := lines_holding(text, self._address_cues)):
+            queue = sorted({*queue, *addresses})
         if self._awaits_next_line():
             queue = sorted({0, *queue})  # the first line: the held URL's twin, or an old Dask dashboard's line?
         stops = CueSearch(text)
@@ -245,6 +248,11 @@ class Detector:
                 # A server already announced is dropped anyway; only a new one needs its banner checked.
                 if event and (event.key in self._seen or not kind.banner or self._banner_before(kind, text, start)):
                     return event
+            for address_line in kind.address_lines:
+                if (match := address_line.match(line)) and (
+                    url := _BARE_URL.match(f"http://{match['host']}:{match['port']}")
+                ):
+                    return make_event("announce", kind, url)
         if self._marker_line is not None:
             match = self._marker_line.match(line)
             if match:

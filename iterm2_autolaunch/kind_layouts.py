@@ -60,6 +60,11 @@ class Kind:
     token_param: str | None = None
     banner: re.Pattern[str] | None = None  # must appear within BANNER_WINDOW lines before the URL
     own_lines: tuple[re.Pattern[str], ...] = ()  # banner and URL on one line: no banner above needed
+    # Start lines that print the address with no scheme, "HOST:PORT" (groups ``host`` and ``port``): the URL is
+    # http://HOST:PORT. No "://" makes them candidates, so the lines holding ``address_cue`` are looked at
+    # too: one more search through all output for each kind that has one (Ray's alone).
+    address_lines: tuple[re.Pattern[str], ...] = ()
+    address_cue: str = ""
     stop_line: re.Pattern[str] | None = None
     # Literals that every stop line of the kind holds (only lines holding one are checked against
     # stop_line, besides candidate lines). While a server of the kind runs, each cue is one more search

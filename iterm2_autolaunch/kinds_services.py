@@ -111,6 +111,18 @@ RAY = Kind(
         layout(r"(?:[ ]{2}){1,8}RAY_(?:API_SERVER_)?ADDRESS='",
                r"'[ \t]ray[ \t]job[ \t]submit[ \t]--working-dir[ \t]\.[ \t]--[ \t]python[ \t]my_script\.py"),
     ),  # fmt: skip
+    # ray.init() puts "http://" in front of the address only where urllib.parse finds no scheme in it (ray 2.9.3
+    # ray/_private/worker.py:1706-1707, 2.0.1 :1501-1502, 2.20.0 :1731-1732, 2.60.0 :2020-2021): CPython 3.9 and
+    # 3.10 read "127.0.0.1" in "127.0.0.1:PORT" as a scheme (3.9.18, 3.10.13; 3.8 and 3.11+ do not, 3.11.7
+    # urllib/parse.py:487 wants a letter first), so under them it logs "... View the dashboard at 127.0.0.1:PORT"
+    # (captured: ray 2.9.3 on 3.10.13, the node's IP with dashboard_host="0.0.0.0").
+    address_lines=(
+        re.compile(r"^(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]+INFO[ \t]worker\.py:[0-9]{1,6}[ \t]--[ \t])?"
+                   r"(?:Started[ \t]a[ \t]local[ \t]Ray[ \t]instance|Connected[ \t]to[ \t]Ray[ \t]cluster)\."
+                   r"[ \t]View[ \t]the[ \t]dashboard[ \t]at[ \t](?P<host>[0-9A-Za-z.:\[\]-]{1,262}):"
+                   r"(?P<port>[0-9]{1,5})[ \t]*$", re.ASCII),
+    ),  # fmt: skip
+    address_cue=". View the dashboard at ",  # 0.27 of a str.count("://") pass on bench_scan's text
     # Ctrl-C prints no stop line (a KeyboardInterrupt traceback, or click's "Aborted!"). SIGTERM to `ray start
     # --block` does: ray 2.60.0 ray/_private/node.py:698-700 logger.info("Node %s received SIGTERM. Draining for
     # up to %s seconds before shutting down local processes.", node id hex, ...) (then :748 "Local node finished

@@ -151,9 +151,9 @@ MORE_VERSIONS.update({
     "jupyter_server2_10": ("jupyter", True, ("plain",)),
 })
 # Start modes whose tool prints no URL, so nothing is announced: Python 2.7's SimpleHTTPServer ("Serving HTTP on
-# 0.0.0.0 port PORT ...", BaseHTTPServer.py:609), and ray.init() of Ray 2.9 on Python 3.10, whose urlparse takes the
-# "127.0.0.1" of "127.0.0.1:PORT" for a scheme, so no "http://" is put in front (ray/_private/worker.py:1705-1706).
-PRINTS_NO_URL = {("http_server_py2_7", "simple"), ("ray2_9", "init"), ("ray2_9", "init_any")}
+# 0.0.0.0 port PORT ...", BaseHTTPServer.py:609). (ray.init() of Ray 2.9 on Python 3.10 prints "HOST:PORT" with
+# no scheme too, ray/_private/worker.py:1706-1707, but that line is read: kinds_services.RAY.address_lines.)
+PRINTS_NO_URL = {("http_server_py2_7", "simple")}
 # Web servers: Werkzeug 2.1 (Flask 2.1.3) prints unlike 2.0 and 2.2+ (no "/" after the port; bound to 0.0.0.0 the
 # loopback URL, then the interface's with "(Press CTRL+C to quit)"); Werkzeug 0.14 (Flask 1.0) and 2.3 (Flask 2.3),
 # uvicorn 0.20 and 0.30 and MLflow 1.30 (under gunicorn 20) print as versions above, in start modes not captured

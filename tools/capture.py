@@ -2949,31 +2949,29 @@ CASES += matrix_cases(HTTP_SERVER_TOOLS)
 
 # The two older Rays (EnvSpecs above): `ray start --head --block` and ray.init() in a script, as ray2_60's row.
 # ray.init() prints the dashboard with "http://" only where urlparse finds no scheme in "HOST:PORT" (ray 2.9.3
-# ray/_private/worker.py:1705-1706, 2.60.0 the same): CPython 3.9 and 3.10 read "127.0.0.1" in "127.0.0.1:PORT"
-# as a scheme (3.9.18, 3.10.13 tried; 3.8 and 3.11+ do not, and every 3.9+ reads a host name so), so Ray 2.9
-# on Python 3.10 logs "... View the dashboard at 127.0.0.1:PORT": no URL, and no line of Ray's with "://" above
-# it to start from; its captures expect no announcement (reading it would take a second pass over all output).
+# ray/_private/worker.py:1706-1707, 2.60.0 :2020-2021): CPython 3.9 and 3.10 read "127.0.0.1" in "127.0.0.1:PORT"
+# as a scheme (3.9.18, 3.10.13 tried; 3.8 and 3.11+ do not, and every 3.9+ reads a host name so), so Ray 2.9 on
+# Python 3.10 logs "... View the dashboard at 127.0.0.1:PORT": no URL. The detector reads that line by its
+# literal (RAY.address_cue); the URL expected is http://HOST:PORT.
 RAY_NO_SCHEME = r"View the dashboard at 127\.0\.0\.1:{port}(?![0-9])"
+RAY_NO_SCHEME_NOTE = "; Python 3.10's urlparse takes the IP for a scheme: 'View the dashboard at IP:PORT', no scheme"
 RAY_TOOLS = [
     version_tool(f"ray{v}", env, ray_start("127.0.0.1"), regex_expect("ray", "http://127.0.0.1:{port}"),
                  start="start_block", extra_env=RAY_ENV, stop_re=RAY_STOP, columns=MORE_WIDTHS,
                  others=[Start("init", lambda ctx: ["python", "app.py", "127.0.0.1"],
-                               no_announcement if v == "2_9" else regex_expect("ray", "http://127.0.0.1:{port}"),
+                               regex_expect("ray", "http://127.0.0.1:{port}"),
                                setup=setup_file("app.py", RAY_SCRIPT), address_re=RAY_NO_SCHEME if v == "2_9" else "",
                                notes="ray.init(include_dashboard=True) in a script" + (
-                                   "; Python 3.10's urlparse takes '127.0.0.1' for a scheme: 'View the dashboard at "
-                                   "127.0.0.1:PORT', no URL; expected: no announcement" if v == "2_9" else "")),
+                                   RAY_NO_SCHEME_NOTE if v == "2_9" else "")),
                          Start("host_any", ray_start("0.0.0.0"),
                                lambda ctx, text: regex_expect("ray", f"http://{host_address()}:{{port}}")(ctx, text),
                                host="0.0.0.0", notes="--dashboard-host 0.0.0.0: Ray prints the node's IP"),
                          Start("init_any", lambda ctx: ["python", "app.py", "0.0.0.0"],
-                               no_announcement if v == "2_9" else
                                lambda ctx, text: regex_expect("ray", f"http://{host_address()}:{{port}}")(ctx, text),
                                host="0.0.0.0", setup=setup_file("app.py", RAY_SCRIPT),
                                address_re=r"View the dashboard at [0-9.]+:{port}(?![0-9])" if v == "2_9" else "",
                                notes="ray.init(dashboard_host='0.0.0.0'): Ray prints the node's IP" + (
-                                   ", with no scheme on Python 3.10 (as init); expected: no announcement"
-                                   if v == "2_9" else ""))])
+                                   RAY_NO_SCHEME_NOTE if v == "2_9" else ""))])
     for v, env in (("1_13", "ray113"), ("2_9", "ray29"))
 ]  # fmt: skip
 VERSION_TOOLS += RAY_TOOLS
