@@ -14,7 +14,7 @@ The last lines are ``ratio_vs_count=<daemon detector MB/s / count MB/s>`` (targe
 ``worst_case_ratio=<hostile MB/s / normal MB/s>`` (target >= 0.5): the whole path from bytes
 (LineAssembler, then the daemon's detector) on hostile input (64 KiB lines of ``http://a:1 ::``, a 2 MB
 bare-CR stream, runs of ``://a:1/``, JSON listing look-alikes, Ctrl-C echoes and lines holding stop cues
-after a live banner, a 64 KiB line of stop cues) against
+after a live banner, a 64 KiB line of stop cues, one of Ray's address cues) against
 the same path on the normal text, in the same run.
 
 Run: python benchmarks/bench_scan.py [--mb 10] [--repeat 21]
@@ -150,6 +150,7 @@ def hostile_bytes(megabytes: float) -> bytes:
         banner + b"^C\n" * 20_000,  # Ctrl-C echoes while a server runs
         banner + b"[I 2026-11-28 03:39:06.001 ServerApp] Not shutting down: Shutdown confirmed? no\n" * 20_000,
         b"Shutdown confirmed Shutting down " * 2000 + b"\n",  # a 64 KiB line of stop cues
+        b"Started a local Ray instance. View the dashboard at 127.0.0.1:1 " * 1000 + b"\n",  # of address cues
         b"x" * 3_000_000 + b"\n",  # one endless line
     ]
     out = bytearray()

@@ -305,6 +305,7 @@ WORST_CASES = [
     pytest.param(b"://a:1/" * 10_000 + b" x\n", id="run-of-failing-candidates"),
     pytest.param(b'    "url": "http://localhost:1/",\n' * 2000, id="jsonlist-lookalikes"),
     pytest.param(b"x" * 200_000 + b"\n", id="endless-line"),
+    pytest.param(b"Started a local Ray instance. View the dashboard at 127.0.0.1:1 " * 1000 + b"\n", id="address-cues"),
 ]
 
 
