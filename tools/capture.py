@@ -2064,6 +2064,10 @@ ENVS.update({e.name: e for e in [
     # now scripts those steps: `tools/install-code-server ROOT/codeserver code-server@4.100.3`, then write
     # "code-server" into ROOT/codeserver/.capture-requirements so that ensure_npm reuses it.
     NpmSpec("codeserver", ("code-server",), ("code-server",)),
+    # Older code-servers whose engines take node 20 (4.0.2-4.2.0 ">=14", 4.90.0-4.100.3 "20"), each made by
+    # `tools/install-code-server ROOT/NAME code-server@X`, then its requirement written into .capture-requirements.
+    NpmSpec("codeserver4_2", ("code-server@4.2.0",), ("code-server",)),
+    NpmSpec("codeserver4_90", ("code-server@4.90.0",), ("code-server",)),
     EnvSpec("ray", ("ray[default]",), ("ray",)),
 ]})  # fmt: skip
 
@@ -2103,9 +2107,12 @@ def ray_start(host: str) -> Callable[[Ctx], list[str]]:
                         "--temp-dir", f"/tmp/ray-{ctx.port}"]  # short: Ray's socket paths must fit 107 bytes
 
 
-def code_server(host: str, *extra: str) -> Callable[[Ctx], list[str]]:
+def code_server(host: str, *extra: str, trust_flag: bool = True) -> Callable[[Ctx], list[str]]:
+    """``trust_flag``: pass --disable-workspace-trust (code-server 4.2.0 has no such option and exits on it,
+    "Unknown option", out/node/cli.js:238)."""
+    trust = ["--disable-workspace-trust"] if trust_flag else []
     return lambda ctx: ["code-server", "--bind-addr", f"{host}:{ctx.port}", "--disable-telemetry",
-                        "--disable-update-check", "--disable-workspace-trust", *extra, str(ctx.work)]
+                        "--disable-update-check", *trust, *extra, str(ctx.work)]
 
 
 def host_address() -> str:
@@ -2798,6 +2805,26 @@ CASES += [
          stop="sigterm", notes="app.py raises at import: the worker cannot boot and the master halts by itself "
          "after printing its URL (the SIGTERM comes after it has exited)")
     for name, env in (("19_9", "gunicorn19"), ("23_0", "gunicorn23"))
+]  # fmt: skip
+
+# code-server across versions (issue 13; read in each package first, see kinds_services.CODE_SERVER): 4.2.0, the
+# newest installable here with @coder/logger 1.1.16 (colour codes around the message too in a terminal) and a
+# blank after the URL, and 4.90.0, the oldest of the 4.9x line whose engines take node 20 (printed as 4.100.3).
+MORE_VERSION_TOOLS += [
+    version_tool(f"code_server{name}", env, code_server("127.0.0.1", trust_flag=trust), CS_URL,
+                 others=[Start("bind_any", code_server("0.0.0.0", "--auth", "none", trust_flag=trust),
+                               regex_expect("code_server", "http://0.0.0.0:{port}/"), host="0.0.0.0",
+                               notes="--bind-addr 0.0.0.0:PORT --auth none: the wildcard address printed as it is"),
+                         Start("https", code_server("127.0.0.1", "--cert", "--cert-host", "127.0.0.1",
+                                                    trust_flag=trust),
+                               regex_expect("code_server", "https://127.0.0.1:{port}/"),
+                               notes="--cert with no file: code-server makes a self-signed certificate"),
+                         *ipv6])
+    for name, env, trust, ipv6 in (
+        ("4_2", "codeserver4_2", False, []),  # its new URL("http://::1:PORT") throws (out/node/app.js:108)
+        ("4_90", "codeserver4_90", True, [
+            Start("ipv6", code_server("[::1]"), regex_expect("code_server", "http://[::1]:{port}/"), host="::1",
+                  notes="--bind-addr [::1]:PORT: the host in brackets (out/node/app.js:124)")]))
 ]  # fmt: skip
 
 
