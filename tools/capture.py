@@ -2066,6 +2066,7 @@ ENVS.update({e.name: e for e in [
     NpmSpec("codeserver", ("code-server",), ("code-server",)),
     # Older code-servers whose engines take node 20 (4.0.2-4.2.0 ">=14", 4.90.0-4.100.3 "20"), each made by
     # `tools/install-code-server ROOT/NAME code-server@X`, then its requirement written into .capture-requirements.
+    NpmSpec("codeserver4_0", ("code-server@4.0.2",), ("code-server",)),
     NpmSpec("codeserver4_2", ("code-server@4.2.0",), ("code-server",)),
     NpmSpec("codeserver4_90", ("code-server@4.90.0",), ("code-server",)),
     EnvSpec("ray", ("ray[default]",), ("ray",)),
@@ -2807,9 +2808,10 @@ CASES += [
     for name, env in (("19_9", "gunicorn19"), ("23_0", "gunicorn23"))
 ]  # fmt: skip
 
-# code-server across versions (issue 13; read in each package first, see kinds_services.CODE_SERVER): 4.2.0, the
-# newest installable here with @coder/logger 1.1.16 (colour codes around the message too in a terminal) and a
-# blank after the URL, and 4.90.0, the oldest of the 4.9x line whose engines take node 20 (printed as 4.100.3).
+# code-server across versions (issue 13; read in each package first, see kinds_services.CODE_SERVER): 4.0.2 and
+# 4.2.0, the oldest and the newest installable here with @coder/logger 1.1.16 (colour codes around the message
+# too in a terminal) and a blank after the URL, and 4.90.0, the oldest of the 4.9x line whose engines take node 20
+# (printed as 4.100.3).
 MORE_VERSION_TOOLS += [
     version_tool(f"code_server{name}", env, code_server("127.0.0.1", trust_flag=trust), CS_URL,
                  others=[Start("bind_any", code_server("0.0.0.0", "--auth", "none", trust_flag=trust),
@@ -2821,6 +2823,7 @@ MORE_VERSION_TOOLS += [
                                notes="--cert with no file: code-server makes a self-signed certificate"),
                          *ipv6])
     for name, env, trust, ipv6 in (
+        ("4_0", "codeserver4_0", False, []),  # no IPv6 start: new URL("http://::1:PORT") throws (app.js:100)
         ("4_2", "codeserver4_2", False, []),  # its new URL("http://::1:PORT") throws (out/node/app.js:108)
         ("4_90", "codeserver4_90", True, [
             Start("ipv6", code_server("[::1]"), regex_expect("code_server", "http://[::1]:{port}/"), host="::1",
