@@ -171,8 +171,7 @@ CODE_SERVER = Kind(
     # code-server 4.100.3 out/node/routes/index.js:163 mounts /healthz before the login check (:93), answering
     # out/node/routes/health.js {"status": "alive"|"expired", "lastHeartbeat": ...}; the same route and JSON in
     # 3.9.3 (index.js:198, health.js:45-46) .. 4.139.1 (index.js:175, health.js:18-19). 3.x under --cert answers
-    # plain HTTP with a redirect to https:// (index.js:145-146) while printing http://: the probe then fails
-    # (a redirect is no answer, and locate.py tries TLS only where http gets no HTTP answer at all).
+    # plain HTTP with a redirect to https:// (index.js:145-146) while printing http://: locate.py then asks https.
     probe_path="healthz",
     probe_expect='"lastHeartbeat"',
     default_action="open",
