@@ -277,7 +277,7 @@ def explain_url(url: str, kind: str, config: Config, target: SshTarget | None,
 
     kind_spec = next(k for k in KINDS if k.name == kind)
     expect = f", body must contain {kind_spec.probe_expect}" if kind_spec.probe_expect else ""
-    also = " (no HTTP answer: https is asked too)" if origin.startswith("http://") else ""
+    also = " (no HTTP answer, or a redirect to https there: https is asked too)" if origin.startswith("http://") else ""
     checks.append(Check(OK, "probe", f"GET {probe_url(origin, event.base_path, kind_spec)} must answer{expect}{also}"))
     browser_url = origin + event.path + (f"?{event.query}" if event.query else "")
     checks.append(Check(OK, "browser", f"{redact(browser_url)}: the daemon {_ACTIONS[action]}"))

@@ -24,6 +24,7 @@ class ProbeResult:
     reason: str  # why not (NO_ANSWER first when nothing answered in HTTP), or what answered; never the token
     shows: str = ""  # the kind whose page a generic server answered with (Kind.serves), else ""
     moved_to: str = ""  # the path a redirect answer points to (its query dropped: it may hold a token), else ""
+    to_https: bool = False  # that redirect goes from http:// to https:// at the same host and port
 
 
 NO_ANSWER = "no answer"  # a probe's reason when no HTTP answer came: refused, reset, timed out, another protocol

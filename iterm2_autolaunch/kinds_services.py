@@ -145,12 +145,33 @@ CODE_SERVER = Kind(
     # code-server 4.100.3 out/node/main.js:143 (src/node/main.ts) logger.info(`${protocol.toUpperCase()} server
     # listening on ${serverAddress.toString()}`) through @coder/logger 3.0.1 out/logger.js:200 "[%s] " with
     # new Date().toISOString(), then the level tag padded to 5 (:95-99): "[...Z] info  HTTP server ...".
+    # The same in 4.10.0 (main.js:130) .. 4.139.1 (:160), whose address is new URL(...) with an IPv6 host in
+    # brackets (4.5.2 out/node/app.js:112, 4.139.1 :141): "http://[::1]:PORT/". Older ones differ:
+    # - 3.9.3 out/node/entry.js:200 and 3.10.2 out/node/main.js:197 "HTTP server listening on " + serverAddress +
+    #   " " + (args.link ? "(randomized by --link)" : ""), serverAddress "http://" + addr.address + ":" + port
+    #   (app.js:170): no "/", an IPv6 host unbracketed ("http://::1:PORT", which URL reads), "HTTP" and
+    #   "http://" even under --cert (TLS then, plain HTTP redirected to https: routes/index.js:145-146);
+    # - 4.0.2 main.js:128 .. 4.9.1 main.js:131 `... ${serverAddress.toString()} ${args.link ? "(randomized by
+    #   --link)" : ""}`: a blank after the URL (the layout's trailing blanks), and that suffix under --link (gone
+    #   in 4.10.0; not matched: candidates.py's _ENDING knows no "(randomized", and --link needs Coder's cloud
+    #   agent, fetched from GitHub by postinstall.sh, so it was never run here);
+    # - @coder/logger 1.1.16 (code-server <= 4.5.2; 3.0.x from 4.8.3) wraps the message too in colour codes when
+    #   stdout is a terminal (out/logger.js:140), "%s%s%s" with "" and "\x1b[0m" (:66-68), where 3.0.1 leaves an
+    #   uncoloured part bare (:105): escapes the line reader drops. Both print "[%s] " + new Date().toISOString()
+    #   (1.1.16 :163, 3.0.1 :200) and the tag "info" padded to 5 and a blank; neither colours a pipe. The start
+    #   line comes from the child process the wrapper starts, which shares the terminal in 3.x (3.9.3
+    #   out/node/wrapper.js:391 stdio "inherit": coloured) and writes into a pipe from 4.0.2 on (4.0.2 :283,
+    #   4.139.1 :319: never coloured; the parent's first line, "Wrote default config file", is).
+    # No stop line: SIGINT/SIGTERM only log "disposing" at debug level (3.9.3 out/node/wrapper.js:167, 4.100.3
+    # :118, 4.139.1 :128), below the default level info.
     url_lines=(
         layout(r"\[[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\][ \t]info[ \t]+"
                r"HTTPS?[ \t]server[ \t]listening[ \t]on[ \t]"),
     ),  # fmt: skip
     # code-server 4.100.3 out/node/routes/index.js:163 mounts /healthz before the login check (:93), answering
-    # out/node/routes/health.js {"status": "alive"|"expired", "lastHeartbeat": ...}.
+    # out/node/routes/health.js {"status": "alive"|"expired", "lastHeartbeat": ...}; the same route and JSON in
+    # 3.9.3 (index.js:198, health.js:45-46) .. 4.139.1 (index.js:175, health.js:18-19). 3.x under --cert answers
+    # plain HTTP with a redirect to https:// (index.js:145-146) while printing http://: locate.py then asks https.
     probe_path="healthz",
     probe_expect='"lastHeartbeat"',
     default_action="open",

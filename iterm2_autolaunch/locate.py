@@ -54,13 +54,15 @@ async def answer(
 
     A server printed as http:// that gives no HTTP answer is asked over https too: some print http://
     while they serve TLS (Bokeh and Panel given a certificate file not named *.pem and no key file, bokeh
-    3.9.2 command/subcommands/serve.py:977; the TLS dashboard of distributed <= 2023.3.0)."""
+    3.9.2 command/subcommands/serve.py:977; the TLS dashboard of distributed <= 2023.3.0). So is one that
+    answers http with a redirect to https:// at the same place: code-server 3.x under --cert prints http://
+    and serves both on one port, plain HTTP redirected (3.10.2 out/node/routes/index.js:145-146)."""
     loop = asyncio.get_running_loop()
     told = False
     tls_origin = "https://" + origin.removeprefix("http://") if origin.startswith("http://") else ""
     while True:
         result = await probe(probe_url(origin, base_path, kind), kind)
-        if not result.ok and tls_origin and result.reason.startswith(NO_ANSWER):
+        if not result.ok and tls_origin and (result.reason.startswith(NO_ANSWER) or result.to_https):
             over_tls = await probe(probe_url(tls_origin, base_path, kind), kind)
             if over_tls.ok:
                 return over_tls, tls_origin

@@ -58,9 +58,11 @@ def probe_once(url: str, kind: Kind, timeout: float) -> ProbeResult:
         return ProbeResult(False, f"{NO_ANSWER} (not HTTP: {type(error).__name__})")
     result = judge(kind, status, headers.get(kind.probe_header[0], "") if kind.probe_header[0] else "", body)
     if 300 <= status < 400 and headers.get("Location"):
-        # Where it points, as a path on this same forward: the engine may probe there, never elsewhere.
-        moved_to = urllib.parse.urlsplit(urllib.parse.urljoin(url, headers["Location"])).path
-        result = dataclasses.replace(result, moved_to=moved_to)
+        # Where it points, as a path on this same forward: the engine may probe there, never elsewhere; and
+        # whether it only asks for TLS at this same place (a server that speaks both on one port).
+        asked, moved = urllib.parse.urlsplit(url), urllib.parse.urlsplit(urllib.parse.urljoin(url, headers["Location"]))
+        to_https = (asked.scheme, moved.scheme) == ("http", "https") and moved.netloc == asked.netloc
+        result = dataclasses.replace(result, moved_to=moved.path, to_https=to_https)
     return result
 
 

@@ -83,6 +83,11 @@ VERSIONS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     **{f"webpack_dev_server{v}": ("webpack", False, ("plain", "host_any", "host_localhost"))
        for v in ("3_11", "4_15", "5_2")},
     "code_server4_100": ("code_server", False, ("plain", "bind_any", "https")),
+    # 4.0.2, 4.2.0: @coder/logger 1.1.16 and a blank after the URL; 4.90.0 also on IPv6 loopback, "http://[::1]:PORT/";
+    # 3.9.3, 3.10.2 (under node 14): no "/" after the port, http:// under --cert too, IPv6 unbracketed "http://::1:PORT"
+    **{f"code_server{v}": ("code_server", False, ("plain", "bind_any", "https", "ipv6")) for v in ("3_9", "3_10")},
+    **{f"code_server{v}": ("code_server", False, ("plain", "bind_any", "https")) for v in ("4_0", "4_2")},
+    "code_server4_90": ("code_server", False, ("plain", "bind_any", "https", "ipv6")),
     "ray2_60": ("ray", False, ("start_block", "init", "host_any", "init_any")),
     **{f"jupyterhub{v}": ("jupyter", False, ("singleuser",)) for v in ("3_1", "6_1")},
 }

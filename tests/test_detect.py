@@ -97,6 +97,7 @@ def test_host_the_server_printed_is_tried_first_then_loopback(name: str, printed
     "mx_dash1_21_ipv6_ctrl_c_tty_100",  # dash 1.21.0 dash.py:1738 (Werkzeug's own line has brackets)
     "mx_marimo0_6_ipv6_ctrl_c_tty_100",  # marimo 0.6.26 _server/api/lifespans.py:177 f"http://{host}:{port}"
     "mx_streamlit0_89_ipv6_ctrl_c_tty_100",  # streamlit 0.89.0 report.py:60 "http://%(host_ip)s:%(port)s"
+    "mx_code_server3_10_ipv6_ctrl_c_tty_100",  # code-server 3.10.2 out/node/app.js:170 "http://" + addr.address
 ])  # fmt: skip
 def test_an_ipv6_host_printed_without_brackets_is_announced_as_a_browser_takes_it(name: str) -> None:
     """--ip=::1 and the like, printed "http://::1:PORT/...": the server is announced on ::1 with the bracketed

