@@ -37,6 +37,7 @@ from iterm2_autolaunch.kinds import (
     layout,
 )
 from iterm2_autolaunch.listings import MAX_OBJECT_LINES, JsonListings
+from iterm2_autolaunch.running import RunningServers
 from iterm2_autolaunch.streams import CueSearch, LineNumbers, NoLineNumbers, last_lines, nth_newline_back
 
 __all__ = ["KINDS", "LOOPBACK_NAMES", "Detector", "Event", "Kind", "is_local_looking", "is_loopback"]
@@ -45,15 +46,7 @@ _event = make_event
 
 MAX_LINE = 64 * 1024  # lines.py caps logical lines here too
 RECENT_LINES = max(BANNER_WINDOW, MAX_OBJECT_LINES)  # kept from one batch for the next one
-MAX_RUNNING = 64  # servers remembered for their stop lines; beyond that the oldest is forgotten
 PARSED_URLS = 1024  # URLs remembered with their parsed event
-# A server announced before the latest one (in the background, or gone without a word) has its stop
-# lines looked for during the next BACKGROUND_WATCH characters of output; the latest one, until it stops.
-# Each watched kind costs a search through the output, so watching every server ever announced would
-# make the scan slower with each one (a long session, a log with many runs). A background server's later
-# stop is left to the daemon's health probe, which closes its forward within seconds (engine.py).
-BACKGROUND_WATCH = 64 * 1024
-_NEVER = 1 << 62
 _PORT_IN_LINE = re.compile(r"(?<![0-9]):([0-9]{1,5})(?![0-9])", re.ASCII)  # a stop line naming its port
 _BARE_URL = re.compile(rf"^{URL}$", re.ASCII | re.VERBOSE)  # a URL put together from an address printed without one
 
@@ -77,18 +70,10 @@ class Detector:
         self._parsed_urls: dict[tuple[str, str], Event | None] = {}  # (kind, URL text) -> its event
         self._json = JsonListings()
         self._recent: list[str] = []  # the last RECENT_LINES lines of the previous batch
-        self._seen: set[tuple[str, int, str | None]] = set()  # servers announced and not yet stopped
-        # Every server announced and not yet stopped, oldest first, each waiting for its stop line.
-        self._running: dict[tuple[str, int, str | None], Event] = {}
-        self._stoppable: list[Kind] = []  # the kinds of those with a stop line, latest announced first
-        self._cues: frozenset[str] = frozenset()  # the literals their stop lines hold (kept with _running)
-        # Per tuple of the kinds watched: those kinds, and their cues.
-        self._watching: dict[tuple[str, ...], tuple[list[Kind], frozenset[str]]] = {(): ([], self._cues)}
+        self._running = RunningServers(self._kind_of)  # announced and not yet stopped, each awaiting its stop line
         # Offsets count characters of the whole stream (batches joined by a newline).
         self._batch_start = 0  # stream offset of this batch's first character
         self._now = 0  # stream offset of the line being looked at
-        self._watch_until: dict[tuple[str, int, str | None], int] = {}  # a background server's last offset
-        self._expiry = _NEVER  # the earliest of those still ahead: the cues change there
         self._held: Event | None = None  # a non-loopback Jupyter URL waiting for its loopback twin
         self._held_number = 0  # and its line number
         self._dask = self._kind_of.get(DASK.name)
@@ -115,7 +100,7 @@ class Detector:
         if self._awaits_next_line():
             queue = sorted({0, *queue})  # the first line: the held URL's twin, or an old Dask dashboard's line?
         stops = CueSearch(text)
-        stops.watch(self._cues)
+        stops.watch(self._running.cues)
         # JSON listings are found first, and go out in stream order among the other events.
         listed: list[tuple[int, Event]] = []
         if json_hits or self._json.pending:
@@ -126,18 +111,18 @@ class Detector:
         base = self._batch_start
         while True:
             next_candidate = queue[k] if k < len(queue) else len(text) + 1
-            expiry = self._expiry - base  # a background server's watch ends here
+            expiry = self._running.expiry - base  # a background server's watch ends here
             cue_line = stops.next_line(before=min(next_candidate, expiry))
             if cue_line is not None:
                 events.extend(self._listed_before(listed, cue_line[0]))
                 self._now = base + cue_line[0]
                 events.extend(self._match_stop(text[cue_line[0] : cue_line[1]], cue_line[0]))
-                stops.watch(self._cues)
+                stops.watch(self._running.cues)
                 continue
             if expiry < next_candidate and expiry <= len(text):
-                self._now = self._expiry
-                self._running_changed()
-                stops.watch(self._cues)
+                self._now = self._running.expiry
+                self._running.refresh(self._now)
+                stops.watch(self._running.cues)
                 continue
             if k == len(queue):
                 break
@@ -149,7 +134,7 @@ class Detector:
             end = len(text) if end == -1 else end
             events.extend(self._examine(text[start:end], text, start))
             stops.skip_to(end + 1)
-            stops.watch(self._cues)
+            stops.watch(self._running.cues)
             if self._awaits_next_line() and end < len(text) and end + 1 not in queue[k : k + 1]:
                 queue.insert(k, end + 1)  # the very next line too (see _awaits_next_line)
         events.extend(self._listed_before(listed, len(text) + 1))
@@ -161,10 +146,9 @@ class Detector:
         """That server is gone without a stop line seen here (the daemon's health probe found it silent, as
         after SIGKILL or a closed terminal): its stop lines are no longer looked for, and its URL printed
         again (a restart with the same token) is announced again."""
-        server = self._running.get((kind, port, token))
+        server = self._running.servers.get((kind, port, token))
         if server is not None:
-            self._forget(server)
-            self._running_changed()
+            self._running.remove(server, self._now)
 
     def finish(self) -> list[Event]:
         """End of stream: a held announcement goes out as it is."""
@@ -179,22 +163,6 @@ class Detector:
         count = next((i for i, (start, _) in enumerate(listed) if start >= offset), len(listed))
         taken, listed[:count] = listed[:count], []
         return [event.but(line=self._numbers.at(start)) for start, event in taken]
-
-    def _running_changed(self) -> None:
-        """The kinds whose stop lines are looked for now, and the cues to search: the latest server's, and
-        those of the servers before it while their BACKGROUND_WATCH lasts. A cue that holds another cue is
-        left out, since every line holding it is found by the other one's search."""
-        if self._expiry <= self._now:  # a background server's watch has ended
-            self._watch_until = {key: end for key, end in self._watch_until.items() if end > self._now}
-        self._expiry = min(self._watch_until.values(), default=_NEVER)
-        latest = next(reversed(self._running), None)
-        watched = [latest, *self._watch_until] if latest is not None else self._watch_until
-        names = tuple(dict.fromkeys(kind for kind, _, _ in watched if self._kind_of[kind].stop_line is not None))
-        if names not in self._watching:  # the same cues object for the same kinds: CueSearch.watch keeps its state
-            stoppable = [self._kind_of[name] for name in names]
-            cues = {cue for kind in stoppable for cue in kind.stop_cues}
-            self._watching[names] = (stoppable, frozenset(c for c in cues if not any(o != c and o in c for o in cues)))
-        self._stoppable, self._cues = self._watching[names]
 
     def _awaits_next_line(self) -> bool:
         """Whether the next line is looked at whatever it holds: the held URL's twin may be there, or the
@@ -246,7 +214,9 @@ class Detector:
                     continue
                 event = self._parsed(kind, match)
                 # A server already announced is dropped anyway; only a new one needs its banner checked.
-                if event and (event.key in self._seen or not kind.banner or self._banner_before(kind, text, start)):
+                if event is None:
+                    continue
+                if event.key in self._running.servers or not kind.banner or self._banner_before(kind, text, start):
                     return event
             for address_line in kind.address_lines:
                 if (match := address_line.match(line)) and (
@@ -305,28 +275,19 @@ class Detector:
         line names, else the latest announced (a stop line rarely names its server; when two of a kind
         run, the newer one is the likelier to be in the foreground, where Ctrl-C reaches it)."""
         line = line[:MAX_LINE].removeprefix("^C")  # the terminal's echo of Ctrl-C often starts the stop line
-        for kind in self._stoppable:
+        for kind in self._running.stoppable:
             if kind.stop_line is not None and kind.stop_line.match(line):
-                servers = [s for s in reversed(self._running.values()) if s.kind == kind.name]
-                ports = {int(port) for port in _PORT_IN_LINE.findall(line)}
-                server = next((s for s in servers if s.port in ports), servers[0])
-                self._forget(server)
-                self._running_changed()
+                server = self._running.latest_of(kind.name, {int(port) for port in _PORT_IN_LINE.findall(line)})
+                self._running.remove(server, self._now)
                 return [server.but(event="shutdown", line=self._numbers.at(start))]
         return []
-
-    def _forget(self, server: Event) -> None:
-        """Stop waiting for that server's stop lines (the caller then calls _running_changed)."""
-        del self._running[server.key]
-        self._watch_until.pop(server.key, None)
-        self._seen.discard(server.key)
 
     # -- one announcement per server ------------------------------------------------------------
 
     def _announce(self, event: Event, start: int) -> list[Event]:
-        if event.key in self._seen:
+        if event.key in self._running.servers:
             return []
-        if self._kind_of[event.kind].generic and any(s.port == event.port for s in self._running.values()):
+        if self._kind_of[event.kind].generic and any(s.port == event.port for s in self._running.servers.values()):
             return []  # Dash's Flask, an app's uvicorn: the same server, already announced as what it is
         held = self._held
         if held is not None and held.key == event.key:
@@ -353,15 +314,5 @@ class Detector:
             alt_hosts=event.alt_hosts or forward_order([event.host]),
             printed_hosts=event.printed_hosts or (event.host,),
         )
-        # One server per port: an older one of this kind on this port has gone without a stop line we saw.
-        for old in [s for s in self._running.values() if s.kind == event.kind and s.port == event.port]:
-            self._forget(old)
-        if len(self._running) >= MAX_RUNNING:
-            self._forget(next(iter(self._running.values())))
-        self._seen.add(event.key)
-        if self._running:  # the latest server so far goes to the background
-            self._watch_until[next(reversed(self._running))] = self._now + BACKGROUND_WATCH
-        self._running[event.key] = event
-        self._watch_until.pop(event.key, None)
-        self._running_changed()
+        self._running.add(event, self._now)
         return [event]

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from iterm2_autolaunch.detect import BACKGROUND_WATCH, Detector, Event
+from iterm2_autolaunch.detect import Detector, Event
 from iterm2_autolaunch.lines import bytes_to_lines
+from iterm2_autolaunch.running import BACKGROUND_WATCH
 from iterm2_autolaunch.streams import LOOKAHEAD, CueSearch
 
 CAPTURES = Path(__file__).parent / "data" / "captures"
