@@ -38,14 +38,20 @@ JUPYTER_STOP = re.compile(
     # notebook 4.4.1 notebookapp.py:1154 logs "Shutting down kernels" with no count (its only line after
     # SIGTERM besides "received signal"; captured on Python 3.6), so does 5.0.0 :1308; 5.2.2 :1381 and 5.4.1
     # :1521 have the count.
+    # A stop signal (SIGTERM, or a second Ctrl-C before the question is answered) is logged first, at CRITICAL:
+    # jupyter_server 2.21.1 serverapp.py:2534 log.critical("received signal %s, stopping", sig), 1.0.11 :1446;
+    # notebook 6.5.7 notebookapp.py:1992, 5.0.0 :1222. It is the only stop line a server at --log-level WARN
+    # prints, and notebook 5.0 may exit before its cleanup (capture notebook5_0_ip_any.raw ends there).
     # Ctrl-C's question is written with no newline (notebook 5.0.0 notebookapp.py:1203 and 4.4.1 :1068
     # sys.stdout.write("Shutdown this notebook server (y/[n])? "), 6.4.12 :1949 with _("...(%s/[%s])? ");
     # jupyter_server 1.13.5 serverapp.py:2042 "Shutdown this Jupyter server", 2.21.1 :2502 "Shut down this
     # Jupyter server"): the answer is echoed by the terminal, not into a pipe, so there the next log line,
-    # "Shutdown confirmed", follows the question on the same line.
-    r"^(?:Shut[ ]?down[ ]this[ ](?:notebook|Jupyter)[ ]server[ ]\([^()\s]{1,16}/\[[^()\s]{1,16}\]\)\?[ \t]*)?"
+    # "Shutdown confirmed", follows the question on the same line; so does "received signal 2, stopping"
+    # after the echo of a second Ctrl-C that skips the question (captured: "...(y/[n])? ^C[C ...] received ...").
+    r"^(?:Shut[ ]?down[ ]this[ ](?:notebook|Jupyter)[ ]server[ ]\([^()\s]{1,16}/\[[^()\s]{1,16}\]\)\?[ \t]*(?:\^C)?)?"
     rf"{JUPYTER_LOG}[ \t]+"
-    r"(?:Shutdown confirmed|Shutting down (?:[0-9]+ )?(?:kernels?|extensions?|terminals?))",
+    r"(?:Shutdown confirmed|Shutting down (?:[0-9]+ )?(?:kernels?|extensions?|terminals?)"
+    r"|received signal [0-9]{1,2}, stopping[ \t]*$)",
     re.ASCII,
 )
 
@@ -94,7 +100,8 @@ JUPYTER = Kind(
     # :2909; notebook 6.5.7 notebookapp.py:2185 cleanup_kernels).
     # "Shutdown confirmed" too (notebook 5.4.1 notebookapp.py:1387, before cleanup_kernels' :1521):
     # notebook 5.0 may exit before cleaning up (capture notebook5_0_token_auto.raw ends there).
-    stop_cues=("Shutting down ", "Shutdown confirmed"),
+    # "received signal" too, for the same reasons (JUPYTER_STOP).
+    stop_cues=("Shutting down ", "Shutdown confirmed", "received signal "),
     probe_path="api",
     probe_expect='"version"',  # GET /api answers {"version": "..."} (jupyter_server handlers/api)
     default_action="open",

@@ -710,8 +710,8 @@ DASH_APP = """\
 PANEL_APP = "import panel as pn\n\npn.panel('hello from panel').servable()\n"
 
 VOILA_STOP = r"\[Voila\] (?:Shutting down|Stopping|Handle signal)"  # not the kernel's own lines
-JUPYTER_STOP = r"Shutdown confirmed|Shutting down \d+ (?:kernel|extension)"
-NB6_STOP = r"Shutdown confirmed|Shutting down \d+ kernel"
+JUPYTER_STOP = r"Shutdown confirmed|Shutting down \d+ (?:kernel|extension)|received signal \d+, stopping"
+NB6_STOP = r"Shutdown confirmed|Shutting down \d+ kernel|received signal \d+, stopping"
 BOKEH_STOP = r"(?:Interrupted|Received signal \S+), shutting down"  # bokeh 3.9.2 server.py:206, :294; 2.4.3 :211, :299
 TENSORBOARD_STOP = r"TensorBoard caught \w+; exiting"  # tensorboard program.py:367 (SIGTERM only)
 
@@ -907,6 +907,14 @@ CASES: list[Case] = [
          lambda ctx, text: jupyter_expect("jupyter", "/lab", host="127.0.0.1",
                                           alt_host=socket.gethostname())(ctx, text),
          host="0.0.0.0", columns=60, stop_re=JUPYTER_STOP, stop="sigterm"),
+    # At --log-level WARN only CRITICAL lines print: the copy-and-paste block, and of the stop lines
+    # "Shutdown confirmed" or "received signal N, stopping" (jupyter_server 2.21.1 serverapp.py:2508, :2534).
+    Case("jupyterlab_log_warn_sigterm", "lab", jlab("--log-level=WARN"), jupyter_expect("jupyter", "/lab"),
+         host="localhost", stop_re=JUPYTER_STOP, stop="sigterm", notes="--log-level=WARN, SIGTERM"),
+    Case("jupyterlab_log_warn_ctrl_c_twice", "lab", jlab("--log-level=WARN"), jupyter_expect("jupyter", "/lab"),
+         host="localhost", stop_re=JUPYTER_STOP, stop="ctrl-c-twice", notes="--log-level=WARN, Ctrl-C twice"),
+    Case("notebook6_4_log_warn_sigterm", "nb64", nb5("--log-level=WARN"), jupyter_expect("jupyter", "/"),
+         host="localhost", stop_re=NB6_STOP, stop="sigterm", notes="--log-level=WARN, SIGTERM"),
     Case("jupyterlab3_token_auto", "lab3", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
          stop_re=JUPYTER_STOP, notes="JupyterLab 3 on Jupyter Server 1.x ('or http://127.0.0.1...')"),
     Case("jupyterlab3_sigterm", "lab3", jlab("--ServerApp.base_url=/user/alice/"),
