@@ -915,6 +915,8 @@ CASES: list[Case] = [
          host="localhost", stop_re=JUPYTER_STOP, stop="ctrl-c-twice", notes="--log-level=WARN, Ctrl-C twice"),
     Case("notebook6_4_log_warn_sigterm", "nb64", nb5("--log-level=WARN"), jupyter_expect("jupyter", "/"),
          host="localhost", stop_re=NB6_STOP, stop="sigterm", notes="--log-level=WARN, SIGTERM"),
+    Case("jupyterlab_debug", "lab", jlab("--debug"), jupyter_expect("jupyter", "/lab"), host="localhost",
+         stop_re=JUPYTER_STOP, notes="--debug: DEBUG lines among the start and stop lines"),
     Case("jupyterlab3_token_auto", "lab3", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
          stop_re=JUPYTER_STOP, notes="JupyterLab 3 on Jupyter Server 1.x ('or http://127.0.0.1...')"),
     Case("jupyterlab3_sigterm", "lab3", jlab("--ServerApp.base_url=/user/alice/"),
