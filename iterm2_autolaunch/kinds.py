@@ -88,9 +88,13 @@ JUPYTER = Kind(
     # notebook 6.5.7 notebookapp.py:719 _log_formatter_cls), which indents every line after the first by
     # exactly four blanks (tornado 6.6.1 tornado/log.py:213 formatted.replace("\n", "\n    ")): a banner
     # indented otherwise is no Jupyter's, such as a diff's context line (" " + the line).
+    # Notebook 4.4-5.5 end that block "Copy/paste this URL into your browser when you connect for the first time,\n
+    # to login with a token:\n    URL" (notebook 5.0.0 notebookapp.py:1403-1408, 4.4.1 :1235, 5.5.0 :1658): under
+    # --ip='*' 4.4-5.4 print their "running at" URL as http://[all ip addresses on your system]:PORT/, so this
+    # block's http://localhost:PORT/ is the only one to read (captures notebook4_4_ip_star ... notebook5_4_ip_star).
     banner=re.compile(
         rf"^{JUPYTER_LOG}[ \t]+\S.*is running at:[ \t]*$"
-        r"|^[ ]{4}(?:Or copy and paste (?:one of these URLs|this URL):[ \t]*$"
+        r"|^[ ]{4}(?:Or copy and paste (?:one of these URLs|this URL):[ \t]*$|to login with a token:[ \t]*$"
         r"|To access the (?:server|notebook|Jupyter Server))",
         re.ASCII,
     ),

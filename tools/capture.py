@@ -1444,7 +1444,7 @@ DASH1_APP = setup_file("app.py", """\
 BOKEH_SETUP = setup_file("app.py", "from bokeh.io import curdoc\nfrom bokeh.models import Div\n\n"
                                    "curdoc().add_root(Div(text='hello from bokeh'))\n")
 PIPE = "stdout and stderr to a pipe; Ctrl-C from the terminal"
-NB4_STOP = r"Shutdown confirmed|Shutting down (?:\d+ )?kernel"
+NB4_STOP = r"Shutdown confirmed|Shutting down (?:\d+ )?kernel|received signal \d+, stopping"
 
 CASES += [
     # Notebook 4.4 / 5.2 / 5.4: "The Jupyter Notebook is running at: URL" on one line
@@ -2897,6 +2897,27 @@ for _tool in MORE_VERSION_TOOLS:
     _tool.starts += [MORE_STARTS[_tool.name]] if _tool.name in MORE_STARTS else []
 VERSION_TOOLS += MORE_VERSION_TOOLS
 CASES += matrix_cases(VERSION_TOOLS)
+
+# --ip='*' (old tutorials' "listen everywhere"): Notebook 4.4-5.4 take it as "" (notebookapp.py _ip_changed /
+# _valid_ip, 4.4.1 :464, 5.0.0 :538) and print "http://[all ip addresses on your system]:PORT/?token=..." in the
+# "running at" line (display_url, 4.4.1 :1004, 5.0.0 :1141), a URL nobody can open: the copy-and-paste block
+# below it ("Copy/paste this URL into your browser when you connect for the first time,\nto login with a token:",
+# 5.0.0 :1405) has the connection_url, http://localhost:PORT/?token=.... 5.5 prints the host name, 6.x
+# "(NAME or 127.0.0.1)", Jupyter Server the host name and 127.0.0.1.
+CASES += [
+    Case(f"{name}_ip_star", env, with_args(argv, "--ip=*"), expect, host="0.0.0.0", stop_re=stop_re,
+         notes="--ip=*: listens on every address")
+    for name, env, argv, expect, stop_re in [
+        ("notebook4_4", "nb44", nb4, printed_jupyter_expect, NB4_STOP),
+        ("notebook5_0", "nb50py36", nb5(), printed_jupyter_expect, NB4_STOP),
+        ("notebook5_2", "nb52", nb5(), printed_jupyter_expect, NB6_STOP),
+        ("notebook5_4", "nb54", nb5(), printed_jupyter_expect, NB6_STOP),
+        ("notebook5_5", "nb55", nb5(), printed_jupyter_expect, NB6_STOP),
+        ("notebook6_4", "nb64", nb5(), printed_jupyter_expect, NB6_STOP),
+        ("jupyter_server1_13", "server1", jserver, printed_jupyter_expect, JUPYTER_STOP),
+        ("jupyterlab", "lab", jlab(), jupyter_expect("jupyter", "/lab"), JUPYTER_STOP),  # prints localhost, 127.0.0.1
+    ]
+]  # fmt: skip
 
 
 # ---- listings of the older versions (issue 13): `list`, `list --json` and (from notebook 5.1 / jupyter_server
