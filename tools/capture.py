@@ -710,6 +710,7 @@ DASH_APP = """\
 PANEL_APP = "import panel as pn\n\npn.panel('hello from panel').servable()\n"
 
 VOILA_STOP = r"\[Voila\] (?:Shutting down|Stopping|Handle signal)"  # not the kernel's own lines
+EVERY_ADDRESS = "[all ip addresses on your system]"  # Notebook 4.4-5.4's host under --ip='*' (display_url)
 JUPYTER_STOP = r"Shutdown confirmed|Shutting down \d+ (?:kernel|extension)|received signal \d+, stopping"
 NB6_STOP = r"Shutdown confirmed|Shutting down \d+ kernel|received signal \d+, stopping"
 BOKEH_STOP = r"(?:Interrupted|Received signal \S+), shutting down"  # bokeh 3.9.2 server.py:206, :294; 2.4.3 :211, :299
@@ -1761,7 +1762,8 @@ def url_ready(ctx: Ctx, address_re: str = "") -> Callable[[str], bool]:
     if address_re:
         pattern = re.compile(address_re.replace("{port}", str(ctx.port)))
     else:
-        pattern = re.compile(rf"https?://(?:[^\s/?#]*|\([^()\n]{{1,200}} or 127\.0\.0\.1\)):{ctx.port}(?![0-9])")
+        pattern = re.compile(rf"https?://(?:[^\s/?#]*|\([^()\n]{{1,200}} or 127\.0\.0\.1\)|{re.escape(EVERY_ADDRESS)})"
+                             rf":{ctx.port}(?![0-9])")
     return lambda text: bool(pattern.search(text))
 
 
@@ -1841,6 +1843,7 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
     text = clean(data)
     twins_folded = re.sub(r"\(\S+ or 127\.0\.0\.1\)", "127.0.0.1", text)  # notebook 5.6/5.7 "(NAME or ...)"
     twins_folded = unbracketed_v6(twins_folded)  # "http://::1:PORT/" expected as a browser takes it
+    twins_folded = twins_folded.replace(EVERY_ADDRESS, "0.0.0.0")  # old Notebooks' wildcard, as the detector reads it
     for e in expect:
         if e["url"] not in twins_folded and not (case.address_re and url_ready(ctx, case.address_re)(text)):
             raise RuntimeError(f"expected URL {e['url']} not in the capture")
@@ -2304,9 +2307,10 @@ def unbracketed_v6(text: str) -> str:
 def printed_jupyter_expect(ctx: Ctx, text: str) -> list[dict[str, Any]]:
     """The URL a person would open from what an older Jupyter printed for its port: the 127.0.0.1 one when it
     printed one (``or http://127.0.0.1:...``, Notebook 5.6/5.7's ``(NAME or 127.0.0.1)``), with the first printed
-    host (NAME) as the other; else the first printed (``0.0.0.0`` as it is in Notebook <= 5.4, the hostname in 5.5)."""
+    host (NAME) as the other; else the first printed (``0.0.0.0`` as it is in Notebook <= 5.4, the hostname in 5.5;
+    their ``[all ip addresses on your system]`` under --ip='*' is 0.0.0.0 too)."""
     twin = re.search(r"\((\S+) or 127\.0\.0\.1\)", text)  # one URL naming both hosts: NAME is the first
-    folded = unbracketed_v6(re.sub(r"\(\S+ or 127\.0\.0\.1\)", "127.0.0.1", text))
+    folded = unbracketed_v6(re.sub(r"\(\S+ or 127\.0\.0\.1\)", "127.0.0.1", text)).replace(EVERY_ADDRESS, "0.0.0.0")
     found = re.findall(rf"(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):{ctx.port}(/[^\s?]*)(?:\?token=(\w+))?",
                        folded)  # fmt: skip
     if not found:
@@ -2900,10 +2904,10 @@ CASES += matrix_cases(VERSION_TOOLS)
 
 # --ip='*' (old tutorials' "listen everywhere"): Notebook 4.4-5.4 take it as "" (notebookapp.py _ip_changed /
 # _valid_ip, 4.4.1 :464, 5.0.0 :538) and print "http://[all ip addresses on your system]:PORT/?token=..." in the
-# "running at" line (display_url, 4.4.1 :1004, 5.0.0 :1141), a URL nobody can open: the copy-and-paste block
-# below it ("Copy/paste this URL into your browser when you connect for the first time,\nto login with a token:",
-# 5.0.0 :1405) has the connection_url, http://localhost:PORT/?token=.... 5.5 prints the host name, 6.x
-# "(NAME or 127.0.0.1)", Jupyter Server the host name and 127.0.0.1.
+# "running at" line (display_url, 4.4.1 :1004, 5.0.0 :1141), read as 0.0.0.0; the copy-and-paste block below it
+# ("Copy/paste this URL into your browser when you connect for the first time,\nto login with a token:", 5.0.0
+# :1405) has the connection_url, http://localhost:PORT/?token=..., and is printed only for a generated token.
+# 5.5 prints the host name, 6.x "(NAME or 127.0.0.1)", Jupyter Server the host name and 127.0.0.1.
 CASES += [
     Case(f"{name}_ip_star", env, with_args(argv, "--ip=*"), expect, host="0.0.0.0", stop_re=stop_re,
          notes="--ip=*: listens on every address")
@@ -2917,6 +2921,10 @@ CASES += [
         ("jupyter_server1_13", "server1", jserver, printed_jupyter_expect, JUPYTER_STOP),
         ("jupyterlab", "lab", jlab(), jupyter_expect("jupyter", "/lab"), JUPYTER_STOP),  # prints localhost, 127.0.0.1
     ]
+] + [
+    Case(f"{name}_ip_star_no_token", env, with_args(argv, "--ip=*", "--NotebookApp.token="), printed_jupyter_expect,
+         host="0.0.0.0", stop_re=stop_re, notes="--ip=* with no token: no copy-and-paste block")
+    for name, env, argv, stop_re in [("notebook4_4", "nb44", nb4, NB4_STOP), ("notebook5_4", "nb54", nb5(), NB6_STOP)]
 ]  # fmt: skip
 
 
