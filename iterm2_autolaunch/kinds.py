@@ -38,6 +38,8 @@ JUPYTER_STOP = re.compile(
     # notebook 4.4.1 notebookapp.py:1154 logs "Shutting down kernels" with no count (its only line after
     # SIGTERM besides "received signal"; captured on Python 3.6), so does 5.0.0 :1308; 5.2.2 :1381 and 5.4.1
     # :1521 have the count.
+    # JupyterLab's File > Shut Down and the Notebook's Quit button POST /api/shutdown, logged first "Shutting down
+    # on /api/shutdown request." (jupyter_server 2.21.1 services/shutdown.py:20, 1.13.5 :12; notebook 6.4.12 :9).
     # A stop signal (SIGTERM, or a second Ctrl-C before the question is answered) is logged first, at CRITICAL:
     # jupyter_server 2.21.1 serverapp.py:2534 log.critical("received signal %s, stopping", sig), 1.0.11 :1446;
     # notebook 6.5.7 notebookapp.py:1992, 5.0.0 :1222. It is the only stop line a server at --log-level WARN
@@ -51,7 +53,7 @@ JUPYTER_STOP = re.compile(
     r"^(?:Shut[ ]?down[ ]this[ ](?:notebook|Jupyter)[ ]server[ ]\([^()\s]{1,16}/\[[^()\s]{1,16}\]\)\?[ \t]*(?:\^C)?)?"
     rf"{JUPYTER_LOG}[ \t]+"
     r"(?:Shutdown confirmed|Shutting down (?:[0-9]+ )?(?:kernels?|extensions?|terminals?)"
-    r"|received signal [0-9]{1,2}, stopping[ \t]*$)",
+    r"|Shutting down on /api/shutdown request\.[ \t]*$|received signal [0-9]{1,2}, stopping[ \t]*$)",
     re.ASCII,
 )
 

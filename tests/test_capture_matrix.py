@@ -249,3 +249,14 @@ def test_an_answered_jupyter_is_seen_stopping_at_its_confirmation_in_a_pipe_too(
     detector = Detector()
     stops = [event.line for event in detector.feed(lines) + detector.finish() if event.event == "shutdown"]
     assert stops == [next(n for n, line in enumerate(lines, 1) if "Shutdown confirmed" in line)]
+
+
+API_SHUTDOWN = [e for e in INDEX if e.get("stop") == "api-shutdown"]
+
+
+@pytest.mark.parametrize("entry", API_SHUTDOWN, ids=lambda e: e["file"])
+def test_a_jupyter_shut_down_from_its_page_is_seen_stopping_at_the_request(entry: dict[str, Any]) -> None:
+    """File > Shut Down / Quit POST /api/shutdown; its log line comes before the cleanup's (JUPYTER_STOP)."""
+    lines = list(bytes_to_lines([(CAPTURES / entry["file"]).read_bytes()]))
+    stops = [event.line for event in Detector().feed(lines) if event.event == "shutdown"]
+    assert stops == [next(n for n, line in enumerate(lines, 1) if "Shutting down on /api/shutdown request." in line)]

@@ -528,7 +528,8 @@ class Case:
     stop_re: str = ""  # the server's own stop lines; "shutdown" in the index is whether it matched
     notes: str = ""
     # how the server is stopped: "ctrl-c" (answering y when asked), "ctrl-c-twice" (the second skips the
-    # question), "sigterm", "sigkill", "close" (the pty: SIGHUP)
+    # question), "sigterm", "sigkill", "close" (the pty: SIGHUP), "api-shutdown" (Jupyter's POST /api/shutdown,
+    # what JupyterLab's File > Shut Down and the Notebook's Quit button send)
     stop: str = "ctrl-c"
     pipe: bool = False  # output to a pipe, not the terminal (mode "pipe" in the index)
     start: str = ""  # the start mode's name in the capture matrix (index "start"); "" outside the matrix
@@ -711,8 +712,9 @@ PANEL_APP = "import panel as pn\n\npn.panel('hello from panel').servable()\n"
 
 VOILA_STOP = r"\[Voila\] (?:Shutting down|Stopping|Handle signal)"  # not the kernel's own lines
 EVERY_ADDRESS = "[all ip addresses on your system]"  # Notebook 4.4-5.4's host under --ip='*' (display_url)
-JUPYTER_STOP = r"Shutdown confirmed|Shutting down \d+ (?:kernel|extension)|received signal \d+, stopping"
-NB6_STOP = r"Shutdown confirmed|Shutting down \d+ kernel|received signal \d+, stopping"
+JUPYTER_STOP = (r"Shutdown confirmed|Shutting down \d+ (?:kernel|extension)|received signal \d+, stopping"
+                r"|Shutting down on /api/shutdown request")
+NB6_STOP = r"Shutdown confirmed|Shutting down \d+ kernel|received signal \d+, stopping|Shutting down on /api/shutdown"
 BOKEH_STOP = r"(?:Interrupted|Received signal \S+), shutting down"  # bokeh 3.9.2 server.py:206, :294; 2.4.3 :211, :299
 TENSORBOARD_STOP = r"TensorBoard caught \w+; exiting"  # tensorboard program.py:367 (SIGTERM only)
 
@@ -916,6 +918,20 @@ CASES: list[Case] = [
          host="localhost", stop_re=JUPYTER_STOP, stop="ctrl-c-twice", notes="--log-level=WARN, Ctrl-C twice"),
     Case("notebook6_4_log_warn_sigterm", "nb64", nb5("--log-level=WARN"), jupyter_expect("jupyter", "/"),
          host="localhost", stop_re=NB6_STOP, stop="sigterm", notes="--log-level=WARN, SIGTERM"),
+    # File > Shut Down (JupyterLab), Quit (Notebook): POST /api/shutdown, logged "Shutting down on /api/shutdown
+    # request." (jupyter_server 2.21.1 services/shutdown.py:20, notebook 6.5.7 services/shutdown.py:17), then the
+    # cleanup's lines as after Ctrl-C.
+    Case("jupyterlab_api_shutdown", "lab", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
+         stop_re=JUPYTER_STOP, stop="api-shutdown", notes="stopped by POST /api/shutdown (File > Shut Down)"),
+    Case("notebook7_api_shutdown", "notebook7",
+         lambda ctx: ["jupyter", "notebook", "--no-browser", f"--port={ctx.port}", "--ServerApp.port_retries=0",
+                      *allow_root()],
+         jupyter_expect("jupyter", "/tree"), host="localhost", stop_re=JUPYTER_STOP, stop="api-shutdown",
+         notes="stopped by POST /api/shutdown (File > Shut Down)"),
+    Case("notebook6_4_api_shutdown", "nb64", nb5(), jupyter_expect("jupyter", "/", alt_host="127.0.0.1"),
+         host="localhost", stop_re=NB6_STOP, stop="api-shutdown", notes="stopped by POST /api/shutdown (Quit)"),
+    Case("jupyterlab3_api_shutdown", "lab3", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
+         stop_re=JUPYTER_STOP, stop="api-shutdown", notes="stopped by POST /api/shutdown (File > Shut Down)"),
     Case("jupyterlab_debug", "lab", jlab("--debug"), jupyter_expect("jupyter", "/lab"), host="localhost",
          stop_re=JUPYTER_STOP, notes="--debug: DEBUG lines among the start and stop lines"),
     Case("jupyterlab3_token_auto", "lab3", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
@@ -1758,6 +1774,17 @@ def probe(url: str) -> int | str:
         return f"error: {exc}"
 
 
+def post_shutdown(url: str) -> None:
+    """POST /api/shutdown at a Jupyter server's root (printed ``url`` at its root) with the URL's token."""
+    parts = urllib.parse.urlsplit(url)
+    token = urllib.parse.parse_qs(parts.query).get("token", [""])[0]
+    request = urllib.request.Request(f"{parts.scheme}://{parts.netloc}/api/shutdown", data=b"", method="POST",
+                                     headers={"Authorization": f"token {token}"})  # fmt: skip
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=20):
+        pass
+
+
 def url_ready(ctx: Ctx, address_re: str = "") -> Callable[[str], bool]:
     if address_re:
         pattern = re.compile(address_re.replace("{port}", str(ctx.port)))
@@ -1834,6 +1861,10 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
             proc.hang_up()
         elif case.stop == "ctrl-c-twice":
             proc.interrupt_twice()
+        elif case.stop == "api-shutdown":
+            post_shutdown(expect[0]["url"])
+            proc.wait_exit(STOP_TIMEOUT)
+            proc.drain()
         else:
             answered = proc.interrupt(answer=True)
     finally:
