@@ -19,7 +19,7 @@ from iterm2_autolaunch.budget import Budget, Once, forward_refusal
 from iterm2_autolaunch.config import Config
 from iterm2_autolaunch.detect import KINDS, Detector, Event, is_loopback
 from iterm2_autolaunch.errors import AutolaunchError
-from iterm2_autolaunch.hosts import forward_order
+from iterm2_autolaunch.hosts import forward_order, site_domain
 from iterm2_autolaunch.interfaces import Effects, ServerView, probe_url
 from iterm2_autolaunch.locate import locate
 from iterm2_autolaunch.opener import Opener
@@ -165,9 +165,11 @@ class Engine:
     async def _reach(self, session_id: str, event: Event, target: SshTarget, prefix: str) -> Server | None:
         """Open a forward (unless local) and probe through it: the printed host first, loopback last."""
         kind = KIND_BY_NAME[event.kind]
-        # The printed host first, loopback last; public names only when the config allows them (hosts.py).
-        allow_any = self._config.forward_public_hosts
-        hosts = list(forward_order(event.printed_hosts, allow_any=allow_any) if event.printed_hosts else [event.host])
+        # The printed host first, loopback last; public names only in the ssh host's domain or when the config
+        # allows them (hosts.py).
+        allow_any, domain = self._config.forward_public_hosts, site_domain(target.hostname, target.destination)
+        printed = event.printed_hosts
+        hosts = list(forward_order(printed, allow_any=allow_any, domain=domain) if printed else [event.host])
         # One deadline for all the hosts tried: a slow starter's patience is not paid once per host.
         deadline = asyncio.get_running_loop().time() + kind.listens_within
         about = f"{prefix} {event.kind} on port {event.port}"

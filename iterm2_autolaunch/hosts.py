@@ -4,8 +4,8 @@ A server on a cluster prints the compute node it runs on (``http://node042:8888/
 loopback twin. The forward goes to the host it printed first and falls back to loopback, not the other way
 round: on a login node another user's server may answer on loopback at the same port. But a printed host
 is screen text, so only hosts that look local to the remote are tried (its own names, private, CGNAT and
-ULA addresses, single-label names, site-internal suffixes); never link-local or a cloud metadata name,
-and anything else only when the config allows it.
+ULA addresses, single-label names, site-internal suffixes, names in the ssh host's own domain); never
+link-local or a cloud metadata name, and anything else only when the config allows it.
 """
 
 from __future__ import annotations
@@ -80,16 +80,34 @@ def forward_allowed(host: str, *, allow_any: bool = False) -> bool:
     return not (address.is_link_local or address in _METADATA_ADDRESSES)
 
 
-def forward_order(printed: Sequence[str], *, allow_any: bool = False) -> tuple[str, ...]:
-    """The hosts to try, in order: every allowed non-loopback host the banner printed, in the order it
-    printed them, then loopback (a wildcard address means loopback; "localhost" means 127.0.0.1, then ::1).
+def site_domain(*names: str) -> str:
+    """The domain of the first of ``names`` (the ssh host's HostName, then the name typed) that is a name of
+    three labels or more: login1.hpc.example.edu -> hpc.example.edu ("" when none is)."""
+    for name in names:
+        name = name.lower().rstrip(".")
+        if name.count(".") >= 2 and not _NUMERIC.fullmatch(name) and ":" not in name:
+            return name.split(".", 1)[1]
+    return ""
+
+
+def in_domain(host: str, domain: str) -> bool:
+    """A name under ``domain`` (site_domain of the ssh host): a compute node's full name, node042.hpc.example.edu,
+    is as local to the remote as its short one, node042."""
+    name = host.lower().rstrip(".")
+    return bool(domain) and name.endswith(f".{domain}") and name not in _METADATA_NAMES
+
+
+def forward_order(printed: Sequence[str], *, allow_any: bool = False, domain: str = "") -> tuple[str, ...]:
+    """The hosts to try, in order: every allowed non-loopback host the banner printed (allowed: local-looking,
+    under ``domain``, or anything but link-local and metadata with ``allow_any``), in the order it printed
+    them, then loopback (a wildcard address means loopback; "localhost" means 127.0.0.1, then ::1).
     Duplicates are dropped."""
     order: list[str] = []
     loopback = None
     for host in printed:
         if is_loopback(host) or host in WILDCARDS:
             loopback = loopback or (host if is_loopback(host) else LOOPBACK)
-        elif forward_allowed(host, allow_any=allow_any) and host not in order:
+        elif (forward_allowed(host, allow_any=allow_any) or in_domain(host, domain)) and host not in order:
             order.append(host)
     if loopback is not None and loopback.lower() in _DUAL_STACK_NAMES:
         return (*order, loopback, "::1")

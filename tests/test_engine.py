@@ -587,6 +587,29 @@ def test_public_printed_name_is_a_target_only_when_the_config_allows_it(allow: b
     run(scenario, config=Config(forward_public_hosts=allow))
 
 
+@pytest.mark.parametrize(("hostname", "tried"), [
+    ("login1.hpc.example.edu", ["node042.hpc.example.edu"]),  # the ssh host's own domain: it answers there
+    ("login1.other.example.edu", ["127.0.0.1"]),  # elsewhere: loopback alone, where nothing answers
+    ("10.0.0.7", ["127.0.0.1"]),
+])  # fmt: skip
+def test_a_compute_nodes_full_name_in_the_ssh_hosts_domain_is_tried_first(hostname: str, tried: list[str]) -> None:
+    """HPC: Jupyter under --ip=$(hostname -f) listens on the node's address alone and prints its full name, then
+    127.0.0.1 (as it does for --ip=vm, captured in jupyterlab_ip_hostname.raw): the login node's loopback has
+    no such server, or another user's."""
+    node = "node042.hpc.example.edu"
+    lines = [line.replace("jupyter.example.org", node) for line in PUBLIC_NAME_START]
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.target = SshTarget(destination="hpc", hostname=hostname, port=22, user="alice")
+        world.alive = {(node, 8888)}
+        engine.session_lines(SSH, lines)
+        await settle(lambda: bool(world.opened or world.notes))
+        assert [f.spec.remote_host for f in world.forwards] == tried
+        assert bool(world.opened) == (tried == [node])
+
+    run(scenario)
+
+
 def test_metadata_name_is_never_a_target() -> None:
     lines = [PUBLIC_NAME_START[0], PUBLIC_NAME_START[1].replace("jupyter.example.org", "metadata.google.internal"),
              PUBLIC_NAME_START[2]]  # fmt: skip

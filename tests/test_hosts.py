@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iterm2_autolaunch.hosts import forward_allowed, forward_order
+from iterm2_autolaunch.hosts import forward_allowed, forward_order, site_domain
 
 
 @pytest.mark.parametrize("host", [
@@ -37,3 +37,23 @@ def test_order_is_printed_hosts_first_then_loopback() -> None:
     assert forward_order(["169.254.169.254", "127.0.0.1"]) == ("127.0.0.1",)
     assert forward_order(["github.com"]) == ("127.0.0.1",)
     assert forward_order(["github.com"], allow_any=True) == ("github.com", "127.0.0.1")
+
+
+@pytest.mark.parametrize(("names", "domain"), [
+    (("login1.hpc.example.edu", "hpc"), "hpc.example.edu"),  # HostName from ssh -G, then the name typed
+    (("10.0.0.7", "login1.hpc.example.edu"), "hpc.example.edu"),  # HostName an address: the name typed
+    (("10.0.0.7", "wheeler"), ""),  # an alias and an address: no domain
+    (("example.edu", "example.edu"), ""),  # two labels: its parent would be a whole top-level domain
+    (("fd00::2", "2130706433"), ""),
+])  # fmt: skip
+def test_the_ssh_hosts_domain(names: tuple[str, str], domain: str) -> None:
+    assert site_domain(*names) == domain
+
+
+def test_a_name_in_the_ssh_hosts_domain_is_tried_first_without_the_config() -> None:
+    """A compute node's full name (Jupyter under --ip=$(hostname -f)) is as local as its short name."""
+    printed = ["node042.hpc.example.edu", "127.0.0.1"]
+    assert forward_order(printed, domain="hpc.example.edu") == ("node042.hpc.example.edu", "127.0.0.1")
+    assert forward_order(printed) == ("127.0.0.1",)
+    for other in ("node042.example.edu", "hpc.example.edu", "node042.hpc.example.edu.evil.org", "xhpc.example.edu"):
+        assert forward_order([other, "127.0.0.1"], domain="hpc.example.edu") == ("127.0.0.1",)
