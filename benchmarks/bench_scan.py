@@ -17,7 +17,11 @@ bare-CR stream, runs of ``://a:1/``, JSON listing look-alikes, Ctrl-C echoes and
 after a live banner, a 64 KiB line of stop cues, one of Ray's address cues) against
 the same path on the normal text, in the same run.
 
-Run: python benchmarks/bench_scan.py [--mb 10] [--repeat 21]
+With --breakdown it also prints where scan's time goes, in str.count('://') passes: the candidate regex, the
+search for address cues, the stop-cue searches the scan made (replayed), the newline counts (scan with line
+numbers minus without) and the rest, Python.
+
+Run: python benchmarks/bench_scan.py [--mb 10] [--repeat 21] [--breakdown]
 (21 rounds: one takes milliseconds, and with 9 the median ratio moved by +-0.04 from run to run on a
 quiet 2-core VM; with 21, by +-0.01.)
 
@@ -43,6 +47,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from iterm2_autolaunch import streams
+from iterm2_autolaunch.candidates import candidate_lines, lines_holding
 from iterm2_autolaunch.cli import BATCH_LINES
 from iterm2_autolaunch.detect import Detector
 from iterm2_autolaunch.lines import LineAssembler, bytes_to_lines
@@ -169,10 +175,72 @@ def through_assembler(data: bytes) -> None:
     detector.feed(assembler.finish())
 
 
+def median_seconds(contenders: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Each contender's median time; rounds interleave them, so a load change on the machine hits all alike."""
+    seconds: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(repeat):
+        for name, run in contenders.items():
+            start = time.perf_counter()
+            run()
+            seconds[name].append(time.perf_counter() - start)
+    return {name: statistics.median(times) for name, times in seconds.items()}
+
+
+def stop_cue_finds(batches: list[tuple[str, int]]) -> list[tuple[str, str, int, int]]:
+    """The str.find calls of the stop-cue search in a scan of ``batches``: (text, cue, start, end)."""
+    finds: list[tuple[str, str, int, int]] = []
+    first_hit = streams.CueSearch._first_hit
+
+    def recording(search: streams.CueSearch, before: int) -> int:
+        for cue, state in search.watched:  # the same decisions as CueSearch._first_hit, before it runs
+            if state[0] < search.position:
+                start = state[1] if state[0] == -1 and state[1] > search.position else search.position
+                if start < before:
+                    finds.append((search.text, cue, start, max(before, start + streams.LOOKAHEAD) + len(cue)))
+        return first_hit(search, before)
+
+    streams.CueSearch._first_hit = recording  # type: ignore[method-assign, assignment]
+    try:
+        detector = Detector()
+        for batch, count in batches:
+            detector.feed_text(batch, count)
+    finally:
+        streams.CueSearch._first_hit = first_hit  # type: ignore[method-assign]
+    return finds
+
+
+def breakdown(text: str, batches: list[tuple[str, int]], repeat: int) -> None:
+    """Where scan's time goes, in str.count('://') passes over the text."""
+    prefix = Detector()._prefix
+    cues = [kind.address_cue for kind in Detector()._kinds if kind.address_cue]
+    finds = stop_cue_finds(batches)
+
+    def scan(number_lines: bool) -> None:
+        detector = Detector(number_lines=number_lines)
+        for batch, count in batches:
+            detector.feed_text(batch, count)
+
+    median = median_seconds({
+        "count": lambda: text.count("://"),
+        "scan": lambda: scan(True),
+        "scan without line numbers": lambda: scan(False),
+        "candidates": lambda: [candidate_lines(batch, prefix) for batch, _ in batches],
+        "address_cues": lambda: [lines_holding(batch, cues) for batch, _ in batches],
+        "stop_cues": lambda: [batch.find(cue, start, end) for batch, cue, start, end in finds],
+    }, repeat)  # fmt: skip
+    units = {name: value / median["count"] for name, value in median.items()}
+    line_numbers = units["scan"] - units["scan without line numbers"]
+    python = units["scan without line numbers"] - units["candidates"] - units["address_cues"] - units["stop_cues"]
+    print(f"breakdown: candidates={units['candidates']:.2f} address_cues={units['address_cues']:.2f} "
+          f"stop_cues={units['stop_cues']:.2f} line_numbers={line_numbers:.2f} python={python:.2f} "
+          f"(of scan={units['scan']:.2f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=10.0)
     parser.add_argument("--repeat", type=int, default=21)
+    parser.add_argument("--breakdown", action="store_true", help="also print where scan's time goes")
     args = parser.parse_args()
 
     text, inserted, silences = build_text(args.mb)
@@ -213,14 +281,7 @@ def main() -> None:
         "detector, daemon (no line numbers)": daemon,
         "detector, scan (with line numbers)": scan,
     }
-    # Rounds interleave the contenders, so a load change on the machine hits all of them alike.
-    seconds: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(args.repeat):
-        for name, run in contenders.items():
-            start = time.perf_counter()
-            run()
-            seconds[name].append(time.perf_counter() - start)
-    rate = {name: megabytes / statistics.median(times) for name, times in seconds.items()}
+    rate = {name: megabytes / seconds for name, seconds in median_seconds(contenders, args.repeat).items()}
     for name in contenders:
         print(f"{name:<36} {rate[name]:8.1f} MB/s  (median of {args.repeat})")
     baseline = rate["str.count('://')"]
@@ -239,6 +300,8 @@ def main() -> None:
     for name, value in path_rate.items():
         print(f"bytes -> lines -> detector, {name:<8} {value:8.1f} MB/s  ({len(paths[name][0]) / 1e6:.1f} MB)")
     print(f"worst_case_ratio={path_rate['hostile'] / path_rate['normal']:.2f}")
+    if args.breakdown:
+        breakdown(text, batches, args.repeat)
 
 
 if __name__ == "__main__":
