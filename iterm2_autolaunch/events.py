@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from iterm2_autolaunch.hosts import forward_order
-from iterm2_autolaunch.kind_layouts import EVERY_ADDRESS
+from iterm2_autolaunch.kind_layouts import PRINTED_WILDCARDS
 from iterm2_autolaunch.kinds import Kind
 
 
@@ -84,8 +84,8 @@ def make_event(name: str, kind: Kind, match: re.Match[str]) -> Event | None:
     url = match["url"]
     if match["twin"]:  # "http://(NAME or 127.0.0.1):PORT/...": the loopback URL, NAME tried first
         url = url.replace(f"({match['twin']} or ", "", 1).replace(")", "", 1)
-    if match["host"] == EVERY_ADDRESS:  # old Notebooks' wildcard: as they print --ip=0.0.0.0
-        host, url = "0.0.0.0", url.replace(EVERY_ADDRESS, "0.0.0.0", 1)
+    if match["host"] in PRINTED_WILDCARDS:  # "*", old Notebooks' "[all ip addresses ...]": as --ip=0.0.0.0 prints
+        host, url = "0.0.0.0", url.replace(f"://{match['host']}:", "://0.0.0.0:", 1)
     elif ":" in host or match["host"].startswith("["):  # "[1.2.3.4]" is no address either
         try:
             ipaddress.IPv6Address(host)

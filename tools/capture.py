@@ -1874,7 +1874,8 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
     text = clean(data)
     twins_folded = re.sub(r"\(\S+ or 127\.0\.0\.1\)", "127.0.0.1", text)  # notebook 5.6/5.7 "(NAME or ...)"
     twins_folded = unbracketed_v6(twins_folded)  # "http://::1:PORT/" expected as a browser takes it
-    twins_folded = twins_folded.replace(EVERY_ADDRESS, "0.0.0.0")  # old Notebooks' wildcard, as the detector reads it
+    # Wildcards printed as such (old Notebooks' EVERY_ADDRESS, "http://*:PORT"), as the detector reads them.
+    twins_folded = twins_folded.replace(EVERY_ADDRESS, "0.0.0.0").replace("://*:", "://0.0.0.0:")
     for e in expect:
         if e["url"] not in twins_folded and not (case.address_re and url_ready(ctx, case.address_re)(text)):
             raise RuntimeError(f"expected URL {e['url']} not in the capture")
@@ -2958,6 +2959,38 @@ CASES += [
     for name, env, argv, stop_re in [("notebook4_4", "nb44", nb4, NB4_STOP), ("notebook5_4", "nb54", nb5(), NB6_STOP)]
 ]  # fmt: skip
 
+
+# Told to listen on "*", these bind every address and print "http://*:PORT" (kind_layouts.PRINTED_WILDCARDS),
+# expected as 0.0.0.0. (Streamlit 1.x refuses "*": getaddrinfo; Jupyter Server prints localhost and 127.0.0.1.)
+STAR = "listens on '*' (every address) and prints http://*:PORT"
+CASES += [
+    Case("uvicorn_host_star", "uvicorn", lambda ctx: ["uvicorn", "app:app", "--port", str(ctx.port), "--host", "*"],
+         regex_expect("uvicorn", "http://0.0.0.0:{port}"), host="0.0.0.0", setup=UVICORN_APP,
+         stop_re=r"Finished server process", notes=f"--host '*': {STAR}"),
+    Case("flask_host_star", "flask",
+         lambda ctx: ["flask", "--app", "app", "run", "--port", str(ctx.port), "--host", "*"],
+         regex_expect("werkzeug", "http://0.0.0.0:{port}"), host="0.0.0.0", setup=FLASK_APP,
+         notes=f"--host '*': {STAR}"),
+    Case("panel_address_star", "panel",
+         lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address", "*"],
+         regex_expect("panel", "http://0.0.0.0:{port}/app"), host="0.0.0.0", setup=setup_file("app.py", PANEL_APP),
+         stop_re=BOKEH_STOP, notes=f"--address '*': {STAR}"),
+    Case("voila_ip_star", "voila",
+         lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}", "--Voila.ip=*"],
+         regex_expect("voila", "http://0.0.0.0:{port}/"), host="0.0.0.0",
+         setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), stop_re=VOILA_STOP, notes=f"--Voila.ip='*': {STAR}"),
+    Case("tensorboard_host_star", "tensorboard",
+         lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--host", "*"],
+         regex_expect("tensorboard", "http://0.0.0.0:{port}/"), host="0.0.0.0", setup=make_logs,
+         stop_re=TENSORBOARD_STOP, notes=f"--host '*': {STAR}"),
+    Case("dash_host_star", "dash", lambda ctx: ["python", "app.py"], regex_expect("dash", "http://0.0.0.0:{port}/"),
+         host="0.0.0.0", setup=setup_file("app.py", DASH_APP), extra_env={"HOST": "*"},
+         notes=f"HOST='*' (Dash.run's default host): {STAR}"),
+    Case("marimo_host_star", "marimo",
+         lambda ctx: ["marimo", "edit", "nb.py", "--headless", "--port", str(ctx.port), "--host", "*"],
+         regex_expect("marimo", "http://0.0.0.0:{port}?access_token={token}", MARIMO_TOKEN), host="0.0.0.0",
+         setup=MARIMO_NB, stop_re=r"Thanks for using marimo", notes=f"--host '*': {STAR}"),
+]  # fmt: skip
 
 # ---- listings of the older versions (issue 13): `list`, `list --json` and (from notebook 5.1 / jupyter_server
 # 1.0) `list --jsonlist`, each printed by NbserverListApp.start / JupyterServerListApp.start (notebook 4.4.1
