@@ -15,21 +15,22 @@ from dataclasses import dataclass
 # Notebook 4.x-6.x print an IPv6 --ip without brackets, ``http://::1:8888/`` ("%s://%s:%i%s" % (proto, ip,
 # port, base_url): notebook 4.4.1 notebookapp.py:1021, 5.7.16 :1452, 6.4.13 :1891): an unbracketed host
 # with two or more colons is an IPv6 address (make_event checks it), the port the digits after its last ":".
-# Two more ways of printing "every address", both read as 0.0.0.0 (PRINTED_WILDCARDS): Notebook 4.4-5.4 under
+# Three more ways of printing "every address", all read as 0.0.0.0 (PRINTED_WILDCARDS): Notebook 4.4-5.4 under
 # --ip='*' or '' print "[all ip addresses on your system]" (notebook 5.0.0 notebookapp.py:1141, 4.4.1 :1004);
 # uvicorn, Flask, Panel/Bokeh, TensorBoard, Voila, Dash and marimo told to listen on "*" (--host '*' and the
 # like) bind every address and print the host as given, "http://*:PORT/" (uvicorn 0.55.0 config.py:592
-# addr_format "%s://%s:%d", werkzeug 3.1.9 serving.py:850 display_hostname = self.host; captured: *_star.raw).
+# addr_format "%s://%s:%d", werkzeug 3.1.9 serving.py:850 display_hostname = self.host; captured: *_star.raw);
+# uvicorn, Flask, TensorBoard and marimo told "" print nothing there, "http://:PORT/" (captured: *_empty.raw).
 # re.ASCII: no look-alike digits or letters.
 EVERY_ADDRESS = "[all ip addresses on your system]"
-PRINTED_WILDCARDS = frozenset({"*", EVERY_ADDRESS})
+PRINTED_WILDCARDS = frozenset({"*", "", EVERY_ADDRESS})
 URL = r"""
     (?P<url>
       (?P<scheme>https?)://
       (?:\((?P<twin>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)[ ]or[ ](?=127\.0\.0\.1\)))?
       (?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])? | \[[0-9A-Fa-f:.]{2,45}\]
                | [0-9A-Fa-f]{0,4}:[0-9A-Fa-f.]{0,4}:[0-9A-Fa-f:.]{0,37}
-               | \[all[ ]ip[ ]addresses[ ]on[ ]your[ ]system\] | \*)
+               | \[all[ ]ip[ ]addresses[ ]on[ ]your[ ]system\] | \* | (?=:[0-9]))
       (?(twin)\))
       :(?P<port>[0-9]{1,5})
       (?P<path>/[A-Za-z0-9._~%/+,=-]*)?

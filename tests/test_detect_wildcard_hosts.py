@@ -1,8 +1,9 @@
-"""Servers told to listen on "*", on the real captures: uvicorn, Flask, Panel, Voila, TensorBoard, Dash and
+"""Servers told to listen on "*" or "", on the real captures: uvicorn, Flask, Panel, Voila, TensorBoard, Dash and
 marimo bind every address and print the host as given, "http://*:PORT/" (uvicorn 0.55.0 config.py:592
-"%s://%s:%d", werkzeug 3.1.9 serving.py:850 display_hostname = self.host). It is read as 0.0.0.0, as they
-print --host 0.0.0.0, so the forward goes to loopback (kind_layouts.PRINTED_WILDCARDS). The near misses are the
-real lines with one thing changed.
+"%s://%s:%d", werkzeug 3.1.9 serving.py:850 display_hostname = self.host); uvicorn, Flask, TensorBoard and
+marimo print "" as nothing, "http://:PORT/". Both are read as 0.0.0.0, as they print --host 0.0.0.0, so the
+forward goes to loopback (kind_layouts.PRINTED_WILDCARDS). The near misses are the real lines with one thing
+changed.
 """
 
 from __future__ import annotations
@@ -18,23 +19,26 @@ from tests.test_detect_old_dask import announced, lines_of
 CAPTURES = Path(__file__).parent / "data" / "captures"
 INDEX: dict[str, dict[str, Any]] = {e["file"]: e for e in json.loads((CAPTURES / "index.json").read_text())}
 STAR = [name for name in INDEX if name.endswith("_star.raw") and not name.startswith(("notebook", "jupyter"))]
+EMPTY = [name for name in INDEX if name.endswith("_host_empty.raw")]
 
 
-def test_every_tool_that_prints_a_star_is_captured() -> None:
-    tools = {INDEX[name]["tool"] for name in STAR}
-    assert tools >= {"uvicorn", "flask", "panel", "voila", "tensorboard", "dash", "marimo"}
+def test_every_tool_that_prints_a_wildcard_is_captured() -> None:
+    assert {INDEX[name]["tool"] for name in STAR} >= {"uvicorn", "flask", "panel", "voila", "tensorboard", "dash",
+                                                      "marimo"}  # fmt: skip
+    assert {INDEX[name]["tool"] for name in EMPTY} >= {"uvicorn", "flask", "tensorboard", "marimo"}
 
 
-@pytest.mark.parametrize("name", STAR)
+@pytest.mark.parametrize("name", STAR + EMPTY)
 @pytest.mark.parametrize("batch", [1, 1000])
-def test_a_star_host_is_announced_as_0_0_0_0(name: str, batch: int) -> None:
+def test_a_wildcard_host_is_announced_as_0_0_0_0(name: str, batch: int) -> None:
     lines = lines_of(name)
     events = announced(lines, batch)
     expected = INDEX[name]["expect"][0]
     assert [(e.kind, e.url, e.host, e.alt_hosts) for e in events][:1] == [
         (expected["kind"], expected["url"], "0.0.0.0", ("127.0.0.1",))
     ]
-    assert f"://*:{expected['port']}" in lines[events[0].line - 1]
+    printed = "*" if name in STAR else ""
+    assert f"://{printed}:{expected['port']}" in lines[events[0].line - 1]
 
 
 def near_misses() -> list[Any]:
@@ -49,6 +53,8 @@ def near_misses() -> list[Any]:
         pytest.param(changed(line.replace("://*:", "://**:")), id="two-stars"),
         pytest.param(changed(line.replace("://*:", "://*.example.com:")), id="a-star-domain"),
         pytest.param(changed(line.replace("://*:", "://a*:")), id="a-star-in-a-name"),
+        pytest.param(changed(line.replace("://*:", "://:")[: line.index("://*:") + 4]), id="empty-host-no-port"),
+        pytest.param(changed(line.replace("://*:", ":///:")), id="a-slash-for-a-host"),
         pytest.param(changed(f"CORS origins allowed: {line.split('on ', 1)[1]}"), id="another-text"),
     ]
 

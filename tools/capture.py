@@ -1874,8 +1874,9 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
     text = clean(data)
     twins_folded = re.sub(r"\(\S+ or 127\.0\.0\.1\)", "127.0.0.1", text)  # notebook 5.6/5.7 "(NAME or ...)"
     twins_folded = unbracketed_v6(twins_folded)  # "http://::1:PORT/" expected as a browser takes it
-    # Wildcards printed as such (old Notebooks' EVERY_ADDRESS, "http://*:PORT"), as the detector reads them.
-    twins_folded = twins_folded.replace(EVERY_ADDRESS, "0.0.0.0").replace("://*:", "://0.0.0.0:")
+    # Wildcards printed as such (old Notebooks' EVERY_ADDRESS, "http://*:PORT", "http://:PORT"), as the detector
+    # reads them.
+    twins_folded = re.sub(r"://(?:\*)?:(?=[0-9])", "://0.0.0.0:", twins_folded.replace(EVERY_ADDRESS, "0.0.0.0"))
     for e in expect:
         if e["url"] not in twins_folded and not (case.address_re and url_ready(ctx, case.address_re)(text)):
             raise RuntimeError(f"expected URL {e['url']} not in the capture")
@@ -2990,6 +2991,25 @@ CASES += [
          lambda ctx: ["marimo", "edit", "nb.py", "--headless", "--port", str(ctx.port), "--host", "*"],
          regex_expect("marimo", "http://0.0.0.0:{port}?access_token={token}", MARIMO_TOKEN), host="0.0.0.0",
          setup=MARIMO_NB, stop_re=r"Thanks for using marimo", notes=f"--host '*': {STAR}"),
+]  # fmt: skip
+# Told "" (every address to these servers), uvicorn, Flask, TensorBoard and marimo print "http://:PORT".
+EMPTY = "listens on '' (every address) and prints http://:PORT"
+CASES += [
+    Case("uvicorn_host_empty", "uvicorn", lambda ctx: ["uvicorn", "app:app", "--port", str(ctx.port), "--host", ""],
+         regex_expect("uvicorn", "http://0.0.0.0:{port}"), host="0.0.0.0", setup=UVICORN_APP,
+         stop_re=r"Finished server process", notes=f"--host '': {EMPTY}"),
+    Case("flask_host_empty", "flask",
+         lambda ctx: ["flask", "--app", "app", "run", "--port", str(ctx.port), "--host", ""],
+         regex_expect("werkzeug", "http://0.0.0.0:{port}"), host="0.0.0.0", setup=FLASK_APP,
+         notes=f"--host '': {EMPTY}"),
+    Case("tensorboard_host_empty", "tensorboard",
+         lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--host", ""],
+         regex_expect("tensorboard", "http://0.0.0.0:{port}/"), host="0.0.0.0", setup=make_logs,
+         stop_re=TENSORBOARD_STOP, notes=f"--host '': {EMPTY}"),
+    Case("marimo_host_empty", "marimo",
+         lambda ctx: ["marimo", "edit", "nb.py", "--headless", "--port", str(ctx.port), "--host", ""],
+         regex_expect("marimo", "http://0.0.0.0:{port}?access_token={token}", MARIMO_TOKEN), host="0.0.0.0",
+         setup=MARIMO_NB, stop_re=r"Thanks for using marimo", notes=f"--host '': {EMPTY}"),
 ]  # fmt: skip
 
 # ---- listings of the older versions (issue 13): `list`, `list --json` and (from notebook 5.1 / jupyter_server
