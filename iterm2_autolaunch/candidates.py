@@ -32,9 +32,9 @@ from iterm2_autolaunch.listings import JSON_URL_KEY
 _POSSESSIVE = "+" if sys.version_info >= (3, 11) else ""
 _URL_PART = (  # an unbracketed IPv6 host first: "2001:0:..." is no name and port (kind_layouts.URL)
     r"(?:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f.]{0,4}:[0-9A-Fa-f:.]{0,37}"
-    rf"|[A-Za-z0-9][A-Za-z0-9.-]{{0,252}}{_POSSESSIVE}|\[[0-9A-Fa-f:.]{{2,45}}\]"
-    r"|\([A-Za-z0-9][A-Za-z0-9.-]{0,252}[ ]or[ ]127\.0\.0\.1\)"
-    r"|\[all[ ]ip[ ]addresses[ ]on[ ]your[ ]system\]|\*|(?=:[0-9]))"  # kind_layouts.PRINTED_WILDCARDS
+    rf"|[A-Za-z0-9][A-Za-z0-9.-]{{0,252}}{_POSSESSIVE}"
+    r"|\[(?:[0-9A-Fa-f:.]{2,45}|all[ ]ip[ ]addresses[ ]on[ ]your[ ]system)\]"
+    r"|\([A-Za-z0-9][A-Za-z0-9.-]{0,252}[ ]or[ ]127\.0\.0\.1\)|\*?(?=:[0-9]))"  # "*", "": PRINTED_WILDCARDS
     # A "," followed by a space ends the path or query: it may start webpack's ", http://[::1]...".
     r":[0-9]{1,5}(?:/[A-Za-z0-9._~%/+=-]*(?:,(?![ ])[A-Za-z0-9._~%/+=-]*)*)?"
     r"(?:\?[A-Za-z0-9._~/+=&-]*(?:,(?![ ])[A-Za-z0-9._~/+=&-]*)*)?"
