@@ -2961,55 +2961,49 @@ CASES += [
 ]  # fmt: skip
 
 
-# Told to listen on "*", these bind every address and print "http://*:PORT" (kind_layouts.PRINTED_WILDCARDS),
-# expected as 0.0.0.0. (Streamlit 1.x refuses "*": getaddrinfo; Jupyter Server prints localhost and 127.0.0.1.)
-STAR = "listens on '*' (every address) and prints http://*:PORT"
+# Told to listen on "*" (or "" for some), these bind every address and print "http://*:PORT" ("http://:PORT"):
+# kind_layouts.PRINTED_WILDCARDS, expected as 0.0.0.0. (Streamlit 1.x refuses "*": getaddrinfo; Jupyter Server,
+# and Voila and Dash given "", print real names.)
+def listens_everywhere(name: str, env: str, argv: Callable[[str], Callable[[Ctx], list[str]]], expect: Expect,
+                       option: str, hosts: tuple[str, ...] = ("*", ""), **fields: Any) -> list[Case]:  # fmt: skip
+    """``name``_star / ``name``_empty: the tool given each of ``hosts`` by ``argv(host)`` (``option`` names it)."""
+    return [Case(f"{name}_{'star' if host else 'empty'}", env, argv(host), expect, host="0.0.0.0",
+                 notes=f"{option} '{host}': listens on every address and prints http://{host}:PORT", **fields)
+            for host in hosts]  # fmt: skip
+
+
 CASES += [
-    Case("uvicorn_host_star", "uvicorn", lambda ctx: ["uvicorn", "app:app", "--port", str(ctx.port), "--host", "*"],
-         regex_expect("uvicorn", "http://0.0.0.0:{port}"), host="0.0.0.0", setup=UVICORN_APP,
-         stop_re=r"Finished server process", notes=f"--host '*': {STAR}"),
-    Case("flask_host_star", "flask",
-         lambda ctx: ["flask", "--app", "app", "run", "--port", str(ctx.port), "--host", "*"],
-         regex_expect("werkzeug", "http://0.0.0.0:{port}"), host="0.0.0.0", setup=FLASK_APP,
-         notes=f"--host '*': {STAR}"),
-    Case("panel_address_star", "panel",
-         lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address", "*"],
-         regex_expect("panel", "http://0.0.0.0:{port}/app"), host="0.0.0.0", setup=setup_file("app.py", PANEL_APP),
-         stop_re=BOKEH_STOP, notes=f"--address '*': {STAR}"),
-    Case("voila_ip_star", "voila",
-         lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}", "--Voila.ip=*"],
-         regex_expect("voila", "http://0.0.0.0:{port}/"), host="0.0.0.0",
-         setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), stop_re=VOILA_STOP, notes=f"--Voila.ip='*': {STAR}"),
-    Case("tensorboard_host_star", "tensorboard",
-         lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--host", "*"],
-         regex_expect("tensorboard", "http://0.0.0.0:{port}/"), host="0.0.0.0", setup=make_logs,
-         stop_re=TENSORBOARD_STOP, notes=f"--host '*': {STAR}"),
-    Case("dash_host_star", "dash", lambda ctx: ["python", "app.py"], regex_expect("dash", "http://0.0.0.0:{port}/"),
-         host="0.0.0.0", setup=setup_file("app.py", DASH_APP), extra_env={"HOST": "*"},
-         notes=f"HOST='*' (Dash.run's default host): {STAR}"),
-    Case("marimo_host_star", "marimo",
-         lambda ctx: ["marimo", "edit", "nb.py", "--headless", "--port", str(ctx.port), "--host", "*"],
-         regex_expect("marimo", "http://0.0.0.0:{port}?access_token={token}", MARIMO_TOKEN), host="0.0.0.0",
-         setup=MARIMO_NB, stop_re=r"Thanks for using marimo", notes=f"--host '*': {STAR}"),
-]  # fmt: skip
-# Told "" (every address to these servers), uvicorn, Flask, TensorBoard and marimo print "http://:PORT".
-EMPTY = "listens on '' (every address) and prints http://:PORT"
-CASES += [
-    Case("uvicorn_host_empty", "uvicorn", lambda ctx: ["uvicorn", "app:app", "--port", str(ctx.port), "--host", ""],
-         regex_expect("uvicorn", "http://0.0.0.0:{port}"), host="0.0.0.0", setup=UVICORN_APP,
-         stop_re=r"Finished server process", notes=f"--host '': {EMPTY}"),
-    Case("flask_host_empty", "flask",
-         lambda ctx: ["flask", "--app", "app", "run", "--port", str(ctx.port), "--host", ""],
-         regex_expect("werkzeug", "http://0.0.0.0:{port}"), host="0.0.0.0", setup=FLASK_APP,
-         notes=f"--host '': {EMPTY}"),
-    Case("tensorboard_host_empty", "tensorboard",
-         lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--host", ""],
-         regex_expect("tensorboard", "http://0.0.0.0:{port}/"), host="0.0.0.0", setup=make_logs,
-         stop_re=TENSORBOARD_STOP, notes=f"--host '': {EMPTY}"),
-    Case("marimo_host_empty", "marimo",
-         lambda ctx: ["marimo", "edit", "nb.py", "--headless", "--port", str(ctx.port), "--host", ""],
-         regex_expect("marimo", "http://0.0.0.0:{port}?access_token={token}", MARIMO_TOKEN), host="0.0.0.0",
-         setup=MARIMO_NB, stop_re=r"Thanks for using marimo", notes=f"--host '': {EMPTY}"),
+    *listens_everywhere("uvicorn_host", "uvicorn",
+                        lambda host: lambda ctx: ["uvicorn", "app:app", "--port", str(ctx.port), "--host", host],
+                        regex_expect("uvicorn", "http://0.0.0.0:{port}"), "--host", setup=UVICORN_APP,
+                        stop_re=r"Finished server process"),
+    *listens_everywhere("flask_host", "flask",
+                        lambda host: lambda ctx: ["flask", "--app", "app", "run", "--port", str(ctx.port), "--host",
+                                                  host],
+                        regex_expect("werkzeug", "http://0.0.0.0:{port}"), "--host", setup=FLASK_APP),
+    *listens_everywhere("panel_address", "panel",
+                        lambda host: lambda ctx: ["panel", "serve", "app.py", "--port", str(ctx.port), "--address",
+                                                  host],
+                        regex_expect("panel", "http://0.0.0.0:{port}/app"), "--address", hosts=("*",),
+                        setup=setup_file("app.py", PANEL_APP), stop_re=BOKEH_STOP),
+    *listens_everywhere("voila_ip", "voila",
+                        lambda host: lambda ctx: ["voila", "nb.ipynb", "--no-browser", f"--port={ctx.port}",
+                                                  f"--Voila.ip={host}"],
+                        regex_expect("voila", "http://0.0.0.0:{port}/"), "--Voila.ip", hosts=("*",),
+                        setup=lambda ctx: write(ctx.work / "nb.ipynb", NOTEBOOK), stop_re=VOILA_STOP),
+    *listens_everywhere("tensorboard_host", "tensorboard",
+                        lambda host: lambda ctx: ["tensorboard", "--logdir", "logs", f"--port={ctx.port}", "--host",
+                                                  host],
+                        regex_expect("tensorboard", "http://0.0.0.0:{port}/"), "--host", setup=make_logs,
+                        stop_re=TENSORBOARD_STOP),
+    *listens_everywhere("dash_host", "dash", lambda host: lambda ctx: ["python", "app.py"],
+                        regex_expect("dash", "http://0.0.0.0:{port}/"), "HOST (Dash.run's default host)",
+                        hosts=("*",), setup=setup_file("app.py", DASH_APP), extra_env={"HOST": "*"}),
+    *listens_everywhere("marimo_host", "marimo",
+                        lambda host: lambda ctx: ["marimo", "edit", "nb.py", "--headless", "--port", str(ctx.port),
+                                                  "--host", host],
+                        regex_expect("marimo", "http://0.0.0.0:{port}?access_token={token}", MARIMO_TOKEN), "--host",
+                        setup=MARIMO_NB, stop_re=r"Thanks for using marimo"),
 ]  # fmt: skip
 
 # ---- listings of the older versions (issue 13): `list`, `list --json` and (from notebook 5.1 / jupyter_server
