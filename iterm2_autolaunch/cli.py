@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
@@ -17,6 +18,14 @@ BATCH_LINES = 4096
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return run_main(argv)
+    except BrokenPipeError:  # the reader went away (`scan log | head`): stop quietly, as cat does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
+        return 141  # 128 + SIGPIPE, the status a shell shows for cat there
+
+
+def run_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="iterm2-autolaunch",
         description="Open remote Jupyter servers in the local browser through an automatic SSH forward.",

@@ -42,6 +42,19 @@ def test_scan_command_over_every_capture_prints_what_the_capture_tests_check() -
     assert scan_json(*paths) == [event for path in paths for event in scan_in_process(path)]
 
 
+def test_scan_into_a_pipe_closed_early_stops_quietly() -> None:
+    """`scan log | head -1`: the reader goes away after one line; scan ends with 141, as cat would, with no
+    traceback (it printed a BrokenPipeError traceback before)."""
+    paths = [str(CAPTURES / entry["file"]) for entry in INDEX]
+    command = [sys.executable, "-m", "iterm2_autolaunch", "scan", *paths]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as scan:
+        assert scan.stdout is not None and scan.stderr is not None
+        assert scan.stdout.readline().endswith(b"\n")
+        scan.stdout.close()
+        assert scan.wait(timeout=120) == 141
+        assert scan.stderr.read() == b""
+
+
 @pytest.mark.parametrize("entry", INDEX, ids=[entry["file"].removesuffix(".raw") for entry in INDEX])
 def test_capture_gives_one_announcement_per_server(entry: dict[str, Any]) -> None:
     events = scan_in_process(CAPTURES / entry["file"])
