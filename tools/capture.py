@@ -919,7 +919,7 @@ CASES: list[Case] = [
     Case("notebook6_4_log_warn_sigterm", "nb64", nb5("--log-level=WARN"), jupyter_expect("jupyter", "/"),
          host="localhost", stop_re=NB6_STOP, stop="sigterm", notes="--log-level=WARN, SIGTERM"),
     # File > Shut Down (JupyterLab), Quit (Notebook): POST /api/shutdown, logged "Shutting down on /api/shutdown
-    # request." (jupyter_server 2.21.1 services/shutdown.py:20, notebook 6.5.7 services/shutdown.py:17), then the
+    # request." (jupyter_server 2.21.1 services/shutdown.py:20, notebook 6.4.12 services/shutdown.py:9), then the
     # cleanup's lines as after Ctrl-C.
     Case("jupyterlab_api_shutdown", "lab", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
          stop_re=JUPYTER_STOP, stop="api-shutdown", notes="stopped by POST /api/shutdown (File > Shut Down)"),
