@@ -2868,31 +2868,31 @@ CASES += [
 # too in a terminal) and a blank after the URL, and 4.90.0, the oldest of the 4.9x line whose engines take node 20
 # (printed as 4.100.3). And 3.9.3 and 3.10.2 under node 14.21.3: "http://HOST:PORT " with no "/", an IPv6 host
 # unbracketed, and http:// under --cert too, where plain HTTP answers 302 to https:// (kinds_services.CODE_SERVER).
-CS3_URL = regex_expect("code_server", "http://127.0.0.1:{port}")
+def code_server_version(name: str, env: str, trust: bool, root: str, https_url: str, https_notes: str,
+                        ipv6: list[Start]) -> Tool:  # fmt: skip
+    """code-server NAME: its plain start, --bind-addr 0.0.0.0 and --cert (``root`` is what it prints after the
+    port, "" in 3.x, "/" in 4.x; ``https_url`` the URL that then opens), and ``ipv6`` where that start works."""
+    return version_tool(
+        f"code_server{name}", env, code_server("127.0.0.1", trust_flag=trust),
+        regex_expect("code_server", f"http://127.0.0.1:{{port}}{root}"),
+        others=[Start("bind_any", code_server("0.0.0.0", "--auth", "none", trust_flag=trust),
+                      regex_expect("code_server", f"http://0.0.0.0:{{port}}{root}"), host="0.0.0.0",
+                      notes="--bind-addr 0.0.0.0:PORT --auth none: the wildcard address printed as it is"),
+                Start("https", code_server("127.0.0.1", "--cert", "--cert-host", "127.0.0.1", trust_flag=trust),
+                      regex_expect("code_server", https_url), notes=https_notes),
+                *ipv6])  # fmt: skip
+
+
+CS3_HTTPS = ("--cert with no file: a self-signed certificate; printed as http:// still, and plain HTTP answers 302 to "
+             "https:// (out/node/routes/index.js:145-146)")  # fmt: skip
+CS4_HTTPS = "--cert with no file: code-server makes a self-signed certificate"
 MORE_VERSION_TOOLS += [
-    version_tool(f"code_server{name}", env, code_server("127.0.0.1", trust_flag=False), CS3_URL,
-                 others=[Start("bind_any", code_server("0.0.0.0", "--auth", "none", trust_flag=False),
-                               regex_expect("code_server", "http://0.0.0.0:{port}"), host="0.0.0.0",
-                               notes="--bind-addr 0.0.0.0:PORT --auth none: the wildcard address printed as it is"),
-                         Start("https", code_server("127.0.0.1", "--cert", "--cert-host", "127.0.0.1",
-                                                    trust_flag=False), CS3_URL,
-                               notes="--cert with no file: a self-signed certificate; printed as http:// still, and "
-                               "plain HTTP answers 302 to https:// (out/node/routes/index.js:145-146)"),
-                         Start("ipv6", code_server("[::1]", trust_flag=False),
-                               regex_expect("code_server", "http://[::1]:{port}"), host="::1",
-                               notes="--bind-addr [::1]:PORT: printed unbracketed, 'http://::1:PORT' (app.js:170)")])
+    code_server_version(name, env, False, "", "http://127.0.0.1:{port}", CS3_HTTPS, [
+        Start("ipv6", code_server("[::1]", trust_flag=False), regex_expect("code_server", "http://[::1]:{port}"),
+              host="::1", notes="--bind-addr [::1]:PORT: printed unbracketed, 'http://::1:PORT' (app.js:170)")])
     for name, env in (("3_9", "codeserver3_9"), ("3_10", "codeserver3_10"))
-]  # fmt: skip
-MORE_VERSION_TOOLS += [
-    version_tool(f"code_server{name}", env, code_server("127.0.0.1", trust_flag=trust), CS_URL,
-                 others=[Start("bind_any", code_server("0.0.0.0", "--auth", "none", trust_flag=trust),
-                               regex_expect("code_server", "http://0.0.0.0:{port}/"), host="0.0.0.0",
-                               notes="--bind-addr 0.0.0.0:PORT --auth none: the wildcard address printed as it is"),
-                         Start("https", code_server("127.0.0.1", "--cert", "--cert-host", "127.0.0.1",
-                                                    trust_flag=trust),
-                               regex_expect("code_server", "https://127.0.0.1:{port}/"),
-                               notes="--cert with no file: code-server makes a self-signed certificate"),
-                         *ipv6])
+] + [
+    code_server_version(name, env, trust, "/", "https://127.0.0.1:{port}/", CS4_HTTPS, ipv6)
     for name, env, trust, ipv6 in (
         ("4_0", "codeserver4_0", False, []),  # no IPv6 start: new URL("http://::1:PORT") throws (app.js:100)
         ("4_2", "codeserver4_2", False, []),  # its new URL("http://::1:PORT") throws (out/node/app.js:108)
