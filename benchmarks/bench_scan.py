@@ -154,8 +154,8 @@ def hostile_bytes(megabytes: float) -> bytes:
         b"    http://(a or 127.0.0.1):1" * 2000 + b"\n",
         b'    "url": "http://localhost:1/",\n' * 2000,  # JSON listing look-alikes
         banner + b"^C\n" * 20_000,  # Ctrl-C echoes while a server runs
-        banner + b"[I 2026-11-28 03:39:06.001 ServerApp] Not shutting down: Shutdown confirmed? no\n" * 20_000,
-        b"Shutdown confirmed Shutting down " * 2000 + b"\n",  # a 64 KiB line of stop cues
+        banner + b"[I 2026-11-28 03:39:06.001 ServerApp] Shutting down: Shutdown confirmed? no\n" * 20_000,
+        b"] Shutdown confirmed] Shutting down ] received signal " * 1200 + b"\n",  # a 64 KiB line of stop cues
         b"Started a local Ray instance. View the dashboard at 127.0.0.1:1 " * 1000 + b"\n",  # of address cues
         b"x" * 3_000_000 + b"\n",  # one endless line
     ]
@@ -186,9 +186,9 @@ def median_seconds(contenders: dict[str, Callable[[], object]], repeat: int) -> 
     return {name: statistics.median(times) for name, times in seconds.items()}
 
 
-def stop_cue_finds(batches: list[tuple[str, int]]) -> list[tuple[str, str, int, int]]:
+def stop_cue_finds(batches: list[tuple[str, int]]) -> list[tuple[str, streams.Cue, int, int]]:
     """The str.find calls of the stop-cue search in a scan of ``batches``: (text, cue, start, end)."""
-    finds: list[tuple[str, str, int, int]] = []
+    finds: list[tuple[str, streams.Cue, int, int]] = []
     first_hit = streams.CueSearch._first_hit
 
     def recording(search: streams.CueSearch, before: int) -> int:
@@ -196,7 +196,7 @@ def stop_cue_finds(batches: list[tuple[str, int]]) -> list[tuple[str, str, int, 
             if state[0] < search.position:
                 start = state[1] if state[0] == -1 and state[1] > search.position else search.position
                 if start < before:
-                    finds.append((search.text, cue, start, max(before, start + streams.LOOKAHEAD) + len(cue)))
+                    finds.append((search.text, cue, start, max(before, start + streams.LOOKAHEAD) + cue.width))
         return first_hit(search, before)
 
     streams.CueSearch._first_hit = recording  # type: ignore[method-assign, assignment]
@@ -226,7 +226,7 @@ def breakdown(text: str, batches: list[tuple[str, int]], repeat: int) -> None:
         "scan without line numbers": lambda: scan(False),
         "candidates": lambda: [candidate_lines(batch, prefix) for batch, _ in batches],
         "address_cues": lambda: [lines_holding(batch, cues) for batch, _ in batches],
-        "stop_cues": lambda: [batch.find(cue, start, end) for batch, cue, start, end in finds],
+        "stop_cues": lambda: [cue.find(batch, start, end) for batch, cue, start, end in finds],
     }, repeat)  # fmt: skip
     units = {name: value / median["count"] for name, value in median.items()}
     line_numbers = units["scan"] - units["scan without line numbers"]

@@ -14,7 +14,10 @@ from iterm2_autolaunch.lines import LineAssembler
 from iterm2_autolaunch.redact import redact
 
 CHUNK = 64 * 1024
-BATCH_LINES = 4096
+# Lines per detector batch. An event's line number is counted from the nearer end of its batch, so smaller
+# batches count less, and each batch costs a few microseconds: bench_scan's scan took 2.36, 2.31, 2.36 and
+# 2.46 str.count('://') passes with 512, 1024, 2048 and 4096.
+BATCH_LINES = 1024
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -69,7 +69,10 @@ class Detector:
         self._numbers = LineNumbers() if number_lines else NoLineNumbers()
         self._parsed_urls: dict[tuple[str, str], Event | None] = {}  # (kind, URL text) -> its event
         self._json = JsonListings()
-        self._recent: list[str] = []  # the last RECENT_LINES lines of the previous batch
+        # The last RECENT_LINES lines before this batch: those of _recent_lines, then those of _recent_text
+        # (the previous batch, split into lines only when asked: a banner or listing at a batch's top is rare).
+        self._recent_lines: list[str] = []
+        self._recent_text: str | None = None
         self._running = RunningServers(self._kind_of)  # announced and not yet stopped, each awaiting its stop line
         # Offsets count characters of the whole stream (batches joined by a newline).
         self._batch_start = 0  # stream offset of this batch's first character
@@ -104,7 +107,7 @@ class Detector:
         # JSON listings are found first, and go out in stream order among the other events.
         listed: list[tuple[int, Event]] = []
         if json_hits or self._json.pending:
-            for match, start in self._json.scan(text, json_hits, self._recent):
+            for match, start in self._json.scan(text, json_hits, self._recent()):
                 if event := make_event("listing", JUPYTER, match):
                     listed.append((start, event))
         k = 0
@@ -138,7 +141,10 @@ class Detector:
             if self._awaits_next_line() and end < len(text) and end + 1 not in queue[k : k + 1]:
                 queue.insert(k, end + 1)  # the very next line too (see _awaits_next_line)
         events.extend(self._listed_before(listed, len(text) + 1))
-        self._recent = (self._recent + last_lines(text, RECENT_LINES))[-RECENT_LINES:]
+        # A batch of RECENT_LINES lines or more holds all of them; a shorter one (or one of unknown length)
+        # needs the lines before it, taken now, so that no chain of batches waits to be split.
+        self._recent_lines = [] if line_count is not None and line_count >= RECENT_LINES else self._recent()
+        self._recent_text = text
         self._batch_start += len(text) + 1
         return events
 
@@ -163,6 +169,13 @@ class Detector:
         count = next((i for i, (start, _) in enumerate(listed) if start >= offset), len(listed))
         taken, listed[:count] = listed[:count], []
         return [event.but(line=self._numbers.at(start)) for start, event in taken]
+
+    def _recent(self) -> list[str]:
+        """The last RECENT_LINES lines before this batch."""
+        if self._recent_text is not None:
+            self._recent_lines = (self._recent_lines + last_lines(self._recent_text, RECENT_LINES))[-RECENT_LINES:]
+            self._recent_text = None
+        return self._recent_lines
 
     def _awaits_next_line(self) -> bool:
         """Whether the next line is looked at whatever it holds: the held URL's twin may be there, or the
@@ -243,7 +256,7 @@ class Detector:
         """The BANNER_WINDOW lines above the line starting at ``end``, nearest first."""
         before = text[nth_newline_back(text, end, BANNER_WINDOW) : end].split("\n")[:-1]
         if len(before) < BANNER_WINDOW:
-            before = (self._recent + before)[-BANNER_WINDOW:]
+            before = (self._recent() + before)[-BANNER_WINDOW:]
         return before[::-1]
 
     def _banner_before(self, kind: Kind, text: str, end: int) -> bool:

@@ -59,9 +59,10 @@ def any_prefix(extra: Sequence[str] = ()) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{prefix})" for prefix in (*PREFIXES, *extra)), re.ASCII | re.VERBOSE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Kind:
-    """One kind of server, as data."""
+    """One kind of server, as data. Each is one object, so it compares and hashes by identity (running.py
+    keeps a cache keyed by the kinds watched)."""
 
     name: str
     label: str
@@ -76,10 +77,10 @@ class Kind:
     address_cue: str = ""
     stop_line: re.Pattern[str] | None = None
     # Literals that every stop line of the kind holds (only lines holding one are checked against
-    # stop_line, besides candidate lines). While a server of the kind runs, each cue is one more search
-    # through the output: few per kind, shared between kinds where the lines allow, and long (str.find
-    # skips faster with a longer needle: 0.3-0.4 of a str.count('://') pass for 14-26 characters, 0.6
-    # for 8, on bench_scan's text).
+    # stop_line, besides candidate lines). While a server of the kind runs, its cues are searched through
+    # the output, one search per cue or per group of cues sharing their first two characters (streams.Cue):
+    # few per kind, shared between kinds where the lines allow, and long (str.find skips faster with a
+    # longer needle: 0.3-0.4 of a str.count('://') pass for 14-26 characters, 0.6 for 8, on bench_scan's text).
     stop_cues: tuple[str, ...] = ()
     probe_path: str = ""  # relative to the server's base path
     probe_expect: str = ""  # a substring the probe's response body must contain

@@ -51,7 +51,10 @@ JUPYTER_STOP = re.compile(
     # "Shutdown confirmed", follows the question on the same line; so does "received signal 2, stopping"
     # after the echo of a second Ctrl-C that skips the question (captured: "...(y/[n])? ^C[C ...] received ...").
     r"^(?:Shut[ ]?down[ ]this[ ](?:notebook|Jupyter)[ ]server[ ]\([^()\s]{1,16}/\[[^()\s]{1,16}\]\)\?[ \t]*(?:\^C)?)?"
-    rf"{JUPYTER_LOG}[ \t]+"
+    # The message follows the prefix after one blank (jupyter_server 2.21.1 serverapp.py:952, notebook 6.5.7
+    # notebookapp.py:768, 4.4.1 :401: "%(color)s[%(levelname)1.1s ... %(name)s]%(end_color)s %(message)s"),
+    # so the stop cues can begin with "] ", which few other lines hold (one search: streams.Cue).
+    rf"{JUPYTER_LOG}[ ]"
     r"(?:Shutdown confirmed|Shutting down (?:[0-9]+ )?(?:kernels?|extensions?|terminals?)"
     r"|Shutting down on /api/shutdown request\.[ \t]*$|received signal [0-9]{1,2}, stopping[ \t]*$)",
     re.ASCII,
@@ -107,7 +110,7 @@ JUPYTER = Kind(
     # "Shutdown confirmed" too (notebook 5.4.1 notebookapp.py:1387, before cleanup_kernels' :1521):
     # notebook 5.0 may exit before cleaning up (capture notebook5_0_token_auto.raw ends there).
     # "received signal" too, for the same reasons (JUPYTER_STOP).
-    stop_cues=("Shutting down ", "Shutdown confirmed", "received signal "),
+    stop_cues=("] Shutting down ", "] Shutdown confirmed", "] received signal "),
     probe_path="api",
     probe_expect='"version"',  # GET /api answers {"version": "..."} (jupyter_server handlers/api)
     default_action="open",

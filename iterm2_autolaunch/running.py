@@ -5,10 +5,12 @@ Offsets are the detector's stream offsets (characters of the whole stream, batch
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from iterm2_autolaunch.events import Event
 from iterm2_autolaunch.kind_layouts import Kind
+from iterm2_autolaunch.streams import Cue, cue_searches
 
 MAX_RUNNING = 64  # servers remembered for their stop lines; beyond that the oldest is forgotten
 # A server announced before the latest one (in the background, or gone without a word) has its stop
@@ -22,20 +24,27 @@ NEVER = 1 << 62
 Key = tuple[str, int, str | None]
 
 
+@functools.lru_cache(maxsize=1024)  # refresh asks at every start and stop, often for the same kinds
+def _cue_searches(kinds: tuple[Kind, ...]) -> tuple[Cue, ...]:
+    """The searches for the stop cues of ``kinds``; the same object for the same kinds, so that CueSearch.watch
+    keeps what it searched. A cue that holds another cue is left out: every line holding it is found by the
+    other one's search."""
+    cues = {cue for kind in kinds for cue in kind.stop_cues}
+    return cue_searches([cue for cue in cues if not any(other != cue and other in cue for other in cues)])
+
+
 class RunningServers:
     """``servers``, oldest first; ``stoppable``, the kinds whose stop lines are looked for now, latest
-    announced first; ``cues``, the literals those lines hold; ``expiry``, the offset where a background
+    announced first; ``cues``, the searches for the literals those lines hold; ``expiry``, the offset where a background
     server's watch ends first (the cues change there: call ``refresh``)."""
 
     def __init__(self, kind_of: Mapping[str, Kind]) -> None:
         self._kind_of = kind_of
         self.servers: dict[Key, Event] = {}
-        self.stoppable: list[Kind] = []
-        self.cues: frozenset[str] = frozenset()
+        self.stoppable: tuple[Kind, ...] = ()
+        self.cues: tuple[Cue, ...] = ()
         self.expiry = NEVER
         self._watch_until: dict[Key, int] = {}  # a background server's last offset
-        # Per tuple of the kinds watched: those kinds, and their cues.
-        self._watching: dict[tuple[str, ...], tuple[list[Kind], frozenset[str]]] = {(): ([], self.cues)}
 
     def add(self, event: Event, now: int) -> None:
         """A new server, the latest from ``now`` on; the one before it goes to the background."""
@@ -62,19 +71,15 @@ class RunningServers:
 
     def refresh(self, now: int) -> None:
         """The kinds watched and their cues: the latest server's, and those of the servers before it while
-        their BACKGROUND_WATCH lasts. A cue that holds another cue is left out, since every line holding it
-        is found by the other one's search."""
+        their BACKGROUND_WATCH lasts."""
         if self.expiry <= now:  # a background server's watch has ended
             self._watch_until = {key: end for key, end in self._watch_until.items() if end > now}
         self.expiry = min(self._watch_until.values(), default=NEVER)
         latest = next(reversed(self.servers), None)
         watched = [latest, *self._watch_until] if latest is not None else self._watch_until
-        names = tuple(dict.fromkeys(kind for kind, _, _ in watched if self._kind_of[kind].stop_line is not None))
-        if names not in self._watching:  # the same cues object for the same kinds: CueSearch.watch keeps its state
-            stoppable = [self._kind_of[name] for name in names]
-            cues = {cue for kind in stoppable for cue in kind.stop_cues}
-            self._watching[names] = (stoppable, frozenset(c for c in cues if not any(o != c and o in c for o in cues)))
-        self.stoppable, self.cues = self._watching[names]
+        kinds = (self._kind_of[kind] for kind, _, _ in watched)
+        self.stoppable = tuple(dict.fromkeys(kind for kind in kinds if kind.stop_line is not None))
+        self.cues = _cue_searches(self.stoppable)
 
     def _drop(self, server: Event) -> None:
         del self.servers[server.key]

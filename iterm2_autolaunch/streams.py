@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Collection
 
 LOOKAHEAD = 1 << 15  # characters a cue is searched past what is needed: one find serves many candidates
 
 
+class Cue:
+    """Stop cues found in one pass: one literal with ``str.find``, or literals that share their first two
+    characters with one regex. CPython's regex engine walks to a pattern's literal prefix (the parser takes
+    the shared one out of the alternatives) about as fast as ``str.find`` walks to one long literal: on
+    bench_scan's text, Jupyter's three cues took 0.45 of a ``str.count('://')`` pass together, against
+    0.34 to 0.39 each with ``str.find``."""
+
+    def __init__(self, literals: tuple[str, ...]) -> None:
+        self.literals = literals
+        self.width = max(map(len, literals))  # no hit is longer
+        self._pattern = re.compile("|".join(map(re.escape, literals))) if len(literals) > 1 else None
+
+    def find(self, text: str, start: int, end: int) -> int:
+        """Where the first hit lying wholly in ``text[start:end]`` starts (-1: none)."""
+        if self._pattern is None:
+            return text.find(self.literals[0], start, end)
+        match = self._pattern.search(text, start, end)
+        return -1 if match is None else match.start()
+
+
+@functools.cache  # one object per group: CueSearch remembers what it searched by cue
+def _cue(literals: tuple[str, ...]) -> Cue:
+    return Cue(literals)
+
+
+def cue_searches(literals: Collection[str]) -> tuple[Cue, ...]:
+    """The searches for ``literals``: one for each group sharing its first two characters."""
+    groups: dict[str, list[str]] = {}
+    for literal in sorted(literals):
+        groups.setdefault(literal[:2], []).append(literal)
+    return tuple(_cue(tuple(group)) for group in groups.values())
+
+
 class CueSearch:
-    """The lines of one batch that hold a watched stop cue, in order, with one ``str.find`` pass per cue.
+    """The lines of one batch that hold a watched stop cue, in order, with one pass per Cue.
 
     A cue is searched only as far as it is watched (plus LOOKAHEAD): a kind that stops early in a
     batch costs nothing for the rest of it. What was searched is remembered across drops, so no text is
@@ -20,12 +55,12 @@ class CueSearch:
         self.length = len(text)
         self.position = 0  # lines before this offset are done
         # cue -> [a hit, or -1: none from where it was searched up to the next search's start, that start]
-        self.state: dict[str, list[int]] = {}
-        self.cues: Collection[str] = ()
-        self.watched: list[tuple[str, list[int]]] = []
+        self.state: dict[Cue, list[int]] = {}
+        self.cues: Collection[Cue] = ()
+        self.watched: list[tuple[Cue, list[int]]] = []
         self.horizon = 0  # no watched cue's hit lies before this offset, as far as is known
 
-    def watch(self, cues: Collection[str]) -> None:
+    def watch(self, cues: Collection[Cue]) -> None:
         """Look for exactly these cues from ``position`` on (a server announced or stopped)."""
         if cues is not self.cues:
             self.cues = cues
@@ -60,9 +95,9 @@ class CueSearch:
             if at < position:  # no hit known at or after position: search on from where it is due
                 start = state[1] if at == -1 and state[1] > position else position
                 if start < before:
-                    end = max(before, start + LOOKAHEAD) + len(cue)
-                    at = state[0] = text.find(cue, start, end)
-                    state[1] = end - len(cue) + 1  # a hit running past ``end`` starts here or later
+                    reach = max(before, start + LOOKAHEAD)
+                    at = state[0] = cue.find(text, start, reach + cue.width)
+                    state[1] = reach + 1  # a hit not wholly in what was searched starts here or later
                     known = state[1] if at == -1 else at
                 else:
                     at, known = -1, start

@@ -8,15 +8,18 @@ terminal shows two servers' output; hand-written lines only for the hostile case
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from iterm2_autolaunch import streams
 from iterm2_autolaunch.detect import Detector, Event
+from iterm2_autolaunch.kinds import JUPYTER
 from iterm2_autolaunch.lines import bytes_to_lines
 from iterm2_autolaunch.running import BACKGROUND_WATCH
-from iterm2_autolaunch.streams import LOOKAHEAD, CueSearch
+from iterm2_autolaunch.streams import LOOKAHEAD, CueSearch, cue_searches
 
 CAPTURES = Path(__file__).parent / "data" / "captures"
 NEGATIVE = Path(__file__).parent / "data" / "negative"
@@ -136,22 +139,47 @@ def test_lines_full_of_stop_cues_stop_nothing() -> None:
     """Every line holding a stop cue of a running server is checked against the stop lines: many such
     lines, and one 64 KiB line of cues, stop nothing (bench_scan times the same on its hostile input)."""
     start, _, port = session("jupyterlab_token_auto.raw")
-    hostile = ["[I 2026-12-04 12:41:38.029 ServerApp] Not Shutting down: Shutdown confirmed?"] * 20_000
-    hostile += ["Shutting down Shutdown confirmed " * 2000]
+    hostile = ["[I 2026-12-04 12:41:38.029 ServerApp] Shutting down: Shutdown confirmed?"] * 20_000
+    hostile += ["".join(JUPYTER.stop_cues) * 1200]
     assert run(start + hostile) == [("announce", "jupyter", port)]
 
 
-@pytest.mark.parametrize("shift", [-1, 0, 1, 7, 13, 14])
-def test_a_cue_across_the_end_of_a_bounded_search_is_found(shift: int) -> None:
+@pytest.mark.parametrize("cues", [("Shutting down ",), JUPYTER.stop_cues], ids=["one-literal", "three-in-one-search"])
+@pytest.mark.parametrize("shift", [-1, 0, 1, 7, 13, 14, 15, 16, 19, 20])
+def test_a_cue_across_the_end_of_a_bounded_search_is_found(shift: int, cues: tuple[str, ...]) -> None:
     """Cues are searched LOOKAHEAD characters past what is asked: a cue that straddles the end of such a
-    stretch is found by the next search."""
-    cue = "Shutting down "
+    stretch is found by the next search, whether it is searched alone (str.find) or with others that share
+    its first characters (one regex, streams.Cue)."""
+    cue = cues[0]
     lines = ["x" * (LOOKAHEAD + shift - 1), f"{cue}2 kernels", "y" * 100]
     search = CueSearch("\n".join(lines))
-    search.watch([cue])
+    search.watch(cue_searches(cues))
     assert search.next_line(before=10) is None  # a candidate line at 10: searched up to LOOKAHEAD + 14
     assert search.next_line(before=10 * LOOKAHEAD) == (LOOKAHEAD + shift, LOOKAHEAD + shift + len(cue) + 9)
     assert search.next_line(before=10 * LOOKAHEAD) is None
+
+
+@pytest.mark.parametrize("lookahead", [1, 5, 23, LOOKAHEAD])
+def test_every_line_holding_a_watched_cue_is_found_once_in_order(lookahead: int, monkeypatch: Any) -> None:
+    """Against a plain check of each line: cues searched alone and in groups (Jupyter's three in one regex,
+    Streamlit's and Gradio's "Stopping" pair), asked line by line as candidates come, with searches bounded
+    short (a small LOOKAHEAD) so that hits straddle their ends."""
+    monkeypatch.setattr(streams, "LOOKAHEAD", lookahead)
+    cues = (*JUPYTER.stop_cues, "Stopping...", "Stopping Node.js server", "TensorBoard caught")
+    assert len(cue_searches(cues)) == 3
+    pieces = [*cues, "] ", "] Shut", "Stop", "Stopping", "TensorBoard", "x" * 30, " ", "\n", "\n", "\n"]
+    rng = random.Random(7)
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
+        starts = [0] + [at + 1 for at, char in enumerate(text) if char == "\n"]
+        expected = [start for start in starts if any(cue in text[start:].split("\n", 1)[0] for cue in cues)]
+        search = CueSearch(text)
+        search.watch(cue_searches(cues))
+        found = []
+        for before in [*starts[1:], len(text) + 1]:  # a candidate at every line: the search goes up to each
+            while (hit := search.next_line(before)) is not None:
+                found.append(hit[0])
+        assert found == expected, text
 
 
 def test_background_watch_is_bounded_and_the_latest_server_is_watched_until_it_stops() -> None:
