@@ -45,17 +45,20 @@ class RunningServers:
         self.cues: tuple[Cue, ...] = ()
         self.expiry = NEVER
         self._watch_until: dict[Key, int] = {}  # a background server's last offset
+        self._on_port: dict[tuple[str, int], Key] = {}  # (kind, port) -> the server there
 
     def add(self, event: Event, now: int) -> None:
         """A new server, the latest from ``now`` on; the one before it goes to the background."""
         # One server per port: an older one of this kind on this port has gone without a stop line we saw.
-        for old in [s for s in self.servers.values() if s.kind == event.kind and s.port == event.port]:
-            self._drop(old)
+        old = self._on_port.get((event.kind, event.port))
+        if old is not None:
+            self._drop(self.servers[old])
         if len(self.servers) >= MAX_RUNNING:
             self._drop(next(iter(self.servers.values())))
         if self.servers:
             self._watch_until[next(reversed(self.servers))] = now + BACKGROUND_WATCH
         self.servers[event.key] = event
+        self._on_port[event.kind, event.port] = event.key
         self._watch_until.pop(event.key, None)
         self.refresh(now)
 
@@ -66,8 +69,8 @@ class RunningServers:
 
     def latest_of(self, kind: str, ports: set[int]) -> Event:
         """The server of ``kind`` on one of ``ports``, else the latest of that kind (one must run)."""
-        servers = [s for s in reversed(self.servers.values()) if s.kind == kind]
-        return next((s for s in servers if s.port in ports), servers[0])
+        named = {key for port in ports if (key := self._on_port.get((kind, port))) is not None}
+        return next(s for s in reversed(self.servers.values()) if (s.key in named if named else s.kind == kind))
 
     def refresh(self, now: int) -> None:
         """The kinds watched and their cues: the latest server's, and those of the servers before it while
@@ -83,4 +86,5 @@ class RunningServers:
 
     def _drop(self, server: Event) -> None:
         del self.servers[server.key]
+        del self._on_port[server.kind, server.port]
         self._watch_until.pop(server.key, None)
