@@ -173,4 +173,6 @@ def scan_stream(stream: BinaryIO) -> Iterator[Event]:
 def describe(event: Event, source: str | None = None) -> str:
     """One human line per event, token hidden."""
     where = f"{source}:{event.line}" if source else f"line {event.line}"
-    return f"{where}: {event.event} {event.kind} {redact(event.url)}"
+    public = event.event == "announce" and not event.alt_hosts
+    hint = " (a public name: forwarded within the ssh host's domain or with forward_public_hosts)" if public else ""
+    return f"{where}: {event.event} {event.kind} {redact(event.url)}{hint}"

@@ -19,7 +19,14 @@ from collections.abc import Sequence
 
 from iterm2_autolaunch.candidates import candidate_lines, lines_holding
 from iterm2_autolaunch.events import Event, make_event
-from iterm2_autolaunch.hosts import LOOPBACK_NAMES, WILDCARDS, forward_order, is_local_looking, is_loopback
+from iterm2_autolaunch.hosts import (
+    LOOPBACK_NAMES,
+    WILDCARDS,
+    forward_allowed,
+    forward_order,
+    is_local_looking,
+    is_loopback,
+)
 from iterm2_autolaunch.kinds import (
     BANNER_WINDOW,
     BLOCK_FILLER,
@@ -315,13 +322,18 @@ class Detector:
             # Jupyter prints "http://<name>:port/..." and then "http://127.0.0.1:port/...": wait one line.
             self._held, self._held_number = event, self._numbers.at(start)
             return []
-        return self._emit(event, self._numbers.at(start)) if is_local_looking(event.host) else []
+        return self._emit(event, self._numbers.at(start)) if forward_allowed(event.host, allow_any=True) else []
 
     def _release_held(self) -> list[Event]:
         held, self._held = self._held, None
-        return self._emit(held, self._held_number) if held is not None and is_local_looking(held.host) else []
+        if held is None or not forward_allowed(held.host, allow_any=True):
+            return []
+        return self._emit(held, self._held_number)
 
     def _emit(self, event: Event, number: int) -> list[Event]:
+        """A server announced. A host no forward may ever go to (link-local, cloud metadata) was left out
+        before; a public name is announced with no ``alt_hosts`` when it stands alone: whether a forward goes
+        there is the engine's call (the ssh host's domain, ``forward_public_hosts``), which scan cannot make."""
         event = event.but(
             line=number,
             alt_hosts=event.alt_hosts or forward_order([event.host]),

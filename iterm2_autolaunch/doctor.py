@@ -25,6 +25,7 @@ from iterm2_autolaunch.control import control_socket_path
 from iterm2_autolaunch.control_client import request
 from iterm2_autolaunch.detect import KINDS, Detector, Event, is_loopback
 from iterm2_autolaunch.errors import ConfigError, ControlError, ResolveError, TunnelError
+from iterm2_autolaunch.hosts import forward_order, site_domain
 from iterm2_autolaunch.interfaces import probe_url
 from iterm2_autolaunch.ports import choose_local_port
 from iterm2_autolaunch.redact import redact
@@ -262,8 +263,16 @@ def explain_url(url: str, kind: str, config: Config, target: SshTarget | None,
         origin = f"{event.scheme}://localhost:{event.port}"
         checks.append(Check(OK, "forward", "none needed: the session is local"))
     else:
+        # The engine's choice of host (engine._reach): the printed one first when it is a target here.
+        domain = site_domain(target.hostname, target.destination) if target is not None else ""
+        hosts = forward_order(event.printed_hosts, allow_any=config.forward_public_hosts, domain=domain)
+        if not hosts:
+            outside = f"outside *.{domain}, the ssh host's domain" if domain else "and the ssh host has no domain"
+            checks.append(Check(FAIL, "forward", f"{event.host} is a public name {outside}: no forward "
+                                                 "(forward_public_hosts = true allows one)"))
+            return checks
         try:
-            remote = remote_forward_host(event.host)
+            remote = remote_forward_host(hosts[0])
             local_port = choose_port(event.port, config.port_range)
         except (ResolveError, TunnelError) as error:
             checks.append(Check(FAIL, "forward", str(error)))
@@ -271,8 +280,9 @@ def explain_url(url: str, kind: str, config: Config, target: SshTarget | None,
         where = target.destination if target is not None else "the session's ssh host"
         low, high = config.port_range
         why = "free here" if local_port == event.port else f"{event.port} is taken here; picked from {low}-{high}"
+        then = f", then {', '.join(hosts[1:])}" if hosts[1:] else ""
         checks.append(Check(OK, "forward", f"127.0.0.1:{local_port} ({why}) -> {remote}:{event.port} "
-                                           f"as seen from {where}"))
+                                           f"as seen from {where}{then}"))
         origin = f"{event.scheme}://localhost:{local_port}"
 
     kind_spec = next(k for k in KINDS if k.name == kind)

@@ -170,6 +170,10 @@ class Engine:
         allow_any, domain = self._config.forward_public_hosts, site_domain(target.hostname, target.destination)
         printed = event.printed_hosts
         hosts = list(forward_order(printed, allow_any=allow_any, domain=domain) if printed else [event.host])
+        if not hosts:  # a public name alone: screen text may print any, and loopback may be another user's
+            log.info("%s %s on port %d printed only %s, outside %s: not forwarded (see forward_public_hosts)",
+                     prefix, event.kind, event.port, ", ".join(printed), f"*.{domain}" if domain else "any site domain")
+            return None
         # One deadline for all the hosts tried: a slow starter's patience is not paid once per host.
         deadline = asyncio.get_running_loop().time() + kind.listens_within
         about = f"{prefix} {event.kind} on port {event.port}"

@@ -85,6 +85,8 @@ def make_event(name: str, kind: Kind, match: re.Match[str]) -> Event | None:
     if match["twin"]:  # "http://(NAME or 127.0.0.1):PORT/...": the loopback URL, NAME tried first
         url = url.replace(f"({match['twin']} or ", "", 1).replace(")", "", 1)
     if match["host"] in PRINTED_WILDCARDS:  # "*", "", "[all ip addresses ...]": as --host 0.0.0.0 prints
+        if match["host"] not in kind.printed_wildcards:
+            return None
         host, url = "0.0.0.0", url.replace(f"://{match['host']}:", "://0.0.0.0:", 1)
     elif ":" in host or match["host"].startswith("["):  # "[1.2.3.4]" is no address either
         try:

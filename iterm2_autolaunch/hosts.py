@@ -101,7 +101,9 @@ def forward_order(printed: Sequence[str], *, allow_any: bool = False, domain: st
     """The hosts to try, in order: every allowed non-loopback host the banner printed (allowed: local-looking,
     under ``domain``, or anything but link-local and metadata with ``allow_any``), in the order it printed
     them, then loopback (a wildcard address means loopback; "localhost" means 127.0.0.1, then ::1).
-    Duplicates are dropped."""
+    Duplicates are dropped. None when the banner printed neither an allowed host nor loopback: a public name
+    alone (TensorBoard's --bind_all prints socket.getfqdn()) is no reason to try the ssh host's loopback,
+    where another user's server may answer."""
     order: list[str] = []
     loopback = None
     for host in printed:
@@ -109,6 +111,8 @@ def forward_order(printed: Sequence[str], *, allow_any: bool = False, domain: st
             loopback = loopback or (host if is_loopback(host) else LOOPBACK)
         elif (forward_allowed(host, allow_any=allow_any) or in_domain(host, domain)) and host not in order:
             order.append(host)
+    if loopback is None and not order:
+        return ()
     if loopback is not None and loopback.lower() in _DUAL_STACK_NAMES:
         return (*order, loopback, "::1")
     return (*order, loopback or LOOPBACK)

@@ -92,6 +92,8 @@ class Kind:
     serves: tuple[str, ...] = ()
     example: tuple[str, ...] = ()  # start lines with "{url}" in place of the URL (doctor --url)
     pages_in_path: bool = False  # Jupyter-style: /lab, /tree ... after the base_url
+    # Of PRINTED_WILDCARDS, the ones this kind prints: a URL with another is not its own.
+    printed_wildcards: frozenset[str] = frozenset({"*", ""})
     # The URL's last path segment is a page beside the probe path, not the server's root (Panel's /app, Dask's
     # /status). Otherwise the printed path is the root, with or without its final "/" (Streamlit's
     # --server.baseUrlPath foo prints http://HOST:PORT/foo and serves /foo/_stcore/health).

@@ -12,7 +12,16 @@ from __future__ import annotations
 
 import re
 
-from iterm2_autolaunch.kind_layouts import BANNER_WINDOW, JUPYTER_LOG, PREFIXES, URL, Kind, any_prefix, layout
+from iterm2_autolaunch.kind_layouts import (
+    BANNER_WINDOW,
+    EVERY_ADDRESS,
+    JUPYTER_LOG,
+    PREFIXES,
+    URL,
+    Kind,
+    any_prefix,
+    layout,
+)
 from iterm2_autolaunch.kinds_dev import GUNICORN, HTTP_SERVER, UVICORN, VITE, WEBPACK, WEBPACK_LOG, WERKZEUG
 from iterm2_autolaunch.kinds_services import (
     CODE_SERVER,
@@ -115,6 +124,10 @@ JUPYTER = Kind(
     probe_expect='"version"',  # GET /api answers {"version": "..."} (jupyter_server handlers/api)
     default_action="open",
     pages_in_path=True,
+    # --ip='*' is taken as "" (jupyter_server 2.21.1 serverapp.py:1041, notebook 6.5.7 notebookapp.py:861), and
+    # "" is printed as a name ("localhost", serverapp.py:2372; socket.gethostname(), notebookapp.py:1890), never
+    # as itself; only Notebook 4.4-5.4 print it so, as "[all ip addresses on your system]".
+    printed_wildcards=frozenset({EVERY_ADDRESS}),
 )
 
 VOILA = Kind(

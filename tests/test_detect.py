@@ -13,6 +13,7 @@ import pytest
 
 from iterm2_autolaunch.cli import scan_stream
 from iterm2_autolaunch.detect import Detector, Event
+from iterm2_autolaunch.hosts import is_local_looking
 from iterm2_autolaunch.lines import bytes_to_lines
 
 DATA = Path(__file__).parent / "data"
@@ -186,23 +187,34 @@ def test_hostile_corpus_is_big_enough() -> None:
     assert len(hostile_lines()) >= 200
 
 
+def forwardable(events: list[Event]) -> list[Event]:
+    """Announcements with a host a forward may go to. A public name in a server's own layout is announced
+    with none (no alt_hosts): the daemon forwards there only within the ssh host's domain or with
+    forward_public_hosts (test_engine.py), and never to the login node's loopback instead."""
+    announced = [e for e in events if e.event == "announce"]
+    assert all(not is_local_looking(e.host) for e in announced if not e.alt_hosts)
+    return [e for e in announced if e.alt_hosts]
+
+
 @pytest.mark.parametrize("line", hostile_lines())
 def test_hostile_line_alone_announces_nothing(line: str) -> None:
-    assert [e for e in Detector().feed([line]) if e.event == "announce"] == []
+    assert forwardable(Detector().feed([line])) == []
 
 
 def test_hostile_lines_after_a_real_banner_announce_nothing() -> None:
     """The worst place for an imitation: right after a genuine Jupyter banner."""
     banner = "[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.21.1 is running at:"
     for line in hostile_lines():
-        events = Detector().feed([banner, line])
-        assert [e for e in events if e.event == "announce"] == [], line
+        detector = Detector()
+        assert forwardable(detector.feed([banner, line]) + detector.finish()) == [], line
 
 
 def test_hostile_file_as_one_stream_announces_nothing() -> None:
     detector = Detector()
     events = detector.feed(hostile_lines()) + detector.finish()
-    assert [e for e in events if e.event == "announce"] == []
+    assert forwardable(events) == []
+    # Only the corpus's public names in servers' own layouts ("TensorBoard 2.16.2 at http://evil.example:6006/").
+    assert {e.host for e in events if e.event == "announce"} <= {"evil.example", "github.com", "localhost.evil.example"}
 
 
 def test_hostile_bytes_announce_nothing() -> None:

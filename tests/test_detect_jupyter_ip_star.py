@@ -63,7 +63,7 @@ def near_misses() -> list[Any]:
         pytest.param(changed(f"{BANNER} now", url), id="text-after-the-banner"),
         pytest.param(changed(BANNER, "    ls -l", url), id="a-line-between"),
         pytest.param(changed(url), id="no-banner"),
-        pytest.param(changed(BANNER, url.replace("localhost", "example.com")), id="public-host"),
+        pytest.param(changed(BANNER, url.replace("localhost", "169.254.169.254")), id="metadata-host"),
         pytest.param(changed(running_at.replace(EVERY, "[all IP addresses on your system]")), id="other-case"),
         pytest.param(changed(running_at.replace(EVERY, "[all ip addresses]")), id="shortened"),
         pytest.param(changed(running_at.replace("://", "://x")), id="a-name-before"),

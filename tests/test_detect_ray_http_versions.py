@@ -56,7 +56,7 @@ def near_misses() -> list[Any]:
         pytest.param(changed(f"{log} -- Please {message}"), id="words-before-the-sentence"),
         pytest.param(changed(message.replace("View the Ray dashboard", "View the dashboard")), id="2x-sentence-alone"),
         pytest.param(changed(f"$ echo '{message}'"), id="quoted-in-a-command"),
-        pytest.param(changed(message.replace("127.0.0.1", "example.com")), id="public-host"),
+        pytest.param(changed(message.replace("127.0.0.1", "169.254.169.254")), id="metadata-host"),
         pytest.param(changed(message.replace("http://", "")), id="no-scheme"),
     ]
 
@@ -109,7 +109,8 @@ def ray29_near_misses() -> list[Any]:
         pytest.param(changed(message.replace("Started a local Ray instance. ", "")), id="sentence-alone"),
         pytest.param(changed(f"$ echo '{message}'"), id="quoted-in-a-command"),
         pytest.param(changed(f" {line}"), id="diff-context-line"),
-        pytest.param(changed(line.replace(host_port, host_port.replace("127.0.0.1", "example.com"))), id="public-host"),
+        pytest.param(changed(line.replace(host_port, host_port.replace("127.0.0.1", "metadata.google.internal"))),
+                     id="metadata-host"),
         pytest.param(changed(line.replace(host_port, host_port + "1234")), id="port-too-long"),
         pytest.param(changed(line.replace(host_port, host_port.split(":")[0])), id="no-port"),
     ]

@@ -9,6 +9,7 @@ changed.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +63,19 @@ def near_misses() -> list[Any]:
 @pytest.mark.parametrize("lines", near_misses())
 def test_near_misses_announce_nothing(lines: list[str]) -> None:
     assert announced(lines) == []
+
+
+@pytest.mark.parametrize("printed", ["*", ""])
+@pytest.mark.parametrize("name", ["jupyterlab_ip_star.raw", "notebook6_4_ip_star.raw",
+                                  "jupyter_server1_13_ip_star.raw"])
+def test_jupyter_never_prints_a_star_or_nothing_for_its_host(name: str, printed: str) -> None:
+    """Jupyter takes --ip='*' as "" and prints "" as a name (jupyter_server 2.21.1 serverapp.py:1041 and :2372,
+    notebook 6.5.7 notebookapp.py:861 and :1890; the captures under --ip='*' print localhost or the host's name):
+    its real lines with the host made "*" or "" are no Jupyter's, even when the stream ends there (a held
+    non-loopback Jupyter URL goes out at the end when no loopback twin follows)."""
+    lines = lines_of(name)
+    urls = [i for i, line in enumerate(lines) if "://" in line and "127.0.0.1" not in line and "file:" not in line]
+    changed = [re.sub(r"://[^:/]+:", f"://{printed}:", line) if i in urls else line for i, line in enumerate(lines)]
+    changed = [line for line in changed if "127.0.0.1" not in line]  # no loopback twin to go by
+    assert len(urls) >= 2 and announced(lines_of(name))
+    assert announced(changed) == []

@@ -298,6 +298,24 @@ def test_url_with_session_and_host_rule(home: Path, capsys: pytest.CaptureFixtur
     assert checks["browser"][1].endswith(": the daemon shows a notification with it (token hidden); nothing opens")
 
 
+def test_a_public_name_alone_gets_no_forward_unless_the_config_allows_it(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the daemon decides (hosts.forward_order): TensorBoard's --bind_all line with a node's full name, in a
+    session on wheeler (an alias of 127.0.0.1: no domain)."""
+    command_line = ssh_setup(home, host_key_line("[127.0.0.1]:2222"))
+    url = "http://node042.hpc.example.edu:6006/"
+    status, checks, _ = doctor(capsys, "--command-line", command_line, "--kind", "tensorboard", "--url", url)
+    assert status == 1 and checks["forward"] == (
+        FAIL, "node042.hpc.example.edu is a public name and the ssh host has no domain: no forward "
+        "(forward_public_hosts = true allows one)"
+    )
+    write_config(home, "forward_public_hosts = true\n")
+    status, checks, _ = doctor(capsys, "--command-line", command_line, "--kind", "tensorboard", "--url", url)
+    assert status == 0, checks
+    assert "-> node042.hpc.example.edu:6006 as seen from alice@wheeler, then 127.0.0.1" in checks["forward"][1]
+
+
 def test_url_in_a_local_session(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, checks, _ = doctor(capsys, "--command-line", "zsh", "--url", "http://localhost:8888/?token=x")
     assert status == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -606,6 +607,47 @@ def test_a_compute_nodes_full_name_in_the_ssh_hosts_domain_is_tried_first(hostna
         await settle(lambda: bool(world.opened or world.notes))
         assert [f.spec.remote_host for f in world.forwards] == tried
         assert bool(world.opened) == (tried == [node])
+
+    run(scenario)
+
+
+FQDN_CAPTURE = "tensorboard_bind_all_fqdn.raw"  # TensorBoard --bind_all on a node named node042.hpc.example.edu
+
+
+@pytest.mark.parametrize(("hostname", "allow", "tried"), [
+    ("login1.hpc.example.edu", False, ["node042.hpc.example.edu", "127.0.0.1"]),  # the ssh host's own domain
+    ("10.0.0.7", True, ["node042.hpc.example.edu", "127.0.0.1"]),  # forward_public_hosts
+])  # fmt: skip
+def test_a_full_name_printed_alone_is_a_target_in_the_ssh_hosts_domain(hostname: str, allow: bool,
+                                                                       tried: list[str]) -> None:
+    """TensorBoard under --bind_all prints socket.getfqdn() alone: on a cluster the compute node's full name
+    (captured in a namespace named so). The forward goes there; loopback is only the fallback."""
+    lines = list(bytes_to_lines([(CAPTURES / FQDN_CAPTURE).read_bytes()]))
+    (port,) = [int(port) for port in re.findall(r"node042\.hpc\.example\.edu:([0-9]+)/", "\n".join(lines))]
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.target = SshTarget(destination="hpc", hostname=hostname, port=22, user="alice")
+        world.alive = {("127.0.0.1", port)}  # the node is unreachable here: the fallback answers
+        engine.session_lines(SSH, lines)
+        await settle(lambda: bool(world.opened))
+        assert [f.spec.remote_host for f in world.forwards] == tried
+
+    run(scenario, config=Config(forward_public_hosts=allow))
+
+
+def test_a_full_name_printed_alone_outside_the_ssh_hosts_domain_is_not_forwarded(caplog: Any) -> None:
+    """Not even to loopback, where another user's TensorBoard may answer on the login node: nothing is opened,
+    and the log says why."""
+    caplog.set_level(logging.INFO, logger="iterm2_autolaunch.engine")
+    lines = list(bytes_to_lines([(CAPTURES / FQDN_CAPTURE).read_bytes()]))
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.target = SshTarget(destination="hpc", hostname="login1.other.example.edu", port=22, user="alice")
+        world.alive = {("127.0.0.1", port) for port in range(1, 65536)}
+        engine.session_lines(SSH, lines)
+        await settle(lambda: "not forwarded" in caplog.text)
+        assert world.forwards == [] and world.opened == [] and world.notes == []
+        assert "printed only node042.hpc.example.edu, outside *.other.example.edu" in caplog.text
 
     run(scenario)
 

@@ -35,8 +35,20 @@ def test_order_is_printed_hosts_first_then_loopback() -> None:
     assert forward_order(["0.0.0.0"]) == ("127.0.0.1",)
     assert forward_order(["localhost"]) == ("localhost", "::1")  # a Node server may listen on ::1 only
     assert forward_order(["169.254.169.254", "127.0.0.1"]) == ("127.0.0.1",)
-    assert forward_order(["github.com"]) == ("127.0.0.1",)
+    assert forward_order(["github.com", "127.0.0.1"]) == ("127.0.0.1",)
     assert forward_order(["github.com"], allow_any=True) == ("github.com", "127.0.0.1")
+
+
+def test_a_public_name_alone_is_no_reason_to_try_loopback() -> None:
+    """TensorBoard under --bind_all prints socket.getfqdn() alone (capture tensorboard_bind_all_fqdn.raw): a
+    name outside the ssh host's domain, with no loopback twin, gives no target at all; on the login node's
+    loopback another user's server may answer."""
+    assert forward_order(["github.com"]) == ()
+    assert forward_order(["node042.hpc.example.edu"]) == ()
+    assert forward_order(["node042.hpc.example.edu"], domain="hpc.example.edu") == ("node042.hpc.example.edu",
+                                                                                     "127.0.0.1")
+    assert forward_order(["169.254.169.254"], allow_any=True) == ()
+    assert forward_order(["node042"]) == ("node042", "127.0.0.1")  # a short name is local to the remote
 
 
 @pytest.mark.parametrize(("names", "domain"), [

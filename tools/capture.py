@@ -565,6 +565,15 @@ def server(kind: str, url: str, token: str | None, alt: list[str] | None = None)
     return entry
 
 
+NODE_FQDN = "node042.hpc.example.edu"
+
+
+def node_with_full_name(ctx: Ctx) -> None:
+    """TensorBoard's log directory, and the hosts file of a compute node named NODE_FQDN."""
+    (ctx.work / "logs").mkdir()
+    (ctx.work / "hosts").write_text(f"127.0.0.1 localhost\n127.0.1.1 {NODE_FQDN} {NODE_FQDN.split('.')[0]}\n")
+
+
 def allow_root() -> list[str]:
     return ["--allow-root"] if os.geteuid() == 0 else []
 
@@ -805,6 +814,16 @@ CASES: list[Case] = [
          lambda ctx, text: regex_expect("tensorboard", f"http://{socket.getfqdn()}:{{port}}/")(ctx, text),
          host="0.0.0.0", setup=lambda ctx: (ctx.work / "logs").mkdir(), stop_re=TENSORBOARD_STOP,
          notes="--bind_all prints socket.getfqdn() as the host (here it is 'localhost')"),
+    # On a cluster, socket.getfqdn() is the compute node's full name, which only the site resolves
+    # (tensorboard 2.21.0 program.py:860 get_url: display_host = socket.getfqdn(), kept when a connection to it
+    # works). Recorded in a UTS and mount namespace named so, with an /etc/hosts of its own that resolves the name.
+    Case("tensorboard_bind_all_fqdn", "tensorboard",
+         lambda ctx: ["unshare", "--uts", "--mount", "sh", "-c",
+                      f"mount --bind hosts /etc/hosts && hostname {NODE_FQDN} && "
+                      f"exec tensorboard --logdir logs --port={ctx.port} --bind_all"],
+         regex_expect("tensorboard", f"http://{NODE_FQDN}:{{port}}/"),
+         host="0.0.0.0", setup=node_with_full_name, stop_re=TENSORBOARD_STOP,
+         notes=f"--bind_all on a node whose socket.getfqdn() is {NODE_FQDN} (a namespace, as root): the name alone"),
     Case("marimo_token_auto", "marimo",
          lambda ctx: ["marimo", "edit", "--headless", "--port", str(ctx.port)],
          regex_expect("marimo", "http://localhost:{port}?access_token={token}", r"access_token=([\w-]+)"),
@@ -1757,7 +1776,10 @@ def free_port(host: str) -> int:
 def probe(url: str) -> int | str:
     """GET the expected URL (always a loopback address here) to prove it serves; returns the status."""
     host = urllib.parse.urlsplit(url).hostname or ""
-    addrs = {str(ai[4][0]) for ai in socket.getaddrinfo(host, None)}
+    try:
+        addrs = {str(ai[4][0]) for ai in socket.getaddrinfo(host, None)}
+    except socket.gaierror:
+        return "not probed (a name only the server's host resolves)"
     if not all(a.startswith("127.") or a == "::1" for a in addrs):
         return "not probed (not loopback)"
     context = ssl.create_default_context()
