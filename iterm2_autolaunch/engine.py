@@ -148,6 +148,7 @@ class Engine:
                 return
             server = await self._reach(context.session_id, event, target, prefix)
             if server is None:
+                self._forget(context.session_id, key)
                 return
             if server.shows and given is None:  # e.g. MLflow 2 under gunicorn: act as for MLflow
                 action = self._config.action_for(server.shows, *names)
@@ -158,6 +159,7 @@ class Engine:
             self._act(server, action, prefix)
         except AutolaunchError as error:
             self._report(f"{prefix} {event.kind} on port {event.port}", str(error))
+            self._forget(context.session_id, key)
         except asyncio.CancelledError:
             log.info("%s %s on port %d: start cancelled", prefix, event.kind, event.port)
             raise
@@ -256,10 +258,16 @@ class Engine:
             result = await self._effects.probe(server.probe_url, kind)
             failures = 0 if result.ok else failures + 1
         server.health = None  # this task is finishing; _close must not cancel it
-        detector = self._detectors.get(server.session_id)
-        if detector is not None:  # gone without a stop line: the same URL printed again is a new start
-            detector.forget(*server.key[1:])
+        self._forget(server.session_id, server.key)  # gone without a stop line
         self._spawn_close(server, "server no longer answers")
+
+    def _forget(self, session_id: str, key: ServerKey) -> None:
+        """The session's detector stops counting that server as running: the same URL printed again (the
+        server run again, after it died silently or its start came to nothing) is a new start. A tool that
+        prints no stop line (Dash, TensorBoard) would otherwise never be announced again on that port."""
+        detector = self._detectors.get(session_id)
+        if detector is not None:
+            detector.forget(*key[1:])
 
     # -- closing --------------------------------------------------------------------------------
 

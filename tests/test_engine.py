@@ -207,6 +207,28 @@ def test_server_killed_silently_then_restarted_with_the_same_url_gets_a_forward_
     run(scenario)
 
 
+@pytest.mark.parametrize("fails", ["did not answer", "tunnel error"])
+def test_a_start_that_came_to_nothing_is_announced_again_when_run_again(fails: str) -> None:
+    """Dash prints no stop line (capture dash.raw, Dash 4.4.1 stopped with Ctrl-C): a first run whose probe
+    failed (it crashed, or its port was taken: Dash prints its "running on" line before Flask binds), then run
+    again on the same port, prints the same URL. That is a new start, not a repeat of the first."""
+    dash = list(bytes_to_lines([(CAPTURES / "dash.raw").read_bytes()]))
+    (port,) = {int(port) for port in re.findall(r"http://127\.0\.0\.1:([0-9]+)/", "\n".join(dash))}
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.alive = set()
+        world.open_errors = [TunnelError("administratively prohibited")] if fails == "tunnel error" else []
+        engine.session_lines(SSH, dash)
+        await settle(lambda: bool(world.notes))
+        assert world.opened == []
+        world.alive = {("127.0.0.1", port)}
+        engine.session_lines(SSH, dash)
+        await settle(lambda: bool(world.opened))
+        assert len(world.live()) == 1
+
+    run(scenario)
+
+
 def test_stop_line_closes_the_forward() -> None:
     async def scenario(engine: Engine, world: FakeWorld) -> None:
         engine.session_lines(SSH, jupyter_start())
