@@ -116,7 +116,7 @@ class Detector:
         if json_hits or self._json.pending:
             for match, start in self._json.scan(text, json_hits, self._recent()):
                 if event := make_event("listing", JUPYTER, match):
-                    listed.append((start, event))
+                    listed.append((start, _with_hosts(event)))
         k = 0
         base = self._batch_start
         while True:
@@ -198,7 +198,7 @@ class Detector:
             events.extend(self._announce(announcement, start))
         elif (listing := LISTING_LINE.match(line)) and self._listed_below_header(text, start):
             event = make_event("listing", JUPYTER, listing)
-            events.extend([event.but(line=self._numbers.at(start))] if event else [])
+            events.extend([_with_hosts(event).but(line=self._numbers.at(start))] if event else [])
         elif self._dask is not None and len(line) <= MAX_LINE and (scheduler := DASK_SCHEDULER_LINE.match(line)):
             self._scheduler_host, self._scheduler_lines = scheduler["host"], DASK_SERVICES_WITHIN
         else:
@@ -334,10 +334,12 @@ class Detector:
         """A server announced. A host no forward may ever go to (link-local, cloud metadata) was left out
         before; a public name is announced with no ``alt_hosts`` when it stands alone: whether a forward goes
         there is the engine's call (the ssh host's domain, ``forward_public_hosts``), which scan cannot make."""
-        event = event.but(
-            line=number,
-            alt_hosts=event.alt_hosts or forward_order([event.host]),
-            printed_hosts=event.printed_hosts or (event.host,),
-        )
+        event = _with_hosts(event).but(line=number)
         self._running.add(event, self._now)
         return [event]
+
+
+def _with_hosts(event: Event) -> Event:
+    """``event`` with the hosts its URL offers a forward (those a twin gave, else its own host's)."""
+    return event.but(alt_hosts=event.alt_hosts or forward_order([event.host]),
+                     printed_hosts=event.printed_hosts or (event.host,))

@@ -170,8 +170,8 @@ class Engine:
         # The printed host first, loopback last; public names only in the ssh host's domain or when the config
         # allows them (hosts.py).
         allow_any, domain = self._config.forward_public_hosts, site_domain(target.hostname, target.destination)
-        printed = event.printed_hosts
-        hosts = list(forward_order(printed, allow_any=allow_any, domain=domain) if printed else [event.host])
+        printed = event.printed_hosts or (event.host,)  # a listing's, a marker's: the one host of its URL
+        hosts = list(forward_order(printed, allow_any=allow_any, domain=domain))
         if not hosts:  # a public name alone: screen text may print any, and loopback may be another user's
             log.info("%s %s on port %d printed only %s, outside %s: not forwarded (see forward_public_hosts)",
                      prefix, event.kind, event.port, ", ".join(printed), f"*.{domain}" if domain else "any site domain")

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from iterm2_autolaunch.cli import main, scan_stream
+from iterm2_autolaunch.detect import Detector
 from tests.test_detect_old_dask import announced, lines_of
 
 CAPTURES = Path(__file__).parent / "data" / "captures"
@@ -57,3 +58,14 @@ def test_scan_says_where_the_daemon_would_forward_it(capsys: pytest.CaptureFixtu
     (line,) = capsys.readouterr().out.splitlines()
     assert line.endswith(f"announce tensorboard http://{NODE}:{INDEX[FQDN]['expect'][0]['port']}/ (a public name: "
                          "forwarded within the ssh host's domain or with forward_public_hosts)")
+
+
+@pytest.mark.parametrize(("host", "alt_hosts"), [("localhost", ("localhost", "::1")), (NODE, ()),
+                                                 ("node042", ("node042", "127.0.0.1"))])
+def test_a_listed_server_offers_the_same_hosts_as_an_announced_one(host: str, alt_hosts: tuple[str, ...]) -> None:
+    """`jupyter server list` (jupyter_server_list.raw) with its host changed: a listing's hosts follow the same
+    rules (the daemon forwards a listed public name only where it would forward an announced one)."""
+    lines = [line.replace("localhost", host) for line in lines_of("jupyter_server_list.raw")]
+    detector = Detector()
+    listings = [e for e in detector.feed(lines) + detector.finish() if e.event == "listing"]
+    assert listings and {(e.host, e.alt_hosts) for e in listings} == {(host, alt_hosts)}

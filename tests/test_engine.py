@@ -674,6 +674,30 @@ def test_a_full_name_printed_alone_outside_the_ssh_hosts_domain_is_not_forwarded
     run(scenario)
 
 
+@pytest.mark.parametrize(("host", "hostname", "tried"), [
+    ("evil.example", "login1.hpc.example.edu", []),  # a public name: not forwarded to, nor loopback instead
+    ("node042.hpc.example.edu", "login1.hpc.example.edu", ["node042.hpc.example.edu", "127.0.0.1"]),
+    ("169.254.169.254", "login1.hpc.example.edu", []),
+])  # fmt: skip
+def test_a_listed_server_goes_by_the_same_host_rules_as_an_announced_one(host: str, hostname: str,
+                                                                         tried: list[str]) -> None:
+    """`jupyter server list` (capture jupyter_server_list.raw) with its host changed: a listing is screen text
+    too. Before, its host was forwarded to whatever it was."""
+    lines = [line.replace("localhost", host) for line in bytes_to_lines([(CAPTURES / "jupyter_server_list.raw")
+                                                                           .read_bytes()])][:2]  # one server
+    (port,) = {int(port) for port in re.findall(r":([0-9]+)/\?token=", lines[1])}
+
+    async def scenario(engine: Engine, world: FakeWorld) -> None:
+        world.target = SshTarget(destination="hpc", hostname=hostname, port=22, user="alice")
+        world.alive = {(host, port), ("127.0.0.1", port)}
+        engine.session_lines(SSH, lines)
+        await settle(engine.idle)  # the start ran: opened, or gave up
+        assert [f.spec.remote_host for f in world.forwards] == tried[:1]
+        assert bool(world.opened) == bool(tried)
+
+    run(scenario, config=Config(reattach="open"))
+
+
 def test_metadata_name_is_never_a_target() -> None:
     lines = [PUBLIC_NAME_START[0], PUBLIC_NAME_START[1].replace("jupyter.example.org", "metadata.google.internal"),
              PUBLIC_NAME_START[2]]  # fmt: skip
