@@ -101,7 +101,7 @@ def forward_order(printed: Sequence[str], *, allow_any: bool = False, domain: st
     """The hosts to try, in order: every allowed non-loopback host the banner printed (allowed: local-looking,
     under ``domain``, or anything but link-local and metadata with ``allow_any``), in the order it printed
     them, then loopback (a wildcard address means loopback; "localhost" means 127.0.0.1, then ::1).
-    Duplicates are dropped. None when the banner printed neither an allowed host nor loopback: a public name
+    Duplicates are dropped. Empty when the banner printed neither an allowed host nor loopback: a public name
     alone (TensorBoard's --bind_all prints socket.getfqdn()) is no reason to try the ssh host's loopback,
     where another user's server may answer."""
     order: list[str] = []
