@@ -155,6 +155,13 @@ MORE_VERSIONS.update({
     "jupyterlab4_2": ("jupyter", True, ("plain",)),
     "jupyter_server2_10": ("jupyter", True, ("plain",)),
 })
+# More in the gaps, tried by hand first, printing as the versions above.
+MORE_VERSIONS.update({
+    "jupyterlab4_5": ("jupyter", True, ("plain",)),
+    "notebook7_4": ("jupyter", True, ("plain",)),
+    "marimo0_18": ("marimo", True, ("edit_file",)),
+    "streamlit1_50": ("streamlit", False, ("run_file",)),
+})
 # Start modes whose tool prints no URL, so nothing is announced: Python 2.7's SimpleHTTPServer ("Serving HTTP on
 # 0.0.0.0 port PORT ...", BaseHTTPServer.py:609). (ray.init() of Ray 2.9 on Python 3.10 prints "HOST:PORT" with
 # no scheme too, ray/_private/worker.py:1706-1707, but that line is read: kinds_services.RAY.address_lines.)

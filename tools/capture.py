@@ -645,6 +645,10 @@ def jserver(ctx: Ctx) -> list[str]:
     return ["jupyter", "server", "--no-browser", f"--port={ctx.port}", "--ServerApp.port_retries=0", *allow_root()]
 
 
+def jnotebook(ctx: Ctx) -> list[str]:
+    return ["jupyter", "notebook", "--no-browser", f"--port={ctx.port}", "--ServerApp.port_retries=0", *allow_root()]
+
+
 def lab_on_notebook(ctx: Ctx) -> list[str]:
     """JupyterLab <= 2, on the classic notebook server (NotebookApp options)."""
     return ["jupyter", "lab", "--no-browser", f"--port={ctx.port}", "--NotebookApp.port_retries=0", *allow_root()]
@@ -3452,10 +3456,8 @@ NB_VERSION_TOOLS = [
                                regex_expect("panel", "http://127.0.0.1:{port}"),
                                setup=setup_file("serve.py", PN_SERVE_SCRIPT),
                                notes="pn.serve(..., show=False) in a script")]),
-    version_tool("notebook7_2", "nb72", lambda ctx: ["jupyter", "notebook", "--no-browser", f"--port={ctx.port}",
-                                                     "--ServerApp.port_retries=0", *allow_root()],
-                 jupyter_expect("jupyter", "/tree"), host="localhost", stop_re=JUPYTER_STOP, asks=True,
-                 columns=MORE_WIDTHS),
+    version_tool("notebook7_2", "nb72", jnotebook, jupyter_expect("jupyter", "/tree"), host="localhost",
+                 stop_re=JUPYTER_STOP, asks=True, columns=MORE_WIDTHS),
     version_tool("bokeh1_4", "bokeh14", bokeh_serve("bokeh"), regex_expect("panel", "http://127.0.0.1:{port}/app"),
                  setup=BOKEH_SETUP, stop_re=BOKEH_STOP, columns=MORE_WIDTHS),
     version_tool("voila0_5_7", "voila057", voila_nb, regex_expect("voila", "http://localhost:{port}/"),
@@ -3475,6 +3477,28 @@ NB_VERSION_TOOLS = [
 ]  # fmt: skip
 VERSION_TOOLS += NB_VERSION_TOOLS
 CASES += matrix_cases(NB_VERSION_TOOLS)
+
+# More versions in the gaps, tried first with their plain start by hand (JupyterLab 4.5.11, Notebook 7.4.7, marimo
+# 0.18.4, Streamlit 1.50.0 printed as the versions above): captured so that a change breaking them shows.
+GAP_ENVS = [
+    EnvSpec("lab45", ("jupyterlab==4.5.11",), ("jupyterlab", "jupyter_server"), PY310),
+    EnvSpec("nb74", ("notebook==7.4.7",), ("notebook", "jupyter_server", "jupyterlab"), PY310),
+    EnvSpec("marimo018", ("marimo==0.18.4",), ("marimo",), PY310),
+    EnvSpec("st150", ("streamlit==1.50.0",), ("streamlit",), PY310),
+]
+ENVS.update({e.name: e for e in GAP_ENVS})
+GAP_VERSION_TOOLS = [
+    version_tool("jupyterlab4_5", "lab45", jlab(), jupyter_expect("jupyter", "/lab"), host="localhost",
+                 stop_re=JUPYTER_STOP, asks=True, columns=MORE_WIDTHS),
+    version_tool("notebook7_4", "nb74", jnotebook, jupyter_expect("jupyter", "/tree"), host="localhost",
+                 stop_re=JUPYTER_STOP, asks=True, columns=MORE_WIDTHS),
+    version_tool("marimo0_18", "marimo018", marimo_edit, MARIMO_URL, start="edit_file", setup=MARIMO_NB,
+                 stop_re=r"Thanks for using marimo", asks=True, printed=True, columns=MORE_WIDTHS),
+    version_tool("streamlit1_50", "st150", ST_127, regex_expect("streamlit", "http://127.0.0.1:{port}"),
+                 start="run_file", setup=ST_APP, stop_re=r"Stopping", columns=MORE_WIDTHS),
+]
+VERSION_TOOLS += GAP_VERSION_TOOLS
+CASES += matrix_cases(GAP_VERSION_TOOLS)
 
 if __name__ == "__main__":
     sys.exit(main())
