@@ -56,6 +56,7 @@ RECENT_LINES = max(BANNER_WINDOW, MAX_OBJECT_LINES)  # kept from one batch for t
 PARSED_URLS = 1024  # URLs remembered with their parsed event
 _PORT_IN_LINE = re.compile(r"(?<![0-9]):([0-9]{1,5})(?![0-9])", re.ASCII)  # a stop line naming its port
 _BARE_URL = re.compile(rf"^{URL}$", re.ASCII | re.VERBOSE)  # a URL put together from an address printed without one
+_OWN, _URL_LINE, _ADDRESS = "own line", "URL line", "address line"  # Kind's three sorts of start line
 
 
 class Detector:
@@ -68,6 +69,10 @@ class Detector:
 
     def __init__(self, kinds: Sequence[Kind] = KINDS, markers: Sequence[str] = (), number_lines: bool = True) -> None:
         self._kinds = tuple(kinds)
+        # Every start-line pattern in the order they are tried: each kind's own lines, URL lines, address lines.
+        self._start_lines = [(kind, how, pattern) for kind in self._kinds for how, patterns in
+                             ((_OWN, kind.own_lines), (_URL_LINE, kind.url_lines), (_ADDRESS, kind.address_lines))
+                             for pattern in patterns]  # fmt: skip
         self._kind_of = {kind.name: kind for kind in (JUPYTER, *self._kinds)}  # the table given wins
         marker_prefix = rf"(?:{'|'.join(re.escape(m) for m in markers)})[ \t]+"
         self._marker_line = layout(marker_prefix) if markers else None
@@ -224,25 +229,21 @@ class Detector:
         """The server this line announces (its ``line`` still 0: numbered only once emitted)."""
         if len(line) > MAX_LINE:
             return None
-        for kind in self._kinds:
-            for own in kind.own_lines:
-                if match := own.match(line):
-                    return make_event("announce", kind, match)
-            for url_line in kind.url_lines:
-                match = url_line.match(line)
-                if match is None:
-                    continue
+        for kind, how, pattern in self._start_lines:
+            match = pattern.match(line)
+            if match is None:
+                continue
+            if how is _OWN:
+                return make_event("announce", kind, match)
+            if how is _URL_LINE:
                 event = self._parsed(kind, match)
                 # A server already announced is dropped anyway; only a new one needs its banner checked.
-                if event is None:
-                    continue
-                if event.key in self._running.servers or not kind.banner or self._banner_before(kind, text, start):
-                    return event
-            for address_line in kind.address_lines:
-                if (match := address_line.match(line)) and (
-                    url := _BARE_URL.match(f"http://{match['host']}:{match['port']}")
+                if event is not None and (
+                    event.key in self._running.servers or not kind.banner or self._banner_before(kind, text, start)
                 ):
-                    return make_event("announce", kind, url)
+                    return event
+            elif url := _BARE_URL.match(f"http://{match['host']}:{match['port']}"):
+                return make_event("announce", kind, url)
         if self._marker_line is not None:
             match = self._marker_line.match(line)
             if match:

@@ -8,6 +8,7 @@ they are and widened to 2 and 4 bytes a character, and both must find the same c
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,8 @@ HOSTILE = [
     '    "url": "http://localhost:1/",\n' * 2000,
     ":" * 50_000 + "//127.0.0.1:1/",
     "http://[::1]:8888/\nhttp://::1:8888/\nhttp://2001:db8::1:8888/x\nhttps://a:1,http://[::1]:2 ::",
+    "http://*:8888/\nhttp://:8888/\nhttp://(node1 or 127.0.0.1):8888/\nhttp://[all ip addresses on your system]:1/",
+    "https://files.pythonhosted.org/packages/ab/cd/x.whl\nhttp://" + "a" * 300 + ":1/\nhttp://a.b/c:1/",
 ]
 WIDENING = {1: "", 2: "\u2501", 4: "\U0001f600"}  # a last line holding one character of that width
 
@@ -38,13 +41,17 @@ def test_the_width_is_read_as_cpython_stores_the_text() -> None:
     assert candidates._width("x" * 100_000 + "\u2501") == 2
 
 
+# The pattern as it was before the host guard (candidates._HOST_GUARD), which only saves time.
+UNGUARDED = re.compile(rf"://{candidates._ATOMIC_URL_PART}{candidates._ENDING}", re.ASCII | re.MULTILINE)
+
+
 @pytest.mark.parametrize("width", WIDENING)
 def test_both_forms_find_the_same_candidate_lines(width: int, monkeypatch: pytest.MonkeyPatch) -> None:
     prefix = Detector()._prefix
     found: list[list[tuple[list[int], list[int]]]] = []
-    for form in candidates._FORMS:
+    for form in (*candidates._FORMS, UNGUARDED):
         monkeypatch.setattr(candidates, "_CANDIDATE_BY_WIDTH", dict.fromkeys(WIDENING, form))
         found.append([candidates.candidate_lines(f"{text}\n{WIDENING[width]}", prefix) for text in texts()])
     assert len(RAW) > 4000
-    assert found[0] == found[1]
+    assert found[0] == found[1] == found[2]
     assert sum(len(starts) for starts, _ in found[0]) > 4000  # the captures' start lines are among them
