@@ -89,7 +89,9 @@ def _faster_form(wide: str) -> re.Pattern[str]:
 
 
 _CANDIDATE_BY_WIDTH = {width: _faster_form(wide) for width, wide in ((1, ""), (2, "\u2501"), (4, "\U0001f600"))}
-MAX_PREFIX = 200  # no layout's prefix is longer: text further left of a URL cannot make it a start line
+# No layout's prefix is longer, with a container's name in front (kind_layouts.COMPOSE_PREFIX): text further
+# left of a URL cannot make it a start line.
+MAX_PREFIX = 400
 
 
 def candidate_lines(text: str, prefix: re.Pattern[str]) -> tuple[list[int], list[int]]:

@@ -27,6 +27,7 @@ from iterm2_autolaunch.hosts import (
     is_local_looking,
     is_loopback,
 )
+from iterm2_autolaunch.kind_layouts import COMPOSE_PREFIX
 from iterm2_autolaunch.kinds import (
     BANNER_WINDOW,
     BLOCK_FILLER,
@@ -57,6 +58,7 @@ PARSED_URLS = 1024  # URLs remembered with their parsed event
 _PORT_IN_LINE = re.compile(r"(?<![0-9]):([0-9]{1,5})(?![0-9])", re.ASCII)  # a stop line naming its port
 _BARE_URL = re.compile(rf"^{URL}$", re.ASCII | re.VERBOSE)  # a URL put together from an address printed without one
 _OWN, _URL_LINE, _ADDRESS = "own line", "URL line", "address line"  # Kind's three sorts of start line
+_COMPOSE = re.compile(COMPOSE_PREFIX, re.ASCII)
 
 
 class Detector:
@@ -131,7 +133,7 @@ class Detector:
             if cue_line is not None:
                 events.extend(self._listed_before(listed, cue_line[0]))
                 self._now = base + cue_line[0]
-                events.extend(self._match_stop(text[cue_line[0] : cue_line[1]], cue_line[0]))
+                events.extend(self._match_stop(_unwrapped(text[cue_line[0] : cue_line[1]])[1], cue_line[0]))
                 stops.watch(self._running.cues)
                 continue
             if expiry < next_candidate and expiry <= len(text):
@@ -195,13 +197,14 @@ class Detector:
         return self._held is not None or self._scheduler_lines > 0
 
     def _examine(self, line: str, text: str, start: int) -> list[Event]:
+        container, line = _unwrapped(line)
         events: list[Event] = self._dashboard_below(line, start) if self._scheduler_lines else []
-        announcement = self._match_start(line, text, start)
+        announcement = self._match_start(line, text, start, container)
         if self._held is not None and (announcement is None or announcement.key != self._held.key):
             events.extend(self._release_held())
         if announcement is not None:
             events.extend(self._announce(announcement, start))
-        elif (listing := LISTING_LINE.match(line)) and self._listed_below_header(text, start):
+        elif (listing := LISTING_LINE.match(line)) and self._listed_below_header(text, start, container):
             event = make_event("listing", JUPYTER, listing)
             events.extend([_with_hosts(event).but(line=self._numbers.at(start))] if event else [])
         elif self._dask is not None and len(line) <= MAX_LINE and (scheduler := DASK_SCHEDULER_LINE.match(line)):
@@ -225,8 +228,9 @@ class Detector:
         event = make_event("announce", self._dask, match) if match else None
         return self._announce(event, start) if event else []
 
-    def _match_start(self, line: str, text: str, start: int) -> Event | None:
-        """The server this line announces (its ``line`` still 0: numbered only once emitted)."""
+    def _match_start(self, line: str, text: str, start: int, container: str) -> Event | None:
+        """The server this line (of ``container``'s output, see _unwrapped) announces (its ``line`` still 0:
+        numbered only once emitted)."""
         if len(line) > MAX_LINE:
             return None
         for kind, how, pattern in self._start_lines:
@@ -239,7 +243,9 @@ class Detector:
                 event = self._parsed(kind, match)
                 # A server already announced is dropped anyway; only a new one needs its banner checked.
                 if event is not None and (
-                    event.key in self._running.servers or not kind.banner or self._banner_before(kind, text, start)
+                    event.key in self._running.servers
+                    or not kind.banner
+                    or self._banner_before(kind, text, start, container)
                 ):
                     return event
             elif url := _BARE_URL.match(f"http://{match['host']}:{match['port']}"):
@@ -260,14 +266,16 @@ class Detector:
             self._parsed_urls[key] = make_event("announce", kind, match)
         return self._parsed_urls[key]
 
-    def _lines_before(self, text: str, end: int) -> list[str]:
-        """The BANNER_WINDOW lines above the line starting at ``end``, nearest first."""
+    def _lines_before(self, text: str, end: int, container: str) -> list[str]:
+        """The BANNER_WINDOW lines above the line starting at ``end``, nearest first, as their programs printed
+        them; for a line of a container's output, only that container's lines among them."""
         before = text[nth_newline_back(text, end, BANNER_WINDOW) : end].split("\n")[:-1]
         if len(before) < BANNER_WINDOW:
             before = (self._recent() + before)[-BANNER_WINDOW:]
-        return before[::-1]
+        lines = (_unwrapped(line) for line in reversed(before))
+        return [line for name, line in lines if name == container or not container]
 
-    def _banner_before(self, kind: Kind, text: str, end: int) -> bool:
+    def _banner_before(self, kind: Kind, text: str, end: int, container: str) -> bool:
         """Whether the kind's banner stands just above the line starting at ``end``.
 
         Only the server's own block may lie between: other URL lines of the same layout, Jupyter's
@@ -275,16 +283,16 @@ class Detector:
         printed a few lines after a real banner by some other program does not count.
         """
         assert kind.banner is not None
-        for previous in self._lines_before(text, end):
+        for previous in self._lines_before(text, end, container):
             if len(previous) <= MAX_LINE and kind.banner.search(previous):
                 return True
             if not (BLOCK_FILLER.match(previous) or any(layout.match(previous) for layout in kind.url_lines)):
                 return False
         return False
 
-    def _listed_below_header(self, text: str, end: int) -> bool:
+    def _listed_below_header(self, text: str, end: int, container: str) -> bool:
         """`jupyter server list` lines count only right below its header (or below other such lines)."""
-        for previous in self._lines_before(text, end):
+        for previous in self._lines_before(text, end, container):
             if LISTING_HEADER.match(previous):
                 return True
             if not LISTING_LINE.match(previous):
@@ -338,6 +346,13 @@ class Detector:
         event = _with_hosts(event).but(line=number)
         self._running.add(event, self._now)
         return [event]
+
+
+def _unwrapped(line: str) -> tuple[str, str]:
+    """The container whose output ``line`` is under ``docker compose`` ("" for none), and the line as that
+    container printed it (kind_layouts.COMPOSE_PREFIX)."""
+    wrapped = _COMPOSE.match(line)
+    return ("", line) if wrapped is None else (wrapped["service"], line[wrapped.end() :])
 
 
 def _with_hosts(event: Event) -> Event:

@@ -47,6 +47,19 @@ JUPYTER_LOG = r"\[[DIWEC]\ [0-9 :.-]{8,30}\ [A-Za-z]{2,40}(?:\ [A-Za-z0-9_.]{1,4
 
 PREFIXES: list[str] = []  # every layout's prefix, for the detector's quick first check of a candidate
 
+# `docker compose up` (and `logs`) prints each line of a container's output behind its name, padded to the
+# longest name and one blank: docker/compose cmd/formatter/logs.go presenter.setPrefix fmt.Sprintf("%-" +
+# strconv.Itoa(width) + "s | ", p.name) with width the longest name + 1 (coloured: escapes the line reader
+# drops), and under --timestamps an RFC 3339 time and a blank after it (write(): "%s%s %s\n"). Compose 1.x
+# printed "name_1  | " the same way (pasted in domoritz/streamlit-docker#2, coder/code-server#1428). An empty
+# line ends at the "|" once its last blank is dropped. The detector reads the rest of the line as the
+# container printed it (detect.py: _unwrapped); the name is the container's, so its banner and URL are
+# looked for among its own lines.
+COMPOSE_PREFIX = (
+    r"(?P<service>[A-Za-z0-9][A-Za-z0-9_.-]{0,63})[ ]{1,64}\|"
+    r"(?:[ ](?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{8,18}(?:Z|[+-][0-9]{2}:[0-9]{2})[ ])?|$)"
+)
+
 
 def layout(prefix: str, suffix: str = "") -> re.Pattern[str]:
     """A whole-line pattern: ``prefix``, the URL, ``suffix``, optional trailing blanks, nothing else."""
@@ -55,8 +68,10 @@ def layout(prefix: str, suffix: str = "") -> re.Pattern[str]:
 
 
 def any_prefix(extra: Sequence[str] = ()) -> re.Pattern[str]:
-    """One pattern for "the text before the URL could belong to some layout" (fullmatch it)."""
-    return re.compile("|".join(f"(?:{prefix})" for prefix in (*PREFIXES, *extra)), re.ASCII | re.VERBOSE)
+    """One pattern for "the text before the URL could belong to some layout", in a container's output too
+    (fullmatch it)."""
+    layouts = "|".join(f"(?:{prefix})" for prefix in (*PREFIXES, *extra))
+    return re.compile(f"(?:{COMPOSE_PREFIX})?(?:{layouts})", re.ASCII | re.VERBOSE)
 
 
 @dataclass(frozen=True, eq=False)

@@ -59,8 +59,10 @@ JUPYTER = Kind(
     ),
     own_lines=(
         # notebook 4.4.1 notebookapp.py:1161 / 5.0.0 notebookapp.py:1315
-        # "The Jupyter Notebook is running at: %s" % display_url: banner and URL on one line.
-        layout(rf"{JUPYTER_LOG}[ \t]+The[ \t]Jupyter[ \t]Notebook[ \t]is[ \t]running[ \t]at:[ \t]+"),
+        # "The Jupyter Notebook is running at: %s" % display_url: banner and URL on one line; notebook 4.0.6
+        # notebookapp.py:1025 "The IPython Notebook is running at: %s" (4.1.0 :1041 says Jupyter), pasted with
+        # the same log prefix in gopherdata/gophernotes#6.
+        layout(rf"{JUPYTER_LOG}[ \t]+The[ \t](?:Jupyter|IPython)[ \t]Notebook[ \t]is[ \t]running[ \t]at:[ \t]+"),
     ),
     token_param="token",
     # The "is running at:" line is always logged with the prefix (each line of running_server_info goes

@@ -1,0 +1,81 @@
+"""Servers in containers under `docker compose up`: every line of a container's output behind its name.
+
+docker compose prints a container's line as fmt.Sprintf("%-" + strconv.Itoa(width) + "s | ", name) + the line,
+width the longest name + 1, the prefix coloured, and under --timestamps an RFC 3339 time and a blank before
+the line (docker/compose cmd/formatter/logs.go, presenter.setPrefix and write()); compose 1.x printed
+"name_1  | " the same way. Here real captures of the tools (tests/data/captures) are put behind such names, with
+another container's lines (real pip output, tests/data/negative) interleaved, and must give the same events as
+the captures alone. A paste of a real `docker-compose up` is in tests/data/issue_pastes (test_detect_issue_pastes).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iterm2_autolaunch.detect import Detector
+from iterm2_autolaunch.lines import bytes_to_lines
+
+DATA = Path(__file__).parent / "data"
+INDEX: list[dict[str, Any]] = json.loads((DATA / "captures" / "index.json").read_text())
+# One capture per tool whose server starts once and is seen to stop, and whose text is its own (the first).
+CAPTURES = sorted({e["tool"]: e["file"] for e in reversed(INDEX) if len(e["expect"]) == 1 and e["shutdown"]}.values())
+NOISE = [line for line in bytes_to_lines([(DATA / "negative" / "pip_verbose_index.raw").read_bytes()]) if line]
+COLOURS = itertools.cycle(["\x1b[36m", "\x1b[33m"])  # compose's cf: each prefix in its colour, then reset
+
+
+def lines_of(name: str) -> list[str]:
+    return list(bytes_to_lines([(DATA / "captures" / name).read_bytes()]))
+
+
+def events(lines: list[str]) -> list[tuple[str, str, int, str | None, str]]:
+    detector = Detector()
+    found = detector.feed(lines) + detector.finish()
+    return [(e.event, e.kind, e.port, e.token, e.path) for e in found]
+
+
+def composed(containers: dict[str, list[str]], *, timestamps: bool = False) -> list[str]:
+    """The containers' lines as `docker compose up` interleaves them (one of each in turn), as the terminal
+    shows them: through the line reader, which drops the colours."""
+    width = max(map(len, containers)) + 1
+    prefixes = {name: f"{next(COLOURS)}{name:<{width}} | \x1b[0m" for name in containers}
+    stamp = "2026-12-05T06:50:00.123456789Z " if timestamps else ""
+    rows = itertools.zip_longest(*([(name, line) for line in lines] for name, lines in containers.items()))
+    text = "".join(f"{prefixes[name]}{stamp}{line}\n" for row in rows for name, line in filter(None, row))
+    return list(bytes_to_lines([text.encode()]))
+
+
+def test_the_captures_are_one_per_tool() -> None:
+    assert len(CAPTURES) >= 20 and any(name.startswith(("jupyter", "mx_jupyter")) for name in CAPTURES)
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+@pytest.mark.parametrize("timestamps", [False, True], ids=["plain", "timestamps"])
+def test_a_container_s_server_is_read_among_another_container_s_lines(name: str, timestamps: bool) -> None:
+    alone = events(lines_of(name))
+    assert [e[0] for e in alone].count("announce") == 1 and "shutdown" in [e[0] for e in alone]
+    lines = lines_of(name)
+    noise = (NOISE * len(lines))[: len(lines)]  # a line of the other container after each of the server's
+    composed_lines = composed({"notebook-1": lines, "pip-1": noise}, timestamps=timestamps)
+    assert composed_lines[0].startswith("notebook-1  | ")  # the colours are gone, the prefix is as printed
+    assert events(composed_lines) == alone
+
+
+def test_compose_1_names_and_a_blank_line_ending_at_the_bar() -> None:
+    lines = [f"lab_1  |{' ' + line if line else ''}" for line in lines_of("jupyterlab_token_auto.raw")]
+    assert events(lines) == events(lines_of("jupyterlab_token_auto.raw"))
+
+
+def test_a_url_of_another_container_after_a_banner_does_not_count() -> None:
+    """Jupyter's URL counts only below its banner: in another container's lines it has none."""
+    lines = lines_of("jupyterlab_token_auto.raw")
+    banner = next(i for i, line in enumerate(lines) if line.endswith("is running at:"))
+    url = lines[banner + 1]
+    assert "/lab?token=" in url
+    fake = [f"notebook-1  | {line}" for line in lines[: banner + 1]] + [f"evil-1      | {url}"]
+    assert events(fake) == []
+    assert [e[0] for e in events([*fake[:-1], f"notebook-1  | {url}"])] == ["announce"]
