@@ -155,8 +155,10 @@ MORE_VERSIONS.update({
     "jupyterlab4_2": ("jupyter", True, ("plain",)),
     "jupyter_server2_10": ("jupyter", True, ("plain",)),
 })
-# More in the gaps, tried by hand first, printing as the versions above.
+# More in the gaps, tried by hand first, printing as the versions above; Notebook 4.0, the oldest, found in a paste
+# of a public issue (tests/data/issue_pastes), says "The IPython Notebook is running at: URL" and has no token.
 MORE_VERSIONS.update({
+    "notebook4_0": ("jupyter", True, ("plain",)),
     "jupyterlab4_5": ("jupyter", True, ("plain",)),
     "notebook7_4": ("jupyter", True, ("plain",)),
     "marimo0_18": ("marimo", True, ("edit_file",)),

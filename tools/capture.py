@@ -153,6 +153,7 @@ OLD_DASH_DEPS = ("werkzeug<2.1", "flask<2.1", "jinja2<3.1", "itsdangerous<2.1")
 ENVS.update({
     e.name: e
     for e in [
+        EnvSpec("nb40", ("notebook==4.0.6", *OLD_NB_DEPS), ("notebook", "tornado"), PY36),
         EnvSpec("nb44", ("notebook==4.4.1", *OLD_NB_DEPS), ("notebook", "tornado"), PY36),
         EnvSpec("nb52", ("notebook==5.2.2", *OLD_NB_DEPS), ("notebook", "tornado"), PY36),
         # nb50 (Python 3.11, Tornado 6.6) hangs after every stop (killed after STOP_TIMEOUT; captures
@@ -2489,6 +2490,10 @@ CS_URL = regex_expect("code_server", "http://127.0.0.1:{port}/")
 VERSION_TOOLS: list[Tool] = [
     # Notebook 4.4-5.5 have no custom_display_url (notebookapp.py of 4.4.1, 5.0.0, 5.2.2, 5.4.1, 5.5.0 define no
     # such trait; 5.7.16 notebookapp.py:669 does): their other starts leave it out.
+    # Notebook 4.0 says "The IPython Notebook is running at: URL" (4.0.6 notebookapp.py:1025) and has no token
+    # (tokens came with 4.3): its plain start.
+    version_tool("notebook4_0", "nb40", nb4, jupyter_expect("jupyter", "/", alt_host=None, token=None),
+                 host="localhost", stop_re=NB4_STOP, asks=True),
     jupyter_version("notebook4_4", "nb44", nb4, NB4_STOP, alt_host=None,
                     others=old_jupyter_starts(nb4, "NotebookApp", "/", None, display_url=False, tls1=True)),
     jupyter_version("notebook5_2", "nb52", nb5(), NB6_STOP, alt_host=None,
