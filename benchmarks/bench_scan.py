@@ -27,8 +27,8 @@ quiet 2-core VM; with 21, by +-0.01.)
 
 The ratios depend on the interpreter's build as much as on the detector: the baseline is one C loop, the
 detector a regex pass, str.find passes and Python. Measured on one quiet 2-core VM (the same text),
-ratio_vs_count_with_line_numbers / ratio_vs_count: pyenv CPython 3.10.13 0.33/0.42, 3.11.7 0.44/0.58,
-3.12.1 0.42/0.54, 3.13.0 0.44/0.55; Debian's packaged CPython 3.11.2 0.17/0.22, where str.count('://')
+ratio_vs_count_with_line_numbers / ratio_vs_count: pyenv CPython 3.10.13 0.35/0.46, 3.11.7 0.45/0.58,
+3.12.1 0.43/0.54, 3.13.0 0.44/0.55; Debian's packaged CPython 3.11.2 0.17/0.22, where str.count('://')
 ran at 3,697 MB/s against 1,404 in pyenv's 3.11.7 while the detector was as fast (daemon 802 MB/s against
 808). So the first line printed names the interpreter. (Of the daemon's time, 0.28 of a str.count pass is
 the search for Ray's address line, which prints no "://": kinds_services.RAY.address_cue.)
