@@ -32,11 +32,11 @@ from iterm2_autolaunch.listings import JSON_URL_KEY
 _POSSESSIVE = "+" if sys.version_info >= (3, 11) else ""
 _URL_PART = (  # an unbracketed IPv6 host first: "2001:0:..." is no name and port (kind_layouts.URL)
     r"(?:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f.]{0,4}:[0-9A-Fa-f:.]{0,37}"
-    rf"|[A-Za-z0-9][A-Za-z0-9.-]{{0,252}}{_POSSESSIVE}"
+    rf"|[A-Za-z0-9][A-Za-z0-9._-]{{0,252}}{_POSSESSIVE}"
     r"|\[(?:[0-9A-Fa-f:.]{2,45}|all[ ]ip[ ]addresses[ ]on[ ]your[ ]system)\]"
-    r"|\([A-Za-z0-9][A-Za-z0-9.-]{0,252}[ ]or[ ]127\.0\.0\.1\)|\*?(?=:[0-9]))"  # "*", "": PRINTED_WILDCARDS
+    r"|\([A-Za-z0-9][A-Za-z0-9._-]{0,252}[ ]or[ ]127\.0\.0\.1\)|\*?(?=:[0-9]))"  # "*", "": PRINTED_WILDCARDS
     # A "," followed by a space ends the path or query: it may start webpack's ", http://[::1]...".
-    r":[0-9]{1,5}(?:/[A-Za-z0-9._~%/+=-]*(?:,(?![ ])[A-Za-z0-9._~%/+=-]*)*)?"
+    r":[0-9]{1,5}(?:/[A-Za-z0-9._~%/+=@-]*(?:,(?![ ])[A-Za-z0-9._~%/+=@-]*)*)?"
     r"(?:\?[A-Za-z0-9._~/+=&-]*(?:,(?![ ])[A-Za-z0-9._~/+=&-]*)*)?"
 )
 _ATOMIC_URL_PART = f"(?>{_URL_PART})" if sys.version_info >= (3, 11) else f"(?=(?P<part>{_URL_PART}))(?P=part)"
@@ -44,7 +44,7 @@ _ATOMIC_URL_PART = f"(?>{_URL_PART})" if sys.version_info >= (3, 11) else f"(?=(
 # form above is a run of name characters (or none) followed by ":", "[", "(" or "*", so a URL whose run ends
 # otherwise cannot match: this lookahead says so in one possessive walk, before the five host forms are each
 # tried (bench_scan's candidate pass 0.88 -> 0.81 str.count passes, the same matches: tests/test_candidates.py).
-_HOST_GUARD = rf"(?=[A-Za-z0-9.-]*{_POSSESSIVE}[:\[(*])"
+_HOST_GUARD = rf"(?=[A-Za-z0-9._-]*{_POSSESSIVE}[:\[(*])"
 _ENDING = (
     r"(?=[ \t]*(?:$|\(Press|::|\([0-9])|\"|\)[ ]\.\.\.|,[ ](?:https?://|with[ ]SSR)"
     r"|,(?:https?://|unix:)|'[ ]ray[ ]job[ ])"
@@ -100,7 +100,7 @@ def _faster_form(wide: str) -> re.Pattern[str]:
 
 
 _CANDIDATE_BY_WIDTH = {width: _faster_form(wide) for width, wide in ((1, ""), (2, "\u2501"), (4, "\U0001f600"))}
-# No layout's prefix is longer, with a container's name in front (kind_layouts.COMPOSE_PREFIX): text further
+# No layout's prefix is longer, with a process runner's prefix in front (kind_layouts.RUNNER_PREFIX): text further
 # left of a URL cannot make it a start line.
 MAX_PREFIX = 400
 

@@ -27,7 +27,7 @@ from iterm2_autolaunch.hosts import (
     is_local_looking,
     is_loopback,
 )
-from iterm2_autolaunch.kind_layouts import COMPOSE_PREFIX
+from iterm2_autolaunch.kind_layouts import RUNNER_PREFIX
 from iterm2_autolaunch.kinds import (
     BANNER_WINDOW,
     BLOCK_FILLER,
@@ -58,7 +58,7 @@ PARSED_URLS = 1024  # URLs remembered with their parsed event
 _PORT_IN_LINE = re.compile(r"(?<![0-9]):([0-9]{1,5})(?![0-9])", re.ASCII)  # a stop line naming its port
 _BARE_URL = re.compile(rf"^{URL}$", re.ASCII | re.VERBOSE)  # a URL put together from an address printed without one
 _OWN, _URL_LINE, _ADDRESS = "own line", "URL line", "address line"  # Kind's three sorts of start line
-_COMPOSE = re.compile(COMPOSE_PREFIX, re.ASCII)
+_RUNNER = re.compile(RUNNER_PREFIX, re.ASCII)
 
 
 class Detector:
@@ -197,14 +197,14 @@ class Detector:
         return self._held is not None or self._scheduler_lines > 0
 
     def _examine(self, line: str, text: str, start: int) -> list[Event]:
-        container, line = _unwrapped(line)
+        process, line = _unwrapped(line)
         events: list[Event] = self._dashboard_below(line, start) if self._scheduler_lines else []
-        announcement = self._match_start(line, text, start, container)
+        announcement = self._match_start(line, text, start, process)
         if self._held is not None and (announcement is None or announcement.key != self._held.key):
             events.extend(self._release_held())
         if announcement is not None:
             events.extend(self._announce(announcement, start))
-        elif (listing := LISTING_LINE.match(line)) and self._listed_below_header(text, start, container):
+        elif (listing := LISTING_LINE.match(line)) and self._listed_below_header(text, start, process):
             event = make_event("listing", JUPYTER, listing)
             events.extend([_with_hosts(event).but(line=self._numbers.at(start))] if event else [])
         elif self._dask is not None and len(line) <= MAX_LINE and (scheduler := DASK_SCHEDULER_LINE.match(line)):
@@ -228,8 +228,8 @@ class Detector:
         event = make_event("announce", self._dask, match) if match else None
         return self._announce(event, start) if event else []
 
-    def _match_start(self, line: str, text: str, start: int, container: str) -> Event | None:
-        """The server this line (of ``container``'s output, see _unwrapped) announces (its ``line`` still 0:
+    def _match_start(self, line: str, text: str, start: int, process: str) -> Event | None:
+        """The server this line (of ``process``'s output, see _unwrapped) announces (its ``line`` still 0:
         numbered only once emitted)."""
         if len(line) > MAX_LINE:
             return None
@@ -245,7 +245,7 @@ class Detector:
                 if event is not None and (
                     event.key in self._running.servers
                     or not kind.banner
-                    or self._banner_before(kind, text, start, container)
+                    or self._banner_before(kind, text, start, process)
                 ):
                     return event
             elif url := _BARE_URL.match(f"http://{match['host']}:{match['port']}"):
@@ -266,16 +266,16 @@ class Detector:
             self._parsed_urls[key] = make_event("announce", kind, match)
         return self._parsed_urls[key]
 
-    def _lines_before(self, text: str, end: int, container: str) -> list[str]:
+    def _lines_before(self, text: str, end: int, process: str) -> list[str]:
         """The BANNER_WINDOW lines above the line starting at ``end``, nearest first, as their programs printed
-        them; for a line of a container's output, only that container's lines among them."""
+        them; for a line of a process runner's process, only that process's lines among them."""
         before = text[nth_newline_back(text, end, BANNER_WINDOW) : end].split("\n")[:-1]
         if len(before) < BANNER_WINDOW:
             before = (self._recent() + before)[-BANNER_WINDOW:]
         lines = (_unwrapped(line) for line in reversed(before))
-        return [line for name, line in lines if name == container or not container]
+        return [line for name, line in lines if name == process or not process]
 
-    def _banner_before(self, kind: Kind, text: str, end: int, container: str) -> bool:
+    def _banner_before(self, kind: Kind, text: str, end: int, process: str) -> bool:
         """Whether the kind's banner stands just above the line starting at ``end``.
 
         Only the server's own block may lie between: other URL lines of the same layout, Jupyter's
@@ -283,16 +283,16 @@ class Detector:
         printed a few lines after a real banner by some other program does not count.
         """
         assert kind.banner is not None
-        for previous in self._lines_before(text, end, container):
+        for previous in self._lines_before(text, end, process):
             if len(previous) <= MAX_LINE and kind.banner.search(previous):
                 return True
             if not (BLOCK_FILLER.match(previous) or any(layout.match(previous) for layout in kind.url_lines)):
                 return False
         return False
 
-    def _listed_below_header(self, text: str, end: int, container: str) -> bool:
+    def _listed_below_header(self, text: str, end: int, process: str) -> bool:
         """`jupyter server list` lines count only right below its header (or below other such lines)."""
-        for previous in self._lines_before(text, end, container):
+        for previous in self._lines_before(text, end, process):
             if LISTING_HEADER.match(previous):
                 return True
             if not LISTING_LINE.match(previous):
@@ -349,10 +349,10 @@ class Detector:
 
 
 def _unwrapped(line: str) -> tuple[str, str]:
-    """The container whose output ``line`` is under ``docker compose`` ("" for none), and the line as that
-    container printed it (kind_layouts.COMPOSE_PREFIX)."""
-    wrapped = _COMPOSE.match(line)
-    return ("", line) if wrapped is None else (wrapped["service"], line[wrapped.end() :])
+    """The process whose output ``line`` is under a process runner such as ``docker compose`` ("" for none),
+    and the line as that process printed it (kind_layouts.RUNNER_PREFIX)."""
+    wrapped = _RUNNER.match(line)
+    return ("", line) if wrapped is None else (wrapped["process"], line[wrapped.end() :])
 
 
 def _with_hosts(event: Event) -> Event:

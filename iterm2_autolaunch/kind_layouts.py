@@ -9,7 +9,11 @@ from dataclasses import dataclass
 
 # A URL as servers print it: scheme, a host (name, IPv4 or bracketed IPv6), an explicit port, then a
 # path and query of plain URL characters (no %-escapes in the query: tokens are plain). Quotes, spaces,
-# `;`, `|`, `$`, backticks and `@` cannot occur, which rules out shell tricks and `user@host` confusions.
+# `;`, `|`, `$` and backticks cannot occur, which rules out shell tricks, nor `@` before the path, which rules
+# out `user@host` confusions. In the path it may: JupyterHub leaves it unescaped in a user's server path,
+# /user/NAME/ (jupyterhub 5.2.1 jupyterhub/utils.py:505 url_escape_path quote(value, safe='@~')), and hubs name
+# users by e-mail address (pasted: jupyterhub/batchspawner#233). A name may hold "_" inside: a host name that is
+# no DNS name but a machine's own (pasted: notebook 5 printing "cs275-liwei_node08", a paste in hpc.json).
 # Notebook 5.6/5.7 print a wildcard server as ``http://(NAME or 127.0.0.1):8888/`` (notebook 5.7.16
 # notebook/notebookapp.py:1435 ``ip = "(%s or 127.0.0.1)" % socket.gethostname()``): ``twin`` is NAME.
 # Notebook 4.x-6.x print an IPv6 --ip without brackets, ``http://::1:8888/`` ("%s://%s:%i%s" % (proto, ip,
@@ -27,13 +31,13 @@ PRINTED_WILDCARDS = frozenset({"*", "", EVERY_ADDRESS})
 URL = r"""
     (?P<url>
       (?P<scheme>https?)://
-      (?:\((?P<twin>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)[ ]or[ ](?=127\.0\.0\.1\)))?
-      (?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])? | \[[0-9A-Fa-f:.]{2,45}\]
+      (?:\((?P<twin>[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?)[ ]or[ ](?=127\.0\.0\.1\)))?
+      (?P<host>[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])? | \[[0-9A-Fa-f:.]{2,45}\]
                | [0-9A-Fa-f]{0,4}:[0-9A-Fa-f.]{0,4}:[0-9A-Fa-f:.]{0,37}
                | \[all[ ]ip[ ]addresses[ ]on[ ]your[ ]system\] | \* | (?=:[0-9]))
       (?(twin)\))
       :(?P<port>[0-9]{1,5})
-      (?P<path>/[A-Za-z0-9._~%/+,=-]*)?
+      (?P<path>/[A-Za-z0-9._~%/+,=@-]*)?
       (?:\?(?P<query>[A-Za-z0-9._~/+,=&-]*))?
     )"""
 
@@ -47,16 +51,18 @@ JUPYTER_LOG = r"\[[DIWEC]\ [0-9 :.-]{8,30}\ [A-Za-z]{2,40}(?:\ [A-Za-z0-9_.]{1,4
 
 PREFIXES: list[str] = []  # every layout's prefix, for the detector's quick first check of a candidate
 
-# `docker compose up` (and `logs`) prints each line of a container's output behind its name, padded to the
-# longest name and one blank: docker/compose cmd/formatter/logs.go presenter.setPrefix fmt.Sprintf("%-" +
-# strconv.Itoa(width) + "s | ", p.name) with width the longest name + 1 (coloured: escapes the line reader
-# drops), and under --timestamps an RFC 3339 time and a blank after it (write(): "%s%s %s\n"). Compose 1.x
-# printed "name_1  | " the same way (pasted in domoritz/streamlit-docker#2, coder/code-server#1428). An empty
-# line ends at the "|" once its last blank is dropped. The detector reads the rest of the line as the
-# container printed it (detect.py: _unwrapped); the name is the container's, so its banner and URL are
-# looked for among its own lines.
-COMPOSE_PREFIX = (
-    r"(?P<service>[A-Za-z0-9][A-Za-z0-9_.-]{0,63})[ ]{1,64}\|"
+# Process runners print each line of a process's output behind its name, padded to the longest name and one
+# blank, and a bar. `docker compose up` (and `logs`): docker/compose cmd/formatter/logs.go presenter.setPrefix
+# fmt.Sprintf("%-" + strconv.Itoa(width) + "s | ", p.name), width the longest name + 1 (coloured: escapes the
+# line reader drops), under --timestamps an RFC 3339 time and a blank after it (write(): "%s%s %s\n"); compose
+# 1.x printed "name_1  | " the same way (pasted in domoritz/streamlit-docker#2, coder/code-server#1428). honcho,
+# a Procfile's runner, puts the time first: honcho 2.0.0 honcho/printer.py:56 '{time} {name}| ', "%H:%M:%S" and
+# the name padded and a blank (captured: honcho_jupyterlab*.raw); foreman the same (lib/foreman/engine/cli.rb
+# output(): the time when timestamps are on, then "#{pad_process_name(name)} | "). An empty line ends at
+# the "|" once its last blank is dropped. The detector reads the rest of the line as the process printed it
+# (detect.py: _unwrapped); its banner and URL are looked for among that process's own lines.
+RUNNER_PREFIX = (
+    r"(?:[0-9]{2}:[0-9]{2}:[0-9]{2}[ ])?(?P<process>[A-Za-z0-9][A-Za-z0-9_.-]{0,63})[ ]{1,64}\|"
     r"(?:[ ](?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{8,18}(?:Z|[+-][0-9]{2}:[0-9]{2})[ ])?|$)"
 )
 
@@ -68,10 +74,10 @@ def layout(prefix: str, suffix: str = "") -> re.Pattern[str]:
 
 
 def any_prefix(extra: Sequence[str] = ()) -> re.Pattern[str]:
-    """One pattern for "the text before the URL could belong to some layout", in a container's output too
-    (fullmatch it)."""
+    """One pattern for "the text before the URL could belong to some layout", behind a process runner's prefix
+    too (fullmatch it)."""
     layouts = "|".join(f"(?:{prefix})" for prefix in (*PREFIXES, *extra))
-    return re.compile(f"(?:{COMPOSE_PREFIX})?(?:{layouts})", re.ASCII | re.VERBOSE)
+    return re.compile(f"(?:{RUNNER_PREFIX})?(?:{layouts})", re.ASCII | re.VERBOSE)
 
 
 @dataclass(frozen=True, eq=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from iterm2_autolaunch.kind_layouts import COMPOSE_PREFIX, Kind, layout
+from iterm2_autolaunch.kind_layouts import RUNNER_PREFIX, Kind, layout
 
 DASK = Kind(
     name="dask",
@@ -51,8 +51,8 @@ DASK = Kind(
 # empty or a wildcard (as 2023.3.2+ prints the scheduler's contact host).
 _DASK_LOG = r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]-[ \t])?distributed\.scheduler[ \t]-[ \t]INFO[ \t]-[ \t]+"
 _ADDRESS = r"[0-9A-Za-z.:\[\]-]{0,262}"  # host and port as distributed joins them; the URL grammar checks it
-DASK_SCHEDULER_PREFIX = re.compile(  # up to "://", in a container's output too (detect._unwrapped)
-    rf"(?:{COMPOSE_PREFIX})?{_DASK_LOG}Scheduler[ \t]at:[ \t]+[a-z]{{2,8}}", re.ASCII
+DASK_SCHEDULER_PREFIX = re.compile(  # up to "://", behind a process runner's prefix too (detect._unwrapped)
+    rf"(?:{RUNNER_PREFIX})?{_DASK_LOG}Scheduler[ \t]at:[ \t]+[a-z]{{2,8}}", re.ASCII
 )
 DASK_SCHEDULER_LINE = re.compile(rf"^{_DASK_LOG}Scheduler[ \t]at:[ \t]+[a-z]{{2,8}}://(?P<host>{_ADDRESS}):"
                                  r"[0-9]{1,5}[ \t]*$", re.ASCII)  # fmt: skip

@@ -260,6 +260,18 @@ def test_malformed_urls_after_a_real_banner_do_not_fire(url: str) -> None:
     assert Detector().feed([banner, f"[I 2026-11-28 03:39:05.553 ServerApp] {url}"]) == []
 
 
+@pytest.mark.parametrize(("url", "host", "path"), [
+    # JupyterHub leaves "@" unescaped in /user/NAME/ (url_escape_path, safe='@~'): a hub naming users by e-mail
+    ("http://localhost:8888/user/ana@example.org/lab?token=abc", "localhost", "/user/ana@example.org/lab"),
+    ("http://node_07:8888/lab?token=abc", "node_07", "/lab"),  # a machine's own name with "_" in it
+])
+def test_an_at_sign_in_the_path_and_an_underscore_in_a_name_are_read(url: str, host: str, path: str) -> None:
+    banner = "[I 2026-11-28 03:39:05.553 ServerApp] Jupyter Server 2.21.1 is running at:"
+    detector = Detector()
+    (event,) = detector.feed([banner, f"[I 2026-11-28 03:39:05.553 ServerApp] {url}"]) + detector.finish()
+    assert (event.host, event.port, event.path, event.token) == (host, 8888, path, "abc")
+
+
 @pytest.mark.parametrize("entry", [e for e in INDEX if e["expect"] or e.get("listing")], ids=lambda e: e["file"])
 def test_daemon_mode_finds_the_same_events_without_line_numbers(entry: dict[str, Any]) -> None:
     """The engine's detector skips numbering lines (a whole pass over the text); nothing else may differ."""

@@ -1,17 +1,19 @@
-"""Servers in containers under `docker compose up`: every line of a container's output behind its name.
+"""Servers under a process runner: every line of a process's output behind its name (kind_layouts.RUNNER_PREFIX).
 
 docker compose prints a container's line as fmt.Sprintf("%-" + strconv.Itoa(width) + "s | ", name) + the line,
 width the longest name + 1, the prefix coloured, and under --timestamps an RFC 3339 time and a blank before
 the line (docker/compose cmd/formatter/logs.go, presenter.setPrefix and write()); compose 1.x printed
 "name_1  | " the same way. Here real captures of the tools (tests/data/captures) are put behind such names, with
 another container's lines (real pip output, tests/data/negative) interleaved, and must give the same events as
-the captures alone. A paste of a real `docker-compose up` is in tests/data/issue_pastes (test_detect_issue_pastes).
+the captures alone. Pastes of a real `docker-compose up` are in tests/data/issue_pastes (test_detect_issue_pastes);
+honcho (a Procfile's runner, which puts the time first) is captured running JupyterLab (honcho_jupyterlab*.raw).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,10 @@ from iterm2_autolaunch.lines import bytes_to_lines
 
 DATA = Path(__file__).parent / "data"
 INDEX: list[dict[str, Any]] = json.loads((DATA / "captures" / "index.json").read_text())
-# One capture per tool whose server starts once and is seen to stop, and whose text is its own (the first).
-CAPTURES = sorted({e["tool"]: e["file"] for e in reversed(INDEX) if len(e["expect"]) == 1 and e["shutdown"]}.values())
+# One capture per tool whose server starts once and is seen to stop, and whose text is its own (the first; not
+# honcho's, whose lines are behind a runner's prefix already: test_a_runner_s_time_comes_first).
+CAPTURES = sorted({e["tool"]: e["file"] for e in reversed(INDEX)
+                   if len(e["expect"]) == 1 and e["shutdown"] and e["tool"] != "honcho"}.values())  # fmt: skip
 NOISE = [line for line in bytes_to_lines([(DATA / "negative" / "pip_verbose_index.raw").read_bytes()]) if line]
 COLOURS = itertools.cycle(["\x1b[36m", "\x1b[33m"])  # compose's cf: each prefix in its colour, then reset
 
@@ -79,3 +83,13 @@ def test_a_url_of_another_container_after_a_banner_does_not_count() -> None:
     fake = [f"notebook-1  | {line}" for line in lines[: banner + 1]] + [f"evil-1      | {url}"]
     assert events(fake) == []
     assert [e[0] for e in events([*fake[:-1], f"notebook-1  | {url}"])] == ["announce"]
+
+
+@pytest.mark.parametrize("name", [f"honcho_jupyterlab{end}.raw" for end in ("", "_sigterm", "_pipe")])
+def test_a_runner_s_time_comes_first(name: str) -> None:
+    """honcho (a Procfile's runner) prints "HH:MM:SS lab.1  | " before each line of the process (captured)."""
+    lines = lines_of(name)
+    assert any(re.match(r"[0-9]{2}:[0-9]{2}:[0-9]{2} lab\.1  \| \[I ", line) for line in lines)
+    expected = next(e for e in INDEX if e["file"] == name)["expect"][0]
+    assert events(lines) == [("announce", "jupyter", expected["port"], expected["token"], "/lab"),
+                             ("shutdown", "jupyter", expected["port"], expected["token"], "/lab")]

@@ -55,6 +55,7 @@ DIFFERENT: dict[tuple[str, int], tuple[str, dict[str, Any]]] = {
                          {"servers": [("werkzeug", 5000, "/", None)]}),
     ("dashboards", 29): (MLFLOW_GUNICORN, {"servers": [("gunicorn", 5000, "/", None)]}),
     ("dashboards", 31): ("the docs page lost the eight blanks marimo indents its URL line with", NOTHING),
+    ("hpc", 14): ("jupyter-forward's own '*** URL ***' line, no Jupyter's", NOTHING),
     ("jupyter", 1): (CTRL_C_SUMMARY, NOTHING),
     ("jupyter", 4): (CTRL_C_SUMMARY, NOTHING),
     ("jupyter", 9): ("a Windows console hard-wrapped every line at 80 columns: the URL ends at the wrap, in the token",
@@ -70,6 +71,19 @@ DIFFERENT: dict[tuple[str, int], tuple[str, dict[str, Any]]] = {
                    "where a server on --ip 0.0.0.0 answers too", {"host": "localhost"}),
     ("peers", 19): ("under docker compose 1.x only compose says the container stops ('Gracefully stopping...', "
                     "'Stopping NAME ... done'): not read (the daemon's health probe notices)", {"shutdown": 0}),
+    ("recent", 9): ("Dash 1.x printed Flask's lines only: read as Flask/Werkzeug",
+                    {"servers": [("werkzeug", 8050, "/", None)]}),
+    ("recent", 10): ("the poster wrote '<ip-address>' for the scheduler's address", NOTHING),
+    ("recent", 13): (CTRL_C_SUMMARY, NOTHING),
+    ("recent", 14): ("marimo's lines lost their indent in the paste, and the token is '[token]'", NOTHING),
+    ("recent", 17): ("the paste holds Vite's 'Local:' and 'Network:' lines without its banner above them", NOTHING),
+    ("recent", 19): ("'Dash app running on URL' goes into a notebook's output (Dash's Jupyter mode, jupyter-dash), "
+                     "not into a terminal: not read", NOTHING),
+    ("recent", 20): ("the pull request's author wrote 'TOKEN' in place of a token: read as written",
+                     {"servers": [("jupyter", 8888, "/", "TOKEN")]}),
+    ("recent", 21): ("the paste starts below Jupyter's 'is running at:' line, so its URLs have no banner", NOTHING),
+    ("recent", 22): ("gunicorn prints its URL before its worker fails to boot: announced, and the probe finds nothing "
+                     "to open", {"servers": [("gunicorn", 5000, "/", None)]}),
     ("services", 2): ("uvicorn 0.2 (2018): '* Uvicorn running on URL 🦄 (Press CTRL+C to quit)' and its stop lines",
                       NOTHING),
     ("services", 16): ("a Windows console showed webpack-dev-server's '｢wds｣' as '?wds?'", NOTHING),

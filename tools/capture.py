@@ -42,6 +42,7 @@ import os
 import pty
 import re
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -3504,6 +3505,28 @@ GAP_VERSION_TOOLS = [
 ]
 VERSION_TOOLS += GAP_VERSION_TOOLS
 CASES += matrix_cases(GAP_VERSION_TOOLS)
+
+# A process runner that puts each process's name and a bar before its lines, as docker compose does
+# (kind_layouts.RUNNER_PREFIX; compose itself needs images, which cannot be had here): honcho, a Procfile's
+# runner, prints "HH:MM:SS name | line" (honcho 2.0.0 honcho/printer.py:56 '{time} {name}| ', the name padded to
+# the longest and one blank), as foreman does; its own lines are those of "system".
+ENVS["honcho"] = EnvSpec("honcho", ("honcho==2.0.0", "jupyterlab==4.5.*"), ("honcho", "jupyterlab", "jupyter_server"),
+                         PY310)  # fmt: skip
+
+
+def lab_procfile(ctx: Ctx) -> None:
+    write(ctx.work / "Procfile", f"lab: {shlex.join(jlab()(ctx))}\n")
+
+
+HONCHO_NOTES = "`honcho start` of a Procfile running `jupyter lab` (the process named lab)"
+CASES += [
+    Case("honcho_jupyterlab", "honcho", lambda ctx: ["honcho", "start"], jupyter_expect("jupyter", "/lab"),
+         host="localhost", setup=lab_procfile, stop_re=JUPYTER_STOP, notes=HONCHO_NOTES),
+    Case("honcho_jupyterlab_sigterm", "honcho", lambda ctx: ["honcho", "start"], jupyter_expect("jupyter", "/lab"),
+         host="localhost", setup=lab_procfile, stop_re=JUPYTER_STOP, stop="sigterm", notes=HONCHO_NOTES),
+    Case("honcho_jupyterlab_pipe", "honcho", lambda ctx: ["honcho", "start"], jupyter_expect("jupyter", "/lab"),
+         host="localhost", setup=lab_procfile, stop_re=JUPYTER_STOP, pipe=True, notes=f"{HONCHO_NOTES}; {PIPE}"),
+]
 
 if __name__ == "__main__":
     sys.exit(main())
