@@ -133,7 +133,8 @@ class Detector:
             if cue_line is not None:
                 events.extend(self._listed_before(listed, cue_line[0]))
                 self._now = base + cue_line[0]
-                events.extend(self._match_stop(_unwrapped(text[cue_line[0] : cue_line[1]])[1], cue_line[0]))
+                process, line = _unwrapped(text[cue_line[0] : cue_line[1]])
+                events.extend(self._match_stop(line, text, cue_line[0], process))
                 stops.watch(self._running.cues)
                 continue
             if expiry < next_candidate and expiry <= len(text):
@@ -210,7 +211,7 @@ class Detector:
         elif self._dask is not None and len(line) <= MAX_LINE and (scheduler := DASK_SCHEDULER_LINE.match(line)):
             self._scheduler_host, self._scheduler_lines = scheduler["host"], DASK_SERVICES_WITHIN
         else:
-            events.extend(self._match_stop(line, start))
+            events.extend(self._match_stop(line, text, start, process))
         return events
 
     def _dashboard_below(self, line: str, start: int) -> list[Event]:
@@ -299,17 +300,27 @@ class Detector:
                 return False
         return False
 
-    def _match_stop(self, line: str, start: int) -> list[Event]:
+    def _match_stop(self, line: str, text: str, start: int, process: str) -> list[Event]:
         """A stop line of a running server's kind stops one server of that kind: the one whose port the
         line names, else the latest announced (a stop line rarely names its server; when two of a kind
-        run, the newer one is the likelier to be in the foreground, where Ctrl-C reaches it)."""
+        run, the newer one is the likelier to be in the foreground, where Ctrl-C reaches it). Not when it
+        is a restart's (Kind.reload_marks)."""
         line = line[:MAX_LINE].removeprefix("^C")  # the terminal's echo of Ctrl-C often starts the stop line
         for kind in self._running.stoppable:
             if kind.stop_line is not None and kind.stop_line.match(line):
+                if kind.reload_marks is not None and self._restarting(kind.reload_marks, text, start, process):
+                    return []
                 server = self._running.latest_of(kind.name, {int(port) for port in _PORT_IN_LINE.findall(line)})
                 self._running.remove(server, self._now)
                 return [server.but(event="shutdown", line=self._numbers.at(start))]
         return []
+
+    def _restarting(self, marks: re.Pattern[str], text: str, start: int, process: str) -> bool:
+        """Whether the lines above the stop line starting at ``start`` show a restart under way."""
+        for previous in self._lines_before(text, start, process):
+            if len(previous) <= MAX_LINE and (mark := marks.search(previous)):
+                return mark["reload"] is not None
+        return False
 
     # -- one announcement per server ------------------------------------------------------------
 

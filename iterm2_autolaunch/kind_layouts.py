@@ -103,6 +103,11 @@ class Kind:
     # few per kind, shared between kinds where the lines allow, and long (str.find skips faster with a
     # longer needle: 0.3-0.4 of a str.count('://') pass for 14-26 characters, 0.6 for 8, on bench_scan's text).
     stop_cues: tuple[str, ...] = ()
+    # A tool that restarts its server process in place, keeping the listening socket (uvicorn --reload), prints
+    # the old process's stop line then too. Searched in the lines above a stop line, nearest first: a match of
+    # its group "reload" (the restart's announcement) makes the stop line a restart's, one of "started" (a
+    # server process starting after the restart) or none a real stop.
+    reload_marks: re.Pattern[str] | None = None
     probe_path: str = ""  # relative to the server's base path
     probe_expect: str = ""  # a substring the probe's response body must contain
     probe_header: tuple[str, str] = ("", "")  # (header, substring of its value) the server must send

@@ -33,6 +33,9 @@ CTRL_C_SUMMARY = ("only the summary Ctrl-C prints of a server already running (n
                   "and its stop; with no start seen, the stop is of no known server")  # fmt: skip
 MLFLOW_GUNICORN = ("MLflow 1 serves under gunicorn and prints only gunicorn's lines: read as gunicorn, opened as "
                    "MLflow's when the probe finds its page (README)")  # fmt: skip
+SAME_AGAIN = ("the same server printed again with no stop line between (a supervisor's restart, Vite after a bare "
+              "'^C'): one server to scan; the daemon forgets one that stopped answering, and then the second start "
+              "is a new one")  # fmt: skip
 CODE_SERVER_2 = "code-server 2.x: 'info  Server listening on URL', a line 3.x and later do not print"
 DIFFERENT: dict[tuple[str, int], tuple[str, dict[str, Any]]] = {
     ("dashboards", 0): ("the paste ends in a Windows Fortran runtime's crash report after Ctrl-C, no TensorBoard line "
@@ -84,6 +87,10 @@ DIFFERENT: dict[tuple[str, int], tuple[str, dict[str, Any]]] = {
     ("recent", 21): ("the paste starts below Jupyter's 'is running at:' line, so its URLs have no banner", NOTHING),
     ("recent", 22): ("gunicorn prints its URL before its worker fails to boot: announced, and the probe finds nothing "
                      "to open", {"servers": [("gunicorn", 5000, "/", None)]}),
+    ("stops", 1): (CTRL_C_SUMMARY, NOTHING),
+    ("stops", 2): (CTRL_C_SUMMARY, NOTHING),
+    ("stops", 11): (SAME_AGAIN, {"servers": [("uvicorn", 8001, "/", None)]}),
+    ("stops", 27): (SAME_AGAIN, {"servers": [("vite", 5176, "/", None)]}),
     ("services", 2): ("uvicorn 0.2 (2018): '* Uvicorn running on URL 🦄 (Press CTRL+C to quit)' and its stop lines",
                       NOTHING),
     ("services", 16): ("a Windows console showed webpack-dev-server's '｢wds｣' as '?wds?'", NOTHING),
@@ -96,13 +103,13 @@ DIFFERENT: dict[tuple[str, int], tuple[str, dict[str, Any]]] = {
 }
 
 
-def read(case: dict[str, Any]) -> tuple[dict[Server, tuple[str, ...]], int]:
-    """The servers `scan` finds in the paste (started or listed), each with the hosts it may be opened at, and
-    how many stops."""
+def read(case: dict[str, Any]) -> tuple[list[Server], dict[Server, tuple[str, ...]], int]:
+    """The servers `scan` finds in the paste (started or listed; one started again after its stop is two), the
+    hosts each may be opened at, and how many stops."""
     events = list(scan_stream(io.BytesIO(case["text"].encode())))
-    servers = {(e.kind, e.port, e.path, e.token): (e.host, *e.printed_hosts, *e.alt_hosts)
-               for e in events if e.event in ("announce", "listing")}  # fmt: skip
-    return servers, sum(e.event == "shutdown" for e in events)
+    found = [e for e in events if e.event in ("announce", "listing")]
+    hosts = {(e.kind, e.port, e.path, e.token): (e.host, *e.printed_hosts, *e.alt_hosts) for e in found}
+    return [(e.kind, e.port, e.path, e.token) for e in found], hosts, sum(e.event == "shutdown" for e in events)
 
 
 def test_the_pastes_are_many_and_of_every_kind() -> None:
@@ -117,9 +124,9 @@ def test_the_pastes_are_many_and_of_every_kind() -> None:
 def test_a_paste_is_read_as_a_reader_of_it_reads_it(name: str, index: int, case: dict[str, Any]) -> None:
     reason, reading = DIFFERENT.get((name, index), ("", {}))
     expected = [(s["kind"], s["port"], s["path"], s["token"]) for s in case["expect"]]
-    servers, stops = read(case)
+    servers, hosts, stops = read(case)
     assert sorted(servers, key=repr) == sorted(reading.get("servers", expected), key=repr), reason
     assert stops == reading.get("shutdown", case["shutdown"]), reason
     for server, wanted in zip(expected, case["expect"], strict=True):
-        if server in servers:
-            assert reading.get("host", wanted["host"]) in servers[server], reason
+        if server in hosts:
+            assert reading.get("host", wanted["host"]) in hosts[server], reason

@@ -540,6 +540,9 @@ class Case:
     # For a tool that prints its address with no scheme (distributed <= 2023.3.0's "dashboard at: HOST:PORT"):
     # a regex ("{port}" the port) for that line, waited for instead of a URL and checked instead of the URL.
     address_re: str = ""
+    # Done to the running server after it settled, before the stop (then it settles again and is probed once
+    # more: index "probe_status_after_midway"), e.g. edit_app: an editor saving the app a --reload server runs.
+    midway: Callable[[Ctx], None] | None = None
 
 
 @dataclass
@@ -1880,6 +1883,10 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
         expect = case.expect(ctx, proc.text())
         statuses = [probe(e["url"]) for e in expect]
         proc.settle(case.settle)
+        if case.midway:
+            case.midway(ctx)
+            proc.settle(case.settle)
+            after_midway = [probe(e["url"]) for e in expect]
         answered = False
         if case.stop == "sigterm":
             proc.terminate()
@@ -1924,6 +1931,8 @@ def run_case(case: Case, venv: Venv, out: Path, tmp: Path) -> dict[str, Any]:
         exit_status=proc.proc.returncode,
         probe_status=statuses,
     )
+    if case.midway:
+        entry["probe_status_after_midway"] = after_midway
     if case.extra_env:
         entry["extra_env"] = case.extra_env
     if case.notes:
@@ -3527,6 +3536,31 @@ CASES += [
     Case("honcho_jupyterlab_pipe", "honcho", lambda ctx: ["honcho", "start"], jupyter_expect("jupyter", "/lab"),
          host="localhost", setup=lab_procfile, stop_re=JUPYTER_STOP, pipe=True, notes=f"{HONCHO_NOTES}; {PIPE}"),
 ]
+
+# uvicorn --reload restarts its server process when a watched file changes: "<reloader> detected changes in
+# 'app.py'. Reloading..." (uvicorn 0.55.0 supervisors/basereload.py:54, 0.20.0 :48; 0.13.4 statreload.py:31
+# "StatReload detected file change in '%s'. Reloading..."), then the old process's "Shutting down" ...
+# "Finished server process [PID]" and the new one's "Started server process [PID]", while the reloader keeps the
+# socket: the server never stops answering. `fastapi dev` reloads so by default.
+
+
+def edit_app(ctx: Ctx) -> None:
+    """Change app.py, as an editor saving it does."""
+    path = ctx.work / "app.py"
+    path.write_text(path.read_text() + "\n# edited\n")
+
+
+RELOAD_NOTES = "--reload; app.py edited after the start (a reload: the server answers after it too), then the stop"
+CASES += [
+    Case(f"uvicorn{name}_reload_edited", env, uvicorn_app("--reload"), UVICORN_URL, setup=UVICORN_APP,
+         stop_re=r"Finished server process", midway=edit_app, settle=3.0, notes=RELOAD_NOTES)
+    for name, env in (("", "uvicorn"), ("0_30", "uvicorn030"), ("0_20", "uvicorn020"))
+] + [
+    Case("fastapi_cli0_0_34_dev_edited", "fastapicli34", fastapi("dev"), UVICORN_URL, setup=FASTAPI_APP,
+         stop_re=r"Finished server process", midway=edit_app, settle=3.0,
+         notes="fastapi dev app.py --port PORT (--reload by default); app.py edited after the start, then the stop"),
+]
+
 
 if __name__ == "__main__":
     sys.exit(main())
