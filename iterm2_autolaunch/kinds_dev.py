@@ -8,6 +8,17 @@ import re
 
 from iterm2_autolaunch.kind_layouts import Kind, layout
 
+# uvicorn --reload (and `fastapi dev`, and `mlflow server --dev`) restarts the server process when a watched file
+# changes, the reloader keeping the socket: uvicorn 0.55.0 supervisors/basereload.py:54 (0.20.0 :48) "%s detected
+# changes in %s. Reloading...", 0.13.4 statreload.py:31 "StatReload detected file change in '%s'. Reloading...";
+# then the old process's "Shutting down" .. "Finished server process [PID]" and server.py's "Started server process
+# [PID]" (0.55.0 server.py:101) of the new one (captured: uvicorn*_reload_edited.raw, fastapi_cli0_0_34_dev_edited.raw,
+# mlflow_server_dev_edited.raw).
+UVICORN_RELOAD_MARKS = re.compile(
+    r"(?P<reload>[ \t]detected[ \t](?:changes|file[ \t]change)[ \t]in[ \t].*\.[ \t]Reloading\.\.\.)"
+    r"|(?P<started>Started[ \t]server[ \t]process[ \t]\[[0-9]+\])"
+)
+
 UVICORN = Kind(
     name="uvicorn",
     label="Uvicorn",
@@ -34,15 +45,7 @@ UVICORN = Kind(
     # CLI's formatter as its start line.
     stop_line=re.compile(r"^(?:INFO:[ \t]+|[ ]{6}INFO[ ]{3}|[ ]▕[ ]{2})Finished server process \[[0-9]+\][ \t]*$"),
     stop_cues=("Finished server process",),
-    # --reload (and `fastapi dev`) restarts the server process when a watched file changes, the reloader keeping
-    # the socket: uvicorn 0.55.0 supervisors/basereload.py:54 (0.20.0 :48) "%s detected changes in %s.
-    # Reloading...", 0.13.4 statreload.py:31 "StatReload detected file change in '%s'. Reloading..."; then the old
-    # process's "Shutting down" .. "Finished server process [PID]" and server.py's "Started server process [PID]"
-    # (0.55.0 server.py:101) of the new one (captured: uvicorn*_reload_edited.raw, fastapi_cli0_0_34_dev_edited.raw).
-    reload_marks=re.compile(
-        r"(?P<reload>[ \t]detected[ \t](?:changes|file[ \t]change)[ \t]in[ \t].*\.[ \t]Reloading\.\.\.)"
-        r"|(?P<started>Started[ \t]server[ \t]process[ \t]\[[0-9]+\])"
-    ),
+    reload_marks=UVICORN_RELOAD_MARKS,
     probe_path="",
     probe_header=("server", "uvicorn"),  # uvicorn sends "server: uvicorn" unless --no-server-header
     # Under --reload or --workers N the parent binds and prints (Config.bind_socket logs the start line), then a

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from iterm2_autolaunch.kind_layouts import RUNNER_PREFIX, Kind, layout
+from iterm2_autolaunch.kinds_dev import UVICORN_RELOAD_MARKS
 
 DASK = Kind(
     name="dask",
@@ -73,6 +74,7 @@ MLFLOW = Kind(
     ),  # fmt: skip
     stop_line=re.compile(r"^[0-9/]{10}[ \t][0-9:]{8}[ \t]INFO:[ \t]+(?:Shutting down|Finished server process)"),
     stop_cues=("Finished server process",),
+    reload_marks=UVICORN_RELOAD_MARKS,  # `mlflow server --dev` is uvicorn --reload (mlflow 3.17.2 cli/__init__.py:615)
     probe_path="",  # the UI's index.html (mlflow/server/js/build), checked on MLflow 3.17.2
     probe_expect="<title>MLflow</title>",
     default_action="open",

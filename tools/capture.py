@@ -3551,11 +3551,19 @@ def edit_app(ctx: Ctx) -> None:
 
 
 RELOAD_NOTES = "--reload; app.py edited after the start (a reload: the server answers after it too), then the stop"
+# `mlflow server --dev` runs uvicorn with "--reload --log-level debug" (mlflow 3.17.2 mlflow/cli/__init__.py:615),
+# watching the working directory.
+MLFLOW_DEV = ["mlflow", "server", "--dev", "--host", "127.0.0.1", "--port"]
 CASES += [
     Case(f"uvicorn{name}_reload_edited", env, uvicorn_app("--reload"), UVICORN_URL, setup=UVICORN_APP,
          stop_re=r"Finished server process", midway=edit_app, settle=3.0, notes=RELOAD_NOTES)
     for name, env in (("", "uvicorn"), ("0_30", "uvicorn030"), ("0_20", "uvicorn020"))
 ] + [
+    Case("mlflow_server_dev_edited", "mlflow", lambda ctx: [*MLFLOW_DEV, str(ctx.port)],
+         regex_expect("mlflow", "http://127.0.0.1:{port}"), setup=UVICORN_APP, midway=edit_app, settle=45.0,
+         stop_re=r"Shutting down|Finished server process",
+         notes="mlflow server --dev (uvicorn --reload); app.py in its working directory edited after the start "
+               "(settle 45 s: MLflow loads before it answers), then the stop"),
     Case("fastapi_cli0_0_34_dev_edited", "fastapicli34", fastapi("dev"), UVICORN_URL, setup=FASTAPI_APP,
          stop_re=r"Finished server process", midway=edit_app, settle=3.0,
          notes="fastapi dev app.py --port PORT (--reload by default); app.py edited after the start, then the stop"),
