@@ -360,10 +360,10 @@ class Detector:
 
 
 def _unwrapped(line: str) -> tuple[str, str]:
-    """The process whose output ``line`` is under a process runner such as ``docker compose`` ("" for none),
-    and the line as that process printed it (kind_layouts.RUNNER_PREFIX)."""
+    """The process whose output ``line`` is under a process runner or log viewer (``docker compose``, the
+    journal; "" for none or unnamed), and the line as that process printed it (kind_layouts.RUNNER_PREFIX)."""
     wrapped = _RUNNER.match(line)
-    return ("", line) if wrapped is None else (wrapped["process"], line[wrapped.end() :])
+    return ("", line) if wrapped is None else (wrapped["process"] or wrapped["unit"] or "", line[wrapped.end() :])
 
 
 def _with_hosts(event: Event) -> Event:

@@ -51,19 +51,29 @@ JUPYTER_LOG = r"\[[DIWEC]\ [0-9 :.-]{8,30}\ [A-Za-z]{2,40}(?:\ [A-Za-z0-9_.]{1,4
 
 PREFIXES: list[str] = []  # every layout's prefix, for the detector's quick first check of a candidate
 
-# Process runners print each line of a process's output behind its name, padded to the longest name and one
-# blank, and a bar. `docker compose up` (and `logs`): docker/compose cmd/formatter/logs.go presenter.setPrefix
-# fmt.Sprintf("%-" + strconv.Itoa(width) + "s | ", p.name), width the longest name + 1 (coloured: escapes the
-# line reader drops), under --timestamps an RFC 3339 time and a blank after it (write(): "%s%s %s\n"); compose
-# 1.x printed "name_1  | " the same way (pasted in domoritz/streamlit-docker#2, coder/code-server#1428). honcho,
-# a Procfile's runner, puts the time first: honcho 2.0.0 honcho/printer.py:56 '{time} {name}| ', "%H:%M:%S" and
-# the name padded and a blank (captured: honcho_jupyterlab*.raw); foreman the same (lib/foreman/engine/cli.rb
-# output(): the time when timestamps are on, then "#{pad_process_name(name)} | "). An empty line ends at
-# the "|" once its last blank is dropped. The detector reads the rest of the line as the process printed it
-# (detect.py: _unwrapped); its banner and URL are looked for among that process's own lines.
+# Process runners and log viewers print each line of a process's output behind a prefix; the detector reads the
+# rest of the line as the process printed it (detect.py: _unwrapped), and when the prefix names the process, looks
+# for its banner and URL among that process's own lines.
+# - `docker compose up` (and `logs`): the name padded to the longest and one blank, and a bar: docker/compose
+#   cmd/formatter/logs.go presenter.setPrefix fmt.Sprintf("%-" + strconv.Itoa(width) + "s | ", p.name), width the
+#   longest name + 1 (coloured: escapes the line reader drops), under --timestamps an RFC 3339 time and a blank
+#   after it (write(): "%s%s %s\n"); compose 1.x printed "name_1  | " the same way (pasted in
+#   domoritz/streamlit-docker#2, coder/code-server#1428). An empty line ends at the "|" once its last blank is
+#   dropped. honcho puts the time first: honcho 2.0.0 honcho/printer.py:56 '{time} {name}| ', "%H:%M:%S" and the
+#   name padded and a blank (captured: honcho_jupyterlab*.raw); foreman the same (lib/foreman/engine/cli.rb
+#   output(): the time when timestamps are on, then "#{pad_process_name(name)} | ").
+# - The journal (`journalctl`, `systemctl status`): systemd src/shared/logs-show.c output_short(), "%b %d
+#   %H:%M:%S", the host, the identifier, "[PID]" and ": " (pasted: a jupyter.service under systemctl status).
+# - `docker logs -t` and `kubectl logs --timestamps`, and CI and hosting log viewers: an RFC 3339 time and a
+#   blank (moby daemon/server/httputils/logstream/logstream.go WriteLogStream, rfc3339NanoFixed; pasted:
+#   a docker-stacks container's log, Render's).
+_RFC3339 = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{8,18}(?:Z|[+-][0-9]{2}:[0-9]{2})"
 RUNNER_PREFIX = (
-    r"(?:[0-9]{2}:[0-9]{2}:[0-9]{2}[ ])?(?P<process>[A-Za-z0-9][A-Za-z0-9_.-]{0,63})[ ]{1,64}\|"
-    r"(?:[ ](?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{8,18}(?:Z|[+-][0-9]{2}:[0-9]{2})[ ])?|$)"
+    rf"(?:[0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}[ ])?(?P<process>[A-Za-z0-9][A-Za-z0-9_.-]{{0,63}})[ ]{{1,64}}\|"
+    rf"(?:[ ](?:{_RFC3339}[ ])?|$)"
+    rf"|[A-Z][a-z]{{2}}[ ][ 0-9][0-9][ ][0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}[ ][A-Za-z0-9_.-]{{1,64}}[ ]"
+    rf"(?P<unit>[A-Za-z0-9_.@-]{{1,64}})(?:\[[0-9]{{1,10}}\])?:(?:[ ]|$)"
+    rf"|{_RFC3339}(?:[ ]|$)"
 )
 
 

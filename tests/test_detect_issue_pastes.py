@@ -67,7 +67,6 @@ DIFFERENT: dict[tuple[str, int], tuple[str, dict[str, Any]]] = {
     ("jupyter", 15): ("the poster wrote the token as '...', which is how Jupyter masks a token given on its command "
                       "line: read as none", {"servers": [("jupyter", 8888, "/", None)]}),
     ("jupyter", 19): ("every line of the paste starts with a blank that Jupyter's log format does not print", NOTHING),
-    ("jupyter", 21): ("a system journal read with journalctl: every line behind its date, host and unit", NOTHING),
     ("peers", 2): ("the fixture holds the URL line alone: Jupyter's URL counts only below its banner", NOTHING),
     ("peers", 3): ("the peer cut ' (Press CTRL+C to quit)' off TensorBoard's line", NOTHING),
     ("peers", 8): ("the page's two blocks disagree (edited): the 'is running at' one, read first, says localhost, "
@@ -91,6 +90,16 @@ DIFFERENT: dict[tuple[str, int], tuple[str, dict[str, Any]]] = {
     ("stops", 2): (CTRL_C_SUMMARY, NOTHING),
     ("stops", 11): (SAME_AGAIN, {"servers": [("uvicorn", 8001, "/", None)]}),
     ("stops", 27): (SAME_AGAIN, {"servers": [("vite", 5176, "/", None)]}),
+    ("viewers", 0): ("under docker compose 1.x only compose says the container stops ('Gracefully stopping...', "
+                     "'Stopping NAME ... done'): not read (the daemon's health probe notices)", {"shutdown": 0}),
+    ("viewers", 3): ("Jupyter prints a token given on its command line masked, '...': read as none",
+                     {"servers": [("jupyter", 8888, "/lab", None)]}),
+    ("viewers", 5): ("a board's boot console: '[ UPTIME] unit[PID]: ' in front of every line, not read", NOTHING),
+    ("viewers", 8): ("the README's author wrote '<token>' for the token", NOTHING),
+    ("viewers", 16): ("a zero-downtime deploy: the stop lines are the previous instance's (another PID), read as this "
+                      "server's stop", {"shutdown": 1}),
+    ("viewers", 17): ("git's 'remote: ' in front of the hosting's time stamps: not read", NOTHING),
+    ("viewers", 23): ("the paste holds Streamlit's URL lines without its 'You can now view' banner", NOTHING),
     ("services", 2): ("uvicorn 0.2 (2018): '* Uvicorn running on URL 🦄 (Press CTRL+C to quit)' and its stop lines",
                       NOTHING),
     ("services", 16): ("a Windows console showed webpack-dev-server's '｢wds｣' as '?wds?'", NOTHING),

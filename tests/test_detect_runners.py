@@ -1,4 +1,4 @@
-"""Servers under a process runner: every line of a process's output behind its name (kind_layouts.RUNNER_PREFIX).
+"""Servers under a process runner or seen through a log viewer: every line behind a prefix (kind_layouts.RUNNER_PREFIX).
 
 docker compose prints a container's line as fmt.Sprintf("%-" + strconv.Itoa(width) + "s | ", name) + the line,
 width the longest name + 1, the prefix coloured, and under --timestamps an RFC 3339 time and a blank before
@@ -7,6 +7,8 @@ the line (docker/compose cmd/formatter/logs.go, presenter.setPrefix and write())
 another container's lines (real pip output, tests/data/negative) interleaved, and must give the same events as
 the captures alone. Pastes of a real `docker-compose up` are in tests/data/issue_pastes (test_detect_issue_pastes);
 honcho (a Procfile's runner, which puts the time first) is captured running JupyterLab (honcho_jupyterlab*.raw).
+`docker logs -t` puts moby's rfc3339NanoFixed time and a blank in front (daemon/server/httputils/logstream/
+logstream.go), the journal systemd's output_short "%b %d %H:%M:%S HOST IDENT[PID]: " (src/shared/logs-show.c).
 """
 
 from __future__ import annotations
@@ -93,3 +95,29 @@ def test_a_runner_s_time_comes_first(name: str) -> None:
     expected = next(e for e in INDEX if e["file"] == name)["expect"][0]
     assert events(lines) == [("announce", "jupyter", expected["port"], expected["token"], "/lab"),
                              ("shutdown", "jupyter", expected["port"], expected["token"], "/lab")]
+
+
+def docker_logs_t(lines: list[str]) -> list[str]:
+    return [f"2026-12-05T06:50:{i % 60:02d}.{i:09d}Z {line}".rstrip(" ") for i, line in enumerate(lines)]
+
+
+def journal(lines: list[str], unit: str) -> list[str]:
+    return [f"Dec 05 06:50:{i % 60:02d} node042 {unit}[4242]: {line}".rstrip(" ") for i, line in enumerate(lines)]
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+def test_a_server_is_read_through_docker_logs_t_and_the_journal(name: str) -> None:
+    lines = lines_of(name)
+    alone = events(lines)
+    assert events(docker_logs_t(lines)) == alone
+    other = journal(NOISE * (len(lines) // len(NOISE) + 1), "cron")
+    interleaved = [line for pair in zip(journal(lines, "jupyter.service"), other, strict=False) for line in pair]
+    assert events(interleaved) == alone  # another unit's lines between the server's
+
+
+def test_a_url_of_another_unit_after_a_banner_does_not_count() -> None:
+    lines = lines_of("jupyterlab_token_auto.raw")
+    banner = next(i for i, line in enumerate(lines) if line.endswith("is running at:"))
+    fake = journal(lines[: banner + 1], "jupyter") + journal([lines[banner + 1]], "evil")
+    assert events(fake) == []
+    assert [e[0] for e in events(journal(lines[: banner + 2], "jupyter"))] == ["announce"]
