@@ -100,7 +100,7 @@ def _faster_form(wide: str) -> re.Pattern[str]:
 
 
 _CANDIDATE_BY_WIDTH = {width: _faster_form(wide) for width, wide in ((1, ""), (2, "\u2501"), (4, "\U0001f600"))}
-# No layout's prefix is longer, with a process runner's prefix in front (kind_layouts.RUNNER_PREFIX): text further
+# No layout's prefix is longer, with a process runner's prefix in front (runners.RUNNER_PREFIX): text further
 # left of a URL cannot make it a start line.
 MAX_PREFIX = 400
 

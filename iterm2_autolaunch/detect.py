@@ -19,22 +19,12 @@ from collections.abc import Sequence
 
 from iterm2_autolaunch.candidates import candidate_lines, lines_holding
 from iterm2_autolaunch.events import Event, make_event
-from iterm2_autolaunch.hosts import (
-    LOOPBACK_NAMES,
-    WILDCARDS,
-    forward_allowed,
-    forward_order,
-    is_local_looking,
-    is_loopback,
-)
-from iterm2_autolaunch.kind_layouts import RUNNER_PREFIX
+from iterm2_autolaunch.hosts import LOOPBACK_NAMES, forward_allowed, forward_order, is_local_looking, is_loopback
+from iterm2_autolaunch.kind_layouts import BARE_URL
 from iterm2_autolaunch.kinds import (
     BANNER_WINDOW,
     BLOCK_FILLER,
     DASK,
-    DASK_SCHEDULER_LINE,
-    DASK_SERVICE_LINE,
-    DASK_SERVICES_WITHIN,
     JUPYTER,
     KINDS,
     LISTING_HEADER,
@@ -44,7 +34,9 @@ from iterm2_autolaunch.kinds import (
     any_prefix,
     layout,
 )
+from iterm2_autolaunch.kinds_services import DashboardBelow
 from iterm2_autolaunch.listings import MAX_OBJECT_LINES, JsonListings
+from iterm2_autolaunch.runners import lines_of, unwrapped
 from iterm2_autolaunch.running import RunningServers
 from iterm2_autolaunch.streams import CueSearch, LineNumbers, NoLineNumbers, last_lines, nth_newline_back
 
@@ -56,9 +48,7 @@ MAX_LINE = 64 * 1024  # lines.py caps logical lines here too
 RECENT_LINES = max(BANNER_WINDOW, MAX_OBJECT_LINES)  # kept from one batch for the next one
 PARSED_URLS = 1024  # URLs remembered with their parsed event
 _PORT_IN_LINE = re.compile(r"(?<![0-9]):([0-9]{1,5})(?![0-9])", re.ASCII)  # a stop line naming its port
-_BARE_URL = re.compile(rf"^{URL}$", re.ASCII | re.VERBOSE)  # a URL put together from an address printed without one
 _OWN, _URL_LINE, _ADDRESS = "own line", "URL line", "address line"  # Kind's three sorts of start line
-_RUNNER = re.compile(RUNNER_PREFIX, re.ASCII)
 
 
 class Detector:
@@ -94,8 +84,7 @@ class Detector:
         self._held: Event | None = None  # a non-loopback Jupyter URL waiting for its loopback twin
         self._held_number = 0  # and its line number
         self._dask = self._kind_of.get(DASK.name)
-        self._scheduler_host = ""  # an old Dask scheduler's host, its dashboard's line awaited (_dashboard_below)
-        self._scheduler_lines = 0  # lines left in which it may come
+        self._old_dask = DashboardBelow()  # an old Dask scheduler's dashboard line, awaited (_dashboard_below)
 
     def feed(self, lines: Sequence[str]) -> list[Event]:
         """Scan the next logical lines of the stream."""
@@ -133,7 +122,7 @@ class Detector:
             if cue_line is not None:
                 events.extend(self._listed_before(listed, cue_line[0]))
                 self._now = base + cue_line[0]
-                process, line = _unwrapped(text[cue_line[0] : cue_line[1]])
+                process, line = unwrapped(text[cue_line[0] : cue_line[1]])
                 events.extend(self._match_stop(line, text, cue_line[0], process))
                 stops.watch(self._running.cues)
                 continue
@@ -195,11 +184,11 @@ class Detector:
     def _awaits_next_line(self) -> bool:
         """Whether the next line is looked at whatever it holds: the held URL's twin may be there, or the
         dashboard's address below an old Dask scheduler's (neither needs a candidate URL)."""
-        return self._held is not None or self._scheduler_lines > 0
+        return self._held is not None or self._old_dask.lines_left > 0
 
     def _examine(self, line: str, text: str, start: int) -> list[Event]:
-        process, line = _unwrapped(line)
-        events: list[Event] = self._dashboard_below(line, start) if self._scheduler_lines else []
+        process, line = unwrapped(line)
+        events: list[Event] = self._dashboard_below(line, start) if self._old_dask.lines_left else []
         announcement = self._match_start(line, text, start, process)
         if self._held is not None and (announcement is None or announcement.key != self._held.key):
             events.extend(self._release_held())
@@ -208,29 +197,22 @@ class Detector:
         elif (listing := LISTING_LINE.match(line)) and self._listed_below_header(text, start, process):
             event = make_event("listing", JUPYTER, listing)
             events.extend([_with_hosts(event).but(line=self._numbers.at(start))] if event else [])
-        elif self._dask is not None and len(line) <= MAX_LINE and (scheduler := DASK_SCHEDULER_LINE.match(line)):
-            self._scheduler_host, self._scheduler_lines = scheduler["host"], DASK_SERVICES_WITHIN
+        elif self._dask is not None and len(line) <= MAX_LINE and self._old_dask.scheduler(line):
+            pass  # its dashboard's address comes below (_dashboard_below)
         else:
             events.extend(self._match_stop(line, text, start, process))
         return events
 
     def _dashboard_below(self, line: str, start: int) -> list[Event]:
         """distributed <= 2023.3.0 prints its dashboard's "HOST:PORT" with no scheme a line or so below the
-        scheduler's address (kinds.DASK_SERVICE_LINE): announce http://HOST:PORT/status, HOST the
-        scheduler's when the line has none or a wildcard."""
+        scheduler's address (kinds_services.DashboardBelow): announce it when this is its line."""
         assert self._dask is not None
-        self._scheduler_lines -= 1
-        service = DASK_SERVICE_LINE.match(line) if len(line) <= MAX_LINE else None
-        if service is None:
-            return []
-        self._scheduler_lines = 0
-        host = service["host"] if service["host"] not in ("", *WILDCARDS) else self._scheduler_host
-        match = _BARE_URL.match(f"http://{host}:{service['port']}/status")
-        event = make_event("announce", self._dask, match) if match else None
+        url = self._old_dask.dashboard(line if len(line) <= MAX_LINE else "")
+        event = make_event("announce", self._dask, url) if url else None
         return self._announce(event, start) if event else []
 
     def _match_start(self, line: str, text: str, start: int, process: str) -> Event | None:
-        """The server this line (of ``process``'s output, see _unwrapped) announces (its ``line`` still 0:
+        """The server this line (of ``process``'s output, see runners.py) announces (its ``line`` still 0:
         numbered only once emitted)."""
         if len(line) > MAX_LINE:
             return None
@@ -249,7 +231,7 @@ class Detector:
                     or self._banner_before(kind, text, start, process)
                 ):
                     return event
-            elif url := _BARE_URL.match(f"http://{match['host']}:{match['port']}"):
+            elif url := BARE_URL.match(f"http://{match['host']}:{match['port']}"):
                 return make_event("announce", kind, url)
         if self._marker_line is not None:
             match = self._marker_line.match(line)
@@ -273,8 +255,7 @@ class Detector:
         before = text[nth_newline_back(text, end, BANNER_WINDOW) : end].split("\n")[:-1]
         if len(before) < BANNER_WINDOW:
             before = (self._recent() + before)[-BANNER_WINDOW:]
-        lines = (_unwrapped(line) for line in reversed(before))
-        return [line for name, line in lines if name == process or not process]
+        return lines_of(process, reversed(before))
 
     def _banner_before(self, kind: Kind, text: str, end: int, process: str) -> bool:
         """Whether the kind's banner stands just above the line starting at ``end``.
@@ -357,13 +338,6 @@ class Detector:
         event = _with_hosts(event).but(line=number)
         self._running.add(event, self._now)
         return [event]
-
-
-def _unwrapped(line: str) -> tuple[str, str]:
-    """The process whose output ``line`` is under a process runner or log viewer (``docker compose``, the
-    journal; "" for none or unnamed), and the line as that process printed it (kind_layouts.RUNNER_PREFIX)."""
-    wrapped = _RUNNER.match(line)
-    return ("", line) if wrapped is None else (wrapped["process"] or wrapped["unit"] or "", line[wrapped.end() :])
 
 
 def _with_hosts(event: Event) -> Event:

@@ -7,6 +7,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from iterm2_autolaunch.runners import RUNNER_PREFIX
+
 # A URL as servers print it: scheme, a host (name, IPv4 or bracketed IPv6), an explicit port, then a
 # path and query of plain URL characters (no %-escapes in the query: tokens are plain). Quotes, spaces,
 # `;`, `|`, `$` and backticks cannot occur, which rules out shell tricks, nor `@` before the path, which rules
@@ -40,6 +42,7 @@ URL = r"""
       (?P<path>/[A-Za-z0-9._~%/+,=@-]*)?
       (?:\?(?P<query>[A-Za-z0-9._~/+,=&-]*))?
     )"""
+BARE_URL = re.compile(rf"^{URL}$", re.ASCII | re.VERBOSE)  # a URL put together from an address printed without one
 
 # Jupyter's log prefix: "[I 2026-11-28 03:39:05.553 ServerApp] " or "[I 12:34:56.789 NotebookApp] ", and a
 # JupyterHub single-user server's "[I 2026-11-28 03:39:05.553 SingleUserLabApp serverapp:2923] "
@@ -51,30 +54,6 @@ JUPYTER_LOG = r"\[[DIWEC]\ [0-9 :.-]{8,30}\ [A-Za-z]{2,40}(?:\ [A-Za-z0-9_.]{1,4
 
 PREFIXES: list[str] = []  # every layout's prefix, for the detector's quick first check of a candidate
 
-# Process runners and log viewers print each line of a process's output behind a prefix; the detector reads the
-# rest of the line as the process printed it (detect.py: _unwrapped), and when the prefix names the process, looks
-# for its banner and URL among that process's own lines.
-# - `docker compose up` (and `logs`): the name padded to the longest and one blank, and a bar: docker/compose
-#   cmd/formatter/logs.go presenter.setPrefix fmt.Sprintf("%-" + strconv.Itoa(width) + "s | ", p.name), width the
-#   longest name + 1 (coloured: escapes the line reader drops), under --timestamps an RFC 3339 time and a blank
-#   after it (write(): "%s%s %s\n"); compose 1.x printed "name_1  | " the same way (pasted in
-#   domoritz/streamlit-docker#2, coder/code-server#1428). An empty line ends at the "|" once its last blank is
-#   dropped. honcho puts the time first: honcho 2.0.0 honcho/printer.py:56 '{time} {name}| ', "%H:%M:%S" and the
-#   name padded and a blank (captured: honcho_jupyterlab*.raw); foreman the same (lib/foreman/engine/cli.rb
-#   output(): the time when timestamps are on, then "#{pad_process_name(name)} | ").
-# - The journal (`journalctl`, `systemctl status`): systemd src/shared/logs-show.c output_short(), "%b %d
-#   %H:%M:%S", the host, the identifier, "[PID]" and ": " (pasted: a jupyter.service under systemctl status).
-# - `docker logs -t` and `kubectl logs --timestamps`, and CI and hosting log viewers: an RFC 3339 time and a
-#   blank (moby daemon/server/httputils/logstream/logstream.go WriteLogStream, rfc3339NanoFixed; pasted:
-#   a docker-stacks container's log, Render's).
-_RFC3339 = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{8,18}(?:Z|[+-][0-9]{2}:[0-9]{2})"
-RUNNER_PREFIX = (
-    rf"(?:[0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}[ ])?(?P<process>[A-Za-z0-9][A-Za-z0-9_.-]{{0,63}})[ ]{{1,64}}\|"
-    rf"(?:[ ](?:{_RFC3339}[ ])?|$)"
-    rf"|[A-Z][a-z]{{2}}[ ][ 0-9][0-9][ ][0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}[ ][A-Za-z0-9_.-]{{1,64}}[ ]"
-    rf"(?P<unit>[A-Za-z0-9_.@-]{{1,64}})(?:\[[0-9]{{1,10}}\])?:(?:[ ]|$)"
-    rf"|{_RFC3339}(?:[ ]|$)"
-)
 
 
 def layout(prefix: str, suffix: str = "") -> re.Pattern[str]:
@@ -85,7 +64,7 @@ def layout(prefix: str, suffix: str = "") -> re.Pattern[str]:
 
 def any_prefix(extra: Sequence[str] = ()) -> re.Pattern[str]:
     """One pattern for "the text before the URL could belong to some layout", behind a process runner's prefix
-    too (fullmatch it)."""
+    too (runners.py; fullmatch it)."""
     layouts = "|".join(f"(?:{prefix})" for prefix in (*PREFIXES, *extra))
     return re.compile(f"(?:{RUNNER_PREFIX})?(?:{layouts})", re.ASCII | re.VERBOSE)
 

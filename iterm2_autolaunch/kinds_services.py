@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 
-from iterm2_autolaunch.kind_layouts import RUNNER_PREFIX, Kind, layout
+from iterm2_autolaunch.hosts import WILDCARDS
+from iterm2_autolaunch.kind_layouts import BARE_URL, Kind, layout
 from iterm2_autolaunch.kinds_dev import UVICORN_RELOAD_MARKS
+from iterm2_autolaunch.runners import RUNNER_PREFIX
 
 DASK = Kind(
     name="dask",
@@ -52,7 +54,7 @@ DASK = Kind(
 # empty or a wildcard (as 2023.3.2+ prints the scheduler's contact host).
 _DASK_LOG = r"(?:[0-9-]{10}[ \t][0-9:,]{8,12}[ \t]-[ \t])?distributed\.scheduler[ \t]-[ \t]INFO[ \t]-[ \t]+"
 _ADDRESS = r"[0-9A-Za-z.:\[\]-]{0,262}"  # host and port as distributed joins them; the URL grammar checks it
-DASK_SCHEDULER_PREFIX = re.compile(  # up to "://", behind a process runner's prefix too (detect._unwrapped)
+DASK_SCHEDULER_PREFIX = re.compile(  # up to "://", behind a process runner's prefix too (runners.py)
     rf"(?:{RUNNER_PREFIX})?{_DASK_LOG}Scheduler[ \t]at:[ \t]+[a-z]{{2,8}}", re.ASCII
 )
 DASK_SCHEDULER_LINE = re.compile(rf"^{_DASK_LOG}Scheduler[ \t]at:[ \t]+[a-z]{{2,8}}://(?P<host>{_ADDRESS}):"
@@ -60,6 +62,33 @@ DASK_SCHEDULER_LINE = re.compile(rf"^{_DASK_LOG}Scheduler[ \t]at:[ \t]+[a-z]{{2,
 DASK_SERVICE_LINE = re.compile(rf"^{_DASK_LOG}(?:dashboard|bokeh)[ \t]at:[ \t]+(?P<host>{_ADDRESS}):"
                                r"(?P<port>[0-9]{1,5})[ \t]*$", re.ASCII)  # fmt: skip
 DASK_SERVICES_WITHIN = 4  # lines below the scheduler's address
+
+
+class DashboardBelow:
+    """Follows an old scheduler's address line (DASK_SCHEDULER_LINE) to its dashboard's (DASK_SERVICE_LINE) in the
+    DASK_SERVICES_WITHIN lines below it."""
+
+    def __init__(self) -> None:
+        self.host = ""  # the scheduler's
+        self.lines_left = 0  # lines in which the dashboard's may still come
+
+    def scheduler(self, line: str) -> bool:
+        """Whether ``line`` is an old scheduler's address; its dashboard's line is awaited then."""
+        if (scheduler := DASK_SCHEDULER_LINE.match(line)) is None:
+            return False
+        self.host, self.lines_left = scheduler["host"], DASK_SERVICES_WITHIN
+        return True
+
+    def dashboard(self, line: str) -> re.Match[str] | None:
+        """The dashboard's URL, http://HOST:PORT/status, when ``line`` is its line (the next line awaited): HOST
+        the scheduler's when the line has none or a wildcard."""
+        self.lines_left -= 1
+        service = DASK_SERVICE_LINE.match(line)
+        if service is None:
+            return None
+        self.lines_left = 0
+        host = service["host"] if service["host"] not in ("", *WILDCARDS) else self.host
+        return BARE_URL.match(f"http://{host}:{service['port']}/status")
 
 MLFLOW = Kind(
     name="mlflow",

@@ -1,4 +1,4 @@
-"""Servers under a process runner or seen through a log viewer: every line behind a prefix (kind_layouts.RUNNER_PREFIX).
+"""Servers under a process runner or seen through a log viewer: every line behind a prefix (runners.py).
 
 docker compose prints a container's line as fmt.Sprintf("%-" + strconv.Itoa(width) + "s | ", name) + the line,
 width the longest name + 1, the prefix coloured, and under --timestamps an RFC 3339 time and a blank before

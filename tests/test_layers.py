@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 CORE = {
     "errors", "session", "target", "config", "config_parse", "sshcmd", "ssh_wrappers", "detect", "kinds", "lines",
     "kinds_dev", "kind_layouts", "marker", "redact", "budget", "interfaces", "host_keys", "events", "hosts",
-    "listings", "streams", "candidates", "kinds_services", "kinds_jupyter", "running",
+    "listings", "streams", "candidates", "kinds_services", "kinds_jupyter", "running", "runners",
     "tunnels.base", "__init__",
 }  # fmt: skip
 ENGINE = {"engine", "server", "opener", "locate"}

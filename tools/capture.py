@@ -3516,7 +3516,7 @@ VERSION_TOOLS += GAP_VERSION_TOOLS
 CASES += matrix_cases(GAP_VERSION_TOOLS)
 
 # A process runner that puts each process's name and a bar before its lines, as docker compose does
-# (kind_layouts.RUNNER_PREFIX; compose itself needs images, which cannot be had here): honcho, a Procfile's
+# (runners.RUNNER_PREFIX; compose itself needs images, which cannot be had here): honcho, a Procfile's
 # runner, prints "HH:MM:SS name | line" (honcho 2.0.0 honcho/printer.py:56 '{time} {name}| ', the name padded to
 # the longest and one blank), as foreman does; its own lines are those of "system".
 ENVS["honcho"] = EnvSpec("honcho", ("honcho==2.0.0", "jupyterlab==4.5.*"), ("honcho", "jupyterlab", "jupyter_server"),
